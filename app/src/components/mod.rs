@@ -1,0 +1,6 @@
+//! Reusable widgets.
+
+pub mod embed;
+pub mod progress_bar;
+pub mod quiz;
+pub mod shortcuts;

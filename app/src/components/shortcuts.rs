@@ -1,0 +1,38 @@
+//! The keyboard shortcuts dialog (`?`).
+
+use leptos::prelude::*;
+
+/// Every shortcut the page knows, as (keys, what they do).
+pub const SHORTCUTS: [(&str, &str); 5] = [
+    ("?", "Show or hide this list"),
+    ("n / p", "Next / previous chapter"),
+    ("h", "Course overview"),
+    ("t", "Toggle light / dark theme"),
+    ("Esc", "Close this list"),
+];
+
+/// A modal list of shortcuts; `open` shows it.
+#[component]
+pub fn ShortcutsDialog(
+    /// Whether the dialog shows.
+    open: RwSignal<bool>) -> impl IntoView {
+    move || {
+        open.get().then(|| {
+            view! {
+                <div class="dialog-backdrop" on:click=move |_| open.set(false)>
+                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title"
+                        on:click=|e| e.stop_propagation()>
+                        <h2 id="shortcuts-title">"Keyboard shortcuts"</h2>
+                        <dl class="shortcuts">
+                            {SHORTCUTS
+                                .iter()
+                                .map(|(keys, what)| view! { <dt><kbd>{*keys}</kbd></dt><dd>{*what}</dd> })
+                                .collect_view()}
+                        </dl>
+                        <button type="button" class="button" autofocus on:click=move |_| open.set(false)>"Close"</button>
+                    </div>
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,74 @@
+//! A chapter: table of contents, prose with embedded widgets, previous/next links.
+
+use contentc::{Block, Chapter};
+use leptos::prelude::*;
+
+use crate::components::embed::{ChallengeBlock, SimBlock};
+use crate::components::progress_bar::ProgressBar;
+use crate::components::quiz::QuizView;
+use crate::course::neighbours;
+use crate::route::{chapter_href, Route};
+use crate::store::Store;
+
+/// One chapter page.
+#[component]
+pub fn ChapterPage(
+    /// The chapter to show.
+    chapter: &'static Chapter) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let counts = Memo::new(move |_| store.progress.with(|p| p.chapter(chapter)));
+    let (previous, next) = neighbours(&chapter.slug);
+    let toc = chapter
+        .sections
+        .iter()
+        .map(|section| {
+            let href = Route::Chapter {
+                slug: chapter.slug.clone(),
+                section: Some(section.id.clone()),
+            }
+            .href();
+            view! { <li class=format!("toc-level-{}", section.level)><a href=href>{section.title.as_str()}</a></li> }
+        })
+        .collect_view();
+    let blocks = chapter
+        .blocks
+        .iter()
+        .map(|block| match block {
+            Block::Html(html) => view! { <div class="prose" inner_html=html.as_str()></div> }.into_any(),
+            Block::Quiz(quiz) => view! { <QuizView quiz=quiz/> }.into_any(),
+            Block::Sim(embed) => view! { <SimBlock embed=embed/> }.into_any(),
+            Block::Challenge(embed) => view! { <ChallengeBlock embed=embed/> }.into_any(),
+        })
+        .collect_view();
+    view! {
+        <div class="chapter-layout">
+            <aside class="toc" aria-label="On this page">
+                <p class="toc-title">"On this page"</p>
+                <ol>{toc}</ol>
+                <ProgressBar counts=counts/>
+            </aside>
+            <article class="chapter">
+                <header class="chapter-header">
+                    <p class="eyebrow">{format!("Chapter {} · {} h of the workshop", chapter.number, chapter.hours)}</p>
+                    <h1>{chapter.title.as_str()}</h1>
+                    <p class="lede">{chapter.summary.as_str()}</p>
+                </header>
+                {blocks}
+                <nav class="chapter-nav" aria-label="Chapters">
+                    {previous.map(|c| view! {
+                        <a class="prev" href=chapter_href(&c.slug) rel="prev">
+                            <span class="muted">"Previous"</span>
+                            <span>{format!("{}. {}", c.number, c.title)}</span>
+                        </a>
+                    })}
+                    {next.map(|c| view! {
+                        <a class="next" href=chapter_href(&c.slug) rel="next">
+                            <span class="muted">"Next"</span>
+                            <span>{format!("{}. {}", c.number, c.title)}</span>
+                        </a>
+                    })}
+                </nav>
+            </article>
+        </div>
+    }
+}

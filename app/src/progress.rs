@@ -1,0 +1,220 @@
+//! The learner's progress: quiz answers and challenge results, kept in `localStorage`.
+//!
+//! Invariant: stored data is never silently dropped. Data that does not parse, or that has a
+//! format version this build does not know, is copied to a backup key and reported to the
+//! learner before a fresh record replaces it.
+
+use std::collections::BTreeMap;
+
+use contentc::Chapter;
+use serde::{Deserialize, Serialize};
+
+/// The storage key of the current record.
+pub const STORAGE_KEY: &str = "dslab.progress";
+/// The format version this build writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything the site remembers about a learner.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The format version.
+    pub version: u32,
+    /// Quiz id → the index of the answer chosen last.
+    #[serde(default)]
+    pub quizzes: BTreeMap<String, usize>,
+    /// Challenge id → whether the learner's code passed.
+    #[serde(default)]
+    pub challenges: BTreeMap<String, bool>,
+}
+
+/// What loading found.
+#[derive(Debug, PartialEq)]
+pub struct Loaded {
+    /// The progress to use.
+    pub progress: Progress,
+    /// Set when the stored data could not be used: a message for the learner.
+    pub problem: Option<String>,
+}
+
+impl Progress {
+    /// An empty record in the current format.
+    pub fn new() -> Self {
+        Progress {
+            version: FORMAT_VERSION,
+            ..Progress::default()
+        }
+    }
+
+    /// Interprets what storage holds (`None`: nothing stored yet).
+    pub fn load(stored: Option<&str>) -> Loaded {
+        let Some(text) = stored else {
+            return Loaded {
+                progress: Progress::new(),
+                problem: None,
+            };
+        };
+        let problem = match serde_json::from_str::<Progress>(text) {
+            Ok(progress) if progress.version == FORMAT_VERSION => {
+                return Loaded {
+                    progress,
+                    problem: None,
+                }
+            }
+            Ok(progress) => format!(
+                "Saved progress has format version {}, which this version of the site cannot read.",
+                progress.version
+            ),
+            Err(err) => format!("Saved progress is damaged ({err})."),
+        };
+        Loaded {
+            progress: Progress::new(),
+            problem: Some(problem),
+        }
+    }
+
+    /// The record as stored.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("progress always serializes")
+    }
+
+    /// How far the learner is in one chapter.
+    pub fn chapter(&self, chapter: &Chapter) -> ChapterProgress {
+        let quizzes: Vec<_> = chapter.quizzes().collect();
+        let quizzes_right = quizzes
+            .iter()
+            .filter(|quiz| {
+                self.quizzes
+                    .get(&quiz.id)
+                    .and_then(|&i| quiz.options.get(i))
+                    .is_some_and(|o| o.correct)
+            })
+            .count();
+        let challenges: Vec<_> = chapter.challenge_ids().collect();
+        let challenges_passed = challenges
+            .iter()
+            .filter(|id| self.challenges.get(**id).copied().unwrap_or(false))
+            .count();
+        ChapterProgress {
+            quizzes_right,
+            quizzes_total: quizzes.len(),
+            challenges_passed,
+            challenges_total: challenges.len(),
+        }
+    }
+}
+
+/// Counts for one chapter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChapterProgress {
+    /// Quizzes whose last answer was right.
+    pub quizzes_right: usize,
+    /// Quizzes in the chapter.
+    pub quizzes_total: usize,
+    /// Challenges passed.
+    pub challenges_passed: usize,
+    /// Challenges in the chapter.
+    pub challenges_total: usize,
+}
+
+impl ChapterProgress {
+    /// Done items over all items, in percent (0 when the chapter has nothing to do).
+    pub fn percent(&self) -> u32 {
+        let total = self.quizzes_total + self.challenges_total;
+        let done = self.quizzes_right + self.challenges_passed;
+        if total == 0 {
+            0
+        } else {
+            u32::try_from(done * 100 / total).unwrap_or(100)
+        }
+    }
+
+    /// A short label, e.g. "2/3 questions · 0/1 challenges".
+    pub fn label(&self) -> String {
+        let mut parts = Vec::new();
+        if self.quizzes_total > 0 {
+            parts.push(format!("{}/{} questions", self.quizzes_right, self.quizzes_total));
+        }
+        if self.challenges_total > 0 {
+            parts.push(format!("{}/{} challenges", self.challenges_passed, self.challenges_total));
+        }
+        if parts.is_empty() {
+            "Nothing to check yet".to_string()
+        } else {
+            parts.join(" · ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use contentc::{Block, Quiz, QuizOption};
+
+    fn option(correct: bool) -> QuizOption {
+        QuizOption {
+            text_html: "a".into(),
+            correct,
+            explanation_html: "b".into(),
+        }
+    }
+
+    fn chapter() -> Chapter {
+        Chapter {
+            number: 1,
+            slug: "hard".into(),
+            title: "Hard".into(),
+            hours: 2,
+            summary: "s".into(),
+            sections: vec![],
+            blocks: vec![
+                Block::Quiz(Quiz {
+                    id: "hard/q1".into(),
+                    question_html: "q".into(),
+                    options: vec![option(false), option(true)],
+                }),
+                Block::Quiz(Quiz {
+                    id: "hard/q2".into(),
+                    question_html: "q".into(),
+                    options: vec![option(true), option(false)],
+                }),
+            ],
+        }
+    }
+
+    #[test]
+    fn nothing_stored_starts_fresh_without_a_problem() {
+        assert_eq!(Progress::load(None), Loaded { progress: Progress::new(), problem: None });
+    }
+
+    #[test]
+    fn stored_progress_round_trips() {
+        let mut progress = Progress::new();
+        progress.quizzes.insert("hard/q1".into(), 1);
+        progress.challenges.insert("vector-clocks".into(), true);
+        let loaded = Progress::load(Some(&progress.to_json()));
+        assert_eq!(loaded.problem, None);
+        assert_eq!(loaded.progress, progress);
+    }
+
+    #[test]
+    fn damaged_or_future_data_is_reported_not_dropped_silently() {
+        let damaged = Progress::load(Some("{\"version\": 1, \"quizzes\": [oops"));
+        assert!(damaged.problem.unwrap().contains("damaged"));
+        let future = Progress::load(Some("{\"version\": 99}"));
+        assert!(future.problem.unwrap().contains("format version 99"));
+    }
+
+    #[test]
+    fn chapter_progress_counts_right_answers_only() {
+        let mut progress = Progress::new();
+        let counts = progress.chapter(&chapter());
+        assert_eq!((counts.quizzes_right, counts.quizzes_total, counts.percent()), (0, 2, 0));
+        progress.quizzes.insert("hard/q1".into(), 1);
+        progress.quizzes.insert("hard/q2".into(), 1);
+        let counts = progress.chapter(&chapter());
+        assert_eq!((counts.quizzes_right, counts.percent()), (1, 50));
+        assert_eq!(counts.label(), "1/2 questions");
+        progress.quizzes.insert("hard/q2".into(), 7);
+        assert_eq!(progress.chapter(&chapter()).quizzes_right, 1, "an out-of-range answer is not right");
+    }
+}

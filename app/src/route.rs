@@ -1,0 +1,104 @@
+//! Hash routes. The site is plain static files that may be served from any path, so every page
+//! lives behind `#/…`: a deep link never needs the server to know about it.
+
+/// A page of the site.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// The course overview.
+    Home,
+    /// A chapter, optionally scrolled to one of its sections.
+    Chapter {
+        /// The chapter's slug.
+        slug: String,
+        /// A section id within the chapter.
+        section: Option<String>,
+    },
+    /// Anything else; holds what was asked for.
+    NotFound(String),
+}
+
+impl Route {
+    /// Parses `location.hash`. Returns `None` for a plain in-page anchor (`#fn-1`), which
+    /// scrolls within the current page instead of changing it.
+    pub fn parse(hash: &str) -> Option<Route> {
+        let path = hash.strip_prefix('#').unwrap_or(hash);
+        if path.is_empty() || path == "/" {
+            return Some(Route::Home);
+        }
+        let path = path.strip_prefix('/')?;
+        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let valid = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        Some(match parts.as_slice() {
+            ["chapter", slug] if valid(slug) => Route::Chapter {
+                slug: (*slug).to_string(),
+                section: None,
+            },
+            ["chapter", slug, section] if valid(slug) && valid(section) => Route::Chapter {
+                slug: (*slug).to_string(),
+                section: Some((*section).to_string()),
+            },
+            _ => Route::NotFound(format!("/{path}")),
+        })
+    }
+
+    /// The `href` of this route.
+    pub fn href(&self) -> String {
+        match self {
+            Route::Home => "#/".to_string(),
+            Route::Chapter { slug, section: None } => format!("#/chapter/{slug}"),
+            Route::Chapter {
+                slug,
+                section: Some(section),
+            } => format!("#/chapter/{slug}/{section}"),
+            Route::NotFound(path) => format!("#{path}"),
+        }
+    }
+}
+
+/// The `href` of a chapter.
+pub fn chapter_href(slug: &str) -> String {
+    Route::Chapter {
+        slug: slug.to_string(),
+        section: None,
+    }
+    .href()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chapter(slug: &str, section: Option<&str>) -> Route {
+        Route::Chapter {
+            slug: slug.into(),
+            section: section.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn parses_every_kind_of_hash() {
+        assert_eq!(Route::parse(""), Some(Route::Home));
+        assert_eq!(Route::parse("#"), Some(Route::Home));
+        assert_eq!(Route::parse("#/"), Some(Route::Home));
+        assert_eq!(Route::parse("#/chapter/consensus"), Some(chapter("consensus", None)));
+        assert_eq!(Route::parse("#/chapter/consensus/"), Some(chapter("consensus", None)));
+        assert_eq!(
+            Route::parse("#/chapter/consensus/leader-election"),
+            Some(chapter("consensus", Some("leader-election")))
+        );
+        assert_eq!(Route::parse("#/nowhere"), Some(Route::NotFound("/nowhere".into())));
+        assert_eq!(
+            Route::parse("#/chapter/<script>"),
+            Some(Route::NotFound("/chapter/<script>".into()))
+        );
+        assert_eq!(Route::parse("#fn-1"), None);
+    }
+
+    #[test]
+    fn href_round_trips() {
+        for route in [Route::Home, chapter("replication", None), chapter("replication", Some("quorums"))] {
+            assert_eq!(Route::parse(&route.href()), Some(route.clone()));
+        }
+        assert_eq!(chapter_href("consensus"), "#/chapter/consensus");
+    }
+}

@@ -1,0 +1,63 @@
+//! The progress record as a reactive store, persisted to `localStorage`.
+
+use leptos::prelude::*;
+
+use crate::progress::{Progress, STORAGE_KEY};
+
+/// Shared app state, provided as context by the shell.
+#[derive(Clone, Copy)]
+pub struct Store {
+    /// The learner's progress; every change is saved.
+    pub progress: RwSignal<Progress>,
+    /// A problem found while loading stored data, shown until dismissed.
+    pub storage_problem: RwSignal<Option<String>>,
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+impl Store {
+    /// Loads the stored record (backing up anything unreadable) and saves every later change.
+    pub fn load() -> Store {
+        let storage = storage();
+        let stored = storage.as_ref().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+        let loaded = Progress::load(stored.as_deref());
+        let mut problem = loaded.problem;
+        if let (Some(message), Some(storage), Some(raw)) = (&mut problem, &storage, &stored) {
+            let backup_key = format!("{STORAGE_KEY}.backup.{}", js_sys_now_ms());
+            match storage.set_item(&backup_key, raw) {
+                Ok(()) => message.push_str(&format!(
+                    " A copy was kept in this browser's storage under \"{backup_key}\"; the site starts a new record."
+                )),
+                Err(_) => message.push_str(" It could not be backed up (storage is full)."),
+            }
+        }
+        if storage.is_none() {
+            problem = Some("This browser does not allow the site to store data, so progress is kept only until you close the tab.".into());
+        }
+        let store = Store {
+            progress: RwSignal::new(loaded.progress),
+            storage_problem: RwSignal::new(problem),
+        };
+        Effect::new(move |_| {
+            let json = store.progress.with(Progress::to_json);
+            if let Some(storage) = self::storage() {
+                if storage.set_item(STORAGE_KEY, &json).is_err() {
+                    store
+                        .storage_problem
+                        .set(Some("Progress could not be saved: the browser's storage is full.".into()));
+                }
+            }
+        });
+        store
+    }
+}
+
+/// Milliseconds since the epoch, to name backups. The only wall clock in the app, and it never
+/// reaches the engine.
+fn js_sys_now_ms() -> u64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0, |p| (p.time_origin() + p.now()) as u64)
+}

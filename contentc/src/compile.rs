@@ -1,0 +1,617 @@
+//! Markdown → [`Chapter`]. Runs at build time (the app's build script) and in tests.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use crate::directive::{parse_fields, parse_quiz, DirectiveError};
+use crate::{Block, Chapter, ChallengeEmbed, Course, Quiz, QuizOption, Section, SimEmbed};
+
+/// The largest chapter file the compiler reads, in bytes; a guard against a runaway file.
+pub const CHAPTER_FILE_BYTES_MAX: usize = 512 * 1024;
+
+/// A content mistake, with the file and line it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentError {
+    /// The file, as given to the compiler.
+    pub file: String,
+    /// 1-based line; 0 when the error is about the file as a whole.
+    pub line: usize,
+    /// What is wrong, in a sentence.
+    pub message: String,
+}
+
+impl fmt::Display for ContentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ContentError {}
+
+/// What directives may name: the engine's scenarios and challenges.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    /// Scenario ids.
+    pub scenarios: BTreeSet<String>,
+    /// Challenge ids.
+    pub challenges: BTreeSet<String>,
+}
+
+impl Catalog {
+    /// The catalog of the engine this crate is built with.
+    pub fn from_engine() -> Self {
+        Catalog {
+            scenarios: engine::catalog::scenario_ids()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            challenges: engine::catalog::challenge_ids()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        }
+    }
+}
+
+/// A link from one chapter to another chapter file, checked once all chapters are known.
+struct ChapterLink {
+    line: usize,
+    file_name: String,
+    fragment: Option<String>,
+}
+
+/// Compiles every `NN-slug.md` in `dir` into a [`Course`], validating directives against the
+/// engine's catalog and links between chapters. Returns every error found, not just the first.
+pub fn compile_dir(dir: &Path) -> Result<Course, Vec<ContentError>> {
+    let catalog = Catalog::from_engine();
+    let mut errors = Vec::new();
+    let mut files: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".md") && name.as_bytes()[0].is_ascii_digit())
+            .collect(),
+        Err(err) => {
+            return Err(vec![ContentError {
+                file: dir.display().to_string(),
+                line: 0,
+                message: format!("cannot read the content folder: {err}"),
+            }])
+        }
+    };
+    files.sort();
+    let mut chapters = Vec::new();
+    let mut links = Vec::new();
+    for name in &files {
+        let path = dir.join(name);
+        let shown = format!("content/{name}");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match compile_with_links(&shown, name, &text, &catalog) {
+                Ok((chapter, chapter_links)) => {
+                    links.push((shown, chapter_links));
+                    chapters.push(chapter);
+                }
+                Err(err) => errors.push(err),
+            },
+            Err(err) => errors.push(ContentError {
+                file: shown,
+                line: 0,
+                message: format!("cannot read: {err}"),
+            }),
+        }
+    }
+    for (index, chapter) in chapters.iter().enumerate() {
+        let expected = index + 1;
+        if usize::from(chapter.number) != expected {
+            errors.push(ContentError {
+                file: format!("content/{:02}-{}.md", chapter.number, chapter.slug),
+                line: 0,
+                message: format!("chapters must be numbered 1, 2, 3, …; expected {expected:02} here"),
+            });
+        }
+    }
+    for (file, chapter_links) in &links {
+        for link in chapter_links {
+            check_link(file, link, &chapters, &mut errors);
+        }
+    }
+    if errors.is_empty() {
+        Ok(Course { chapters })
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_link(file: &str, link: &ChapterLink, chapters: &[Chapter], errors: &mut Vec<ContentError>) {
+    let target = chapters
+        .iter()
+        .find(|c| format!("{:02}-{}.md", c.number, c.slug) == link.file_name);
+    let message = match (target, &link.fragment) {
+        (None, _) => format!("link to a chapter that does not exist: `{}`", link.file_name),
+        (Some(chapter), Some(fragment)) if !chapter.sections.iter().any(|s| &s.id == fragment) => {
+            format!("link to a section that does not exist: `{}#{fragment}`", link.file_name)
+        }
+        _ => return,
+    };
+    errors.push(ContentError {
+        file: file.to_string(),
+        line: link.line,
+        message,
+    });
+}
+
+/// Compiles one chapter. `file` is how errors name it; `file_name` must be `NN-slug.md`.
+pub fn compile_chapter(
+    file: &str,
+    file_name: &str,
+    text: &str,
+    catalog: &Catalog,
+) -> Result<Chapter, ContentError> {
+    compile_with_links(file, file_name, text, catalog).map(|(chapter, _)| chapter)
+}
+
+fn compile_with_links(
+    file: &str,
+    file_name: &str,
+    text: &str,
+    catalog: &Catalog,
+) -> Result<(Chapter, Vec<ChapterLink>), ContentError> {
+    let fail = |line: usize, message: String| ContentError {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    if text.len() > CHAPTER_FILE_BYTES_MAX {
+        return Err(fail(0, format!("file is larger than {CHAPTER_FILE_BYTES_MAX} bytes")));
+    }
+    let (number, slug) = parse_file_name(file_name).map_err(|m| fail(0, m))?;
+    let front = parse_front_matter(text).map_err(|(line, m)| fail(line, m))?;
+    let mut body = Body {
+        slug: slug.clone(),
+        text,
+        offset: front.body_offset,
+        catalog,
+        sections: Vec::new(),
+        blocks: Vec::new(),
+        links: Vec::new(),
+        pending: Vec::new(),
+        quiz_count: 0,
+    };
+    body.compile().map_err(|(line, m)| fail(line, m))?;
+    let chapter = Chapter {
+        number,
+        slug,
+        title: front.title,
+        hours: front.hours,
+        summary: front.summary,
+        sections: body.sections,
+        blocks: body.blocks,
+    };
+    Ok((chapter, body.links))
+}
+
+fn parse_file_name(name: &str) -> Result<(u8, String), String> {
+    let expected = "file name must look like `NN-slug.md` (two digits, lowercase words joined by `-`)";
+    let stem = name.strip_suffix(".md").ok_or(expected)?;
+    let (digits, slug) = stem.split_once('-').ok_or(expected)?;
+    let valid_slug = !slug.is_empty()
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if digits.len() != 2 || !valid_slug {
+        return Err(expected.to_string());
+    }
+    let number: u8 = digits.parse().map_err(|_| expected.to_string())?;
+    Ok((number, slug.to_string()))
+}
+
+struct FrontMatter {
+    title: String,
+    hours: u8,
+    summary: String,
+    body_offset: usize,
+}
+
+/// `---` / `key: value` lines / `---` at the top of the file.
+fn parse_front_matter(text: &str) -> Result<FrontMatter, (usize, String)> {
+    let mut lines = text.split_inclusive('\n');
+    if lines.next().map(str::trim_end) != Some("---") {
+        return Err((1, "a chapter starts with front matter: `---`, `title: …`, `hours: …`, `summary: …`, `---`".into()));
+    }
+    let mut offset = 4;
+    let mut body = String::new();
+    let mut closed = false;
+    for line in lines.by_ref() {
+        offset += line.len();
+        if line.trim_end() == "---" {
+            closed = true;
+            break;
+        }
+        body.push_str(line);
+    }
+    if !closed {
+        return Err((1, "front matter is not closed by a `---` line".into()));
+    }
+    let fields = parse_fields(&body, 2, &["title", "hours", "summary"])
+        .map_err(|DirectiveError { line, message }| (line, message))?;
+    let get = |key: &str| fields.iter().find(|(k, _, _)| k == key);
+    let required = |key: &str| {
+        get(key)
+            .map(|(_, v, _)| v.clone())
+            .filter(|v| !v.is_empty())
+            .ok_or((1, format!("front matter needs `{key}: …`")))
+    };
+    let title = required("title")?;
+    let summary = required("summary")?;
+    let hours_text = required("hours")?;
+    let hours_line = get("hours").map_or(1, |(_, _, l)| *l);
+    let hours: u8 = hours_text
+        .parse()
+        .ok()
+        .filter(|h| (1..=8).contains(h))
+        .ok_or((hours_line, format!("`hours` must be a whole number from 1 to 8, found `{hours_text}`")))?;
+    Ok(FrontMatter {
+        title,
+        hours,
+        summary,
+        body_offset: offset,
+    })
+}
+
+/// Directive languages: a fenced block with one of these is a widget, not code.
+const DIRECTIVES: [&str; 3] = ["sim", "challenge", "quiz"];
+
+struct Body<'a> {
+    slug: String,
+    text: &'a str,
+    offset: usize,
+    catalog: &'a Catalog,
+    sections: Vec<Section>,
+    blocks: Vec<Block>,
+    links: Vec<ChapterLink>,
+    /// Prose events since the last directive.
+    pending: Vec<Event<'a>>,
+    quiz_count: usize,
+}
+
+type Failure = (usize, String);
+
+impl<'a> Body<'a> {
+    fn line_of(&self, body_byte: usize) -> usize {
+        let absolute = self.offset + body_byte;
+        self.text[..absolute.min(self.text.len())]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn compile(&mut self) -> Result<(), Failure> {
+        let source: &'a str = &self.text[self.offset..];
+        let options = Options::ENABLE_TABLES
+            | Options::ENABLE_FOOTNOTES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_GFM
+            | Options::ENABLE_DEFINITION_LIST;
+        let mut events = Parser::new_ext(source, options).into_offset_iter();
+        while let Some((event, range)) = events.next() {
+            let line = self.line_of(range.start);
+            match event {
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang)))
+                    if DIRECTIVES.contains(&lang.as_ref()) =>
+                {
+                    let mut content = String::new();
+                    for (inner, _) in events.by_ref() {
+                        match inner {
+                            Event::Text(text) => content.push_str(&text),
+                            Event::End(TagEnd::CodeBlock) => break,
+                            _ => {}
+                        }
+                    }
+                    self.flush();
+                    let block = self.directive(&lang, &content, line + 1)?;
+                    self.blocks.push(block);
+                }
+                Event::Start(Tag::Heading { level, .. }) => {
+                    let mut inner = Vec::new();
+                    for (event, _) in events.by_ref() {
+                        if matches!(event, Event::End(TagEnd::Heading(_))) {
+                            break;
+                        }
+                        inner.push(event);
+                    }
+                    self.heading(level, inner, line)?;
+                }
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    let dest_url = self.rewrite_link(dest_url, line);
+                    self.pending.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }));
+                }
+                other => self.pending.push(other),
+            }
+        }
+        self.flush();
+        Ok(())
+    }
+
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut html = String::new();
+        pulldown_cmark::html::push_html(&mut html, self.pending.drain(..));
+        if !html.trim().is_empty() {
+            self.blocks.push(Block::Html(html));
+        }
+    }
+
+    fn heading(&mut self, level: HeadingLevel, inner: Vec<Event<'a>>, line: usize) -> Result<(), Failure> {
+        if level == HeadingLevel::H1 {
+            return Err((line, "use `##` and below: the chapter title comes from the front matter".into()));
+        }
+        let title: String = inner
+            .iter()
+            .filter_map(|e| match e {
+                Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let base = slugify(&title);
+        if base.is_empty() {
+            return Err((line, "a heading needs some text".into()));
+        }
+        let mut id = base.clone();
+        let mut n = 2;
+        while self.sections.iter().any(|s| s.id == id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        let depth = match level {
+            HeadingLevel::H2 => 2,
+            HeadingLevel::H3 => 3,
+            _ => 4,
+        };
+        if depth <= 3 {
+            self.sections.push(Section {
+                id: id.clone(),
+                title,
+                level: depth,
+            });
+        }
+        let anchor = format!(
+            "<a class=\"anchor\" href=\"#/chapter/{}/{id}\" aria-label=\"Link to this section\">#</a>",
+            self.slug
+        );
+        self.pending.push(Event::Start(Tag::Heading {
+            level,
+            id: Some(CowStr::from(id)),
+            classes: Vec::new(),
+            attrs: Vec::new(),
+        }));
+        self.pending.extend(inner);
+        self.pending.push(Event::InlineHtml(CowStr::from(anchor)));
+        self.pending.push(Event::End(TagEnd::Heading(level)));
+        Ok(())
+    }
+
+    /// `NN-slug.md#frag` becomes the app's route; the target is checked once all chapters are
+    /// known. Other links are left alone.
+    fn rewrite_link(&mut self, dest: CowStr<'a>, line: usize) -> CowStr<'a> {
+        let (path, fragment) = match dest.split_once('#') {
+            Some((p, f)) => (p, Some(f.to_string())),
+            None => (dest.as_ref(), None),
+        };
+        let is_chapter = path.ends_with(".md") && !path.contains('/') && !path.contains(':');
+        if !is_chapter {
+            return dest;
+        }
+        let slug = parse_file_name(path).map(|(_, s)| s).unwrap_or_default();
+        let route = match &fragment {
+            Some(f) => format!("#/chapter/{slug}/{f}"),
+            None => format!("#/chapter/{slug}"),
+        };
+        self.links.push(ChapterLink {
+            line,
+            file_name: path.to_string(),
+            fragment,
+        });
+        CowStr::from(route)
+    }
+
+    fn directive(&mut self, lang: &str, content: &str, first_line: usize) -> Result<Block, Failure> {
+        let lift = |e: DirectiveError| (e.line, format!("in ```{lang}: {}", e.message));
+        match lang {
+            "sim" => {
+                let fields = parse_fields(content, first_line, &["scenario", "seed", "caption"]).map_err(lift)?;
+                let field = |key: &str| fields.iter().find(|(k, _, _)| k == key);
+                let Some((_, scenario, line)) = field("scenario") else {
+                    return Err((first_line, "in ```sim: `scenario: …` is required".into()));
+                };
+                if !self.catalog.scenarios.contains(scenario) {
+                    return Err((*line, format!("in ```sim: unknown scenario `{scenario}` (known: {})", known(&self.catalog.scenarios))));
+                }
+                let seed = match field("seed") {
+                    None => 1,
+                    Some((_, text, line)) => text
+                        .parse()
+                        .map_err(|_| (*line, format!("in ```sim: `seed` must be a whole number, found `{text}`")))?,
+                };
+                Ok(Block::Sim(SimEmbed {
+                    scenario: scenario.clone(),
+                    seed,
+                    caption: field("caption").map(|(_, c, _)| c.clone()),
+                }))
+            }
+            "challenge" => {
+                let fields = parse_fields(content, first_line, &["id"]).map_err(lift)?;
+                let Some((_, id, line)) = fields.first() else {
+                    return Err((first_line, "in ```challenge: `id: …` is required".into()));
+                };
+                if !self.catalog.challenges.contains(id) {
+                    return Err((*line, format!("in ```challenge: unknown challenge `{id}` (known: {})", known(&self.catalog.challenges))));
+                }
+                Ok(Block::Challenge(ChallengeEmbed { id: id.clone() }))
+            }
+            "quiz" => {
+                let raw = parse_quiz(content, first_line).map_err(lift)?;
+                self.quiz_count += 1;
+                Ok(Block::Quiz(Quiz {
+                    id: format!("{}/q{}", self.slug, self.quiz_count),
+                    question_html: inline_html(&raw.question),
+                    options: raw
+                        .options
+                        .into_iter()
+                        .map(|o| QuizOption {
+                            text_html: inline_html(&o.text),
+                            correct: o.correct,
+                            explanation_html: inline_html(&o.explanation),
+                        })
+                        .collect(),
+                }))
+            }
+            _ => unreachable!("only directive languages reach here"),
+        }
+    }
+}
+
+fn known(ids: &BTreeSet<String>) -> String {
+    if ids.is_empty() {
+        "none yet".into()
+    } else {
+        ids.iter().cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Renders one paragraph of Markdown without its `<p>` wrapper.
+fn inline_html(text: &str) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, Parser::new(text));
+    let trimmed = html.trim();
+    trimmed
+        .strip_prefix("<p>")
+        .and_then(|t| t.strip_suffix("</p>"))
+        .unwrap_or(trimmed)
+        .to_string()
+}
+
+/// A heading's text as a URL segment: lowercase ASCII words joined by `-`.
+pub fn slugify(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') && (c.is_whitespace() || c == '-' || c == '/') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog {
+            scenarios: ["retry-lossy".to_string()].into(),
+            challenges: ["vector-clocks".to_string()].into(),
+        }
+    }
+
+    const FRONT: &str = "---\ntitle: Hard things\nhours: 2\nsummary: Why.\n---\n";
+
+    fn compile(body: &str) -> Result<Chapter, ContentError> {
+        compile_chapter("content/01-hard.md", "01-hard.md", &format!("{FRONT}{body}"), &catalog())
+    }
+
+    #[test]
+    fn prose_headings_and_directives_become_blocks() {
+        let chapter = compile(
+            "## Networks lie\n\nText with [a link](02-next.md#models).\n\n```sim\nscenario: retry-lossy\nseed: 9\n```\n\n### Networks lie\n\n```challenge\nid: vector-clocks\n```\n\n```rust\nlet x = 1;\n```\n",
+        )
+        .unwrap();
+        assert_eq!((chapter.number, chapter.slug.as_str(), chapter.hours), (1, "hard", 2));
+        let ids: Vec<_> = chapter.sections.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["networks-lie", "networks-lie-2"]);
+        assert_eq!(chapter.blocks.len(), 4);
+        let Block::Html(first) = &chapter.blocks[0] else { panic!("{:?}", chapter.blocks[0]) };
+        assert!(first.contains("<h2 id=\"networks-lie\">"), "{first}");
+        assert!(first.contains("href=\"#/chapter/next/models\""), "{first}");
+        assert_eq!(
+            chapter.blocks[1],
+            Block::Sim(SimEmbed { scenario: "retry-lossy".into(), seed: 9, caption: None })
+        );
+        assert!(matches!(&chapter.blocks[3], Block::Html(h) if h.contains("language-rust")));
+    }
+
+    #[test]
+    fn broken_content_is_reported_with_file_and_line() {
+        // Line numbers count the five front matter lines.
+        let cases = [
+            ("para\n\n```sim\nscenario: nope\n```\n", 9, "unknown scenario `nope`"),
+            ("```sim\nseed: 1\n```\n", 7, "`scenario: …` is required"),
+            ("```sim\nscenario: retry-lossy\nseed: many\n```\n", 8, "`seed` must be a whole number"),
+            ("```challenge\nid: paxos\n```\n", 7, "unknown challenge `paxos`"),
+            ("```quiz\n? Why?\n- a\n  > x\n```\n", 9, "at least two answers"),
+            ("# Title again\n", 6, "use `##`"),
+        ];
+        for (body, line, needle) in cases {
+            let err = compile(body).unwrap_err();
+            assert_eq!(err.file, "content/01-hard.md");
+            assert_eq!(err.line, line, "{body:?}: {err}");
+            assert!(err.message.contains(needle), "{body:?}: {err}");
+            assert!(err.to_string().starts_with(&format!("content/01-hard.md:{line}: ")));
+        }
+    }
+
+    #[test]
+    fn front_matter_and_file_names_are_checked() {
+        let bad_name = compile_chapter("x", "1-hard.md", FRONT, &catalog()).unwrap_err();
+        assert!(bad_name.message.contains("NN-slug.md"));
+        let no_front = compile_chapter("x", "01-hard.md", "## Hi\n", &catalog()).unwrap_err();
+        assert!(no_front.message.contains("front matter"));
+        let hours = compile_chapter("x", "01-hard.md", "---\ntitle: T\nhours: 99\nsummary: S\n---\n", &catalog())
+            .unwrap_err();
+        assert_eq!(hours.line, 3);
+        let missing = compile_chapter("x", "01-hard.md", "---\ntitle: T\nhours: 2\n---\n", &catalog())
+            .unwrap_err();
+        assert!(missing.message.contains("summary"));
+    }
+
+    #[test]
+    fn quizzes_get_stable_ids_and_rendered_text() {
+        let chapter = compile(
+            "```quiz\n? Is `x` **bold**?\n* yes\n  > Right.\n- no\n  > Wrong.\n```\n\n```quiz\n? Again?\n* a\n  > A.\n- b\n  > B.\n```\n",
+        )
+        .unwrap();
+        let quizzes: Vec<_> = chapter.quizzes().collect();
+        assert_eq!(quizzes.len(), 2);
+        assert_eq!(quizzes[0].id, "hard/q1");
+        assert_eq!(quizzes[1].id, "hard/q2");
+        assert_eq!(quizzes[0].question_html, "Is <code>x</code> <strong>bold</strong>?");
+        assert!(quizzes[0].options[0].correct);
+    }
+
+    #[test]
+    fn slugs_are_url_safe() {
+        assert_eq!(slugify("CAP, stated precisely"), "cap-stated-precisely");
+        assert_eq!(slugify("Raft §5.2: Leader election"), "raft-52-leader-election");
+        assert_eq!(slugify("  Read/write quorums  "), "read-write-quorums");
+    }
+}

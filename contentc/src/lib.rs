@@ -1,0 +1,132 @@
+//! The content pipeline's data model, and (feature `compile`) the compiler that produces it.
+//!
+//! Chapters are Markdown files `content/NN-slug.md` with a small front matter. Prose becomes
+//! HTML at build time; fenced blocks whose language is a directive (```sim, ```challenge,
+//! ```quiz) become typed values the app renders as live widgets. A chapter that does not parse,
+//! or a directive that names something the engine does not have, is a [`ContentError`] naming
+//! the file and line — the build fails instead of shipping a broken page.
+#![deny(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "compile")]
+mod compile;
+#[cfg(feature = "compile")]
+mod directive;
+
+#[cfg(feature = "compile")]
+pub use compile::{compile_chapter, compile_dir, slugify, Catalog, ContentError};
+
+/// The course as JSON, the form the app embeds.
+#[cfg(feature = "compile")]
+pub fn to_json(course: &Course) -> String {
+    serde_json::to_string(course).expect("the course model always serializes")
+}
+
+/// The whole course as the app sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Course {
+    /// Chapters in agenda order.
+    pub chapters: Vec<Chapter>,
+}
+
+/// One chapter: metadata, a table of contents and the body as a sequence of blocks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Chapter {
+    /// Position in the agenda, from 1.
+    pub number: u8,
+    /// Stable URL segment, from the file name (`01-why-distributed-systems-are-hard.md`).
+    pub slug: String,
+    /// The chapter's title.
+    pub title: String,
+    /// The workshop's time for the chapter, in hours.
+    pub hours: u8,
+    /// One or two sentences for the home page.
+    pub summary: String,
+    /// Headings (levels 2 and 3) in document order, for the table of contents.
+    pub sections: Vec<Section>,
+    /// The body.
+    pub blocks: Vec<Block>,
+}
+
+impl Chapter {
+    /// All quizzes in the chapter, in order.
+    pub fn quizzes(&self) -> impl Iterator<Item = &Quiz> {
+        self.blocks.iter().filter_map(|block| match block {
+            Block::Quiz(quiz) => Some(quiz),
+            _ => None,
+        })
+    }
+
+    /// Ids of the challenges the chapter embeds, in order.
+    pub fn challenge_ids(&self) -> impl Iterator<Item = &str> {
+        self.blocks.iter().filter_map(|block| match block {
+            Block::Challenge(challenge) => Some(challenge.id.as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// A heading, addressable by URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    /// The element id, unique within the chapter.
+    pub id: String,
+    /// The heading's plain text.
+    pub title: String,
+    /// 2 or 3.
+    pub level: u8,
+}
+
+/// A piece of a chapter's body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Block {
+    /// Rendered prose.
+    Html(String),
+    /// A multiple-choice question.
+    Quiz(Quiz),
+    /// An embedded live simulation.
+    Sim(SimEmbed),
+    /// An embedded code challenge.
+    Challenge(ChallengeEmbed),
+}
+
+/// A multiple-choice question with an explanation for every answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Quiz {
+    /// Stable id (`<chapter slug>/q<n>`), used to remember answers.
+    pub id: String,
+    /// The question, as HTML.
+    pub question_html: String,
+    /// The answers in the order written.
+    pub options: Vec<QuizOption>,
+}
+
+/// One answer of a [`Quiz`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuizOption {
+    /// The answer, as inline HTML.
+    pub text_html: String,
+    /// Whether this answer is right.
+    pub correct: bool,
+    /// Why it is right or wrong, as HTML.
+    pub explanation_html: String,
+}
+
+/// A ```sim directive: which scenario to run and how to start it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimEmbed {
+    /// A scenario id from the engine's catalog.
+    pub scenario: String,
+    /// The seed the run starts from.
+    pub seed: u64,
+    /// A caption under the simulation.
+    pub caption: Option<String>,
+}
+
+/// A ```challenge directive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeEmbed {
+    /// A challenge id from the engine's catalog.
+    pub id: String,
+}
