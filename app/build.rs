@@ -18,7 +18,11 @@ fn main() {
                 eprintln!("error: {error}");
             }
             let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            panic!("the content has {} error(s):\n{}", errors.len(), list.join("\n"));
+            panic!(
+                "the content has {} error(s):\n{}",
+                errors.len(),
+                list.join("\n")
+            );
         }
     };
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("course.json");

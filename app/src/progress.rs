@@ -121,21 +121,25 @@ impl ChapterProgress {
     pub fn percent(&self) -> u32 {
         let total = self.quizzes_total + self.challenges_total;
         let done = self.quizzes_right + self.challenges_passed;
-        if total == 0 {
-            0
-        } else {
-            u32::try_from(done * 100 / total).unwrap_or(100)
-        }
+        (done * 100)
+            .checked_div(total)
+            .map_or(0, |percent| u32::try_from(percent).unwrap_or(100))
     }
 
     /// A short label, e.g. "2/3 questions · 0/1 challenges".
     pub fn label(&self) -> String {
         let mut parts = Vec::new();
         if self.quizzes_total > 0 {
-            parts.push(format!("{}/{} questions", self.quizzes_right, self.quizzes_total));
+            parts.push(format!(
+                "{}/{} questions",
+                self.quizzes_right, self.quizzes_total
+            ));
         }
         if self.challenges_total > 0 {
-            parts.push(format!("{}/{} challenges", self.challenges_passed, self.challenges_total));
+            parts.push(format!(
+                "{}/{} challenges",
+                self.challenges_passed, self.challenges_total
+            ));
         }
         if parts.is_empty() {
             "Nothing to check yet".to_string()
@@ -183,7 +187,13 @@ mod tests {
 
     #[test]
     fn nothing_stored_starts_fresh_without_a_problem() {
-        assert_eq!(Progress::load(None), Loaded { progress: Progress::new(), problem: None });
+        assert_eq!(
+            Progress::load(None),
+            Loaded {
+                progress: Progress::new(),
+                problem: None
+            }
+        );
     }
 
     #[test]
@@ -208,13 +218,20 @@ mod tests {
     fn chapter_progress_counts_right_answers_only() {
         let mut progress = Progress::new();
         let counts = progress.chapter(&chapter());
-        assert_eq!((counts.quizzes_right, counts.quizzes_total, counts.percent()), (0, 2, 0));
+        assert_eq!(
+            (counts.quizzes_right, counts.quizzes_total, counts.percent()),
+            (0, 2, 0)
+        );
         progress.quizzes.insert("hard/q1".into(), 1);
         progress.quizzes.insert("hard/q2".into(), 1);
         let counts = progress.chapter(&chapter());
         assert_eq!((counts.quizzes_right, counts.percent()), (1, 50));
         assert_eq!(counts.label(), "1/2 questions");
         progress.quizzes.insert("hard/q2".into(), 7);
-        assert_eq!(progress.chapter(&chapter()).quizzes_right, 1, "an out-of-range answer is not right");
+        assert_eq!(
+            progress.chapter(&chapter()).quizzes_right,
+            1,
+            "an out-of-range answer is not right"
+        );
     }
 }

@@ -27,7 +27,8 @@ impl Route {
         }
         let path = path.strip_prefix('/')?;
         let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        let valid = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let valid =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         Some(match parts.as_slice() {
             ["chapter", slug] if valid(slug) => Route::Chapter {
                 slug: (*slug).to_string(),
@@ -45,7 +46,10 @@ impl Route {
     pub fn href(&self) -> String {
         match self {
             Route::Home => "#/".to_string(),
-            Route::Chapter { slug, section: None } => format!("#/chapter/{slug}"),
+            Route::Chapter {
+                slug,
+                section: None,
+            } => format!("#/chapter/{slug}"),
             Route::Chapter {
                 slug,
                 section: Some(section),
@@ -80,13 +84,22 @@ mod tests {
         assert_eq!(Route::parse(""), Some(Route::Home));
         assert_eq!(Route::parse("#"), Some(Route::Home));
         assert_eq!(Route::parse("#/"), Some(Route::Home));
-        assert_eq!(Route::parse("#/chapter/consensus"), Some(chapter("consensus", None)));
-        assert_eq!(Route::parse("#/chapter/consensus/"), Some(chapter("consensus", None)));
+        assert_eq!(
+            Route::parse("#/chapter/consensus"),
+            Some(chapter("consensus", None))
+        );
+        assert_eq!(
+            Route::parse("#/chapter/consensus/"),
+            Some(chapter("consensus", None))
+        );
         assert_eq!(
             Route::parse("#/chapter/consensus/leader-election"),
             Some(chapter("consensus", Some("leader-election")))
         );
-        assert_eq!(Route::parse("#/nowhere"), Some(Route::NotFound("/nowhere".into())));
+        assert_eq!(
+            Route::parse("#/nowhere"),
+            Some(Route::NotFound("/nowhere".into()))
+        );
         assert_eq!(
             Route::parse("#/chapter/<script>"),
             Some(Route::NotFound("/chapter/<script>".into()))
@@ -96,7 +109,11 @@ mod tests {
 
     #[test]
     fn href_round_trips() {
-        for route in [Route::Home, chapter("replication", None), chapter("replication", Some("quorums"))] {
+        for route in [
+            Route::Home,
+            chapter("replication", None),
+            chapter("replication", Some("quorums")),
+        ] {
             assert_eq!(Route::parse(&route.href()), Some(route.clone()));
         }
         assert_eq!(chapter_href("consensus"), "#/chapter/consensus");

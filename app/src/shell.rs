@@ -24,7 +24,9 @@ fn navigate(href: &str) {
 
 /// Scrolls to the element with this id, or to the top.
 fn scroll_to(id: Option<&str>) {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let target = id.and_then(|id| window.document()?.get_element_by_id(id));
     match target {
         Some(element) => element.scroll_into_view(),
@@ -40,7 +42,11 @@ fn typing_in_a_field(event: &ev::KeyboardEvent) -> bool {
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
         .is_some_and(|el| {
             matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                || el.closest("[contenteditable=true], .cm-editor").ok().flatten().is_some()
+                || el
+                    .closest("[contenteditable=true], .cm-editor")
+                    .ok()
+                    .flatten()
+                    .is_some()
         })
 }
 
@@ -65,7 +71,10 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| {
         let current = route.get();
         let (title, section) = match &current {
-            Route::Home => ("DistSys Lab — Distributed Systems Fundamentals".to_string(), None),
+            Route::Home => (
+                "DistSys Lab — Distributed Systems Fundamentals".to_string(),
+                None,
+            ),
             Route::Chapter { slug, section } => (
                 crate::course::chapter(slug).map_or("Not found — DistSys Lab".to_string(), |c| {
                     format!("{}. {} — DistSys Lab", c.number, c.title)

@@ -21,7 +21,9 @@ impl Store {
     /// Loads the stored record (backing up anything unreadable) and saves every later change.
     pub fn load() -> Store {
         let storage = storage();
-        let stored = storage.as_ref().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+        let stored = storage
+            .as_ref()
+            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
         let loaded = Progress::load(stored.as_deref());
         let mut problem = loaded.problem;
         if let (Some(message), Some(storage), Some(raw)) = (&mut problem, &storage, &stored) {
@@ -44,9 +46,9 @@ impl Store {
             let json = store.progress.with(Progress::to_json);
             if let Some(storage) = self::storage() {
                 if storage.set_item(STORAGE_KEY, &json).is_err() {
-                    store
-                        .storage_problem
-                        .set(Some("Progress could not be saved: the browser's storage is full.".into()));
+                    store.storage_problem.set(Some(
+                        "Progress could not be saved: the browser's storage is full.".into(),
+                    ));
                 }
             }
         });

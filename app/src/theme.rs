@@ -34,7 +34,11 @@ impl Theme {
 }
 
 fn stored() -> Option<Theme> {
-    let value = web_sys::window()?.local_storage().ok()??.get_item(THEME_KEY).ok()??;
+    let value = web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(THEME_KEY)
+        .ok()??;
     match value.as_str() {
         "light" => Some(Theme::Light),
         "dark" => Some(Theme::Dark),
@@ -51,7 +55,11 @@ fn os_prefers_dark() -> bool {
 /// The theme signal: starts from the stored choice or the OS; every change is applied to the
 /// document and remembered.
 pub fn use_theme() -> RwSignal<Theme> {
-    let initial = stored().unwrap_or(if os_prefers_dark() { Theme::Dark } else { Theme::Light });
+    let initial = stored().unwrap_or(if os_prefers_dark() {
+        Theme::Dark
+    } else {
+        Theme::Light
+    });
     let theme = RwSignal::new(initial);
     let first = StoredValue::new(true);
     Effect::new(move |_| {
@@ -64,7 +72,8 @@ pub fn use_theme() -> RwSignal<Theme> {
         }
         // Only an explicit toggle is remembered; until then the OS decides.
         if !first.get_value() {
-            if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+            {
                 let _ = storage.set_item(THEME_KEY, current.as_str());
             }
         }

@@ -10,7 +10,6 @@ usage: dslab <command> [args]
 
 commands:
   help                 show this message
-  content [dir]        parse and validate every chapter in dir (default: content)
 ";
 
 fn main() -> ExitCode {

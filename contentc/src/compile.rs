@@ -7,7 +7,7 @@ use std::path::Path;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::directive::{parse_fields, parse_quiz, DirectiveError};
-use crate::{Block, Chapter, ChallengeEmbed, Course, Quiz, QuizOption, Section, SimEmbed};
+use crate::{Block, ChallengeEmbed, Chapter, Course, Quiz, QuizOption, Section, SimEmbed};
 
 /// The largest chapter file the compiler reads, in bytes; a guard against a runaway file.
 pub const CHAPTER_FILE_BYTES_MAX: usize = 512 * 1024;
@@ -113,7 +113,9 @@ pub fn compile_dir(dir: &Path) -> Result<Course, Vec<ContentError>> {
             errors.push(ContentError {
                 file: format!("content/{:02}-{}.md", chapter.number, chapter.slug),
                 line: 0,
-                message: format!("chapters must be numbered 1, 2, 3, …; expected {expected:02} here"),
+                message: format!(
+                    "chapters must be numbered 1, 2, 3, …; expected {expected:02} here"
+                ),
             });
         }
     }
@@ -129,14 +131,25 @@ pub fn compile_dir(dir: &Path) -> Result<Course, Vec<ContentError>> {
     }
 }
 
-fn check_link(file: &str, link: &ChapterLink, chapters: &[Chapter], errors: &mut Vec<ContentError>) {
+fn check_link(
+    file: &str,
+    link: &ChapterLink,
+    chapters: &[Chapter],
+    errors: &mut Vec<ContentError>,
+) {
     let target = chapters
         .iter()
         .find(|c| format!("{:02}-{}.md", c.number, c.slug) == link.file_name);
     let message = match (target, &link.fragment) {
-        (None, _) => format!("link to a chapter that does not exist: `{}`", link.file_name),
+        (None, _) => format!(
+            "link to a chapter that does not exist: `{}`",
+            link.file_name
+        ),
         (Some(chapter), Some(fragment)) if !chapter.sections.iter().any(|s| &s.id == fragment) => {
-            format!("link to a section that does not exist: `{}#{fragment}`", link.file_name)
+            format!(
+                "link to a section that does not exist: `{}#{fragment}`",
+                link.file_name
+            )
         }
         _ => return,
     };
@@ -169,7 +182,10 @@ fn compile_with_links(
         message,
     };
     if text.len() > CHAPTER_FILE_BYTES_MAX {
-        return Err(fail(0, format!("file is larger than {CHAPTER_FILE_BYTES_MAX} bytes")));
+        return Err(fail(
+            0,
+            format!("file is larger than {CHAPTER_FILE_BYTES_MAX} bytes"),
+        ));
     }
     let (number, slug) = parse_file_name(file_name).map_err(|m| fail(0, m))?;
     let front = parse_front_matter(text).map_err(|(line, m)| fail(line, m))?;
@@ -198,7 +214,8 @@ fn compile_with_links(
 }
 
 fn parse_file_name(name: &str) -> Result<(u8, String), String> {
-    let expected = "file name must look like `NN-slug.md` (two digits, lowercase words joined by `-`)";
+    let expected =
+        "file name must look like `NN-slug.md` (two digits, lowercase words joined by `-`)";
     let stem = name.strip_suffix(".md").ok_or(expected)?;
     let (digits, slug) = stem.split_once('-').ok_or(expected)?;
     let valid_slug = !slug.is_empty()
@@ -256,7 +273,10 @@ fn parse_front_matter(text: &str) -> Result<FrontMatter, (usize, String)> {
         .parse()
         .ok()
         .filter(|h| (1..=8).contains(h))
-        .ok_or((hours_line, format!("`hours` must be a whole number from 1 to 8, found `{hours_text}`")))?;
+        .ok_or((
+            hours_line,
+            format!("`hours` must be a whole number from 1 to 8, found `{hours_text}`"),
+        ))?;
     Ok(FrontMatter {
         title,
         hours,
@@ -361,9 +381,17 @@ impl<'a> Body<'a> {
         }
     }
 
-    fn heading(&mut self, level: HeadingLevel, inner: Vec<Event<'a>>, line: usize) -> Result<(), Failure> {
+    fn heading(
+        &mut self,
+        level: HeadingLevel,
+        inner: Vec<Event<'a>>,
+        line: usize,
+    ) -> Result<(), Failure> {
         if level == HeadingLevel::H1 {
-            return Err((line, "use `##` and below: the chapter title comes from the front matter".into()));
+            return Err((
+                line,
+                "use `##` and below: the chapter title comes from the front matter".into(),
+            ));
         }
         let title: String = inner
             .iter()
@@ -434,23 +462,38 @@ impl<'a> Body<'a> {
         CowStr::from(route)
     }
 
-    fn directive(&mut self, lang: &str, content: &str, first_line: usize) -> Result<Block, Failure> {
+    fn directive(
+        &mut self,
+        lang: &str,
+        content: &str,
+        first_line: usize,
+    ) -> Result<Block, Failure> {
         let lift = |e: DirectiveError| (e.line, format!("in ```{lang}: {}", e.message));
         match lang {
             "sim" => {
-                let fields = parse_fields(content, first_line, &["scenario", "seed", "caption"]).map_err(lift)?;
+                let fields = parse_fields(content, first_line, &["scenario", "seed", "caption"])
+                    .map_err(lift)?;
                 let field = |key: &str| fields.iter().find(|(k, _, _)| k == key);
                 let Some((_, scenario, line)) = field("scenario") else {
                     return Err((first_line, "in ```sim: `scenario: …` is required".into()));
                 };
                 if !self.catalog.scenarios.contains(scenario) {
-                    return Err((*line, format!("in ```sim: unknown scenario `{scenario}` (known: {})", known(&self.catalog.scenarios))));
+                    return Err((
+                        *line,
+                        format!(
+                            "in ```sim: unknown scenario `{scenario}` (known: {})",
+                            known(&self.catalog.scenarios)
+                        ),
+                    ));
                 }
                 let seed = match field("seed") {
                     None => 1,
-                    Some((_, text, line)) => text
-                        .parse()
-                        .map_err(|_| (*line, format!("in ```sim: `seed` must be a whole number, found `{text}`")))?,
+                    Some((_, text, line)) => text.parse().map_err(|_| {
+                        (
+                            *line,
+                            format!("in ```sim: `seed` must be a whole number, found `{text}`"),
+                        )
+                    })?,
                 };
                 Ok(Block::Sim(SimEmbed {
                     scenario: scenario.clone(),
@@ -464,7 +507,13 @@ impl<'a> Body<'a> {
                     return Err((first_line, "in ```challenge: `id: …` is required".into()));
                 };
                 if !self.catalog.challenges.contains(id) {
-                    return Err((*line, format!("in ```challenge: unknown challenge `{id}` (known: {})", known(&self.catalog.challenges))));
+                    return Err((
+                        *line,
+                        format!(
+                            "in ```challenge: unknown challenge `{id}` (known: {})",
+                            known(&self.catalog.challenges)
+                        ),
+                    ));
                 }
                 Ok(Block::Challenge(ChallengeEmbed { id: id.clone() }))
             }
@@ -516,7 +565,10 @@ pub fn slugify(title: &str) -> String {
     for c in title.chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') && (c.is_whitespace() || c == '-' || c == '/') {
+        } else if !slug.is_empty()
+            && !slug.ends_with('-')
+            && (c.is_whitespace() || c == '-' || c == '/')
+        {
             slug.push('-');
         }
     }
@@ -537,7 +589,12 @@ mod tests {
     const FRONT: &str = "---\ntitle: Hard things\nhours: 2\nsummary: Why.\n---\n";
 
     fn compile(body: &str) -> Result<Chapter, ContentError> {
-        compile_chapter("content/01-hard.md", "01-hard.md", &format!("{FRONT}{body}"), &catalog())
+        compile_chapter(
+            "content/01-hard.md",
+            "01-hard.md",
+            &format!("{FRONT}{body}"),
+            &catalog(),
+        )
     }
 
     #[test]
@@ -546,29 +603,55 @@ mod tests {
             "## Networks lie\n\nText with [a link](02-next.md#models).\n\n```sim\nscenario: retry-lossy\nseed: 9\n```\n\n### Networks lie\n\n```challenge\nid: vector-clocks\n```\n\n```rust\nlet x = 1;\n```\n",
         )
         .unwrap();
-        assert_eq!((chapter.number, chapter.slug.as_str(), chapter.hours), (1, "hard", 2));
+        assert_eq!(
+            (chapter.number, chapter.slug.as_str(), chapter.hours),
+            (1, "hard", 2)
+        );
         let ids: Vec<_> = chapter.sections.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["networks-lie", "networks-lie-2"]);
-        assert_eq!(chapter.blocks.len(), 4);
-        let Block::Html(first) = &chapter.blocks[0] else { panic!("{:?}", chapter.blocks[0]) };
+        assert_eq!(chapter.blocks.len(), 5);
+        let Block::Html(first) = &chapter.blocks[0] else {
+            panic!("{:?}", chapter.blocks[0])
+        };
         assert!(first.contains("<h2 id=\"networks-lie\">"), "{first}");
         assert!(first.contains("href=\"#/chapter/next/models\""), "{first}");
         assert_eq!(
             chapter.blocks[1],
-            Block::Sim(SimEmbed { scenario: "retry-lossy".into(), seed: 9, caption: None })
+            Block::Sim(SimEmbed {
+                scenario: "retry-lossy".into(),
+                seed: 9,
+                caption: None
+            })
         );
-        assert!(matches!(&chapter.blocks[3], Block::Html(h) if h.contains("language-rust")));
+        assert!(matches!(&chapter.blocks[3], Block::Challenge(c) if c.id == "vector-clocks"));
+        assert!(matches!(&chapter.blocks[4], Block::Html(h) if h.contains("language-rust")));
     }
 
     #[test]
     fn broken_content_is_reported_with_file_and_line() {
         // Line numbers count the five front matter lines.
         let cases = [
-            ("para\n\n```sim\nscenario: nope\n```\n", 9, "unknown scenario `nope`"),
+            (
+                "para\n\n```sim\nscenario: nope\n```\n",
+                9,
+                "unknown scenario `nope`",
+            ),
             ("```sim\nseed: 1\n```\n", 7, "`scenario: …` is required"),
-            ("```sim\nscenario: retry-lossy\nseed: many\n```\n", 8, "`seed` must be a whole number"),
-            ("```challenge\nid: paxos\n```\n", 7, "unknown challenge `paxos`"),
-            ("```quiz\n? Why?\n- a\n  > x\n```\n", 9, "at least two answers"),
+            (
+                "```sim\nscenario: retry-lossy\nseed: many\n```\n",
+                8,
+                "`seed` must be a whole number",
+            ),
+            (
+                "```challenge\nid: paxos\n```\n",
+                7,
+                "unknown challenge `paxos`",
+            ),
+            (
+                "```quiz\n? Why?\n- a\n  > x\n```\n",
+                9,
+                "at least two answers",
+            ),
             ("# Title again\n", 6, "use `##`"),
         ];
         for (body, line, needle) in cases {
@@ -576,7 +659,9 @@ mod tests {
             assert_eq!(err.file, "content/01-hard.md");
             assert_eq!(err.line, line, "{body:?}: {err}");
             assert!(err.message.contains(needle), "{body:?}: {err}");
-            assert!(err.to_string().starts_with(&format!("content/01-hard.md:{line}: ")));
+            assert!(err
+                .to_string()
+                .starts_with(&format!("content/01-hard.md:{line}: ")));
         }
     }
 
@@ -586,11 +671,21 @@ mod tests {
         assert!(bad_name.message.contains("NN-slug.md"));
         let no_front = compile_chapter("x", "01-hard.md", "## Hi\n", &catalog()).unwrap_err();
         assert!(no_front.message.contains("front matter"));
-        let hours = compile_chapter("x", "01-hard.md", "---\ntitle: T\nhours: 99\nsummary: S\n---\n", &catalog())
-            .unwrap_err();
+        let hours = compile_chapter(
+            "x",
+            "01-hard.md",
+            "---\ntitle: T\nhours: 99\nsummary: S\n---\n",
+            &catalog(),
+        )
+        .unwrap_err();
         assert_eq!(hours.line, 3);
-        let missing = compile_chapter("x", "01-hard.md", "---\ntitle: T\nhours: 2\n---\n", &catalog())
-            .unwrap_err();
+        let missing = compile_chapter(
+            "x",
+            "01-hard.md",
+            "---\ntitle: T\nhours: 2\n---\n",
+            &catalog(),
+        )
+        .unwrap_err();
         assert!(missing.message.contains("summary"));
     }
 
@@ -604,14 +699,20 @@ mod tests {
         assert_eq!(quizzes.len(), 2);
         assert_eq!(quizzes[0].id, "hard/q1");
         assert_eq!(quizzes[1].id, "hard/q2");
-        assert_eq!(quizzes[0].question_html, "Is <code>x</code> <strong>bold</strong>?");
+        assert_eq!(
+            quizzes[0].question_html,
+            "Is <code>x</code> <strong>bold</strong>?"
+        );
         assert!(quizzes[0].options[0].correct);
     }
 
     #[test]
     fn slugs_are_url_safe() {
         assert_eq!(slugify("CAP, stated precisely"), "cap-stated-precisely");
-        assert_eq!(slugify("Raft §5.2: Leader election"), "raft-52-leader-election");
+        assert_eq!(
+            slugify("Raft §5.2: Leader election"),
+            "raft-52-leader-election"
+        );
         assert_eq!(slugify("  Read/write quorums  "), "read-write-quorums");
     }
 }

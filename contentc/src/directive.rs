@@ -42,7 +42,10 @@ pub fn parse_fields(
             continue;
         }
         let Some((key, value)) = text.split_once(':') else {
-            return Err(error(line, format!("expected `key: value`, found `{text}`")));
+            return Err(error(
+                line,
+                format!("expected `key: value`, found `{text}`"),
+            ));
         };
         let key = key.trim();
         if !allowed.contains(&key) {
@@ -107,7 +110,10 @@ pub fn parse_quiz(body: &str, first_line: usize) -> Result<RawQuiz, DirectiveErr
             .or_else(|| text.strip_prefix("- ").map(|r| (r, false)))
         {
             if question.is_empty() {
-                return Err(error(line, "the question (`? …`) must come before the answers"));
+                return Err(error(
+                    line,
+                    "the question (`? …`) must come before the answers",
+                ));
             }
             options.push(RawOption {
                 text: rest.to_string(),

@@ -1,8 +1,8 @@
 //! The content pipeline's data model, and (feature `compile`) the compiler that produces it.
 //!
 //! Chapters are Markdown files `content/NN-slug.md` with a small front matter. Prose becomes
-//! HTML at build time; fenced blocks whose language is a directive (```sim, ```challenge,
-//! ```quiz) become typed values the app renders as live widgets. A chapter that does not parse,
+//! HTML at build time; fenced blocks whose language is a directive (`sim`, `challenge`,
+//! `quiz`) become typed values the app renders as live widgets. A chapter that does not parse,
 //! or a directive that names something the engine does not have, is a [`ContentError`] naming
 //! the file and line — the build fails instead of shipping a broken page.
 #![deny(missing_docs)]

@@ -7,7 +7,8 @@ use leptos::prelude::*;
 #[component]
 pub fn SimBlock(
     /// The directive.
-    embed: &'static SimEmbed) -> impl IntoView {
+    embed: &'static SimEmbed,
+) -> impl IntoView {
     view! {
         <figure class="embed embed-sim">
             <p class="embed-kicker">"Simulation"</p>
@@ -21,7 +22,8 @@ pub fn SimBlock(
 #[component]
 pub fn ChallengeBlock(
     /// The directive.
-    embed: &'static ChallengeEmbed) -> impl IntoView {
+    embed: &'static ChallengeEmbed,
+) -> impl IntoView {
     view! {
         <section class="embed embed-challenge">
             <p class="embed-kicker">"Challenge"</p>

@@ -8,7 +8,8 @@ use crate::progress::ChapterProgress;
 #[component]
 pub fn ProgressBar(
     /// The chapter's counts.
-    counts: Memo<ChapterProgress>) -> impl IntoView {
+    counts: Memo<ChapterProgress>,
+) -> impl IntoView {
     view! {
         <span class="progress">
             <span class="progress-track" role="progressbar" aria-valuemin="0" aria-valuemax="100"

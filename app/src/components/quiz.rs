@@ -1,5 +1,5 @@
 //! A multiple-choice question. The learner's answer is remembered; choosing shows why that
-//! answer is right or wrong, and the learner may try again.
+//! answer is right or wrong (marked in words as well as colour), and the learner may try again.
 
 use contentc::Quiz;
 use leptos::prelude::*;
@@ -10,7 +10,8 @@ use crate::store::Store;
 #[component]
 pub fn QuizView(
     /// The question.
-    quiz: &'static Quiz) -> impl IntoView {
+    quiz: &'static Quiz,
+) -> impl IntoView {
     let store = expect_context::<Store>();
     let id = quiz.id.as_str();
     let chosen = Memo::new(move |_| store.progress.with(|p| p.quizzes.get(id).copied()));
@@ -38,10 +39,7 @@ pub fn QuizView(
                         <span class="quiz-text" inner_html=option.text_html.as_str()></span>
                     </label>
                     {move || is_chosen().then(|| view! {
-                        <div class="quiz-explanation" role="status">
-                            <strong>{if option.correct { "Right. " } else { "Not quite. " }}</strong>
-                            <span inner_html=option.explanation_html.as_str()></span>
-                        </div>
+                        <div class="quiz-explanation" role="status" inner_html=option.explanation_html.as_str()></div>
                     })}
                 </li>
             }

@@ -15,7 +15,8 @@ pub const SHORTCUTS: [(&str, &str); 5] = [
 #[component]
 pub fn ShortcutsDialog(
     /// Whether the dialog shows.
-    open: RwSignal<bool>) -> impl IntoView {
+    open: RwSignal<bool>,
+) -> impl IntoView {
     move || {
         open.get().then(|| {
             view! {

@@ -10,11 +10,18 @@ use crate::course::neighbours;
 use crate::route::{chapter_href, Route};
 use crate::store::Store;
 
+fn wide_screen() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(min-width: 861px)").ok().flatten())
+        .is_none_or(|m| m.matches())
+}
+
 /// One chapter page.
 #[component]
 pub fn ChapterPage(
     /// The chapter to show.
-    chapter: &'static Chapter) -> impl IntoView {
+    chapter: &'static Chapter,
+) -> impl IntoView {
     let store = expect_context::<Store>();
     let counts = Memo::new(move |_| store.progress.with(|p| p.chapter(chapter)));
     let (previous, next) = neighbours(&chapter.slug);
@@ -34,7 +41,9 @@ pub fn ChapterPage(
         .blocks
         .iter()
         .map(|block| match block {
-            Block::Html(html) => view! { <div class="prose" inner_html=html.as_str()></div> }.into_any(),
+            Block::Html(html) => {
+                view! { <div class="prose" inner_html=html.as_str()></div> }.into_any()
+            }
             Block::Quiz(quiz) => view! { <QuizView quiz=quiz/> }.into_any(),
             Block::Sim(embed) => view! { <SimBlock embed=embed/> }.into_any(),
             Block::Challenge(embed) => view! { <ChallengeBlock embed=embed/> }.into_any(),
@@ -43,8 +52,11 @@ pub fn ChapterPage(
     view! {
         <div class="chapter-layout">
             <aside class="toc" aria-label="On this page">
-                <p class="toc-title">"On this page"</p>
-                <ol>{toc}</ol>
+                // Open beside the text on wide screens; folded above it on narrow ones.
+                <details prop:open=wide_screen()>
+                    <summary class="toc-title">"On this page"</summary>
+                    <ol>{toc}</ol>
+                </details>
                 <ProgressBar counts=counts/>
             </aside>
             <article class="chapter">

@@ -9,7 +9,8 @@ use crate::route::chapter_href;
 #[component]
 pub fn NotFoundPage(
     /// The path that was asked for.
-    asked: String) -> impl IntoView {
+    asked: String,
+) -> impl IntoView {
     view! {
         <div class="not-found">
             <h1>"There is no page here"</h1>

@@ -1,0 +1,228 @@
+// End-to-end tests of the built site (dist/) served on 127.0.0.1, in headless Chromium.
+// Run by `./x test`, which serves dist/ and sets BASE_URL and ARTIFACTS.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.BASE_URL ?? "http://127.0.0.1:8080/";
+const SHOTS = join(process.env.ARTIFACTS ?? "../artifacts", "screenshots");
+mkdirSync(SHOTS, { recursive: true });
+
+let context;
+let profile;
+const foreignRequests = [];
+
+before(async () => {
+  profile = mkdtempSync(join(tmpdir(), "dslab-e2e-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1280, height: 860 },
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  context.on("request", (request) => {
+    const url = new URL(request.url());
+    if (!["data:", "blob:"].includes(url.protocol) && url.origin !== new URL(BASE).origin) {
+      foreignRequests.push(request.url());
+    }
+  });
+});
+
+after(async () => {
+  await context?.close();
+  rmSync(profile, { recursive: true, force: true });
+});
+
+/** Opens a page at `hash`, failing the test on any console error or uncaught exception. */
+async function open(hash = "#/", { viewport } = {}) {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const problems = [];
+  page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`); });
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  await page.goto(BASE + hash);
+  await page.waitForSelector("main#main");
+  return { page, problems };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+async function chapterLinks(page) {
+  return page.$$eval(".chapter-card a", (as) => as.map((a) => a.getAttribute("href")));
+}
+
+test("the home page lists the seven chapters with their workshop hours", async () => {
+  const { page, problems } = await open();
+  const cards = page.locator(".chapter-card");
+  assert.equal(await cards.count(), 7);
+  const hours = await page.$$eval(".chapter-card .hours", (els) => els.map((e) => e.textContent.trim()));
+  assert.deepEqual(hours, ["2 h", "2 h", "2 h", "3 h", "2 h", "2 h", "3 h"]);
+  assert.match(await page.title(), /DistSys Lab/);
+  await shot(page, "home");
+  await page.screenshot({ path: join(SHOTS, "home-full.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("every chapter page renders its title, contents and quiz without console errors", async () => {
+  const { page: home } = await open();
+  const links = await chapterLinks(home);
+  await home.close();
+  for (const [index, href] of links.entries()) {
+    const { page, problems } = await open(href);
+    const title = await page.locator("article.chapter h1").textContent();
+    assert.ok(title.length > 5, `chapter ${href} has a title`);
+    assert.match(await page.title(), new RegExp(`^${index + 1}\\. `));
+    assert.ok(await page.locator(".toc li").count() >= 3, `${href} has a table of contents`);
+    assert.ok(await page.locator(".quiz").count() >= 1, `${href} has a self-check`);
+    assert.equal(await page.locator(".chapter-nav a").count(), index === 0 || index === links.length - 1 ? 1 : 2);
+    await shot(page, `chapter-${index + 1}`);
+    assert.deepEqual(problems, [], `${href}: ${problems.join("\n")}`);
+    await page.close();
+  }
+});
+
+test("navigation: cards, next/previous links, keyboard shortcuts and deep links to sections", async () => {
+  const { page, problems } = await open();
+  await page.locator(".chapter-card a").first().click();
+  await page.waitForSelector("article.chapter");
+  const first = page.url();
+  assert.match(first, /#\/chapter\/[a-z0-9-]+$/);
+  await page.locator(".chapter-nav a.next").click();
+  await page.waitForFunction(() => document.title.startsWith("2. "));
+  await page.keyboard.press("n");
+  await page.waitForFunction(() => document.title.startsWith("3. "));
+  await page.keyboard.press("p");
+  await page.waitForFunction(() => document.title.startsWith("2. "));
+  await page.keyboard.press("?");
+  await page.waitForSelector("[role=dialog]");
+  await shot(page, "shortcuts");
+  await page.keyboard.press("Escape");
+  assert.equal(await page.locator("[role=dialog]").count(), 0);
+  await page.keyboard.press("h");
+  await page.waitForSelector(".chapter-list");
+
+  // A deep link to a section opens the chapter scrolled to that heading.
+  const tocHref = await (async () => {
+    const { page: p } = await open(first.slice(first.indexOf("#")));
+    const hrefs = await p.$$eval(".toc a", (as) => as.map((a) => a.getAttribute("href")));
+    await p.close();
+    return hrefs[Math.min(4, hrefs.length - 1)];
+  })();
+  const { page: deep, problems: deepProblems } = await open(tocHref);
+  const id = tocHref.split("/").pop();
+  await deep.waitForFunction((id) => {
+    const el = document.getElementById(id);
+    if (!el) return false;
+    const top = el.getBoundingClientRect().top;
+    return top >= 0 && top < window.innerHeight / 2;
+  }, id);
+  await shot(deep, "deep-link");
+  assert.deepEqual([...problems, ...deepProblems], []);
+  await page.close();
+  await deep.close();
+});
+
+test("a quiz answer shows its explanation and is remembered on the home page", async () => {
+  const { page, problems } = await open();
+  const href = (await chapterLinks(page))[0];
+  await page.goto(BASE + href);
+  const quiz = page.locator(".quiz").first();
+  await quiz.scrollIntoViewIfNeeded();
+  const options = quiz.locator(".quiz-option");
+  assert.ok((await options.count()) >= 2);
+  await options.first().locator("label").click();
+  const explanation = quiz.locator(".quiz-explanation");
+  await explanation.waitFor();
+  assert.ok((await explanation.textContent()).length > 10, "the explanation has text");
+  // Find the right answer and choose it: the page says so, in words, not only in colour.
+  const count = await options.count();
+  for (let i = 0; i < count; i++) {
+    await options.nth(i).locator("label").click();
+    if ((await quiz.locator(".quiz-option.right").count()) === 1) break;
+  }
+  assert.equal(await quiz.locator(".quiz-option.right").count(), 1);
+  await shot(page, "quiz-answered");
+  await page.reload();
+  await page.waitForSelector(".quiz");
+  assert.equal(await page.locator(".quiz").first().locator(".quiz-option.right").count(), 1, "the answer survives a reload");
+  await page.goto(BASE + "#/");
+  const label = await page.locator(".chapter-card").first().locator(".progress-label").textContent();
+  assert.match(label, /^1\/\d+ questions/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("an unknown URL shows a friendly not-found page with navigation", async () => {
+  for (const hash of ["#/no/such/page", "#/chapter/no-such-chapter"]) {
+    const { page, problems } = await open(hash);
+    await page.waitForSelector(".not-found");
+    assert.match(await page.locator(".not-found h1").textContent(), /no page here/i);
+    assert.equal(await page.locator(".not-found .plain-chapters a").count(), 7);
+    await shot(page, `not-found${hash.includes("chapter") ? "-chapter" : ""}`);
+    assert.deepEqual(problems, []);
+    await page.close();
+  }
+});
+
+test("the theme toggle switches to dark and is remembered", async () => {
+  const { page, problems } = await open();
+  const before = await page.evaluate(() => document.documentElement.dataset.theme);
+  await page.locator(".theme-toggle").click();
+  const after = await page.evaluate(() => document.documentElement.dataset.theme);
+  assert.notEqual(after, before);
+  if (after !== "dark") await page.locator(".theme-toggle").click();
+  await page.reload();
+  await page.waitForSelector(".chapter-list");
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
+  await shot(page, "home-dark");
+  const href = (await chapterLinks(page))[3];
+  await page.goto(BASE + href);
+  await page.waitForSelector("article.chapter");
+  await shot(page, "chapter-4-dark");
+  await page.locator(".theme-toggle").click();
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "light");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("damaged saved progress is reported and backed up, not silently dropped", async () => {
+  const { page } = await open();
+  await page.evaluate(() => localStorage.setItem("dslab.progress", "{not json"));
+  await page.reload();
+  const notice = page.locator(".notice[role=alert]");
+  await notice.waitFor();
+  assert.match(await notice.textContent(), /damaged/);
+  const backups = await page.evaluate(() =>
+    Object.keys(localStorage).filter((k) => k.startsWith("dslab.progress.backup.")).map((k) => localStorage.getItem(k)));
+  assert.deepEqual(backups, ["{not json"]);
+  await shot(page, "storage-notice");
+  await notice.locator("button").click();
+  assert.equal(await page.locator(".notice[role=alert]").count(), 0);
+  await page.close();
+});
+
+test("the layout works on a phone", async () => {
+  const { page, problems } = await open("#/", { viewport: { width: 390, height: 844 } });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling (overflow ${overflow}px)`);
+  await shot(page, "home-phone");
+  const href = (await chapterLinks(page))[0];
+  await page.goto(BASE + href);
+  await page.waitForSelector("article.chapter");
+  const chapterOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(chapterOverflow <= 0, `no horizontal scrolling on a chapter (overflow ${chapterOverflow}px)`);
+  await shot(page, "chapter-phone");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("no request leaves the site's own origin", () => {
+  assert.deepEqual(foreignRequests, []);
+});
