@@ -10,5 +10,5 @@ pub fn scenario_ids() -> Vec<&'static str> {
 
 /// Ids of the code challenges the engine can check.
 pub fn challenge_ids() -> Vec<&'static str> {
-    Vec::new()
+    crate::challenge::challenges().iter().map(|c| c.id.as_str()).collect()
 }

@@ -8,3 +8,5 @@
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod challenge;
+pub mod script;

@@ -1,0 +1,302 @@
+//! Code challenges: a learner's Rhai script replaces part of a protocol, and many seeded
+//! randomized runs check it against named properties.
+//!
+//! A challenge is data: one TOML file in `engine/challenges/` with its statement, the API the
+//! script sees, progressive hints, starter code, a reference solution, the properties checked
+//! and at least three known-wrong variants, each naming the property it must violate. Its
+//! `hook` names the Rust harness that runs the script ([`vector_clocks`], …).
+//!
+//! Invariants: a check is a pure function of (challenge, script, seeds), so the browser and
+//! `dslab check` agree; a failure is shrunk to a small counterexample deterministically; the
+//! reference passes and every wrong variant fails with its named property (tested).
+
+pub mod vector_clocks;
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::script::ScriptError;
+
+/// Most seeds one challenge check may run.
+pub const CHECK_SEEDS_MAX: u64 = 100_000;
+
+const SOURCES: [&str; 1] = [include_str!("../../challenges/vector-clocks.toml")];
+
+/// A challenge definition, as written in its TOML file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Challenge {
+    /// Stable id, used in URLs, content directives and saved progress.
+    pub id: String,
+    /// The chapter it belongs to.
+    pub chapter: u8,
+    /// Its title.
+    pub title: String,
+    /// The Rust harness that runs the script.
+    pub hook: String,
+    /// Seeds checked by default.
+    pub seeds: u64,
+    /// One sentence for lists.
+    pub summary: String,
+    /// The task, in Markdown.
+    pub statement: String,
+    /// What the script sees (parameters, helpers), in Markdown.
+    pub api: String,
+    /// Hints, from gentle to nearly the answer.
+    pub hints: Vec<String>,
+    /// The code the editor starts with.
+    pub starter: String,
+    /// A solution that passes.
+    pub reference: String,
+    /// The properties checked, in order.
+    pub properties: Vec<PropertyDef>,
+    /// Known-wrong solutions, each caught by a named property.
+    pub wrong: Vec<WrongVariant>,
+}
+
+/// A property a challenge checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropertyDef {
+    /// Stable id.
+    pub id: String,
+    /// A short title.
+    pub title: String,
+    /// What it means, in one sentence.
+    pub explanation: String,
+}
+
+/// A known-wrong solution.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WrongVariant {
+    /// What is wrong with it.
+    pub name: String,
+    /// The property it must violate.
+    pub violates: String,
+    /// Its code.
+    pub code: String,
+}
+
+/// Every challenge, parsed once. The files are part of the build, so a malformed one is our
+/// bug: the tests parse all of them.
+pub fn challenges() -> &'static [Challenge] {
+    static ALL: OnceLock<Vec<Challenge>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        SOURCES
+            .iter()
+            .map(|source| toml::from_str(source).expect("challenge files are checked by tests"))
+            .collect()
+    })
+}
+
+/// The challenge with this id.
+pub fn challenge(id: &str) -> Option<&'static Challenge> {
+    challenges().iter().find(|c| c.id == id)
+}
+
+/// How a property fared in a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PropertyStatus {
+    /// Held on every seed checked.
+    Held,
+    /// Violated: see the report's failure.
+    Violated,
+    /// The check stopped (another property failed first, or it was cancelled) before this one
+    /// was checked on every seed.
+    Inconclusive,
+}
+
+/// One property's outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PropertyOutcome {
+    /// The property's id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// What it means.
+    pub explanation: String,
+    /// How it fared.
+    pub status: PropertyStatus,
+}
+
+/// A violated property with its smallest failing run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The property violated.
+    pub property: String,
+    /// The seed whose run failed first.
+    pub seed: u64,
+    /// What went wrong, in a sentence or two.
+    pub message: String,
+    /// Events in the seed's run before shrinking.
+    pub events_before_shrinking: usize,
+    /// The shrunk run, one line per event, as the event log shows it.
+    pub counterexample: Vec<String>,
+}
+
+/// The result of a check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    /// Every property held on every seed.
+    Passed,
+    /// A property failed.
+    Failed(Failure),
+    /// The script does not compile, or failed while running.
+    ScriptError {
+        /// The error, located in the script.
+        error: ScriptError,
+        /// The seed it failed on, when it failed while running.
+        seed: Option<u64>,
+    },
+    /// The caller stopped the check.
+    Cancelled,
+}
+
+/// Everything a check found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// The challenge checked.
+    pub challenge: String,
+    /// Seeds asked for.
+    pub seeds_total: u64,
+    /// Seeds run before the check ended.
+    pub seeds_run: u64,
+    /// Per property.
+    pub properties: Vec<PropertyOutcome>,
+    /// The outcome.
+    pub verdict: Verdict,
+    /// Lines the script printed (bounded).
+    pub printed: Vec<String>,
+}
+
+/// Options of a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckOptions {
+    /// Seeds to run: `first_seed..first_seed + seeds`.
+    pub seeds: u64,
+    /// The first seed.
+    pub first_seed: u64,
+}
+
+/// Checks `source` against a challenge. `progress(done, total)` is called after every seed;
+/// returning `false` cancels the check.
+pub fn check(
+    challenge: &Challenge,
+    source: &str,
+    options: CheckOptions,
+    progress: &mut dyn FnMut(u64, u64) -> bool,
+) -> CheckReport {
+    let seeds = options.seeds.clamp(1, CHECK_SEEDS_MAX);
+    let options = CheckOptions { seeds, ..options };
+    match challenge.hook.as_str() {
+        "vector-clocks" => vector_clocks::check(challenge, source, options, progress),
+        other => unreachable!("challenge {} names an unknown hook {other}; tests check every hook", challenge.id),
+    }
+}
+
+/// The report's per-property list when `violated` failed (or nothing did) after some seeds.
+fn outcomes(challenge: &Challenge, violated: Option<&str>, complete: bool) -> Vec<PropertyOutcome> {
+    challenge
+        .properties
+        .iter()
+        .map(|p| PropertyOutcome {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            explanation: p.explanation.clone(),
+            status: if violated == Some(p.id.as_str()) {
+                PropertyStatus::Violated
+            } else if complete {
+                PropertyStatus::Held
+            } else {
+                PropertyStatus::Inconclusive
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::ScriptErrorKind;
+
+    fn run(challenge: &Challenge, source: &str, seeds: u64) -> CheckReport {
+        check(challenge, source, CheckOptions { seeds, first_seed: 0 }, &mut |_, _| true)
+    }
+
+    #[test]
+    fn every_challenge_file_is_complete() {
+        assert!(!challenges().is_empty());
+        for c in challenges() {
+            assert!(c.hints.len() >= 2, "{}: progressive hints", c.id);
+            assert!(c.wrong.len() >= 3, "{}: at least three wrong variants", c.id);
+            for w in &c.wrong {
+                assert!(
+                    c.properties.iter().any(|p| p.id == w.violates),
+                    "{}: variant '{}' names an unknown property {}",
+                    c.id,
+                    w.name,
+                    w.violates
+                );
+            }
+            assert!(crate::catalog::challenge_ids().contains(&c.id.as_str()));
+        }
+    }
+
+    #[test]
+    fn every_reference_passes_and_every_wrong_variant_fails_with_its_property() {
+        for c in challenges() {
+            let report = run(c, &c.reference, c.seeds);
+            assert_eq!(report.verdict, Verdict::Passed, "{}: the reference passes", c.id);
+            assert_eq!(report.seeds_run, c.seeds);
+            assert!(report.properties.iter().all(|p| p.status == PropertyStatus::Held));
+            for w in &c.wrong {
+                let report = run(c, &w.code, c.seeds);
+                match &report.verdict {
+                    Verdict::Failed(failure) => {
+                        assert_eq!(failure.property, w.violates, "{}: '{}'", c.id, w.name);
+                        assert!(!failure.counterexample.is_empty());
+                        assert!(failure.counterexample.len() <= failure.events_before_shrinking);
+                    }
+                    other => panic!("{}: '{}' must fail, got {other:?}", c.id, w.name),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_starter_code_runs_but_fails() {
+        for c in challenges() {
+            let report = run(c, &c.starter, c.seeds);
+            assert!(matches!(report.verdict, Verdict::Failed(_)), "{}: {:?}", c.id, report.verdict);
+        }
+    }
+
+    #[test]
+    fn checks_are_deterministic_and_cancellable() {
+        let c = &challenges()[0];
+        let wrong = &c.wrong[0].code;
+        assert_eq!(run(c, wrong, 50), run(c, wrong, 50));
+        let mut calls = 0;
+        let report = check(c, &c.reference, CheckOptions { seeds: 50, first_seed: 0 }, &mut |_, _| {
+            calls += 1;
+            calls < 5
+        });
+        assert_eq!(report.verdict, Verdict::Cancelled);
+        assert_eq!(report.seeds_run, 5);
+        assert!(report.properties.iter().all(|p| p.status == PropertyStatus::Inconclusive));
+    }
+
+    #[test]
+    fn script_errors_are_reported_with_their_place() {
+        let c = &challenges()[0];
+        let syntax = run(c, "fn on_local(clock, me) {\n  clock[me] += ;\n}", 10);
+        let Verdict::ScriptError { error, seed: None } = syntax.verdict else { panic!("{:?}", syntax.verdict) };
+        assert_eq!((error.kind, error.line), (ScriptErrorKind::Syntax, Some(2)));
+        let endless = c.reference.replace("clock[me] += 1;\n    clock\n}\n\nfn on_send", "loop {}\n}\n\nfn on_send");
+        let budget = run(c, &endless, 10);
+        let Verdict::ScriptError { error, seed: Some(_) } = budget.verdict else { panic!("{:?}", budget.verdict) };
+        assert_eq!(error.kind, ScriptErrorKind::Budget);
+    }
+}
