@@ -17,7 +17,7 @@ pub const STEPS_MAX: u64 = 20_000_000;
 /// Most simulated ticks a run may reach.
 pub const TIME_TICKS_MAX: u64 = 1 << 40;
 /// Most trace events kept when the trace is recorded (the hash is always computed).
-pub const TRACE_EVENTS_MAX: usize = 2_000_000;
+pub const TRACE_EVENTS_MAX: usize = 1_000_000;
 /// Most trace lines a [`WorldView`](crate::sim::session::WorldView) carries.
 pub const TRACE_WINDOW_LINES_MAX: usize = 1_000;
 /// Most overrides in one [`RunSpec`](crate::sim::spec::RunSpec).

@@ -315,14 +315,14 @@ pub fn spikes() -> Scenario<Heartbeat> {
     Scenario {
         id: "heartbeat-spikes",
         title: "A heartbeat failure detector under latency spikes",
-        description: "A monitor and four peers. Heartbeats usually take 2-6 ticks, but 3% of \
-                      them are delayed by up to 80 ticks, longer than the 35-tick timeout: the \
-                      monitor suspects live peers. n3 crashes at t=400 and is suspected within \
+        description: "A monitor and four peers beating every 10 ticks. Heartbeats usually \
+                      take 2-6 ticks, but 3% of them are delayed by up to 80 ticks and 1% are \
+                      lost; with an 18-tick timeout the monitor then suspects live peers. n3 crashes at t=400 and is suspected within \
                       the completeness bound; it restarts at t=800 and is trusted again.",
         nodes: 5,
         protocol: Heartbeat {
             interval_ticks: 10,
-            timeout_ticks: 35,
+            timeout_ticks: 18,
             check_ticks: 5,
         },
         net: LinkCfg {
