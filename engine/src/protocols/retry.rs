@@ -282,13 +282,7 @@ impl Protocol for Retry {
     fn on_message(&self, state: &mut State, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Self>) {
         match (state, msg) {
             (State::Server(s), Msg::Req { id, op }) => self.serve(s, from, id, op, ctx),
-            (State::Client(c), Msg::Resp { id, value }) => {
-                // A late or duplicated reply for an answered request is ignored.
-                if c.pending.remove(&id).is_some() {
-                    ctx.cancel_timer(RetryTimer(id));
-                    ctx.reply(Done { id, value });
-                }
-            }
+            (State::Client(c), Msg::Resp { id, value }) => self.answered(c, id, value, ctx),
             _ => {}
         }
     }
@@ -348,6 +342,14 @@ impl Protocol for Retry {
 }
 
 impl Retry {
+    fn answered(&self, c: &mut ClientState, id: u64, value: u64, ctx: &mut Ctx<'_, Self>) {
+        // A late or duplicated reply for an answered request is ignored.
+        if c.pending.remove(&id).is_some() {
+            ctx.cancel_timer(RetryTimer(id));
+            ctx.reply(Done { id, value });
+        }
+    }
+
     fn serve(&self, s: &mut ServerState, client: NodeId, id: u64, op: Op, ctx: &mut Ctx<'_, Self>) {
         if self.dedup {
             if let Some(&value) = s.seen.get(&(client, id)) {

@@ -213,50 +213,14 @@ impl<P: Protocol> DynSim for Sim<P> {
         let recorded = self.trace().len();
         let start = recorded.saturating_sub(window);
         let violation = Sim::violation(self).cloned();
-        let nodes = self
-            .node_views()
-            .into_iter()
-            .enumerate()
-            .map(
-                |(id, (status, local_time, skew_ticks, drift_ppm, view, timers))| NodeInfo {
-                    id: id as NodeId,
-                    status,
-                    local_time,
-                    skew_ticks,
-                    drift_ppm,
-                    timers,
-                    view,
-                },
-            )
-            .collect();
         WorldView {
             scenario: self.spec().scenario.clone(),
             seed: self.spec().seed,
             step: Sim::step_count(self),
             time: Sim::time(self),
-            nodes,
-            messages: self
-                .messages()
-                .into_iter()
-                .map(|(id, from, to, sent_at, deliver_at, label)| MessageInfo {
-                    id,
-                    from,
-                    to,
-                    sent_at,
-                    deliver_at,
-                    label,
-                })
-                .collect(),
-            links: self
-                .links()
-                .into_iter()
-                .map(|(from, to, cut, config)| LinkInfo {
-                    from,
-                    to,
-                    cut,
-                    config,
-                })
-                .collect(),
+            nodes: self.node_views(),
+            messages: self.messages(),
+            links: self.links(),
             properties: self
                 .scenario()
                 .properties

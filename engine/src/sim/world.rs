@@ -19,7 +19,8 @@ use crate::error::SimError;
 use crate::hash::{Canon, Fnv64};
 use crate::limits::*;
 use crate::rng::Rng;
-use crate::sim::protocol::{Ctx, Effect, NodeId, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, Effect, NodeId, Protocol};
+use crate::sim::session::{LinkInfo, MessageInfo, NodeInfo};
 use crate::sim::spec::{validate_override, Action, LinkSel, Override, RunSpec, When};
 use crate::sim::trace::{DropReason, Event, TraceEvent};
 
@@ -826,7 +827,7 @@ impl<P: Protocol> Sim<P> {
         }
         if self.options.checkpoints {
             let k = self.world.step / CHECKPOINT_INTERVAL_STEPS;
-            if self.world.step % CHECKPOINT_INTERVAL_STEPS == 0
+            if self.world.step.is_multiple_of(CHECKPOINT_INTERVAL_STEPS)
                 && self.checkpoints.len() as u64 == k
             {
                 self.checkpoints.push(self.world.clone());
@@ -1223,66 +1224,67 @@ impl<P: Protocol> Sim<P> {
     }
 
     /// The per-node views, statuses and clocks.
-    pub fn node_views(&self) -> Vec<(Status, u64, i64, i32, Option<NodeView>, Vec<(String, u64)>)> {
+    pub fn node_views(&self) -> Vec<NodeInfo> {
         self.world
             .nodes
             .iter()
             .enumerate()
             .map(|(i, n)| {
-                let view = n
-                    .state
-                    .as_ref()
-                    .map(|s| self.scenario.protocol.view(i as NodeId, s));
                 let mut timers: Vec<(String, u64)> = n
                     .timers
                     .iter()
                     .map(|(t, _, d)| (t.to_string(), *d))
                     .collect();
                 timers.sort();
-                (
-                    n.status,
-                    local_time(n.skew_ticks, n.drift_ppm, self.world.time),
-                    n.skew_ticks,
-                    n.drift_ppm,
-                    view,
+                NodeInfo {
+                    id: i as NodeId,
+                    status: n.status,
+                    local_time: local_time(n.skew_ticks, n.drift_ppm, self.world.time),
+                    skew_ticks: n.skew_ticks,
+                    drift_ppm: n.drift_ppm,
                     timers,
-                )
+                    view: n
+                        .state
+                        .as_ref()
+                        .map(|s| self.scenario.protocol.view(i as NodeId, s)),
+                }
             })
             .collect()
     }
 
-    /// Messages in flight, by id: (id, from, to, sent_at, deliver_at, label).
-    pub fn messages(&self) -> Vec<(u64, NodeId, NodeId, u64, u64, String)> {
-        let mut out: Vec<_> = self
+    /// Messages in flight, by id.
+    pub fn messages(&self) -> Vec<MessageInfo> {
+        let mut out: Vec<MessageInfo> = self
             .world
             .slab
             .iter()
             .flatten()
-            .map(|m| {
-                (
-                    m.id,
-                    m.from,
-                    m.to,
-                    m.sent_at,
-                    m.deliver_at,
-                    m.msg.to_string(),
-                )
+            .map(|m| MessageInfo {
+                id: m.id,
+                from: m.from,
+                to: m.to,
+                sent_at: m.sent_at,
+                deliver_at: m.deliver_at,
+                label: m.msg.to_string(),
             })
             .collect();
-        out.sort();
+        out.sort_by_key(|m| m.id);
         out
     }
 
-    /// Every ordered link: (from, to, cut, config).
-    pub fn links(&self) -> Vec<(NodeId, NodeId, bool, LinkCfg)> {
+    /// Every ordered link between two different nodes.
+    pub fn links(&self) -> Vec<LinkInfo> {
         let n = self.scenario.nodes;
         let mut out = Vec::new();
-        for a in 0..n {
-            for b in 0..n {
-                if a != b {
-                    let i = self.idx(a, b);
-                    out.push((a, b, self.world.cut[i], self.world.links[i]));
-                }
+        for from in 0..n {
+            for to in (0..n).filter(|&to| to != from) {
+                let i = self.idx(from, to);
+                out.push(LinkInfo {
+                    from,
+                    to,
+                    cut: self.world.cut[i],
+                    config: self.world.links[i],
+                });
             }
         }
         out
