@@ -231,21 +231,22 @@ fn canon_action(a: &Action, h: &mut Fnv64) {
     h.str(&a.to_string());
 }
 
+/// One word holding an event's tag and up to two node ids.
+fn head(tag: u8, a: NodeId, b: NodeId) -> u64 {
+    u64::from(tag) | u64::from(a) << 8 | u64::from(b) << 24
+}
+
 impl<P: Protocol> Canon for TraceEvent<P> {
     fn canon(&self, h: &mut Fnv64) {
         h.u64(self.t);
         match &self.event {
             Event::Send { from, to, id, msg } => {
-                h.u8(1);
-                from.canon(h);
-                to.canon(h);
+                h.u64(head(1, *from, *to));
                 h.u64(*id);
                 msg.canon(h);
             }
             Event::Recv { from, to, id, msg } => {
-                h.u8(2);
-                from.canon(h);
-                to.canon(h);
+                h.u64(head(2, *from, *to));
                 h.u64(*id);
                 msg.canon(h);
             }
@@ -256,12 +257,9 @@ impl<P: Protocol> Canon for TraceEvent<P> {
                 msg,
                 reason,
             } => {
-                h.u8(3);
-                from.canon(h);
-                to.canon(h);
+                h.u64(head(3, *from, *to) | (*reason as u64) << 40);
                 h.u64(*id);
                 msg.canon(h);
-                h.u8(*reason as u8);
             }
             Event::Dup {
                 from,
@@ -270,16 +268,13 @@ impl<P: Protocol> Canon for TraceEvent<P> {
                 of,
                 msg,
             } => {
-                h.u8(4);
-                from.canon(h);
-                to.canon(h);
+                h.u64(head(4, *from, *to));
                 h.u64(*id);
                 h.u64(*of);
                 msg.canon(h);
             }
             Event::Timer { node, timer } => {
-                h.u8(5);
-                node.canon(h);
+                h.u64(head(5, *node, 0));
                 timer.canon(h);
             }
             Event::Action(a) => {
@@ -291,19 +286,15 @@ impl<P: Protocol> Canon for TraceEvent<P> {
                 request,
                 lost,
             } => {
-                h.u8(7);
-                node.canon(h);
+                h.u64(head(7, *node, u16::from(*lost)));
                 request.canon(h);
-                lost.canon(h);
             }
             Event::Reply { node, reply } => {
-                h.u8(8);
-                node.canon(h);
+                h.u64(head(8, *node, 0));
                 reply.canon(h);
             }
             Event::Note { node, note } => {
-                h.u8(9);
-                node.canon(h);
+                h.u64(head(9, *node, 0));
                 note.canon(h);
             }
         }

@@ -298,12 +298,19 @@ pub struct Sim<P: Protocol> {
 }
 
 fn local_time(node_skew: i64, drift_ppm: i32, t: u64) -> u64 {
+    if drift_ppm == 0 {
+        // The common case, without 128-bit division on the hot path.
+        return t.saturating_add_signed(node_skew);
+    }
     let t = i128::from(t);
     let local = t + i128::from(node_skew) + t * i128::from(drift_ppm) / i128::from(PPM_ONE);
     local.clamp(0, i128::from(u64::MAX)) as u64
 }
 
 fn true_ticks(local_ticks: u64, drift_ppm: i32) -> u64 {
+    if drift_ppm == 0 {
+        return local_ticks.max(1);
+    }
     // A clock running fast by `drift_ppm` reaches `local_ticks` sooner in true time.
     let rate = i128::from(PPM_ONE) + i128::from(drift_ppm);
     let num = i128::from(local_ticks) * i128::from(PPM_ONE);
