@@ -25,7 +25,8 @@ use crate::sim::protocol::NodeId;
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 pub enum When {
-    /// As the event at this true time (ticks), ordered after events already due then.
+    /// As an event at this true time (ticks); timed overrides are queued when the run starts,
+    /// so they come before protocol events due at the same tick, in spec order.
     Time(u64),
     /// Right after this many steps have run (0 = before the first step).
     Step(u64),

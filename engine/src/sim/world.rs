@@ -307,15 +307,18 @@ fn local_time(node_skew: i64, drift_ppm: i32, t: u64) -> u64 {
     local.clamp(0, i128::from(u64::MAX)) as u64
 }
 
-fn true_ticks(local_ticks: u64, drift_ppm: i32) -> u64 {
+/// When a timer of `after_local` local ticks fires, in true time: the duration scaled by the
+/// clock's rate and rounded to the nearest tick (at least one), so a clock 10% fast fires a
+/// 10-tick timer every 9 true ticks. Skew shifts what a clock reads, not how fast it runs, so it
+/// does not change durations.
+fn true_deadline(now: u64, drift_ppm: i32, after_local: u64) -> u64 {
+    let after_local = after_local.max(1);
     if drift_ppm == 0 {
-        return local_ticks.max(1);
+        return now.saturating_add(after_local);
     }
-    // A clock running fast by `drift_ppm` reaches `local_ticks` sooner in true time.
     let rate = i128::from(PPM_ONE) + i128::from(drift_ppm);
-    let num = i128::from(local_ticks) * i128::from(PPM_ONE);
-    let t = (num + rate - 1) / rate;
-    t.clamp(1, i128::from(u64::MAX)) as u64
+    let scaled = (i128::from(after_local) * i128::from(PPM_ONE) + rate / 2) / rate;
+    now.saturating_add(scaled.clamp(1, i128::from(u64::MAX)) as u64)
 }
 
 impl<P: Protocol> Sim<P> {
@@ -577,10 +580,7 @@ impl<P: Protocol> Sim<P> {
         let gen = self.world.next_gen;
         self.world.next_gen += 1;
         let n = &mut self.world.nodes[usize::from(node)];
-        let deadline = self
-            .world
-            .time
-            .saturating_add(true_ticks(after.max(1), n.drift_ppm));
+        let deadline = true_deadline(self.world.time, n.drift_ppm, after);
         if let Some(slot) = n.timers.iter_mut().find(|(t, _, _)| *t == timer) {
             slot.1 = gen;
             slot.2 = deadline;
