@@ -5,11 +5,20 @@
 
 use std::process::ExitCode;
 
+mod sim;
+
 const USAGE: &str = "\
 usage: dslab <command> [args]
 
 commands:
   help                 show this message
+  scenarios            list the simulation scenarios
+  run <scenario> --seed N [--steps N] [--trace] [--json]
+                       run a scenario's default run (or a run token '1~...');
+                       ends with 'trace-hash: <16 hex>'
+  check <scenario> [--seeds N] [--from N]
+                       swarm-test with random faults; shrink the first failure
+  bench [scenario]     simulated events per second, checkpoint size, seek latency
 ";
 
 fn main() -> ExitCode {
@@ -19,8 +28,16 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Some("scenarios") => sim_command(sim::list(&args[1..])),
+        Some("run") => sim_command(sim::run(&args[1..])),
+        Some("check") => sim_command(sim::check(&args[1..])),
+        Some("bench") => sim_command(sim::bench(&args[1..])),
         Some(other) => usage_error(&format!("unknown command '{other}'")),
     }
+}
+
+fn sim_command(result: Result<ExitCode, sim::Usage>) -> ExitCode {
+    result.unwrap_or_else(|sim::Usage(message)| usage_error(&message))
 }
 
 fn usage_error(message: &str) -> ExitCode {

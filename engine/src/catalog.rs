@@ -5,7 +5,7 @@
 
 /// Ids of the simulation scenarios the engine can run.
 pub fn scenario_ids() -> Vec<&'static str> {
-    Vec::new()
+    crate::scenarios::scenario_ids()
 }
 
 /// Ids of the code challenges the engine can check.

@@ -1,0 +1,239 @@
+//! `dslab scenarios | run | check | bench`: the simulator on the command line.
+//!
+//! The commands only parse arguments and print what the engine returns; wall-clock time is read
+//! here, in the CLI, and only to measure the engine (`bench`), never to drive it.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use engine::hash::hex;
+use engine::scenarios::{build, default_spec, find, scenarios};
+use engine::sim::check::{shrink, swarm};
+use engine::sim::session::DynSim;
+use engine::sim::spec::RunSpec;
+use engine::sim::world::SimOptions;
+
+/// A usage problem: the caller prints it with the usage text and exits with code 2.
+pub struct Usage(pub String);
+
+fn flag_value<T: std::str::FromStr>(args: &[String], i: usize, name: &str) -> Result<T, Usage> {
+    args.get(i + 1)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| Usage(format!("{name} needs a number")))
+}
+
+/// `dslab scenarios`
+pub fn list(args: &[String]) -> Result<ExitCode, Usage> {
+    if !args.is_empty() {
+        return Err(Usage("scenarios takes no arguments".into()));
+    }
+    for s in scenarios() {
+        println!("{:<18} {} nodes  {}", s.id, s.nodes, s.title);
+        let props: Vec<String> = s.properties.iter().map(|(n, _)| n.clone()).collect();
+        println!("{:<18} properties: {}", "", props.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dslab run <scenario|token> --seed N [--steps N] [--trace] [--json]`
+pub fn run(args: &[String]) -> Result<ExitCode, Usage> {
+    let target = args
+        .first()
+        .ok_or_else(|| Usage("run needs a scenario".into()))?;
+    let (mut seed, mut steps, mut trace, mut json) = (None, 1_000u64, false, false);
+    let mut i = 1;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--seed" => {
+                seed = Some(flag_value::<u64>(args, i, "--seed")?);
+                i += 1;
+            }
+            "--steps" => {
+                steps = flag_value(args, i, "--steps")?;
+                i += 1;
+            }
+            "--trace" => trace = true,
+            "--json" => json = true,
+            other => return Err(Usage(format!("unknown option '{other}'"))),
+        }
+        i += 1;
+    }
+    let spec = if target.starts_with("1~") {
+        RunSpec::from_url_token(target).map_err(|e| Usage(e.to_string()))?
+    } else {
+        let seed = seed.ok_or_else(|| Usage("run needs --seed N".into()))?;
+        default_spec(target, seed).map_err(|e| Usage(e.to_string()))?
+    };
+    let options = if trace || json {
+        SimOptions {
+            checkpoints: false,
+            ..SimOptions::INTERACTIVE
+        }
+    } else {
+        SimOptions::CHECK
+    };
+    let mut sim = build(&spec, options).map_err(|e| Usage(e.to_string()))?;
+    let result = sim.run_steps(steps);
+    if json {
+        print_json(sim.as_ref(), trace);
+    } else {
+        if trace {
+            for line in sim.trace_lines(0, sim.trace_len()) {
+                println!("{line}");
+            }
+        }
+        print_summary(sim.as_ref());
+    }
+    if let Err(e) = result {
+        eprintln!("dslab: {e}");
+        println!("trace-hash: {}", hex(sim.trace_hash()));
+        return Ok(ExitCode::from(2));
+    }
+    println!("trace-hash: {}", hex(sim.trace_hash()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(sim: &dyn DynSim) {
+    let view = sim.view(0);
+    println!(
+        "run: {}  step={} t={}{}",
+        view.token,
+        view.step,
+        view.time,
+        if view.quiescent { " (ended)" } else { "" }
+    );
+    for n in &view.nodes {
+        let fields: Vec<String> = n
+            .view
+            .iter()
+            .flat_map(|v| v.fields.iter().map(|(k, val)| format!("{k}={val}")))
+            .collect();
+        let role = n.view.as_ref().map_or("-", |v| v.role.as_str());
+        println!(
+            "n{:<3} {:<7} {:<8} {}",
+            n.id,
+            format!("{:?}", n.status).to_lowercase(),
+            role,
+            fields.join("  ")
+        );
+    }
+    match &view.violation {
+        Some(v) => println!("violated: {} at step {} (t={})", v.property, v.step, v.time),
+        None => println!("properties: no violation"),
+    }
+}
+
+fn print_json(sim: &dyn DynSim, trace: bool) {
+    let view = sim.view(0);
+    let mut value = serde_json::to_value(&view).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("trace");
+        map.remove("trace_start");
+        if trace {
+            map.insert(
+                "events".into(),
+                serde_json::Value::Array(sim.trace_json(0, sim.trace_len())),
+            );
+        }
+    }
+    println!("{value}");
+}
+
+/// `dslab check <scenario> [--seeds N] [--from N]`: swarm, then shrink the first failure.
+pub fn check(args: &[String]) -> Result<ExitCode, Usage> {
+    let scenario = args
+        .first()
+        .ok_or_else(|| Usage("check needs a scenario".into()))?;
+    let (mut seeds, mut from) = (100u64, 0u64);
+    let mut i = 1;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--seeds" => seeds = flag_value(args, i, "--seeds")?,
+            "--from" => from = flag_value(args, i, "--from")?,
+            other => return Err(Usage(format!("unknown option '{other}'"))),
+        }
+        i += 2;
+    }
+    let report = swarm(scenario, from, seeds).map_err(|e| Usage(e.to_string()))?;
+    let Some(f) = report.failure else {
+        println!("{scenario}: {} seeds, no violation", report.seeds_run);
+        return Ok(ExitCode::SUCCESS);
+    };
+    println!(
+        "{scenario}: property '{}' violated, seed {} step {} t={} ({} overrides)",
+        f.property,
+        f.seed,
+        f.step,
+        f.time,
+        f.spec.overrides.len()
+    );
+    println!("failing run: {}", f.spec.to_url_token());
+    match shrink(&f.spec, &f.property) {
+        Ok(s) => {
+            println!(
+                "shrunk ({} tries): {} overrides, fails at step {}",
+                s.attempts,
+                s.spec.overrides.len(),
+                s.violation.step
+            );
+            println!("smallest run: {}", s.spec.to_url_token());
+        }
+        Err(e) => eprintln!("dslab: shrinking failed: {e}"),
+    }
+    Ok(ExitCode::from(1))
+}
+
+/// `dslab bench [scenario]`: simulated events per second, checkpoint size, seek latency.
+pub fn bench(args: &[String]) -> Result<ExitCode, Usage> {
+    if args.len() > 1 {
+        return Err(Usage("bench takes at most one scenario".into()));
+    }
+    let scenario = args.first().map_or("heartbeat-spikes", String::as_str);
+    let s = find(scenario).map_err(|e| Usage(e.to_string()))?;
+    // The swarm plan puts the run under faults (crashes, partitions, pauses, loss, duplication,
+    // clock drift); stretched over the whole measured run and without its final heal-all, every
+    // measured event happens under faults.
+    let mut spec = s.swarm_spec(3);
+    spec.overrides
+        .retain(|o| o.action != engine::sim::spec::Action::HealAll);
+    for o in &mut spec.overrides {
+        if let engine::sim::spec::When::Time(t) = &mut o.at {
+            *t *= 5_000;
+        }
+    }
+    let fail = |e: engine::SimError| Usage(e.to_string());
+    let steps = 5_000_000u64;
+    let mut sim = build(&spec, SimOptions::FAST).map_err(fail)?;
+    let start = Instant::now();
+    let ran = sim.run_steps(steps).map_err(fail)?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{scenario}: {ran} events in {secs:.3} s = {:.2} million events/s (t={}, hash {})",
+        ran as f64 / secs / 1e6,
+        sim.time(),
+        hex(sim.trace_hash())
+    );
+
+    let mut sim = build(&spec, SimOptions::INTERACTIVE).map_err(fail)?;
+    let start = Instant::now();
+    let ran = sim.run_steps(100_000).map_err(fail)?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "recorded run: {ran} steps with trace + checkpoints in {secs:.3} s; {} checkpoints of ~{} bytes; {} trace events",
+        sim.checkpoint_count(),
+        sim.checkpoint_bytes(),
+        sim.trace_len()
+    );
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let seeks = 200;
+    let start = Instant::now();
+    for _ in 0..seeks {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        sim.seek(x % (ran + 1)).map_err(fail)?;
+    }
+    let per = start.elapsed().as_secs_f64() / f64::from(seeks) * 1e3;
+    println!("seek: {per:.3} ms average over {seeks} random seeks in a {ran}-step run");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,42 @@
+//! Every limit the simulator enforces, in one place.
+//!
+//! Invariant: each limit is a named constant with its unit last, and exceeding one is a
+//! [`SimError::Limit`](crate::error::SimError::Limit) value naming the constant, never a panic
+//! or an unbounded allocation.
+
+/// Most nodes a scenario may have.
+pub const NODES_MAX: usize = 64;
+/// Most messages that may be in flight at once across the whole network.
+pub const MESSAGES_IN_FLIGHT_MAX: usize = 100_000;
+/// Most timers one node may have armed at once.
+pub const TIMERS_PER_NODE_MAX: usize = 64;
+/// Most effects (sends, timers, notes…) one handler call may record.
+pub const EFFECTS_PER_HANDLER_MAX: usize = 10_000;
+/// Most steps a run may take.
+pub const STEPS_MAX: u64 = 20_000_000;
+/// Most simulated ticks a run may reach.
+pub const TIME_TICKS_MAX: u64 = 1 << 40;
+/// Most trace events kept when the trace is recorded (the hash is always computed).
+pub const TRACE_EVENTS_MAX: usize = 1_000_000;
+/// Most trace lines a [`WorldView`](crate::sim::session::WorldView) carries.
+pub const TRACE_WINDOW_LINES_MAX: usize = 1_000;
+/// Most overrides in one [`RunSpec`](crate::sim::spec::RunSpec).
+pub const OVERRIDES_MAX: usize = 1_000;
+/// Longest URL token accepted by [`RunSpec::from_url_token`](crate::sim::spec::RunSpec::from_url_token).
+pub const TOKEN_CHARS_MAX: usize = 16_000;
+/// Longest client request text.
+pub const REQUEST_TEXT_CHARS_MAX: usize = 64;
+/// Largest one-way link latency.
+pub const LATENCY_TICKS_MAX: u64 = 1_000_000;
+/// Largest clock skew magnitude.
+pub const CLOCK_SKEW_TICKS_MAX: i64 = 1_000_000;
+/// Largest clock drift magnitude, in parts per million.
+pub const CLOCK_DRIFT_PPM_MAX: i32 = 500_000;
+/// A probability of one, in parts per million.
+pub const PPM_ONE: u32 = 1_000_000;
+/// Steps between two time-travel checkpoints: a seek replays at most this many steps.
+pub const CHECKPOINT_INTERVAL_STEPS: u64 = 1_000;
+/// Most seeds one swarm check may run.
+pub const SWARM_SEEDS_MAX: u64 = 1_000_000;
+/// Most candidate runs the shrinker may try.
+pub const SHRINK_ATTEMPTS_MAX: usize = 2_000;

@@ -1,0 +1,7 @@
+//! Protocols the simulator runs, each a pure state machine with its scenarios and properties.
+//!
+//! Invariant: a protocol module only implements [`Protocol`](crate::sim::protocol::Protocol)
+//! and lists its scenarios; it never reaches into the simulator.
+
+pub mod heartbeat;
+pub mod retry;
