@@ -5,6 +5,7 @@
 
 use std::process::ExitCode;
 
+mod challenge;
 mod sim;
 
 const USAGE: &str = "\
@@ -16,8 +17,11 @@ commands:
   run <scenario> --seed N [--steps N] [--trace] [--json]
                        run a scenario's default run (or a run token '1~...');
                        ends with 'trace-hash: <16 hex>'
-  check <scenario> [--seeds N] [--from N]
+  swarm <scenario> [--seeds N] [--from N]
                        swarm-test with random faults; shrink the first failure
+  challenges           list the code challenges
+  check <challenge> <file.rhai> [--seeds N] [--from N] [--json]
+                       check a solution; exit 0 pass, 1 a property failed, 2 script error
   bench [scenario]     simulated events per second, checkpoint size, seek latency
 ";
 
@@ -30,7 +34,9 @@ fn main() -> ExitCode {
         }
         Some("scenarios") => sim_command(sim::list(&args[1..])),
         Some("run") => sim_command(sim::run(&args[1..])),
-        Some("check") => sim_command(sim::check(&args[1..])),
+        Some("swarm") => sim_command(sim::check(&args[1..])),
+        Some("challenges") => sim_command(challenge::list(&args[1..])),
+        Some("check") => sim_command(challenge::check(&args[1..])),
         Some("bench") => sim_command(sim::bench(&args[1..])),
         Some(other) => usage_error(&format!("unknown command '{other}'")),
     }

@@ -1,4 +1,4 @@
-//! `dslab scenarios | run | check | bench`: the simulator on the command line.
+//! `dslab scenarios | run | swarm | bench`: the simulator on the command line.
 //!
 //! The commands only parse arguments and print what the engine returns; wall-clock time is read
 //! here, in the CLI, and only to measure the engine (`bench`), never to drive it.
@@ -139,11 +139,11 @@ fn print_json(sim: &dyn DynSim, trace: bool) {
     println!("{value}");
 }
 
-/// `dslab check <scenario> [--seeds N] [--from N]`: swarm, then shrink the first failure.
+/// `dslab swarm <scenario> [--seeds N] [--from N]`: swarm, then shrink the first failure.
 pub fn check(args: &[String]) -> Result<ExitCode, Usage> {
     let scenario = args
         .first()
-        .ok_or_else(|| Usage("check needs a scenario".into()))?;
+        .ok_or_else(|| Usage("swarm needs a scenario".into()))?;
     let (mut seeds, mut from) = (100u64, 0u64);
     let mut i = 1;
     while i < args.len() {

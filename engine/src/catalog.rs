@@ -10,5 +10,8 @@ pub fn scenario_ids() -> Vec<&'static str> {
 
 /// Ids of the code challenges the engine can check.
 pub fn challenge_ids() -> Vec<&'static str> {
-    crate::challenge::challenges().iter().map(|c| c.id.as_str()).collect()
+    crate::challenge::challenges()
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect()
 }

@@ -192,7 +192,10 @@ pub fn check(
     let options = CheckOptions { seeds, ..options };
     match challenge.hook.as_str() {
         "vector-clocks" => vector_clocks::check(challenge, source, options, progress),
-        other => unreachable!("challenge {} names an unknown hook {other}; tests check every hook", challenge.id),
+        other => unreachable!(
+            "challenge {} names an unknown hook {other}; tests check every hook",
+            challenge.id
+        ),
     }
 }
 
@@ -222,7 +225,15 @@ mod tests {
     use crate::script::ScriptErrorKind;
 
     fn run(challenge: &Challenge, source: &str, seeds: u64) -> CheckReport {
-        check(challenge, source, CheckOptions { seeds, first_seed: 0 }, &mut |_, _| true)
+        check(
+            challenge,
+            source,
+            CheckOptions {
+                seeds,
+                first_seed: 0,
+            },
+            &mut |_, _| true,
+        )
     }
 
     #[test]
@@ -230,7 +241,11 @@ mod tests {
         assert!(!challenges().is_empty());
         for c in challenges() {
             assert!(c.hints.len() >= 2, "{}: progressive hints", c.id);
-            assert!(c.wrong.len() >= 3, "{}: at least three wrong variants", c.id);
+            assert!(
+                c.wrong.len() >= 3,
+                "{}: at least three wrong variants",
+                c.id
+            );
             for w in &c.wrong {
                 assert!(
                     c.properties.iter().any(|p| p.id == w.violates),
@@ -248,9 +263,17 @@ mod tests {
     fn every_reference_passes_and_every_wrong_variant_fails_with_its_property() {
         for c in challenges() {
             let report = run(c, &c.reference, c.seeds);
-            assert_eq!(report.verdict, Verdict::Passed, "{}: the reference passes", c.id);
+            assert_eq!(
+                report.verdict,
+                Verdict::Passed,
+                "{}: the reference passes",
+                c.id
+            );
             assert_eq!(report.seeds_run, c.seeds);
-            assert!(report.properties.iter().all(|p| p.status == PropertyStatus::Held));
+            assert!(report
+                .properties
+                .iter()
+                .all(|p| p.status == PropertyStatus::Held));
             for w in &c.wrong {
                 let report = run(c, &w.code, c.seeds);
                 match &report.verdict {
@@ -269,7 +292,12 @@ mod tests {
     fn the_starter_code_runs_but_fails() {
         for c in challenges() {
             let report = run(c, &c.starter, c.seeds);
-            assert!(matches!(report.verdict, Verdict::Failed(_)), "{}: {:?}", c.id, report.verdict);
+            assert!(
+                matches!(report.verdict, Verdict::Failed(_)),
+                "{}: {:?}",
+                c.id,
+                report.verdict
+            );
         }
     }
 
@@ -279,24 +307,46 @@ mod tests {
         let wrong = &c.wrong[0].code;
         assert_eq!(run(c, wrong, 50), run(c, wrong, 50));
         let mut calls = 0;
-        let report = check(c, &c.reference, CheckOptions { seeds: 50, first_seed: 0 }, &mut |_, _| {
-            calls += 1;
-            calls < 5
-        });
+        let report = check(
+            c,
+            &c.reference,
+            CheckOptions {
+                seeds: 50,
+                first_seed: 0,
+            },
+            &mut |_, _| {
+                calls += 1;
+                calls < 5
+            },
+        );
         assert_eq!(report.verdict, Verdict::Cancelled);
         assert_eq!(report.seeds_run, 5);
-        assert!(report.properties.iter().all(|p| p.status == PropertyStatus::Inconclusive));
+        assert!(report
+            .properties
+            .iter()
+            .all(|p| p.status == PropertyStatus::Inconclusive));
     }
 
     #[test]
     fn script_errors_are_reported_with_their_place() {
         let c = &challenges()[0];
         let syntax = run(c, "fn on_local(clock, me) {\n  clock[me] += ;\n}", 10);
-        let Verdict::ScriptError { error, seed: None } = syntax.verdict else { panic!("{:?}", syntax.verdict) };
+        let Verdict::ScriptError { error, seed: None } = syntax.verdict else {
+            panic!("{:?}", syntax.verdict)
+        };
         assert_eq!((error.kind, error.line), (ScriptErrorKind::Syntax, Some(2)));
-        let endless = c.reference.replace("clock[me] += 1;\n    clock\n}\n\nfn on_send", "loop {}\n}\n\nfn on_send");
+        let endless = c.reference.replace(
+            "clock[me] += 1;\n    clock\n}\n\nfn on_send",
+            "loop {}\n}\n\nfn on_send",
+        );
         let budget = run(c, &endless, 10);
-        let Verdict::ScriptError { error, seed: Some(_) } = budget.verdict else { panic!("{:?}", budget.verdict) };
+        let Verdict::ScriptError {
+            error,
+            seed: Some(_),
+        } = budget.verdict
+        else {
+            panic!("{:?}", budget.verdict)
+        };
         assert_eq!(error.kind, ScriptErrorKind::Budget);
     }
 }

@@ -14,7 +14,7 @@ use rhai::{Array, Dynamic};
 
 use super::{outcomes, Challenge, CheckOptions, CheckReport, Failure, Verdict};
 use crate::rng::Rng;
-use crate::script::{RequiredFn, Sandbox, ScriptError, ScriptErrorKind};
+use crate::script::{RequiredFn, Sandbox, ScriptError};
 
 /// Most events in one generated execution (happened-before sets are `u64` bit masks).
 pub const EVENTS_MAX: usize = 24;
@@ -22,10 +22,22 @@ pub const EVENTS_MAX: usize = 24;
 pub const PROCESSES_MAX: usize = 4;
 
 const REQUIRED: [RequiredFn; 4] = [
-    RequiredFn { name: "on_local", params: &["clock", "me"] },
-    RequiredFn { name: "on_send", params: &["clock", "me"] },
-    RequiredFn { name: "on_receive", params: &["clock", "me", "message_clock"] },
-    RequiredFn { name: "compare", params: &["a", "b"] },
+    RequiredFn {
+        name: "on_local",
+        params: &["clock", "me"],
+    },
+    RequiredFn {
+        name: "on_send",
+        params: &["clock", "me"],
+    },
+    RequiredFn {
+        name: "on_receive",
+        params: &["clock", "me", "message_clock"],
+    },
+    RequiredFn {
+        name: "compare",
+        params: &["a", "b"],
+    },
 ];
 
 /// What one event is.
@@ -79,7 +91,9 @@ impl Execution {
         let mut messages = 0;
         while events.len() < length {
             let process = rng.below(processes as u64) as usize;
-            let waiting: Vec<usize> = (0..in_flight.len()).filter(|&i| in_flight[i].0 == process).collect();
+            let waiting: Vec<usize> = (0..in_flight.len())
+                .filter(|&i| in_flight[i].0 == process)
+                .collect();
             let roll = rng.below(10);
             let kind = if !waiting.is_empty() && roll < 5 {
                 let pick = waiting[rng.below(waiting.len() as u64) as usize];
@@ -89,7 +103,10 @@ impl Execution {
                 let to = (process + 1 + rng.below(processes as u64 - 1) as usize) % processes;
                 messages += 1;
                 in_flight.push((to, messages, events.len()));
-                Kind::Send { to, message: messages }
+                Kind::Send {
+                    to,
+                    message: messages,
+                }
             } else {
                 Kind::Local
             };
@@ -211,7 +228,11 @@ fn reference_clocks(execution: &Execution) -> Vec<Vec<i64>> {
 /// Why one execution fails, or the script error it hit.
 enum Outcome {
     Ok,
-    Violation { property: &'static str, message: String, stamps: Vec<Vec<i64>> },
+    Violation {
+        property: &'static str,
+        message: String,
+        stamps: Vec<Vec<i64>>,
+    },
     Error(ScriptError),
 }
 
@@ -221,7 +242,10 @@ fn to_dynamic(clock: &[i64]) -> Dynamic {
 
 fn from_dynamic(value: Dynamic, processes: usize) -> Option<Vec<i64>> {
     let array: Array = value.try_cast()?;
-    let clock: Vec<i64> = array.into_iter().map(|v| v.as_int().ok()).collect::<Option<_>>()?;
+    let clock: Vec<i64> = array
+        .into_iter()
+        .map(|v| v.as_int().ok())
+        .collect::<Option<_>>()?;
     (clock.len() == processes && clock.iter().all(|&c| c >= 0)).then_some(clock)
 }
 
@@ -304,7 +328,11 @@ fn judge(sandbox: &Sandbox, execution: &Execution) -> Outcome {
                         a + 1
                     )
                 };
-                return Outcome::Violation { property: "characterises-causality", message, stamps };
+                return Outcome::Violation {
+                    property: "characterises-causality",
+                    message,
+                    stamps,
+                };
             }
         }
     }
@@ -312,7 +340,10 @@ fn judge(sandbox: &Sandbox, execution: &Execution) -> Outcome {
     for a in 0..len {
         for b in 0..len {
             let truth = Relation::of_events(&before, a, b);
-            let answer = match sandbox.call("compare", (to_dynamic(&reference[a]), to_dynamic(&reference[b]))) {
+            let answer = match sandbox.call(
+                "compare",
+                (to_dynamic(&reference[a]), to_dynamic(&reference[b])),
+            ) {
                 Ok(value) => value,
                 Err(error) => return Outcome::Error(error),
             };
@@ -346,7 +377,8 @@ fn shrink(sandbox: &Sandbox, execution: Execution, property: &str) -> Execution 
             if candidate.events.is_empty() {
                 continue;
             }
-            if matches!(judge(sandbox, &candidate), Outcome::Violation { property: p, .. } if p == property) {
+            if matches!(judge(sandbox, &candidate), Outcome::Violation { property: p, .. } if p == property)
+            {
                 smaller = Some(candidate);
                 break;
             }
@@ -365,8 +397,15 @@ fn render(execution: &Execution, stamps: &[Vec<i64>]) -> Vec<String> {
         .iter()
         .enumerate()
         .map(|(i, event)| {
-            let clock = stamps.get(i).map_or_else(|| "(not stamped)".to_string(), |c| show(c));
-            format!("e{:<3} P{}  {:<20} clock {clock}", i + 1, event.process, label(event))
+            let clock = stamps
+                .get(i)
+                .map_or_else(|| "(not stamped)".to_string(), |c| show(c));
+            format!(
+                "e{:<3} P{}  {:<20} clock {clock}",
+                i + 1,
+                event.process,
+                label(event)
+            )
         })
         .collect()
 }
@@ -389,7 +428,12 @@ pub fn check(
     let sandbox = match Sandbox::compile(source, &REQUIRED) {
         Ok(sandbox) => sandbox,
         Err(error) => {
-            return report(0, outcomes(challenge, None, false), Verdict::ScriptError { error, seed: None }, Vec::new())
+            return report(
+                0,
+                outcomes(challenge, None, false),
+                Verdict::ScriptError { error, seed: None },
+                Vec::new(),
+            )
         }
     };
     for done in 0..options.seeds {
@@ -398,14 +442,26 @@ pub fn check(
         match judge(&sandbox, &execution) {
             Outcome::Ok => {}
             Outcome::Error(error) => {
-                let verdict = Verdict::ScriptError { error, seed: Some(seed) };
-                return report(done, outcomes(challenge, None, false), verdict, sandbox.printed().0);
+                let verdict = Verdict::ScriptError {
+                    error,
+                    seed: Some(seed),
+                };
+                return report(
+                    done,
+                    outcomes(challenge, None, false),
+                    verdict,
+                    sandbox.printed().0,
+                );
             }
-            Outcome::Violation { property, message, .. } => {
+            Outcome::Violation {
+                property, message, ..
+            } => {
                 let events_before_shrinking = execution.events.len();
                 let small = shrink(&sandbox, execution, property);
                 let (message, stamps) = match judge(&sandbox, &small) {
-                    Outcome::Violation { message, stamps, .. } => (message, stamps),
+                    Outcome::Violation {
+                        message, stamps, ..
+                    } => (message, stamps),
                     _ => (message, Vec::new()),
                 };
                 let failure = Failure {
@@ -424,10 +480,20 @@ pub fn check(
             }
         }
         if !progress(done + 1, options.seeds) {
-            return report(done + 1, outcomes(challenge, None, false), Verdict::Cancelled, sandbox.printed().0);
+            return report(
+                done + 1,
+                outcomes(challenge, None, false),
+                Verdict::Cancelled,
+                sandbox.printed().0,
+            );
         }
     }
-    report(options.seeds, outcomes(challenge, None, true), Verdict::Passed, sandbox.printed().0)
+    report(
+        options.seeds,
+        outcomes(challenge, None, true),
+        Verdict::Passed,
+        sandbox.printed().0,
+    )
 }
 
 #[cfg(test)]
@@ -441,15 +507,40 @@ mod tests {
         let execution = Execution {
             processes: 3,
             events: vec![
-                Event { process: 0, kind: Kind::Send { to: 1, message: 1 } },
-                Event { process: 1, kind: Kind::Local },
-                Event { process: 1, kind: Kind::Receive { message: 1, send: 0 } },
-                Event { process: 1, kind: Kind::Send { to: 2, message: 2 } },
-                Event { process: 2, kind: Kind::Receive { message: 2, send: 3 } },
+                Event {
+                    process: 0,
+                    kind: Kind::Send { to: 1, message: 1 },
+                },
+                Event {
+                    process: 1,
+                    kind: Kind::Local,
+                },
+                Event {
+                    process: 1,
+                    kind: Kind::Receive {
+                        message: 1,
+                        send: 0,
+                    },
+                },
+                Event {
+                    process: 1,
+                    kind: Kind::Send { to: 2, message: 2 },
+                },
+                Event {
+                    process: 2,
+                    kind: Kind::Receive {
+                        message: 2,
+                        send: 3,
+                    },
+                },
             ],
         };
         let before = execution.happened_before();
-        assert_eq!(Relation::of_events(&before, 0, 4), Relation::Before, "transitive through P1");
+        assert_eq!(
+            Relation::of_events(&before, 0, 4),
+            Relation::Before,
+            "transitive through P1"
+        );
         assert_eq!(Relation::of_events(&before, 0, 1), Relation::Concurrent);
         assert_eq!(Relation::of_events(&before, 4, 1), Relation::After);
         let clocks = reference_clocks(&execution);
@@ -476,7 +567,9 @@ mod tests {
             for (i, event) in execution.events.iter().enumerate() {
                 if let Kind::Receive { send, message } = event.kind {
                     assert!(send < i);
-                    assert!(matches!(execution.events[send].kind, Kind::Send { message: m, to } if m == message && to == event.process));
+                    assert!(
+                        matches!(execution.events[send].kind, Kind::Send { message: m, to } if m == message && to == event.process)
+                    );
                 }
             }
         }
@@ -484,13 +577,20 @@ mod tests {
             .flat_map(|seed| Execution::generate(seed).events)
             .filter(|e| matches!(e.kind, Kind::Receive { .. }))
             .count();
-        assert!(receives > 200, "executions exchange messages ({receives} receives)");
+        assert!(
+            receives > 200,
+            "executions exchange messages ({receives} receives)"
+        );
     }
 
     #[test]
     fn removing_a_send_removes_its_receive() {
         let execution = Execution::generate(3);
-        let send = execution.events.iter().position(|e| matches!(e.kind, Kind::Send { .. })).unwrap();
+        let send = execution
+            .events
+            .iter()
+            .position(|e| matches!(e.kind, Kind::Send { .. }))
+            .unwrap();
         let smaller = execution.without(send);
         for (i, event) in smaller.events.iter().enumerate() {
             if let Kind::Receive { send, .. } = event.kind {
@@ -503,12 +603,35 @@ mod tests {
     fn a_failure_is_shrunk_to_a_few_events_and_explained() {
         let challenge = super::super::challenge("vector-clocks").unwrap();
         let no_merge = &challenge.wrong[0].code;
-        let report = check(challenge, no_merge, CheckOptions { seeds: 50, first_seed: 0 }, &mut |_, _| true);
-        let Verdict::Failed(failure) = report.verdict else { panic!("{:?}", report.verdict) };
+        let report = check(
+            challenge,
+            no_merge,
+            CheckOptions {
+                seeds: 50,
+                first_seed: 0,
+            },
+            &mut |_, _| true,
+        );
+        let Verdict::Failed(failure) = report.verdict else {
+            panic!("{:?}", report.verdict)
+        };
         assert_eq!(failure.property, "characterises-causality");
         // Smallest witness: a send and its receive (the receive's clock ignores the sender).
-        assert_eq!(failure.counterexample.len(), 2, "{:#?}", failure.counterexample);
-        assert!(failure.message.contains("happened before"), "{}", failure.message);
-        assert!(failure.counterexample[0].contains("send m"), "{:?}", failure.counterexample);
+        assert_eq!(
+            failure.counterexample.len(),
+            2,
+            "{:#?}",
+            failure.counterexample
+        );
+        assert!(
+            failure.message.contains("happened before"),
+            "{}",
+            failure.message
+        );
+        assert!(
+            failure.counterexample[0].contains("send m"),
+            "{:?}",
+            failure.counterexample
+        );
     }
 }

@@ -1,0 +1,89 @@
+//! `dslab check` and `dslab challenges`: exit codes and output a learner or CI relies on.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn dslab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dslab"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn script(name: &str, code: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("dslab-check-{}-{name}.rhai", std::process::id()));
+    std::fs::write(&path, code).unwrap();
+    path
+}
+
+#[test]
+fn challenges_are_listed() {
+    let (code, out, _) = dslab(&["challenges"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("vector-clocks"), "{out}");
+}
+
+#[test]
+fn the_reference_passes_with_exit_0() {
+    let c = engine::challenge::challenge("vector-clocks").unwrap();
+    let path = script("reference", &c.reference);
+    let (code, out, _) = dslab(&[
+        "check",
+        "vector-clocks",
+        path.to_str().unwrap(),
+        "--seeds",
+        "50",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("passed") && out.contains("seeds: 50 of 50"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_wrong_solution_fails_with_exit_1_and_a_shrunk_run() {
+    let c = engine::challenge::challenge("vector-clocks").unwrap();
+    let path = script("wrong", &c.wrong[0].code);
+    let (code, out, _) = dslab(&["check", "vector-clocks", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("failed: characterises-causality (seed "),
+        "{out}"
+    );
+    assert!(out.contains("smallest run found"), "{out}");
+    let (code, json, _) = dslab(&["check", "vector-clocks", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 1);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        report["verdict"]["Failed"]["property"],
+        "characterises-causality"
+    );
+}
+
+#[test]
+fn a_script_error_exits_2_with_line_and_column() {
+    let path = script("syntax", "fn on_local(clock, me) {\n  clock[me] += ;\n}\n");
+    let (code, _, err) = dslab(&["check", "vector-clocks", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains(&format!("{}:2:", path.display())), "{err}");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(dslab(&["check"]).0, 2);
+    assert_eq!(dslab(&["check", "no-such-challenge", "x.rhai"]).0, 2);
+    assert_eq!(
+        dslab(&["check", "vector-clocks", "/no/such/file.rhai"]).0,
+        2
+    );
+    assert_eq!(
+        dslab(&["check", "vector-clocks", "x.rhai", "--seeds", "many"]).0,
+        2
+    );
+}
