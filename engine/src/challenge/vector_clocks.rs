@@ -21,6 +21,9 @@ pub const EVENTS_MAX: usize = 24;
 /// Most processes in one generated execution.
 pub const PROCESSES_MAX: usize = 4;
 
+/// Mixed into the seed so that executions differ from other harnesses' runs of the same seed.
+const GENERATOR_SALT: u64 = 0x5EC7_0C10_C4C1_0C45;
+
 const REQUIRED: [RequiredFn; 4] = [
     RequiredFn {
         name: "on_local",
@@ -82,7 +85,7 @@ pub struct Execution {
 impl Execution {
     /// Draws an execution from `seed`.
     pub fn generate(seed: u64) -> Execution {
-        let mut rng = Rng::new(seed ^ 0x5EC7_0C10_C4u64);
+        let mut rng = Rng::new(seed ^ GENERATOR_SALT);
         let processes = rng.range_inclusive(2, PROCESSES_MAX as u64) as usize;
         let length = rng.range_inclusive(6, EVENTS_MAX as u64) as usize;
         let mut events = Vec::with_capacity(length);
