@@ -1,0 +1,555 @@
+//! The live simulation view: one generic component for every scenario.
+//!
+//! The engine's [`Session`] is the only source of truth: the view sends it commands (step, seek,
+//! crash a node, cut a link, change the network) and draws the [`WorldView`] snapshot it
+//! returns. Every manual action becomes an override in the run, so the run can be rewound,
+//! replayed and shared as a URL. Stepping is paced by `requestAnimationFrame`; the wall clock
+//! only paces the animation and never reaches the engine.
+
+pub mod geometry;
+
+use engine::sim::session::{Command, MessageInfo, Session, WorldView};
+use engine::sim::spec::{Action, RunSpec};
+use engine::sim::world::Status;
+use leptos::ev;
+use leptos::prelude::*;
+
+use geometry::{message_position, node_position, ticks_per_second, Point, NODE_RADIUS, VIEW_HEIGHT, VIEW_WIDTH};
+
+/// The longest real-time gap one animation frame may cover, in milliseconds (a backgrounded
+/// tab must not jump the simulation ahead).
+const FRAME_GAP_MS_MAX: f64 = 100.0;
+/// Event-log lines kept in the view.
+const LOG_LINES: usize = 200;
+
+/// Everything the view's parts share; all fields are `Copy` handles.
+#[derive(Clone, Copy)]
+struct Sim {
+    session: StoredValue<Session, LocalStorage>,
+    view: RwSignal<WorldView>,
+    /// Simulated time being shown; runs ahead of the last event while playing.
+    now: RwSignal<f64>,
+    playing: RwSignal<bool>,
+    speed: RwSignal<u32>,
+    /// The furthest step reached on this timeline (the scrubber's range).
+    max_step: RwSignal<u64>,
+    selected: RwSignal<Option<u16>>,
+    notice: RwSignal<Option<String>>,
+    last_frame_ms: StoredValue<Option<f64>>,
+}
+
+impl Sim {
+    fn open(spec: &RunSpec) -> Result<Sim, String> {
+        let mut session = Session::new(spec).map_err(|e| e.to_string())?;
+        session.set_trace_window(LOG_LINES);
+        let view = session.view();
+        Ok(Sim {
+            now: RwSignal::new(view.time as f64),
+            max_step: RwSignal::new(view.step),
+            view: RwSignal::new(view),
+            session: StoredValue::new_local(session),
+            playing: RwSignal::new(false),
+            speed: RwSignal::new(40),
+            selected: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            last_frame_ms: StoredValue::new(None),
+        })
+    }
+
+    /// Runs a command; a refused command (a limit, a bad value) becomes a notice.
+    fn command(&self, command: Command) -> bool {
+        let mut result = None;
+        self.session.update_value(|s| result = Some(s.run(command)));
+        match result.expect("update_value ran") {
+            Ok(view) => {
+                self.max_step.update(|m| *m = (*m).max(view.step));
+                self.view.set(view);
+                true
+            }
+            Err(err) => {
+                self.notice.set(Some(err.to_string()));
+                self.playing.set(false);
+                false
+            }
+        }
+    }
+
+    fn step(&self, command: Command) {
+        self.playing.set(false);
+        if self.command(command) {
+            self.now.set(self.view.with_untracked(|v| v.time as f64));
+        }
+    }
+
+    /// A hand-made action forks the timeline here: later steps of the old timeline are gone.
+    fn act(&self, action: Action) {
+        if self.command(Command::Apply(action)) {
+            self.max_step.set(self.view.with_untracked(|v| v.step));
+        }
+    }
+
+    fn toggle_play(&self) {
+        if self.playing.get_untracked() {
+            self.playing.set(false);
+        } else {
+            self.last_frame_ms.set_value(None);
+            self.playing.set(true);
+            animate(*self);
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// One animation frame: advance simulated time by the real time since the last frame.
+fn animate(sim: Sim) {
+    if !sim.playing.get_untracked() {
+        return;
+    }
+    let now = now_ms();
+    let gap = sim
+        .last_frame_ms
+        .get_value()
+        .map_or(0.0, |last| (now - last).clamp(0.0, FRAME_GAP_MS_MAX));
+    sim.last_frame_ms.set_value(Some(now));
+    let target = sim.now.get_untracked() + gap / 1000.0 * ticks_per_second(sim.speed.get_untracked());
+    if sim.command(Command::RunUntil(target as u64)) {
+        sim.now.set(target);
+        let idle = sim.view.with_untracked(|v| v.quiescent && v.messages.is_empty());
+        if idle {
+            sim.playing.set(false);
+            sim.notice.set(Some("The run has ended: nothing is left to happen.".into()));
+            return;
+        }
+    }
+    request_animation_frame(move || animate(sim));
+}
+
+fn share_url(token: &str, step: u64) -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let base = location
+        .and_then(|l| Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?)))
+        .unwrap_or_default();
+    format!("{base}#/sim/{step}/{token}")
+}
+
+/// A simulation embedded in a chapter (or opened from a shared link).
+#[component]
+pub fn SimView(
+    /// The run to start from.
+    spec: RunSpec,
+    /// Step to open at (a shared link's position).
+    #[prop(default = 0)]
+    start_step: u64,
+    /// A caption under the drawing.
+    #[prop(optional, into)]
+    caption: Option<String>,
+) -> impl IntoView {
+    let sim = match Sim::open(&spec) {
+        Ok(sim) => sim,
+        Err(message) => {
+            return view! { <div class="sim sim-error" role="alert">{format!("This simulation cannot start: {message}")}</div> }
+                .into_any()
+        }
+    };
+    if start_step > 0 {
+        sim.step(Command::Seek(start_step));
+    }
+    on_cleanup(move || sim.playing.set(false));
+    let info = engine::scenarios::scenarios().into_iter().find(|s| s.id == spec.scenario);
+    let title = info.as_ref().map_or(spec.scenario.clone(), |i| i.title.clone());
+    let description = info.map(|i| i.description).unwrap_or_default();
+    let on_key = move |event: ev::KeyboardEvent| {
+        let in_field = event
+            .target()
+            .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+        if in_field {
+            return;
+        }
+        match event.key().as_str() {
+            " " => sim.toggle_play(),
+            "ArrowRight" => sim.step(Command::Step(1)),
+            "ArrowLeft" => sim.step(Command::StepBack(1)),
+            _ => return,
+        }
+        event.prevent_default();
+        event.stop_propagation();
+    };
+    view! {
+        <figure class="sim" tabindex="0" on:keydown=on_key
+            aria-label=format!("Simulation: {title}. Space plays or pauses, arrows step.")>
+            <header class="sim-header">
+                <p class="embed-kicker">"Simulation"</p>
+                <h3 class="sim-title">{title}</h3>
+                <p class="sim-description muted">{description}</p>
+            </header>
+            <Controls sim=sim/>
+            <div class="sim-body">
+                <Cluster sim=sim/>
+                <Inspector sim=sim/>
+            </div>
+            <Network sim=sim/>
+            <EventLog sim=sim/>
+            <p class="sr-only" aria-live="polite">{move || summary(&sim.view.get())}</p>
+            {caption.map(|c| view! { <figcaption>{c}</figcaption> })}
+        </figure>
+    }
+    .into_any()
+}
+
+/// One sentence on the current state, for screen readers.
+fn summary(view: &WorldView) -> String {
+    let down = view.nodes.iter().filter(|n| n.status == Status::Down).count();
+    let mut text = format!(
+        "Step {}, time {}: {} nodes, {} down, {} messages in flight.",
+        view.step,
+        view.time,
+        view.nodes.len(),
+        down,
+        view.messages.len()
+    );
+    if let Some(v) = &view.violation {
+        text.push_str(&format!(" Property {} violated at step {}.", v.property, v.step));
+    }
+    text
+}
+
+#[component]
+fn Controls(sim: Sim) -> impl IntoView {
+    let step_text = move || sim.view.with(|v| format!("step {} · t = {}", v.step, v.time));
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        let url = sim.view.with_untracked(|v| share_url(&v.token, v.step));
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&url);
+        }
+        copied.set(true);
+    };
+    view! {
+        <div class="sim-controls" role="toolbar" aria-label="Simulation controls">
+            <button type="button" class="button sim-play" on:click=move |_| sim.toggle_play()
+                aria-label=move || if sim.playing.get() { "Pause" } else { "Play" }>
+                {move || if sim.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
+            </button>
+            <button type="button" class="button" title="Step back (←)" aria-label="Step back"
+                on:click=move |_| sim.step(Command::StepBack(1))>"◀ Back"</button>
+            <button type="button" class="button" title="Step (→)" aria-label="Step forward"
+                on:click=move |_| sim.step(Command::Step(1))>"Step ▶"</button>
+            <label class="sim-speed">
+                <span>"Speed"</span>
+                <input type="range" min="0" max="100" prop:value=move || sim.speed.get().to_string()
+                    aria-label="Simulation speed"
+                    on:input=move |e| sim.speed.set(event_target_value(&e).parse().unwrap_or(40))/>
+            </label>
+            <button type="button" class="button" title="Start this run again from step 0"
+                on:click=move |_| sim.step(Command::Seek(0))>"⟲ Restart"</button>
+            <button type="button" class="button sim-share" on:click=copy>
+                {move || if copied.get() { "Link copied" } else { "Copy link" }}
+            </button>
+            <span class="sim-clock">{step_text}</span>
+        </div>
+        <label class="sim-scrubber">
+            <span class="sr-only">"Timeline"</span>
+            <input type="range" min="0" prop:max=move || sim.max_step.get().to_string()
+                prop:value=move || sim.view.with(|v| v.step.to_string())
+                aria-label="Timeline: drag to any past step"
+                on:input=move |e| {
+                    if let Ok(step) = event_target_value(&e).parse() {
+                        sim.step(Command::Seek(step));
+                    }
+                }/>
+        </label>
+        {move || sim.notice.get().map(|n| view! {
+            <p class="sim-notice" role="status">{n}
+                <button type="button" class="link-button" on:click=move |_| sim.notice.set(None)>"Dismiss"</button>
+            </p>
+        })}
+    }
+}
+
+fn status_class(status: Status) -> &'static str {
+    match status {
+        Status::Up => "node up",
+        Status::Down => "node down",
+        Status::Paused => "node paused",
+    }
+}
+
+#[component]
+fn Cluster(sim: Sim) -> impl IntoView {
+    let count = move || sim.view.with(|v| v.nodes.len());
+    let position = move |id: u16| node_position(usize::from(id), count());
+    let links = move || {
+        let view = sim.view.get();
+        let n = view.nodes.len() as u16;
+        let mut pairs = Vec::new();
+        for a in 0..n {
+            for b in a + 1..n {
+                let cut = view.links.iter().any(|l| l.cut && ((l.from, l.to) == (a, b) || (l.from, l.to) == (b, a)));
+                pairs.push((a, b, cut));
+            }
+        }
+        pairs
+            .into_iter()
+            .map(|(a, b, cut)| {
+                let (pa, pb) = (position(a), position(b));
+                let action = move |_| {
+                    if cut {
+                        sim.act(Action::Heal);
+                    } else {
+                        sim.act(Action::Cut(a, b));
+                        sim.act(Action::Cut(b, a));
+                    }
+                };
+                let label = if cut {
+                    format!("Link n{a}–n{b} is cut. Click to heal all links.")
+                } else {
+                    format!("Link n{a}–n{b}. Click to cut it.")
+                };
+                view! {
+                    <g class=if cut { "link cut" } else { "link" } on:click=action>
+                        <title>{label}</title>
+                        <line class="link-hit" x1=pa.x y1=pa.y x2=pb.x y2=pb.y></line>
+                        <line class="link-line" x1=pa.x y1=pa.y x2=pb.x y2=pb.y></line>
+                        {cut.then(|| {
+                            let mid = Point { x: (pa.x + pb.x) / 2.0, y: (pa.y + pb.y) / 2.0 };
+                            view! { <text class="link-cut-mark" x=mid.x y=mid.y + 5.0 text-anchor="middle">"✂"</text> }
+                        })}
+                    </g>
+                }
+            })
+            .collect_view()
+    };
+    let messages = move || {
+        let now = sim.now.get();
+        sim.view.with(|view| {
+            view.messages
+                .iter()
+                .map(|m: &MessageInfo| {
+                    let p = message_position(position(m.from), position(m.to), m.sent_at, m.deliver_at, now);
+                    let id = m.id;
+                    let title = format!(
+                        "{} from n{} to n{} (sent t={}, due t={}). Click: deliver now; Shift+click: drop.",
+                        m.label, m.from, m.to, m.sent_at, m.deliver_at
+                    );
+                    view! {
+                        <g class="message" on:click=move |e: ev::MouseEvent| {
+                            sim.act(if e.shift_key() { Action::Drop(id) } else { Action::Deliver(id) })
+                        }>
+                            <title>{title}</title>
+                            <circle cx=p.x cy=p.y r="7"></circle>
+                        </g>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let nodes = move || {
+        sim.view.with(|view| {
+            view.nodes
+                .iter()
+                .map(|node| {
+                    let id = node.id;
+                    let p = position(id);
+                    let status = node.status;
+                    let role = node.view.as_ref().map(|v| v.role.clone()).unwrap_or_else(|| "down".into());
+                    let click = move |e: ev::MouseEvent| {
+                        sim.selected.set(Some(id));
+                        if e.shift_key() {
+                            sim.act(if status == Status::Paused { Action::Resume(id) } else { Action::Pause(id) });
+                        } else {
+                            sim.act(match status {
+                                Status::Up => Action::Crash(id),
+                                Status::Down => Action::Restart(id),
+                                Status::Paused => Action::Resume(id),
+                            });
+                        }
+                    };
+                    let verb = match status {
+                        Status::Up => "crash it",
+                        Status::Down => "restart it",
+                        Status::Paused => "resume it",
+                    };
+                    let selected = move || sim.selected.get() == Some(id);
+                    view! {
+                        <g class=status_class(status) class:selected=selected on:click=click>
+                            <title>{format!("n{id} ({role}, {status:?}). Click to {verb}; Shift+click to pause or resume.")}</title>
+                            <circle cx=p.x cy=p.y r=NODE_RADIUS></circle>
+                            <text class="node-id" x=p.x y=p.y - 2.0 text-anchor="middle">{format!("n{id}")}</text>
+                            <text class="node-role" x=p.x y=p.y + 13.0 text-anchor="middle">{role}</text>
+                            {(status == Status::Down).then(|| view! {
+                                <path class="node-cross" d=format!("M{} {} l24 24 m0 -24 l-24 24", p.x - 12.0, p.y - 12.0)></path>
+                            })}
+                            {(status == Status::Paused).then(|| view! {
+                                <text class="node-pause" x=p.x + NODE_RADIUS - 4.0 y=p.y - NODE_RADIUS + 8.0>"❚❚"</text>
+                            })}
+                        </g>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <svg class="sim-cluster" viewBox=format!("0 0 {VIEW_WIDTH} {VIEW_HEIGHT}") role="img"
+            aria-label="The cluster: nodes, links and messages in flight">
+            <g class="links">{links}</g>
+            <g class="messages">{messages}</g>
+            <g class="nodes">{nodes}</g>
+        </svg>
+    }
+}
+
+#[component]
+fn Inspector(sim: Sim) -> impl IntoView {
+    let body = move || {
+        let view = sim.view.get();
+        let selected = sim.selected.get().or_else(|| view.nodes.first().map(|n| n.id));
+        let node = selected.and_then(|id| view.nodes.iter().find(|n| n.id == id)).cloned();
+        let properties = view
+            .properties
+            .iter()
+            .map(|p| {
+                let (class, mark) = if p.violated { ("property violated", "✗ violated") } else { ("property held", "✓ holds") };
+                view! { <li class=class><span class="mark">{mark}</span> " " <code>{p.name.clone()}</code></li> }
+            })
+            .collect_view();
+        let node_panel = node.map(|node| {
+            let id = node.id;
+            let fields = node
+                .view
+                .map(|v| {
+                    v.fields
+                        .into_iter()
+                        .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
+                        .collect_view()
+                        .into_any()
+                })
+                .unwrap_or_else(|| view! { <dt>"state"</dt><dd>"lost (crashed)"</dd> }.into_any());
+            let timers = node
+                .timers
+                .iter()
+                .map(|(name, at)| format!("{name} @ t={at}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            view! {
+                <h4>{format!("Node n{id}")} <span class="muted">{format!(" · {:?}", node.status)}</span></h4>
+                <dl class="fields">
+                    {fields}
+                    <dt>"local clock"</dt><dd>{node.local_time}</dd>
+                    <dt>"timers"</dt><dd>{if timers.is_empty() { "none".to_string() } else { timers }}</dd>
+                </dl>
+            }
+        });
+        view! {
+            {node_panel}
+            <h4>"Properties"</h4>
+            <ul class="properties">{properties}</ul>
+        }
+    };
+    view! { <aside class="sim-inspector" aria-label="Node state and properties">{body}</aside> }
+}
+
+#[component]
+fn Network(sim: Sim) -> impl IntoView {
+    let link = move || sim.view.with(|v| v.links.first().map(|l| l.config));
+    let slider = move |name: &'static str, label: &'static str, max: u64, unit: &'static str, read: fn(&engine::sim::world::LinkCfg) -> u64| {
+        let value = move || link().map_or(0, |c| read(&c));
+        view! {
+            <label class="sim-param">
+                <span>{label} ": " <strong>{move || format_param(value(), unit)}</strong></span>
+                <input type="range" min="0" max=max.to_string() prop:value=move || value().to_string()
+                    on:change=move |e| {
+                        if let Ok(v) = event_target_value(&e).parse() {
+                            sim.command(Command::SetParam { name: name.to_string(), value: v });
+                        }
+                    }/>
+            </label>
+        }
+    };
+    view! {
+        <div class="sim-network" role="group" aria-label="Network faults">
+            {slider("loss_ppm", "Loss", 500_000, "ppm", |c| u64::from(c.loss_ppm))}
+            {slider("dup_ppm", "Duplication", 300_000, "ppm", |c| u64::from(c.dup_ppm))}
+            {slider("latency_max_ticks", "Max latency", 200, "ticks", |c| c.latency_max_ticks)}
+            <button type="button" class="button" on:click=move |_| sim.act(Action::HealAll)
+                title="Heal links, restart crashed nodes, resume paused ones, calm the network">"Heal everything"</button>
+        </div>
+    }
+}
+
+fn format_param(value: u64, unit: &str) -> String {
+    if unit == "ppm" {
+        format!("{}%", value as f64 / 10_000.0)
+    } else {
+        format!("{value} {unit}")
+    }
+}
+
+#[component]
+fn EventLog(sim: Sim) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let lines = move || {
+        let needle = filter.get().to_lowercase();
+        sim.view.with(|v| {
+            let total = v.trace.len();
+            v.trace
+                .iter()
+                .enumerate()
+                .filter(|(_, line)| needle.is_empty() || line.to_lowercase().contains(&needle))
+                .map(|(i, line)| {
+                    let class = if i + 1 == total { "log-line current" } else { "log-line" };
+                    view! { <li class=class>{line.clone()}</li> }
+                })
+                .collect_view()
+        })
+    };
+    let log_ref = NodeRef::<leptos::html::Ol>::new();
+    Effect::new(move |_| {
+        sim.view.track();
+        if let Some(list) = log_ref.get() {
+            list.set_scroll_top(list.scroll_height());
+        }
+    });
+    view! {
+        <section class="sim-log" aria-label="Event log">
+            <div class="sim-log-header">
+                <h4>"Event log"</h4>
+                <input type="search" placeholder="Filter: n1, send, crash…" aria-label="Filter the event log"
+                    on:input=move |e| filter.set(event_target_value(&e))/>
+            </div>
+            <ol class="log" node_ref=log_ref>{lines}</ol>
+        </section>
+    }
+}
+
+/// A full-page simulation opened from a shared link (`#/sim/<step>/<token>`). A token that
+/// does not decode opens the first scenario's default run with a message saying why.
+#[component]
+pub fn SharedSimPage(
+    /// The run token from the URL.
+    token: String,
+    /// The step the link was shared at.
+    step: u64,
+) -> impl IntoView {
+    let (spec, problem) = match RunSpec::from_url_token(&token) {
+        Ok(spec) => (spec, None),
+        Err(err) => {
+            let first = engine::scenarios::scenario_ids().first().copied().unwrap_or("retry-lossy");
+            let spec = engine::scenarios::default_spec(first, 1).expect("the first scenario has a default run");
+            (spec, Some(format!("This link's run could not be opened ({err}). Showing the default run of “{first}” instead.")))
+        }
+    };
+    let start_step = if problem.is_some() { 0 } else { step };
+    view! {
+        <div class="shared-sim">
+            <h1>"Shared simulation run"</h1>
+            {problem.map(|p| view! { <div class="notice notice-warning" role="alert"><p>{p}</p></div> })}
+            <SimView spec=spec start_step=start_step/>
+        </div>
+    }
+}
