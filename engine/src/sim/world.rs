@@ -1216,18 +1216,28 @@ impl<P: Protocol> Sim<P> {
         Ok(())
     }
 
-    /// Rough bytes held by one checkpoint of the current world.
+    /// Bytes held by one checkpoint of the current world: the world's own size plus what its
+    /// vectors hold (capacity), not counting heap data inside protocol states.
     pub fn checkpoint_bytes(&self) -> usize {
+        use std::mem::size_of;
         let w = &self.world;
-        std::mem::size_of::<World<P>>()
-            + w.nodes.len()
-                * (std::mem::size_of::<Node<P>>()
-                    + std::mem::size_of::<P::State>()
-                    + std::mem::size_of::<P::Durable>()
-                    + TIMERS_PER_NODE_MAX.min(8) * std::mem::size_of::<(P::Timer, u64, u64)>())
-            + w.queue.len() * std::mem::size_of::<QEntry>()
-            + w.slab.len() * std::mem::size_of::<Option<InFlight<P::Msg>>>()
-            + w.links.len() * (std::mem::size_of::<LinkCfg>() + 1)
+        let nodes: usize = w
+            .nodes
+            .iter()
+            .map(|n| {
+                size_of::<Node<P>>()
+                    + n.timers.capacity() * size_of::<(P::Timer, u64, u64)>()
+                    + n.held.capacity() * size_of::<QEntry>()
+            })
+            .sum();
+        size_of::<World<P>>()
+            + nodes
+            + w.queue.capacity() * size_of::<QEntry>()
+            + w.slab.capacity() * size_of::<Option<InFlight<P::Msg>>>()
+            + w.free.capacity() * size_of::<u32>()
+            + w.links.capacity() * size_of::<LinkCfg>()
+            + w.cut.capacity()
+            + w.eventually_ok.capacity()
     }
 
     /// The per-node views, statuses and clocks.
