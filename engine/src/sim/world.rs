@@ -295,6 +295,9 @@ pub struct Sim<P: Protocol> {
     trace: Vec<TraceEvent<P>>,
     checkpoints: Vec<World<P>>,
     effects: Vec<Effect<P>>,
+    /// Set when a step failed part-way (a limit, an override that does not apply): the world
+    /// may be half-updated, so it refuses to step on until a seek restores a checkpoint.
+    halted: Option<SimError>,
 }
 
 fn local_time(node_skew: i64, drift_ppm: i32, t: u64) -> u64 {
@@ -405,6 +408,7 @@ impl<P: Protocol> Sim<P> {
             trace: Vec::new(),
             checkpoints: Vec::new(),
             effects: Vec::new(),
+            halted: None,
         };
         for (index, (t, action)) in script.into_iter().enumerate() {
             let seq = sim.next_seq();
@@ -717,8 +721,21 @@ impl<P: Protocol> Sim<P> {
             .map(|p| p as u32)
     }
 
-    /// Run one step (one event). Returns false when nothing is left to happen.
+    /// Run one step (one event). Returns false when nothing is left to happen. After an error
+    /// the simulation stays halted (every step returns the same error) until a seek restores a
+    /// checkpoint.
     pub fn step(&mut self) -> Result<bool, SimError> {
+        if let Some(e) = &self.halted {
+            return Err(e.clone());
+        }
+        let result = self.step_inner();
+        if let Err(e) = &result {
+            self.halted = Some(e.clone());
+        }
+        result
+    }
+
+    fn step_inner(&mut self) -> Result<bool, SimError> {
         if self.world.step >= STEPS_MAX {
             return Err(SimError::limit("STEPS_MAX", STEPS_MAX));
         }
@@ -1138,15 +1155,16 @@ impl<P: Protocol> Sim<P> {
         if target > STEPS_MAX {
             return Err(SimError::limit("STEPS_MAX", STEPS_MAX));
         }
-        if target == self.world.step {
+        if target == self.world.step && self.halted.is_none() {
             return Ok(());
         }
         if !self.checkpoints.is_empty() {
             let ci =
                 ((target / CHECKPOINT_INTERVAL_STEPS) as usize).min(self.checkpoints.len() - 1);
             let cp_step = ci as u64 * CHECKPOINT_INTERVAL_STEPS;
-            if target < self.world.step || cp_step > self.world.step {
+            if target < self.world.step || cp_step > self.world.step || self.halted.is_some() {
                 self.world = self.checkpoints[ci].clone();
+                self.halted = None;
             }
         } else if target < self.world.step {
             return Err(SimError::BadCommand(
