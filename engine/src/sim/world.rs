@@ -849,12 +849,13 @@ impl<P: Protocol> Sim<P> {
         if self.options.check_properties {
             self.check_properties();
         }
-        if self.options.checkpoints {
-            let k = self.world.step / CHECKPOINT_INTERVAL_STEPS;
-            if self.world.step.is_multiple_of(CHECKPOINT_INTERVAL_STEPS)
-                && self.checkpoints.len() as u64 == k
-            {
-                self.checkpoints.push(self.world.clone());
+        if self.options.checkpoints && self.world.step.is_multiple_of(CHECKPOINT_INTERVAL_STEPS) {
+            let k = (self.world.step / CHECKPOINT_INTERVAL_STEPS) as usize;
+            match self.checkpoints.get(k) {
+                None if self.checkpoints.len() == k => self.checkpoints.push(self.world.clone()),
+                // A replay must retrace the first pass exactly: our bug if not.
+                Some(cp) => debug_assert_eq!(cp.hash, self.world.hash, "replay diverged"),
+                None => {}
             }
         }
         Ok(())
