@@ -237,3 +237,41 @@ pub fn bench(args: &[String]) -> Result<ExitCode, Usage> {
     println!("seek: {per:.3} ms average over {seeks} random seeks in a {ran}-step run");
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn usage(result: Result<ExitCode, Usage>) -> String {
+        match result {
+            Err(Usage(message)) => message,
+            Ok(_) => panic!("expected a usage error"),
+        }
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors() {
+        assert!(usage(run(&args(&[]))).contains("needs a scenario"));
+        assert!(usage(run(&args(&["retry-lossy"]))).contains("--seed"));
+        assert!(usage(run(&args(&["retry-lossy", "--seed"]))).contains("number"));
+        assert!(usage(run(&args(&["retry-lossy", "--seed", "x"]))).contains("number"));
+        assert!(usage(run(&args(&["retry-lossy", "--seed", "1", "--fast"]))).contains("--fast"));
+        assert!(usage(run(&args(&["nope", "--seed", "1"]))).contains("unknown scenario"));
+        assert!(usage(run(&args(&["1~retry-lossy~1~t5y"]))).contains("unknown action"));
+        assert!(usage(list(&args(&["extra"]))).contains("no arguments"));
+        assert!(usage(bench(&args(&["a", "b"]))).contains("at most one"));
+        assert!(usage(bench(&args(&["nope"]))).contains("unknown scenario"));
+        assert!(usage(check(&args(&["retry-dedup", "--seeds"]))).contains("number"));
+    }
+
+    #[test]
+    fn good_arguments_run() {
+        assert!(run(&args(&["retry-dedup", "--seed", "3", "--steps", "20"])).is_ok());
+        assert!(run(&args(&["1~retry-lossy~1~t0R1.inc", "--trace"])).is_ok());
+        assert!(check(&args(&["retry-dedup", "--seeds", "3"])).is_ok());
+    }
+}

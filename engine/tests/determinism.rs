@@ -5,6 +5,7 @@ mod common;
 
 use engine::hash::hex;
 use engine::scenarios::{build, default_spec, find, scenario_ids, trace_hash_of};
+use engine::sim::spec::RunSpec;
 use engine::sim::world::SimOptions;
 
 const SEEDS: u64 = 1_000;
@@ -77,23 +78,39 @@ fn trace_hashes_match_the_recorded_table() {
     common::check_file("trace_hashes.txt", &out);
 }
 
-/// Expected traces, written beside the scenario they come from (etcd-raft's data-driven style).
+/// Expected traces, written beside the runs they come from (etcd-raft's data-driven style):
+/// `(file, run token, steps)`.
 #[test]
 fn traces_match_the_recorded_text() {
-    for (id, seed, steps) in [
-        ("retry-lossy", 1, 60),
-        ("retry-dedup", 1, 60),
-        ("heartbeat-spikes", 2, 120),
-    ] {
-        let spec = default_spec(id, seed).unwrap();
+    let runs = [
+        ("retry-lossy-seed1.trace", "1~retry-lossy~1~t0R1.inc~t5R2.add5~t60R1.inc~t80R2.inc~t150R1.add2~t200R2.inc", 60),
+        ("retry-dedup-seed1.trace", "1~retry-dedup~1~t0R1.inc~t5R2.add5~t60R1.inc~t80R2.inc~t150R1.add2~t200R2.inc", 60),
+        ("heartbeat-spikes-seed2.trace", "1~heartbeat-spikes~2~t400c3~t800r3", 120),
+        (
+            "heartbeat-faults.trace",
+            "1~heartbeat-spikes~5~t0l0~t0k2.-7.20000~t20c3~t30z4~t40p0.1_2.3.4~t60x1.0~t70h~t75u4~t80q1000000~t85H~s160D63",
+            200,
+        ),
+    ];
+    for (file, token, steps) in runs {
+        let spec = RunSpec::from_url_token(token).unwrap();
         let mut sim = build(&spec, SimOptions::INTERACTIVE).unwrap();
         sim.run_steps(steps).unwrap();
-        let mut text = format!("# {} steps={steps}\n", spec.to_url_token());
+        let mut text = format!("# {token} steps={steps}\n");
         for line in sim.trace_lines(0, usize::MAX) {
             text.push_str(&line);
             text.push('\n');
         }
         text.push_str(&format!("trace-hash: {}\n", hex(sim.trace_hash())));
-        common::check_file(&format!("{id}-seed{seed}.trace"), &text);
+        common::check_file(file, &text);
     }
+}
+
+#[test]
+fn default_specs_are_the_recorded_tokens() {
+    let spec = default_spec("retry-lossy", 1).unwrap();
+    assert_eq!(
+        spec.to_url_token(),
+        "1~retry-lossy~1~t0R1.inc~t5R2.add5~t60R1.inc~t80R2.inc~t150R1.add2~t200R2.inc"
+    );
 }

@@ -117,8 +117,14 @@ fn messages_in_flight_max() {
         ..QUIET
     };
     let s = flood(2, p, LinkCfg::calm(1_000, 1_000));
-    let mut sim = Sim::new(s, spec(), SimOptions::FAST).unwrap();
+    let mut sim = Sim::new(s, spec(), SimOptions::INTERACTIVE).unwrap();
     assert_eq!(limit_of(sim.run_steps(1_000)), "MESSAGES_IN_FLIGHT_MAX");
+    // The half-done step leaves the simulation halted until time travel restores a checkpoint.
+    let failed_at = sim.step_count();
+    assert_eq!(limit_of(sim.step()), "MESSAGES_IN_FLIGHT_MAX");
+    sim.seek(failed_at - 1).unwrap();
+    assert_eq!(sim.step_count(), failed_at - 1);
+    assert!(sim.step().is_ok());
 }
 
 #[test]

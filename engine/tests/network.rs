@@ -102,7 +102,7 @@ fn trace_lines_and_json_have_the_documented_shape() {
     let mut s = session("1~retry-lossy~1~t0l0~t0R1.inc");
     s.run(Command::Step(3)).unwrap();
     let lines = all_lines(&s);
-    assert_eq!(lines[0], "t=     0  --  fault loss 0ppm");
+    assert_eq!(lines[0], "t=     0  --  net   loss 0ppm");
     assert_eq!(lines[1], "t=     0  n1  req   inc");
     assert_eq!(lines[2], "t=     0  n1  send  Req{id:0,inc} to n0 #0");
     let json = s.sim().trace_json(2, 3);
@@ -111,5 +111,5 @@ fn trace_lines_and_json_have_the_documented_shape() {
         r#"{"d":"Req{id:0,inc} to n0 #0","k":"send","n":1,"t":0}"#
     );
     let _ = s.run(Command::Apply(Action::Heal)).unwrap();
-    assert!(all_lines(&s).last().unwrap().contains("--  fault heal"));
+    assert!(all_lines(&s).last().unwrap().ends_with("--  net   heal"));
 }

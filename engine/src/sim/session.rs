@@ -316,6 +316,11 @@ impl Session {
         self.sim.view(self.window)
     }
 
+    /// Trace lines `from..to` (clamped to what is recorded), for scrolling the event log.
+    pub fn trace_lines(&self, from: usize, to: usize) -> Vec<String> {
+        self.sim.trace_lines(from, to)
+    }
+
     /// The run so far as a spec (share it with [`RunSpec::to_url_token`]).
     pub fn spec(&self) -> &RunSpec {
         self.sim.spec()

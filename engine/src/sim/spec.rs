@@ -187,11 +187,6 @@ impl Action {
             Action::Request(n, text) => format!("request n{n} {text}"),
         }
     }
-
-    /// True for actions that are faults (the swarm's liveness window starts after the last).
-    pub fn is_fault(&self) -> bool {
-        !matches!(self, Action::Request(..) | Action::HealAll)
-    }
 }
 
 fn describe_link(link: &LinkSel) -> String {

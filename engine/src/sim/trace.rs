@@ -163,7 +163,7 @@ impl<P: Protocol> TraceEvent<P> {
             Event::Drop { .. } => "drop",
             Event::Dup { .. } => "dup",
             Event::Timer { .. } => "timer",
-            Event::Action(_) => "fault",
+            Event::Action(a) => action_verb(a),
             Event::Request { .. } => "req",
             Event::Reply { .. } => "reply",
             Event::Note { .. } => "note",
@@ -186,7 +186,13 @@ impl<P: Protocol> TraceEvent<P> {
                 to, id, of, msg, ..
             } => format!("{msg} to n{to} #{id} copy of #{of}"),
             Event::Timer { timer, .. } => timer.to_string(),
-            Event::Action(a) => a.describe(),
+            Event::Action(a) => match a {
+                Action::Crash(_) | Action::Restart(_) | Action::Pause(_) | Action::Resume(_) => {
+                    String::new()
+                }
+                Action::Clock(_, skew, drift) => format!("skew={skew} drift={drift}ppm"),
+                _ => a.describe(),
+            },
             Event::Request { request, lost, .. } => {
                 if *lost {
                     format!("{request} (node not up: lost)")
@@ -205,12 +211,9 @@ impl<P: Protocol> TraceEvent<P> {
             Some(n) => format!("n{n}"),
             None => "--".to_string(),
         };
-        format!(
-            "t={:>6}  {node:<3} {:<5} {}",
-            self.t,
-            self.verb(),
-            self.detail()
-        )
+        let detail = self.detail();
+        let line = format!("t={:>6}  {node:<3} {:<5} {detail}", self.t, self.verb());
+        line.trim_end().to_string()
     }
 
     /// The compact JSON form: `{"t":420,"n":3,"k":"recv","d":"Ping{seq:4} from n1 #17"}`.
@@ -223,6 +226,26 @@ impl<P: Protocol> TraceEvent<P> {
         map.insert("k".into(), self.verb().into());
         map.insert("d".into(), self.detail().into());
         serde_json::Value::Object(map)
+    }
+}
+
+/// The log verb of a hand-made or scripted action.
+fn action_verb(a: &Action) -> &'static str {
+    match a {
+        Action::Crash(_) => "crash",
+        Action::Restart(_) => "restart",
+        Action::Pause(_) => "pause",
+        Action::Resume(_) => "resume",
+        Action::Deliver(_) | Action::Drop(_) => "hand",
+        Action::Clock(..) => "clock",
+        Action::Request(..) => "req",
+        Action::Partition(_)
+        | Action::Cut(..)
+        | Action::Heal
+        | Action::HealAll
+        | Action::Loss(..)
+        | Action::Dup(..)
+        | Action::Latency(..) => "net",
     }
 }
 

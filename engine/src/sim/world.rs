@@ -295,6 +295,9 @@ pub struct Sim<P: Protocol> {
     trace: Vec<TraceEvent<P>>,
     checkpoints: Vec<World<P>>,
     effects: Vec<Effect<P>>,
+    /// Set when a step failed part-way (a limit, an override that does not apply): the world
+    /// may be half-updated, so it refuses to step on until a seek restores a checkpoint.
+    halted: Option<SimError>,
 }
 
 fn local_time(node_skew: i64, drift_ppm: i32, t: u64) -> u64 {
@@ -405,6 +408,7 @@ impl<P: Protocol> Sim<P> {
             trace: Vec::new(),
             checkpoints: Vec::new(),
             effects: Vec::new(),
+            halted: None,
         };
         for (index, (t, action)) in script.into_iter().enumerate() {
             let seq = sim.next_seq();
@@ -717,8 +721,21 @@ impl<P: Protocol> Sim<P> {
             .map(|p| p as u32)
     }
 
-    /// Run one step (one event). Returns false when nothing is left to happen.
+    /// Run one step (one event). Returns false when nothing is left to happen. After an error
+    /// the simulation stays halted (every step returns the same error) until a seek restores a
+    /// checkpoint.
     pub fn step(&mut self) -> Result<bool, SimError> {
+        if let Some(e) = &self.halted {
+            return Err(e.clone());
+        }
+        let result = self.step_inner();
+        if let Err(e) = &result {
+            self.halted = Some(e.clone());
+        }
+        result
+    }
+
+    fn step_inner(&mut self) -> Result<bool, SimError> {
         if self.world.step >= STEPS_MAX {
             return Err(SimError::limit("STEPS_MAX", STEPS_MAX));
         }
@@ -832,12 +849,13 @@ impl<P: Protocol> Sim<P> {
         if self.options.check_properties {
             self.check_properties();
         }
-        if self.options.checkpoints {
-            let k = self.world.step / CHECKPOINT_INTERVAL_STEPS;
-            if self.world.step.is_multiple_of(CHECKPOINT_INTERVAL_STEPS)
-                && self.checkpoints.len() as u64 == k
-            {
-                self.checkpoints.push(self.world.clone());
+        if self.options.checkpoints && self.world.step.is_multiple_of(CHECKPOINT_INTERVAL_STEPS) {
+            let k = (self.world.step / CHECKPOINT_INTERVAL_STEPS) as usize;
+            match self.checkpoints.get(k) {
+                None if self.checkpoints.len() == k => self.checkpoints.push(self.world.clone()),
+                // A replay must retrace the first pass exactly: our bug if not.
+                Some(cp) => debug_assert_eq!(cp.hash, self.world.hash, "replay diverged"),
+                None => {}
             }
         }
         Ok(())
@@ -1138,15 +1156,16 @@ impl<P: Protocol> Sim<P> {
         if target > STEPS_MAX {
             return Err(SimError::limit("STEPS_MAX", STEPS_MAX));
         }
-        if target == self.world.step {
+        if target == self.world.step && self.halted.is_none() {
             return Ok(());
         }
         if !self.checkpoints.is_empty() {
             let ci =
                 ((target / CHECKPOINT_INTERVAL_STEPS) as usize).min(self.checkpoints.len() - 1);
             let cp_step = ci as u64 * CHECKPOINT_INTERVAL_STEPS;
-            if target < self.world.step || cp_step > self.world.step {
+            if target < self.world.step || cp_step > self.world.step || self.halted.is_some() {
                 self.world = self.checkpoints[ci].clone();
+                self.halted = None;
             }
         } else if target < self.world.step {
             return Err(SimError::BadCommand(
@@ -1216,18 +1235,28 @@ impl<P: Protocol> Sim<P> {
         Ok(())
     }
 
-    /// Rough bytes held by one checkpoint of the current world.
+    /// Bytes held by one checkpoint of the current world: the world's own size plus what its
+    /// vectors hold (capacity), not counting heap data inside protocol states.
     pub fn checkpoint_bytes(&self) -> usize {
+        use std::mem::size_of;
         let w = &self.world;
-        std::mem::size_of::<World<P>>()
-            + w.nodes.len()
-                * (std::mem::size_of::<Node<P>>()
-                    + std::mem::size_of::<P::State>()
-                    + std::mem::size_of::<P::Durable>()
-                    + TIMERS_PER_NODE_MAX.min(8) * std::mem::size_of::<(P::Timer, u64, u64)>())
-            + w.queue.len() * std::mem::size_of::<QEntry>()
-            + w.slab.len() * std::mem::size_of::<Option<InFlight<P::Msg>>>()
-            + w.links.len() * (std::mem::size_of::<LinkCfg>() + 1)
+        let nodes: usize = w
+            .nodes
+            .iter()
+            .map(|n| {
+                size_of::<Node<P>>()
+                    + n.timers.capacity() * size_of::<(P::Timer, u64, u64)>()
+                    + n.held.capacity() * size_of::<QEntry>()
+            })
+            .sum();
+        size_of::<World<P>>()
+            + nodes
+            + w.queue.capacity() * size_of::<QEntry>()
+            + w.slab.capacity() * size_of::<Option<InFlight<P::Msg>>>()
+            + w.free.capacity() * size_of::<u32>()
+            + w.links.capacity() * size_of::<LinkCfg>()
+            + w.cut.capacity()
+            + w.eventually_ok.capacity()
     }
 
     /// The per-node views, statuses and clocks.
