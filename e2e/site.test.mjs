@@ -1,61 +1,11 @@
 // End-to-end tests of the built site (dist/) served on 127.0.0.1, in headless Chromium.
 // Run by `./x test`, which serves dist/ and sets BASE_URL and ARTIFACTS.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { BASE, chapterLinks, shot, useBrowser } from "./lib.mjs";
 
-const BASE = process.env.BASE_URL ?? "http://127.0.0.1:8080/";
-const SHOTS = join(process.env.ARTIFACTS ?? "../artifacts", "screenshots");
-mkdirSync(SHOTS, { recursive: true });
-
-let context;
-let profile;
-const foreignRequests = [];
-
-before(async () => {
-  profile = mkdtempSync(join(tmpdir(), "dslab-e2e-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  context.on("request", (request) => {
-    const url = new URL(request.url());
-    if (!["data:", "blob:"].includes(url.protocol) && url.origin !== new URL(BASE).origin) {
-      foreignRequests.push(request.url());
-    }
-  });
-});
-
-after(async () => {
-  await context?.close();
-  rmSync(profile, { recursive: true, force: true });
-});
-
-/** Opens a page at `hash`, failing the test on any console error or uncaught exception. */
-async function open(hash = "#/", { viewport } = {}) {
-  const page = await context.newPage();
-  if (viewport) await page.setViewportSize(viewport);
-  const problems = [];
-  page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`); });
-  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
-  await page.goto(BASE + hash);
-  await page.waitForSelector("main#main");
-  return { page, problems };
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
-}
-
-async function chapterLinks(page) {
-  return page.$$eval(".chapter-card a", (as) => as.map((a) => a.getAttribute("href")));
-}
+const browser = useBrowser();
+const open = (...args) => browser.open(...args);
 
 test("the home page lists the seven chapters with their workshop hours", async () => {
   const { page, problems } = await open();
@@ -65,7 +15,7 @@ test("the home page lists the seven chapters with their workshop hours", async (
   assert.deepEqual(hours, ["2 h", "2 h", "2 h", "3 h", "2 h", "2 h", "3 h"]);
   assert.match(await page.title(), /DistSys Lab/);
   await shot(page, "home");
-  await page.screenshot({ path: join(SHOTS, "home-full.png"), fullPage: true });
+  await shot(page, "home-full", { fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -224,5 +174,5 @@ test("the layout works on a phone", async () => {
 });
 
 test("no request leaves the site's own origin", () => {
-  assert.deepEqual(foreignRequests, []);
+  assert.deepEqual(browser.foreignRequests, []);
 });

@@ -11,6 +11,7 @@ pub mod pages;
 pub mod progress;
 pub mod route;
 pub mod shell;
+pub mod sim;
 pub mod store;
 pub mod theme;
 

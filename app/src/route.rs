@@ -13,6 +13,13 @@ pub enum Route {
         /// A section id within the chapter.
         section: Option<String>,
     },
+    /// A shared simulation run: the step it was shared at and its run token.
+    Sim {
+        /// The step to open at.
+        step: u64,
+        /// The run token (`1~scenario~seed~overrides…`).
+        token: String,
+    },
     /// Anything else; holds what was asked for.
     NotFound(String),
 }
@@ -38,6 +45,12 @@ impl Route {
                 slug: (*slug).to_string(),
                 section: Some((*section).to_string()),
             },
+            ["sim", step, token] if step.parse::<u64>().is_ok() && token_chars(token) => {
+                Route::Sim {
+                    step: step.parse().unwrap_or(0),
+                    token: (*token).to_string(),
+                }
+            }
             _ => Route::NotFound(format!("/{path}")),
         })
     }
@@ -54,9 +67,18 @@ impl Route {
                 slug,
                 section: Some(section),
             } => format!("#/chapter/{slug}/{section}"),
+            Route::Sim { step, token } => format!("#/sim/{step}/{token}"),
             Route::NotFound(path) => format!("#{path}"),
         }
     }
+}
+
+/// Run tokens use only URL-safe characters; anything else is not a token.
+fn token_chars(token: &str) -> bool {
+    !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 /// The `href` of a chapter.
@@ -105,6 +127,21 @@ mod tests {
             Some(Route::NotFound("/chapter/<script>".into()))
         );
         assert_eq!(Route::parse("#fn-1"), None);
+        assert_eq!(
+            Route::parse("#/sim/12/1~retry-lossy~7~t120c0"),
+            Some(Route::Sim {
+                step: 12,
+                token: "1~retry-lossy~7~t120c0".into()
+            })
+        );
+        assert!(matches!(
+            Route::parse("#/sim/x/1~a~1"),
+            Some(Route::NotFound(_))
+        ));
+        assert!(matches!(
+            Route::parse("#/sim/1/bad token"),
+            Some(Route::NotFound(_))
+        ));
     }
 
     #[test]

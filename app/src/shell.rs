@@ -7,6 +7,7 @@ use crate::components::shortcuts::ShortcutsDialog;
 use crate::course::{course, neighbours};
 use crate::pages::{chapter::ChapterPage, home::HomePage, not_found::NotFoundPage};
 use crate::route::{chapter_href, Route};
+use crate::sim::SharedSimPage;
 use crate::store::Store;
 use crate::theme::use_theme;
 
@@ -81,6 +82,7 @@ pub fn App() -> impl IntoView {
                 }),
                 section.clone(),
             ),
+            Route::Sim { .. } => ("Shared simulation run — DistSys Lab".to_string(), None),
             Route::NotFound(_) => ("Not found — DistSys Lab".to_string(), None),
         };
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
@@ -152,6 +154,7 @@ pub fn App() -> impl IntoView {
                     Some(chapter) => view! { <ChapterPage chapter=chapter/> }.into_any(),
                     None => view! { <NotFoundPage asked=format!("/chapter/{slug}")/> }.into_any(),
                 },
+                Route::Sim { step, token } => view! { <SharedSimPage token=token step=step/> }.into_any(),
                 Route::NotFound(path) => view! { <NotFoundPage asked=path/> }.into_any(),
             }}
         </main>

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         }
         Some("scenarios") => sim_command(sim::list(&args[1..])),
         Some("run") => sim_command(sim::run(&args[1..])),
-        Some("swarm") => sim_command(sim::check(&args[1..])),
+        Some("swarm") => sim_command(sim::swarm_check(&args[1..])),
         Some("challenges") => sim_command(challenge::list(&args[1..])),
         Some("check") => sim_command(challenge::check(&args[1..])),
         Some("bench") => sim_command(sim::bench(&args[1..])),

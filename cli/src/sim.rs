@@ -140,7 +140,7 @@ fn print_json(sim: &dyn DynSim, trace: bool) {
 }
 
 /// `dslab swarm <scenario> [--seeds N] [--from N]`: swarm, then shrink the first failure.
-pub fn check(args: &[String]) -> Result<ExitCode, Usage> {
+pub fn swarm_check(args: &[String]) -> Result<ExitCode, Usage> {
     let scenario = args
         .first()
         .ok_or_else(|| Usage("swarm needs a scenario".into()))?;
@@ -265,13 +265,13 @@ mod tests {
         assert!(usage(list(&args(&["extra"]))).contains("no arguments"));
         assert!(usage(bench(&args(&["a", "b"]))).contains("at most one"));
         assert!(usage(bench(&args(&["nope"]))).contains("unknown scenario"));
-        assert!(usage(check(&args(&["retry-dedup", "--seeds"]))).contains("number"));
+        assert!(usage(swarm_check(&args(&["retry-dedup", "--seeds"]))).contains("number"));
     }
 
     #[test]
     fn good_arguments_run() {
         assert!(run(&args(&["retry-dedup", "--seed", "3", "--steps", "20"])).is_ok());
         assert!(run(&args(&["1~retry-lossy~1~t0R1.inc", "--trace"])).is_ok());
-        assert!(check(&args(&["retry-dedup", "--seeds", "3"])).is_ok());
+        assert!(swarm_check(&args(&["retry-dedup", "--seeds", "3"])).is_ok());
     }
 }

@@ -515,7 +515,27 @@ impl<'a> Body<'a> {
                         ),
                     ));
                 }
-                Ok(Block::Challenge(ChallengeEmbed { id: id.clone() }))
+                let challenge = engine::challenge::challenge(id).ok_or_else(|| {
+                    (
+                        *line,
+                        format!("in ```challenge: the engine has no challenge `{id}`"),
+                    )
+                })?;
+                Ok(Block::Challenge(ChallengeEmbed {
+                    id: id.clone(),
+                    title: challenge.title.clone(),
+                    statement_html: block_html(&challenge.statement),
+                    api_html: block_html(&challenge.api),
+                    hints_html: challenge.hints.iter().map(|h| inline_html(h)).collect(),
+                    starter: challenge.starter.trim_start().to_string(),
+                    reference: challenge.reference.trim_start().to_string(),
+                    seeds: challenge.seeds,
+                    properties: challenge
+                        .properties
+                        .iter()
+                        .map(|p| (p.id.clone(), p.title.clone(), p.explanation.clone()))
+                        .collect(),
+                }))
             }
             "quiz" => {
                 let raw = parse_quiz(content, first_line).map_err(lift)?;
@@ -545,6 +565,16 @@ fn known(ids: &BTreeSet<String>) -> String {
     } else {
         ids.iter().cloned().collect::<Vec<_>>().join(", ")
     }
+}
+
+/// Renders Markdown blocks.
+fn block_html(text: &str) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(
+        &mut html,
+        Parser::new_ext(text, Options::ENABLE_STRIKETHROUGH),
+    );
+    html
 }
 
 /// Renders one paragraph of Markdown without its `<p>` wrapper.

@@ -124,9 +124,26 @@ pub struct SimEmbed {
     pub caption: Option<String>,
 }
 
-/// A ```challenge directive.
+/// A `challenge` directive, with the challenge's texts rendered at build time so the page
+/// needs neither a Markdown renderer nor the challenge engine (which lives in the worker).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChallengeEmbed {
     /// A challenge id from the engine's catalog.
     pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The task, as HTML.
+    pub statement_html: String,
+    /// What the script sees, as HTML.
+    pub api_html: String,
+    /// Progressive hints, as HTML.
+    pub hints_html: Vec<String>,
+    /// The code the editor starts with.
+    pub starter: String,
+    /// The reference solution, shown on request.
+    pub reference: String,
+    /// Seeds a check runs.
+    pub seeds: u64,
+    /// The properties checked: (id, title, explanation).
+    pub properties: Vec<(String, String, String)>,
 }

@@ -3,19 +3,19 @@
 use contentc::{ChallengeEmbed, SimEmbed};
 use leptos::prelude::*;
 
+use crate::components::challenge::ChallengeView;
+use crate::sim::SimView;
+
 /// A live simulation of a scenario from the engine's catalog.
 #[component]
 pub fn SimBlock(
     /// The directive.
     embed: &'static SimEmbed,
 ) -> impl IntoView {
-    view! {
-        <figure class="embed embed-sim">
-            <p class="embed-kicker">"Simulation"</p>
-            <p><code>{embed.scenario.as_str()}</code>" · seed " {embed.seed}</p>
-            {embed.caption.as_deref().map(|c| view! { <figcaption>{c}</figcaption> })}
-        </figure>
-    }
+    // The content pipeline checked the scenario against the engine's catalog at build time.
+    let spec = engine::scenarios::default_spec(&embed.scenario, embed.seed)
+        .expect("content directives name catalogued scenarios");
+    view! { <SimView spec=spec caption=embed.caption.clone()/> }
 }
 
 /// A code challenge from the engine's catalog.
@@ -24,10 +24,5 @@ pub fn ChallengeBlock(
     /// The directive.
     embed: &'static ChallengeEmbed,
 ) -> impl IntoView {
-    view! {
-        <section class="embed embed-challenge">
-            <p class="embed-kicker">"Challenge"</p>
-            <p><code>{embed.id.as_str()}</code></p>
-        </section>
-    }
+    view! { <ChallengeView challenge=embed/> }
 }

@@ -1,5 +1,6 @@
 //! Reusable widgets.
 
+pub mod challenge;
 pub mod embed;
 pub mod progress_bar;
 pub mod quiz;

@@ -73,7 +73,10 @@ mod tests {
     use super::*;
 
     fn inside(p: Point) -> bool {
-        p.x >= NODE_RADIUS && p.x <= VIEW_WIDTH - NODE_RADIUS && p.y >= NODE_RADIUS && p.y <= VIEW_HEIGHT - NODE_RADIUS
+        p.x >= NODE_RADIUS
+            && p.x <= VIEW_WIDTH - NODE_RADIUS
+            && p.y >= NODE_RADIUS
+            && p.y <= VIEW_HEIGHT - NODE_RADIUS
     }
 
     #[test]
@@ -103,7 +106,10 @@ mod tests {
         let back = message_position(b, a, 10, 20, 15.0);
         assert!(back.y < a.y, "the other direction runs on the other side");
         let instant = message_position(a, b, 10, 10, 10.0);
-        assert_eq!(instant.x, 130.0, "a zero-latency message does not divide by zero");
+        assert_eq!(
+            instant.x, 130.0,
+            "a zero-latency message does not divide by zero"
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ use engine::sim::world::Status;
 use leptos::ev;
 use leptos::prelude::*;
 
-use geometry::{message_position, node_position, ticks_per_second, Point, NODE_RADIUS, VIEW_HEIGHT, VIEW_WIDTH};
+use geometry::{
+    message_position, node_position, ticks_per_second, Point, NODE_RADIUS, VIEW_HEIGHT, VIEW_WIDTH,
+};
 
 /// The longest real-time gap one animation frame may cover, in milliseconds (a backgrounded
 /// tab must not jump the simulation ahead).
@@ -116,13 +118,17 @@ fn animate(sim: Sim) {
         .get_value()
         .map_or(0.0, |last| (now - last).clamp(0.0, FRAME_GAP_MS_MAX));
     sim.last_frame_ms.set_value(Some(now));
-    let target = sim.now.get_untracked() + gap / 1000.0 * ticks_per_second(sim.speed.get_untracked());
+    let target =
+        sim.now.get_untracked() + gap / 1000.0 * ticks_per_second(sim.speed.get_untracked());
     if sim.command(Command::RunUntil(target as u64)) {
         sim.now.set(target);
-        let idle = sim.view.with_untracked(|v| v.quiescent && v.messages.is_empty());
+        let idle = sim
+            .view
+            .with_untracked(|v| v.quiescent && v.messages.is_empty());
         if idle {
             sim.playing.set(false);
-            sim.notice.set(Some("The run has ended: nothing is left to happen.".into()));
+            sim.notice
+                .set(Some("The run has ended: nothing is left to happen.".into()));
             return;
         }
     }
@@ -146,7 +152,7 @@ pub fn SimView(
     #[prop(default = 0)]
     start_step: u64,
     /// A caption under the drawing.
-    #[prop(optional, into)]
+    #[prop(default = None)]
     caption: Option<String>,
 ) -> impl IntoView {
     let sim = match Sim::open(&spec) {
@@ -160,9 +166,14 @@ pub fn SimView(
         sim.step(Command::Seek(start_step));
     }
     on_cleanup(move || sim.playing.set(false));
-    let info = engine::scenarios::scenarios().into_iter().find(|s| s.id == spec.scenario);
-    let title = info.as_ref().map_or(spec.scenario.clone(), |i| i.title.clone());
+    let info = engine::scenarios::scenarios()
+        .into_iter()
+        .find(|s| s.id == spec.scenario);
+    let title = info
+        .as_ref()
+        .map_or(spec.scenario.clone(), |i| i.title.clone());
     let description = info.map(|i| i.description).unwrap_or_default();
+    let label = format!("Simulation: {title}. Space plays or pauses, arrows step.");
     let on_key = move |event: ev::KeyboardEvent| {
         let in_field = event
             .target()
@@ -182,7 +193,7 @@ pub fn SimView(
     };
     view! {
         <figure class="sim" tabindex="0" on:keydown=on_key
-            aria-label=format!("Simulation: {title}. Space plays or pauses, arrows step.")>
+            aria-label=label>
             <header class="sim-header">
                 <p class="embed-kicker">"Simulation"</p>
                 <h3 class="sim-title">{title}</h3>
@@ -204,7 +215,11 @@ pub fn SimView(
 
 /// One sentence on the current state, for screen readers.
 fn summary(view: &WorldView) -> String {
-    let down = view.nodes.iter().filter(|n| n.status == Status::Down).count();
+    let down = view
+        .nodes
+        .iter()
+        .filter(|n| n.status == Status::Down)
+        .count();
     let mut text = format!(
         "Step {}, time {}: {} nodes, {} down, {} messages in flight.",
         view.step,
@@ -214,14 +229,20 @@ fn summary(view: &WorldView) -> String {
         view.messages.len()
     );
     if let Some(v) = &view.violation {
-        text.push_str(&format!(" Property {} violated at step {}.", v.property, v.step));
+        text.push_str(&format!(
+            " Property {} violated at step {}.",
+            v.property, v.step
+        ));
     }
     text
 }
 
 #[component]
 fn Controls(sim: Sim) -> impl IntoView {
-    let step_text = move || sim.view.with(|v| format!("step {} · t = {}", v.step, v.time));
+    let step_text = move || {
+        sim.view
+            .with(|v| format!("step {} · t = {}", v.step, v.time))
+    };
     let copied = RwSignal::new(false);
     let copy = move |_| {
         let url = sim.view.with_untracked(|v| share_url(&v.token, v.step));
@@ -290,7 +311,10 @@ fn Cluster(sim: Sim) -> impl IntoView {
         let mut pairs = Vec::new();
         for a in 0..n {
             for b in a + 1..n {
-                let cut = view.links.iter().any(|l| l.cut && ((l.from, l.to) == (a, b) || (l.from, l.to) == (b, a)));
+                let cut = view
+                    .links
+                    .iter()
+                    .any(|l| l.cut && ((l.from, l.to) == (a, b) || (l.from, l.to) == (b, a)));
                 pairs.push((a, b, cut));
             }
         }
@@ -408,8 +432,13 @@ fn Cluster(sim: Sim) -> impl IntoView {
 fn Inspector(sim: Sim) -> impl IntoView {
     let body = move || {
         let view = sim.view.get();
-        let selected = sim.selected.get().or_else(|| view.nodes.first().map(|n| n.id));
-        let node = selected.and_then(|id| view.nodes.iter().find(|n| n.id == id)).cloned();
+        let selected = sim
+            .selected
+            .get()
+            .or_else(|| view.nodes.first().map(|n| n.id));
+        let node = selected
+            .and_then(|id| view.nodes.iter().find(|n| n.id == id))
+            .cloned();
         let properties = view
             .properties
             .iter()
@@ -457,7 +486,11 @@ fn Inspector(sim: Sim) -> impl IntoView {
 #[component]
 fn Network(sim: Sim) -> impl IntoView {
     let link = move || sim.view.with(|v| v.links.first().map(|l| l.config));
-    let slider = move |name: &'static str, label: &'static str, max: u64, unit: &'static str, read: fn(&engine::sim::world::LinkCfg) -> u64| {
+    let slider = move |name: &'static str,
+                       label: &'static str,
+                       max: u64,
+                       unit: &'static str,
+                       read: fn(&engine::sim::world::LinkCfg) -> u64| {
         let value = move || link().map_or(0, |c| read(&c));
         view! {
             <label class="sim-param">
@@ -502,7 +535,11 @@ fn EventLog(sim: Sim) -> impl IntoView {
                 .enumerate()
                 .filter(|(_, line)| needle.is_empty() || line.to_lowercase().contains(&needle))
                 .map(|(i, line)| {
-                    let class = if i + 1 == total { "log-line current" } else { "log-line" };
+                    let class = if i + 1 == total {
+                        "log-line current"
+                    } else {
+                        "log-line"
+                    };
                     view! { <li class=class>{line.clone()}</li> }
                 })
                 .collect_view()
@@ -539,8 +576,12 @@ pub fn SharedSimPage(
     let (spec, problem) = match RunSpec::from_url_token(&token) {
         Ok(spec) => (spec, None),
         Err(err) => {
-            let first = engine::scenarios::scenario_ids().first().copied().unwrap_or("retry-lossy");
-            let spec = engine::scenarios::default_spec(first, 1).expect("the first scenario has a default run");
+            let first = engine::scenarios::scenario_ids()
+                .first()
+                .copied()
+                .unwrap_or("retry-lossy");
+            let spec = engine::scenarios::default_spec(first, 1)
+                .expect("the first scenario has a default run");
             (spec, Some(format!("This link's run could not be opened ({err}). Showing the default run of “{first}” instead.")))
         }
     };

@@ -350,3 +350,107 @@ mod tests {
         assert_eq!(error.kind, ScriptErrorKind::Budget);
     }
 }
+
+/// A message from the page to the challenge worker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerRequest {
+    /// The challenge id.
+    pub challenge: String,
+    /// The learner's script.
+    pub source: String,
+    /// Seeds to check.
+    pub seeds: u64,
+}
+
+/// A message from the challenge worker to the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum WorkerResponse {
+    /// The worker has loaded and takes requests.
+    Ready,
+    /// Seeds checked so far.
+    Progress {
+        /// Seeds done.
+        done: u64,
+        /// Seeds asked for.
+        total: u64,
+    },
+    /// The check ended.
+    Report(CheckReport),
+    /// The request named no known challenge or did not parse.
+    Refused(String),
+}
+
+/// Carries out a worker request, reporting progress every `progress_every` seeds. This is all
+/// the worker does; it lives here so it is tested natively.
+pub fn serve(request: &str, progress_every: u64, post: &mut dyn FnMut(&WorkerResponse)) {
+    let request: WorkerRequest = match serde_json::from_str(request) {
+        Ok(request) => request,
+        Err(err) => {
+            return post(&WorkerResponse::Refused(format!(
+                "malformed request: {err}"
+            )))
+        }
+    };
+    let Some(challenge) = challenge(&request.challenge) else {
+        return post(&WorkerResponse::Refused(format!(
+            "unknown challenge '{}'",
+            request.challenge
+        )));
+    };
+    let options = CheckOptions {
+        seeds: request.seeds,
+        first_seed: 0,
+    };
+    let every = progress_every.max(1);
+    let report = check(challenge, &request.source, options, &mut |done, total| {
+        if done % every == 0 && done < total {
+            post(&WorkerResponse::Progress { done, total });
+        }
+        true
+    });
+    post(&WorkerResponse::Report(report));
+}
+
+#[cfg(test)]
+mod worker_tests {
+    use super::*;
+
+    #[test]
+    fn the_worker_protocol_reports_progress_then_the_verdict() {
+        let c = &challenges()[0];
+        let request = serde_json::to_string(&WorkerRequest {
+            challenge: c.id.clone(),
+            source: c.reference.clone(),
+            seeds: 40,
+        })
+        .unwrap();
+        let mut messages = Vec::new();
+        serve(&request, 10, &mut |m| messages.push(m.clone()));
+        let progress: Vec<u64> = messages
+            .iter()
+            .filter_map(|m| match m {
+                WorkerResponse::Progress { done, .. } => Some(*done),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(progress, [10, 20, 30]);
+        assert!(
+            matches!(messages.last(), Some(WorkerResponse::Report(r)) if r.verdict == Verdict::Passed)
+        );
+    }
+
+    #[test]
+    fn the_worker_refuses_bad_requests() {
+        let mut messages = Vec::new();
+        serve("{not json", 10, &mut |m| messages.push(m.clone()));
+        serve(
+            r#"{"challenge":"nope","source":"","seeds":1}"#,
+            10,
+            &mut |m| messages.push(m.clone()),
+        );
+        assert!(matches!(&messages[0], WorkerResponse::Refused(m) if m.contains("malformed")));
+        assert!(
+            matches!(&messages[1], WorkerResponse::Refused(m) if m.contains("unknown challenge 'nope'"))
+        );
+    }
+}

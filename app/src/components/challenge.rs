@@ -1,0 +1,390 @@
+//! A code challenge: statement, editor, check in a Web Worker, results and hints.
+//!
+//! The check never runs on the page's thread: each check starts a worker (the `worker` crate,
+//! which holds the engine and Rhai), posts the learner's code, shows its progress, and ends it
+//! when the report arrives, when the learner cancels, or after [`CHECK_TIME_LIMIT_MS`]. A
+//! cancelled or timed-out worker is terminated and the next check starts a fresh one.
+
+use contentc::ChallengeEmbed;
+use engine::challenge::{CheckReport, PropertyStatus, Verdict, WorkerRequest, WorkerResponse};
+use leptos::ev;
+use leptos::prelude::*;
+use leptos::wasm_bindgen::closure::Closure;
+use leptos::wasm_bindgen::JsCast;
+
+use crate::store::Store;
+
+/// The longest a check may run before it is stopped, in milliseconds.
+pub const CHECK_TIME_LIMIT_MS: u64 = 30_000;
+/// The worker's entry script, written by Trunk next to `index.html`.
+const WORKER_URL: &str = "./worker_loader.js";
+
+fn code_key(id: &str) -> String {
+    format!("dslab.code.{id}")
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Where a check is.
+#[derive(Clone, Debug, PartialEq)]
+enum CheckState {
+    Idle,
+    Starting,
+    Running { done: u64, total: u64 },
+    Done(Box<CheckReport>),
+    Problem(String),
+}
+
+/// A running worker and the callbacks that must live as long as it does.
+struct Running {
+    worker: web_sys::Worker,
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+/// One challenge embedded in a chapter.
+#[component]
+pub fn ChallengeView(
+    /// The challenge, as compiled from the content.
+    challenge: &'static ChallengeEmbed,
+) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let id = challenge.id.as_str();
+    let saved = storage().and_then(|s| s.get_item(&code_key(id)).ok().flatten());
+    let code = RwSignal::new(saved.unwrap_or_else(|| challenge.starter.clone()));
+    let state = RwSignal::new(CheckState::Idle);
+    let hints_shown = RwSignal::new(0usize);
+    let running = StoredValue::new_local(None::<Running>);
+    // Each check has a number, so a time limit set for an earlier check never stops a later one.
+    let generation = StoredValue::new(0u64);
+    let textarea = NodeRef::<leptos::html::Textarea>::new();
+
+    let save = move |text: &str| {
+        if let Some(s) = storage() {
+            let _ = s.set_item(&code_key(id), text);
+        }
+    };
+    let stop = move || {
+        running.update_value(|r| {
+            if let Some(r) = r.take() {
+                r.worker.terminate();
+            }
+        });
+    };
+    let finish = move |next: CheckState| {
+        stop();
+        if let CheckState::Done(report) = &next {
+            if report.verdict == Verdict::Passed {
+                store.progress.update(|p| {
+                    p.challenges.insert(id.to_string(), true);
+                });
+            }
+        }
+        state.set(next);
+    };
+    let run = move || {
+        stop();
+        let source = code.get_untracked();
+        save(&source);
+        let worker = match web_sys::Worker::new(WORKER_URL) {
+            Ok(worker) => worker,
+            Err(_) => {
+                return state.set(CheckState::Problem(
+                    "The checker could not start in this browser.".into(),
+                ))
+            }
+        };
+        let request = serde_json::to_string(&WorkerRequest {
+            challenge: id.to_string(),
+            source,
+            seeds: challenge.seeds,
+        })
+        .expect("requests serialize");
+        let poster = worker.clone();
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let text = event.data().as_string().unwrap_or_default();
+                match serde_json::from_str::<WorkerResponse>(&text) {
+                    Ok(WorkerResponse::Ready) => {
+                        let _ = poster.post_message(&request.as_str().into());
+                    }
+                    Ok(WorkerResponse::Progress { done, total }) => {
+                        state.set(CheckState::Running { done, total })
+                    }
+                    Ok(WorkerResponse::Report(report)) => {
+                        finish(CheckState::Done(Box::new(report)))
+                    }
+                    Ok(WorkerResponse::Refused(why)) => {
+                        finish(CheckState::Problem(format!("The checker refused: {why}")))
+                    }
+                    Err(err) => finish(CheckState::Problem(format!(
+                        "The checker sent something unexpected: {err}"
+                    ))),
+                }
+            },
+        );
+        let on_error =
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+                finish(CheckState::Problem(format!(
+                    "The checker stopped with an error: {}",
+                    event.message()
+                )));
+            });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        running.set_value(Some(Running {
+            worker,
+            _on_message: on_message,
+            _on_error: on_error,
+        }));
+        state.set(CheckState::Starting);
+        generation.update_value(|g| *g += 1);
+        let this_check = generation.get_value();
+        set_timeout(
+            move || {
+                let still_running = matches!(
+                    state.get_untracked(),
+                    CheckState::Starting | CheckState::Running { .. }
+                );
+                if still_running && generation.get_value() == this_check {
+                    finish(CheckState::Problem(format!(
+                        "The check was stopped after {} s. Does a function loop for a long time on every call?",
+                        CHECK_TIME_LIMIT_MS / 1000
+                    )));
+                }
+            },
+            std::time::Duration::from_millis(CHECK_TIME_LIMIT_MS),
+        );
+    };
+    let cancel = move |_| {
+        generation.update_value(|g| *g += 1);
+        finish(CheckState::Problem("Check cancelled.".into()));
+    };
+    on_cleanup(stop);
+
+    let on_keydown = move |event: ev::KeyboardEvent| {
+        if event.key() == "Enter" && (event.ctrl_key() || event.meta_key()) {
+            event.prevent_default();
+            run();
+        } else if event.key() == "Tab" && !event.shift_key() {
+            // Indent instead of leaving the editor; Shift+Tab and Esc then Tab still move focus.
+            event.prevent_default();
+            if let Some(area) = textarea.get() {
+                let start = area.selection_start().ok().flatten().unwrap_or(0);
+                let _ =
+                    area.set_range_text_with_start_and_end_and_mode("    ", start, start, "end");
+                code.set(area.value());
+            }
+        }
+    };
+    let confirm = |message: &str| {
+        web_sys::window()
+            .and_then(|w| w.confirm_with_message(message).ok())
+            .unwrap_or(false)
+    };
+    let reset = move |_| {
+        if confirm("Replace your code with the starter code? Your current code will be lost.") {
+            code.set(challenge.starter.clone());
+            save(&challenge.starter);
+            state.set(CheckState::Idle);
+        }
+    };
+    let show_solution = move |_| {
+        if confirm("Replace your code with the reference solution? Your current code will be lost.")
+        {
+            code.set(challenge.reference.clone());
+            save(&challenge.reference);
+        }
+    };
+    let go_to_line = move |line: usize| {
+        if let Some(area) = textarea.get() {
+            let text = area.value();
+            let start: usize = text
+                .split('\n')
+                .take(line.saturating_sub(1))
+                .map(|l| l.len() + 1)
+                .sum();
+            let end = start
+                + text
+                    .split('\n')
+                    .nth(line.saturating_sub(1))
+                    .map_or(0, str::len);
+            let _ = area.focus();
+            let _ = area.set_selection_range(start as u32, end as u32);
+        }
+    };
+    let line_numbers = move || {
+        let lines = code.with(|c| c.lines().count().max(1));
+        (1..=lines)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let gutter = NodeRef::<leptos::html::Pre>::new();
+    let passed = move || {
+        store
+            .progress
+            .with(|p| p.challenges.get(id).copied().unwrap_or(false))
+    };
+
+    view! {
+        <section class="challenge" aria-labelledby=format!("challenge-{id}")>
+            <p class="embed-kicker">"Challenge" {move || passed().then_some(" · ✓ passed")}</p>
+            <h3 id=format!("challenge-{id}")>{challenge.title.as_str()}</h3>
+            <div class="challenge-statement" inner_html=challenge.statement_html.as_str()></div>
+            <details class="challenge-api">
+                <summary>"What your code sees"</summary>
+                <div inner_html=challenge.api_html.as_str()></div>
+            </details>
+            <div class="editor">
+                <pre class="editor-gutter" aria-hidden="true" node_ref=gutter>{line_numbers}</pre>
+                <textarea class="editor-text" node_ref=textarea spellcheck="false" autocomplete="off"
+                    aria-label=format!("Your code for {}", challenge.title)
+                    prop:value=move || code.get()
+                    on:input=move |e| {
+                        let text = event_target_value(&e);
+                        save(&text);
+                        code.set(text);
+                    }
+                    on:scroll=move |_| {
+                        if let (Some(area), Some(g)) = (textarea.get(), gutter.get()) {
+                            g.set_scroll_top(area.scroll_top());
+                        }
+                    }
+                    on:keydown=on_keydown></textarea>
+            </div>
+            <div class="challenge-actions">
+                {move || match state.get() {
+                    CheckState::Starting | CheckState::Running { .. } => view! {
+                        <button type="button" class="button" on:click=cancel>"Cancel"</button>
+                    }.into_any(),
+                    _ => view! {
+                        <button type="button" class="button primary" on:click=move |_| run()
+                            title="Ctrl+Enter (⌘+Enter)">{format!("Check on {} seeds", challenge.seeds)}</button>
+                    }.into_any(),
+                }}
+                <button type="button" class="button" on:click=reset>"Reset to starter"</button>
+                <span class="muted challenge-key">"Ctrl+Enter runs the check"</span>
+            </div>
+            <CheckResult state=state go_to_line=go_to_line/>
+            <div class="challenge-hints">
+                {move || {
+                    let shown = hints_shown.get();
+                    challenge.hints_html.iter().take(shown).enumerate().map(|(i, hint)| view! {
+                        <p class="hint"><strong>{format!("Hint {}: ", i + 1)}</strong><span inner_html=hint.as_str()></span></p>
+                    }).collect_view()
+                }}
+                {move || {
+                    let shown = hints_shown.get();
+                    let total = challenge.hints_html.len();
+                    if shown < total {
+                        view! {
+                            <button type="button" class="button" on:click=move |_| hints_shown.update(|h| *h += 1)>
+                                {format!("Show a hint ({} of {total})", shown + 1)}
+                            </button>
+                        }.into_any()
+                    } else {
+                        view! { <button type="button" class="button" on:click=show_solution>"Show the reference solution"</button> }.into_any()
+                    }
+                }}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn CheckResult(
+    state: RwSignal<CheckState>,
+    go_to_line: impl Fn(usize) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    move || match state.get() {
+        CheckState::Idle => ().into_any(),
+        CheckState::Starting => {
+            view! { <p class="check-status" role="status">"Starting the checker…"</p> }.into_any()
+        }
+        CheckState::Running { done, total } => view! {
+            <div class="check-status" role="status">
+                <progress max=total.to_string() value=done.to_string()></progress>
+                <span>{format!(" {done} / {total} seeds")}</span>
+            </div>
+        }
+        .into_any(),
+        CheckState::Problem(message) => {
+            view! { <p class="check-status check-problem" role="alert">{message}</p> }.into_any()
+        }
+        CheckState::Done(report) => report_view(*report, go_to_line).into_any(),
+    }
+}
+
+fn report_view(
+    report: CheckReport,
+    go_to_line: impl Fn(usize) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let properties = report
+        .properties
+        .iter()
+        .map(|p| {
+            let (class, mark) = match p.status {
+                PropertyStatus::Held => ("property held", "✓"),
+                PropertyStatus::Violated => ("property violated", "✗"),
+                PropertyStatus::Inconclusive => ("property inconclusive", "–"),
+            };
+            view! {
+                <li class=class>
+                    <span class="mark" aria-hidden="true">{mark}</span>
+                    <span><strong>{p.title.clone()}</strong>{format!(" ({:?}). ", p.status).to_lowercase()}{p.explanation.clone()}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    let verdict = match report.verdict {
+        Verdict::Passed => view! {
+            <p class="verdict verdict-pass" role="status">
+                {format!("✓ Every property held on all {} seeds.", report.seeds_run)}
+            </p>
+        }
+        .into_any(),
+        Verdict::Failed(failure) => view! {
+            <div class="verdict verdict-fail" role="alert">
+                <p><strong>{format!("✗ {} failed on seed {}.", failure.property, failure.seed)}</strong> " " {failure.message.clone()}</p>
+                <p class="muted">{format!(
+                    "Smallest failing run found: {} of the seed's {} events.",
+                    failure.counterexample.len(), failure.events_before_shrinking
+                )}</p>
+                <pre class="counterexample">{failure.counterexample.join("\n")}</pre>
+            </div>
+        }
+        .into_any(),
+        Verdict::ScriptError { error, seed } => {
+            let place = error.line.map(|l| (l, error.column.unwrap_or(1)));
+            view! {
+                <div class="verdict verdict-fail" role="alert">
+                    <p>
+                        <strong>{place.map_or("Your code has a problem: ".to_string(), |(l, c)| format!("Line {l}, column {c}: "))}</strong>
+                        {error.message.clone()}
+                        {seed.map(|s| format!(" (while checking seed {s})"))}
+                    </p>
+                    {place.map(|(line, _)| view! {
+                        <button type="button" class="button" on:click=move |_| go_to_line(line)>{format!("Go to line {line}")}</button>
+                    })}
+                </div>
+            }
+            .into_any()
+        }
+        Verdict::Cancelled => view! { <p class="verdict">"Check cancelled."</p> }.into_any(),
+    };
+    let printed = (!report.printed.is_empty()).then(|| {
+        view! {
+            <details class="printed"><summary>"Your code printed"</summary><pre>{report.printed.join("\n")}</pre></details>
+        }
+    });
+    view! {
+        <div class="check-report">
+            {verdict}
+            <ul class="properties">{properties}</ul>
+            {printed}
+        </div>
+    }
+}

@@ -1,0 +1,89 @@
+// The vector-clock challenge, solved in the browser: a failing starter, a script error, the
+// reference passing, a cancelled check, and a page that stays responsive throughout.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { shot, useBrowser } from "./lib.mjs";
+
+const browser = useBrowser();
+const CHAPTER_1 = "#/chapter/why-distributed-systems-are-hard";
+const toml = readFileSync(new URL("../engine/challenges/vector-clocks.toml", import.meta.url), "utf8");
+const REFERENCE = toml.match(/^reference = '''\n([\s\S]*?)'''/m)[1];
+
+async function challenge(page) {
+  const section = page.locator("section.challenge").first();
+  await section.scrollIntoViewIfNeeded();
+  return section;
+}
+
+async function typeCode(section, code) {
+  await section.locator("textarea").fill(code);
+}
+
+async function check(section) {
+  await section.getByRole("button", { name: /^Check on \d+ seeds$/ }).click();
+  await section.locator(".check-report, .check-problem").waitFor({ timeout: 30_000 });
+}
+
+test("the starter fails, a syntax error is located, the reference passes and is remembered", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const section = await challenge(page);
+  await check(section);
+  assert.match(await section.locator(".verdict-fail").textContent(), /failed on seed \d+/);
+  assert.ok(await section.locator(".counterexample").count() === 1, "a counterexample is shown");
+  await shot(page, "challenge-failed");
+
+  await typeCode(section, "fn on_local(clock, me) {\n  clock[me] += ;\n}\n");
+  await check(section);
+  assert.match(await section.locator(".verdict-fail").textContent(), /Line 2, column \d+:/);
+  await section.getByRole("button", { name: "Go to line 2" }).click();
+  await shot(page, "challenge-script-error");
+
+  await typeCode(section, REFERENCE);
+  await check(section);
+  assert.match(await section.locator(".verdict-pass").textContent(), /Every property held on all 200 seeds/);
+  assert.equal(await section.locator(".property.held").count(), 3);
+  await shot(page, "challenge-passed");
+
+  await page.reload();
+  const again = await challenge(page);
+  assert.equal(await again.locator("textarea").inputValue(), REFERENCE, "the code survives a reload");
+  assert.match(await again.locator(".embed-kicker").textContent(), /passed/);
+  await page.goto(page.url().replace(/#.*/, "#/"));
+  assert.match(await page.locator(".chapter-card").first().locator(".progress-label").textContent(), /1\/1 challenges/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("an endless loop ends with a budget message and the page stays responsive", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const section = await challenge(page);
+  await typeCode(section, REFERENCE.replace("fn on_local(clock, me) {", "fn on_local(clock, me) {\n    loop { }"));
+  await section.getByRole("button", { name: /^Check on/ }).click();
+  // The main thread answers while the worker runs.
+  const started = Date.now();
+  await page.evaluate(() => 1 + 1);
+  assert.ok(Date.now() - started < 500, "the page answered at once");
+  await section.locator(".check-report").waitFor({ timeout: 30_000 });
+  assert.match(await section.locator(".verdict-fail").textContent(), /loop that never ends/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a slow check can be cancelled and the next check starts a fresh worker", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const section = await challenge(page);
+  // compare runs for every pair of events and burns part of its operation budget each time:
+  // the check is slow but legal.
+  const slow = REFERENCE.replace("fn compare(a, b) {", "fn compare(a, b) {\n    let n = 0; while n < 2000 { n += 1; }");
+  await typeCode(section, slow);
+  await section.getByRole("button", { name: /^Check on/ }).click();
+  await section.locator("progress").waitFor({ timeout: 20_000 });
+  await section.getByRole("button", { name: "Cancel" }).click();
+  assert.match(await section.locator(".check-problem").textContent(), /cancelled/);
+  await typeCode(section, REFERENCE);
+  await check(section);
+  assert.equal(await section.locator(".verdict-pass").count(), 1);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

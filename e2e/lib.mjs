@@ -1,0 +1,58 @@
+// Shared set-up for the end-to-end tests: one headless Chromium per test file, pages that fail
+// their test on any console error, and screenshots in the ignored artifacts folder.
+import { before, after } from "node:test";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+export const BASE = process.env.BASE_URL ?? "http://127.0.0.1:8080/";
+const SHOTS = join(process.env.ARTIFACTS ?? "../artifacts", "screenshots");
+mkdirSync(SHOTS, { recursive: true });
+
+/** Launches the browser for this file; returns an object whose fields fill in before tests run. */
+export function useBrowser() {
+  const state = { context: null, foreignRequests: [] };
+  let profile;
+  before(async () => {
+    profile = mkdtempSync(join(tmpdir(), "dslab-e2e-"));
+    state.context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+      headless: true,
+      viewport: { width: 1280, height: 860 },
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    await state.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(BASE).origin });
+    state.context.on("request", (request) => {
+      const url = new URL(request.url());
+      if (!["data:", "blob:"].includes(url.protocol) && url.origin !== new URL(BASE).origin) {
+        state.foreignRequests.push(request.url());
+      }
+    });
+  });
+  after(async () => {
+    await state.context?.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  /** Opens a page at `hash`; `problems` collects console errors and uncaught exceptions. */
+  state.open = async (hash = "#/", { viewport } = {}) => {
+    const page = await state.context.newPage();
+    if (viewport) await page.setViewportSize(viewport);
+    const problems = [];
+    page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`); });
+    page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+    await page.goto(BASE + hash);
+    await page.waitForSelector("main#main");
+    return { page, problems };
+  };
+  return state;
+}
+
+export async function shot(page, name, options = {}) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false, ...options });
+}
+
+export async function chapterLinks(page) {
+  return page.$$eval(".chapter-card a", (as) => as.map((a) => a.getAttribute("href")));
+}

@@ -1,0 +1,108 @@
+// The live simulation view, driven like a learner would: step, rewind, crash, partition, share.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BASE, shot, useBrowser } from "./lib.mjs";
+
+const browser = useBrowser();
+const CHAPTER_1 = "#/chapter/why-distributed-systems-are-hard";
+
+async function logLines(sim) {
+  return sim.locator(".log-line").allTextContents();
+}
+
+async function firstSim(page) {
+  const sim = page.locator("figure.sim").first();
+  await sim.scrollIntoViewIfNeeded();
+  return sim;
+}
+
+test("stepping forward and back changes the event log and the clock", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const sim = await firstSim(page);
+  const step = sim.getByRole("button", { name: "Step forward" });
+  for (let i = 0; i < 8; i++) await step.click();
+  const after8 = await logLines(sim);
+  assert.match(await sim.locator(".sim-clock").textContent(), /^step 8 /);
+  await sim.getByRole("button", { name: "Step back" }).click();
+  assert.match(await sim.locator(".sim-clock").textContent(), /^step 7 /);
+  const after7 = await logLines(sim);
+  assert.ok(after7.length < after8.length, "stepping back removes the last event from the log");
+  assert.deepEqual(after7, after8.slice(0, after7.length), "the past is the same past");
+  await sim.getByRole("button", { name: "Play" }).click();
+  await page.waitForTimeout(600);
+  await sim.getByRole("button", { name: "Pause" }).click();
+  const played = await logLines(sim);
+  assert.ok(played.length > after7.length, "playing runs events");
+  await shot(page, "sim-retry-lossy");
+  await sim.screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/sim-retry-lossy-figure.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("crashing a node by click shows it down and logs the crash", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const sim = await firstSim(page);
+  const node = sim.locator(".sim-cluster .node").nth(0);
+  await node.click();
+  await page.waitForFunction(() => document.querySelector("figure.sim .sim-cluster .node.down") !== null);
+  const log = await logLines(sim);
+  assert.match(log.at(-1), /n0\s+crash/, `last log line: ${log.at(-1)}`);
+  assert.equal(await sim.locator(".sim-cluster .node.down").count(), 1);
+  await shot(page, "sim-crashed");
+  await sim.locator(".sim-cluster .node.down").click();
+  assert.equal(await sim.locator(".sim-cluster .node.down").count(), 0, "clicking again restarts it");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a cut link stops messages across it", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const sim = await firstSim(page);
+  // The first link joins n0 and n1.
+  await sim.locator(".sim-cluster .link").first().click({ force: true });
+  assert.equal(await sim.locator(".sim-cluster .link.cut").count(), 1);
+  const before = (await logLines(sim)).length;
+  const step = sim.getByRole("button", { name: "Step forward" });
+  for (let i = 0; i < 40; i++) await step.click();
+  const lines = (await logLines(sim)).slice(before);
+  const across = lines.filter((l) => /n0\s+recv .* from n1|n1\s+recv .* from n0/.test(l));
+  assert.deepEqual(across, [], "no message crosses the cut link");
+  assert.ok(lines.some((l) => /recv .* from n2|n2\s+recv/.test(l)), "messages on other links still arrive");
+  await shot(page, "sim-partitioned");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a shared link reproduces the same event log", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const sim = await firstSim(page);
+  const step = sim.getByRole("button", { name: "Step forward" });
+  for (let i = 0; i < 5; i++) await step.click();
+  await sim.locator(".sim-cluster .node").nth(2).click();
+  for (let i = 0; i < 10; i++) await step.click();
+  const original = await logLines(sim);
+  await sim.getByRole("button", { name: "Copy link" }).click();
+  const url = await page.evaluate(() => navigator.clipboard.readText());
+  assert.match(url, /#\/sim\/\d+\/1~retry-lossy~3~/);
+  const { page: shared, problems: sharedProblems } = await browser.open(url.slice(url.indexOf("#")));
+  await shared.waitForSelector("figure.sim");
+  assert.deepEqual(await logLines(shared.locator("figure.sim")), original);
+  await shot(shared, "sim-shared");
+  assert.deepEqual([...problems, ...sharedProblems], []);
+  await page.close();
+  await shared.close();
+});
+
+test("a malformed shared link shows a message and the default run", async () => {
+  const { page, problems } = await browser.open("#/sim/4/1~no-such-scenario~3");
+  await page.waitForSelector(".shared-sim [role=alert]");
+  assert.match(await page.locator(".shared-sim [role=alert]").textContent(), /could not be opened/);
+  assert.equal(await page.locator("figure.sim").count(), 1);
+  await shot(page, "sim-bad-link");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("no request leaves the site's own origin", () => {
+  assert.deepEqual(browser.foreignRequests, []);
+});
