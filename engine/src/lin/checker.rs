@@ -1,0 +1,387 @@
+//! The search: just-in-time linearization with a memo of explored configurations.
+//!
+//! The calls and returns of one partition form a doubly linked list in real-time order. The
+//! search walks it from the front: at a call it tries to linearize that operation now (the model
+//! must accept it, and the configuration (linearized set, new state) must be new); if so it
+//! removes the call and its return from the list ("lifts" it) and starts again from the front. At
+//! a return whose call is still in the list, the operation can no longer be placed: the search
+//! undoes the last linearized operation and tries the next candidate after it. The history is
+//! linearizable when the list is empty, and not when the search must undo with nothing to undo.
+//!
+//! The linearized set is a bitset of `u64` words whose hash is kept incrementally (XOR of one
+//! fixed 64-bit key per operation), so a memo probe costs one state hash and, on a hit, one
+//! comparison.
+
+use super::explain::{explain, Explanation};
+use super::hash::{fx_hash, mix64, FxHashMap};
+use super::{Model, Operation, MEMO_ENTRIES_MAX, SEARCH_STEPS_MAX_DEFAULT, STOP_POLL_INTERVAL_STEPS};
+use serde::{Deserialize, Serialize};
+
+/// How much work a check may do.
+pub struct Budget<'a> {
+    /// Most search steps (one step is one call or return visited) over all partitions.
+    pub steps_max: u64,
+    /// Polled every [`STOP_POLL_INTERVAL_STEPS`] steps; returning `true` stops the check with
+    /// [`UnknownReason::Stopped`]. The CLI passes a wall-clock deadline, the browser a cancel
+    /// button; the engine itself never reads a clock.
+    pub should_stop: Option<&'a mut dyn FnMut() -> bool>,
+}
+
+impl Default for Budget<'_> {
+    fn default() -> Self {
+        Budget { steps_max: SEARCH_STEPS_MAX_DEFAULT, should_stop: None }
+    }
+}
+
+impl<'a> Budget<'a> {
+    /// A budget of `steps_max` steps and no callback.
+    pub fn steps(steps_max: u64) -> Self {
+        Budget { steps_max, should_stop: None }
+    }
+
+    /// A budget of the default steps with a "should stop" callback.
+    pub fn with_stop(should_stop: &'a mut dyn FnMut() -> bool) -> Self {
+        Budget { steps_max: SEARCH_STEPS_MAX_DEFAULT, should_stop: Some(should_stop) }
+    }
+}
+
+/// Why a check gave up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum UnknownReason {
+    /// The step budget ran out.
+    StepBudgetExhausted {
+        /// Steps taken.
+        steps: u64,
+    },
+    /// The caller's "should stop" callback asked to stop (a timeout or a cancel).
+    Stopped {
+        /// Steps taken.
+        steps: u64,
+    },
+    /// The memo reached [`MEMO_ENTRIES_MAX`] entries in one partition.
+    MemoFull {
+        /// Entries in the memo.
+        entries: usize,
+    },
+}
+
+impl std::fmt::Display for UnknownReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UnknownReason::StepBudgetExhausted { steps } => {
+                write!(f, "the step budget ran out after {steps} steps")
+            }
+            UnknownReason::Stopped { steps } => write!(f, "stopped by the caller after {steps} steps"),
+            UnknownReason::MemoFull { entries } => {
+                write!(f, "the memo of explored configurations is full ({entries} entries)")
+            }
+        }
+    }
+}
+
+/// The checker's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every partition has a linearization.
+    Linearizable {
+        /// One linearization per partition (in the model's partition order): indices into the
+        /// history's operations, in linearization order.
+        order: Vec<Vec<usize>>,
+    },
+    /// Some partition has none; the explanation shows how far the search got.
+    NotLinearizable {
+        /// What went wrong, for people.
+        explanation: Box<Explanation>,
+    },
+    /// The search gave up before an answer.
+    Unknown {
+        /// Why.
+        reason: UnknownReason,
+    },
+}
+
+/// The verdict with the cost of reaching it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// The answer.
+    pub verdict: Verdict,
+    /// Search steps taken, over all partitions.
+    pub steps: u64,
+    /// Largest memo size reached in any one partition (entries).
+    pub memo_entries_peak: usize,
+    /// Number of partitions the history was split into.
+    pub partitions: usize,
+}
+
+/// Checks `history` against `model` within `budget`.
+///
+/// Partitions (if the model has them) are checked in the model's order; the first that is not
+/// linearizable decides the answer. A partition that gives up makes the answer `Unknown` unless a
+/// later one is not linearizable.
+pub fn check<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    budget: &mut Budget<'_>,
+) -> CheckReport {
+    let partitions = model
+        .partition(history)
+        .unwrap_or_else(|| vec![(String::new(), (0..history.len()).collect())]);
+    let mut report = CheckReport {
+        verdict: Verdict::Linearizable { order: Vec::new() },
+        steps: 0,
+        memo_entries_peak: 0,
+        partitions: partitions.len(),
+    };
+    let mut orders = Vec::with_capacity(partitions.len());
+    let mut gave_up = None;
+    for (label, indices) in &partitions {
+        let mut search = Search::new(model, history, indices);
+        let outcome = search.run(budget, &mut report.steps);
+        report.memo_entries_peak = report.memo_entries_peak.max(search.memo.len());
+        match outcome {
+            Outcome::Linearizable(order) => orders.push(order),
+            Outcome::NotLinearizable => {
+                let prefix: Vec<usize> = search.best.iter().map(|&i| indices[i as usize]).collect();
+                let explanation = explain(model, history, indices, &prefix, label);
+                report.verdict = Verdict::NotLinearizable { explanation: Box::new(explanation) };
+                return report;
+            }
+            Outcome::GaveUp(reason) => {
+                gave_up.get_or_insert(reason);
+                // A steps budget or a stop applies to the whole check; only a full memo is local.
+                if !matches!(gave_up, Some(UnknownReason::MemoFull { .. })) {
+                    break;
+                }
+            }
+        }
+    }
+    report.verdict = match gave_up {
+        Some(reason) => Verdict::Unknown { reason },
+        None => Verdict::Linearizable { order: orders },
+    };
+    report
+}
+
+enum Outcome {
+    Linearizable(Vec<usize>),
+    NotLinearizable,
+    GaveUp(UnknownReason),
+}
+
+/// Marks the end of the entry list.
+const NIL: u32 = u32::MAX;
+/// The list's head sentinel.
+const HEAD: u32 = 0;
+
+/// One partition's search state. Operations are numbered locally `0..n`; entry `0` is the head
+/// sentinel, entries `1..=2n` are the calls and returns.
+struct Search<'m, M: Model> {
+    model: &'m M,
+    ops: Vec<&'m Operation<M::Input, M::Output>>,
+    /// Per local operation: its index in the history.
+    indices: &'m [usize],
+    /// Per entry: the local operation it belongs to.
+    entry_op: Vec<u32>,
+    /// Per entry: for a call, its return entry; for a return, `NIL`.
+    entry_match: Vec<u32>,
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// Per operation: its key in the incremental hash of the linearized set.
+    op_key: Vec<u64>,
+    memo: Memo<M::State>,
+    /// The longest sequence of linearized operations seen (local indices).
+    best: Vec<u32>,
+}
+
+impl<'m, M: Model> Search<'m, M> {
+    fn new(model: &'m M, history: &'m [Operation<M::Input, M::Output>], indices: &'m [usize]) -> Self {
+        let ops: Vec<_> = indices.iter().map(|&i| &history[i]).collect();
+        let n = ops.len();
+        // (time, calls before returns at equal times, operation) — a total, deterministic order.
+        let mut events: Vec<(u64, bool, u32)> = Vec::with_capacity(2 * n);
+        for (i, op) in ops.iter().enumerate() {
+            events.push((op.call, false, i as u32));
+            events.push((op.ret, true, i as u32));
+        }
+        events.sort_unstable();
+        let entries = 2 * n + 1;
+        let mut entry_op = vec![NIL; entries];
+        let mut entry_match = vec![NIL; entries];
+        let mut call_entry = vec![NIL; n];
+        for (k, &(_, is_return, op)) in events.iter().enumerate() {
+            let e = k as u32 + 1;
+            entry_op[e as usize] = op;
+            if is_return {
+                entry_match[call_entry[op as usize] as usize] = e;
+            } else {
+                call_entry[op as usize] = e;
+            }
+        }
+        let next = (0..entries as u32).map(|e| if e + 1 < entries as u32 { e + 1 } else { NIL }).collect();
+        let prev = (0..entries as u32).map(|e| e.wrapping_sub(1)).map(|p| if p == u32::MAX { NIL } else { p }).collect();
+        let op_key = (0..n as u64).map(mix64).collect();
+        Search {
+            model,
+            ops,
+            indices,
+            entry_op,
+            entry_match,
+            next,
+            prev,
+            op_key,
+            memo: Memo::new(n.div_ceil(64)),
+            best: Vec::new(),
+        }
+    }
+
+    /// Removes a call entry and its return from the list.
+    #[inline]
+    fn lift(&mut self, call: u32) {
+        let ret = self.entry_match[call as usize];
+        for e in [call, ret] {
+            let (p, n) = (self.prev[e as usize], self.next[e as usize]);
+            self.next[p as usize] = n;
+            if n != NIL {
+                self.prev[n as usize] = p;
+            }
+        }
+    }
+
+    /// Puts back what the matching [`Search::lift`] removed; lifts are undone in reverse order.
+    #[inline]
+    fn unlift(&mut self, call: u32) {
+        let ret = self.entry_match[call as usize];
+        for e in [ret, call] {
+            let (p, n) = (self.prev[e as usize], self.next[e as usize]);
+            self.next[p as usize] = e;
+            if n != NIL {
+                self.prev[n as usize] = e;
+            }
+        }
+    }
+
+    fn run(&mut self, budget: &mut Budget<'_>, steps: &mut u64) -> Outcome {
+        let words = self.memo.words;
+        let mut linearized = vec![0u64; words];
+        let mut set_hash = 0u64;
+        let mut state = self.model.init();
+        // The undo stack: (call entry, state before it).
+        let mut stack: Vec<(u32, M::State)> = Vec::with_capacity(self.ops.len());
+        let mut entry = self.next[HEAD as usize];
+        while self.next[HEAD as usize] != NIL {
+            *steps += 1;
+            if *steps > budget.steps_max {
+                return Outcome::GaveUp(UnknownReason::StepBudgetExhausted { steps: *steps - 1 });
+            }
+            if *steps % STOP_POLL_INTERVAL_STEPS == 0 {
+                if let Some(stop) = budget.should_stop.as_mut() {
+                    if stop() {
+                        return Outcome::GaveUp(UnknownReason::Stopped { steps: *steps });
+                    }
+                }
+            }
+            let ret = self.entry_match[entry as usize];
+            if ret != NIL {
+                let op = self.entry_op[entry as usize] as usize;
+                let operation = self.ops[op];
+                if let Some(next_state) = self.model.step(&state, &operation.input, operation.output.as_ref()) {
+                    let (word, bit) = (op / 64, 1u64 << (op % 64));
+                    linearized[word] |= bit;
+                    let next_hash = set_hash ^ self.op_key[op];
+                    match self.memo.insert(next_hash, &linearized, &next_state) {
+                        Insert::New => {
+                            set_hash = next_hash;
+                            stack.push((entry, std::mem::replace(&mut state, next_state)));
+                            self.lift(entry);
+                            if stack.len() > self.best.len() {
+                                self.best.clear();
+                                self.best.extend(stack.iter().map(|&(e, _)| self.entry_op[e as usize]));
+                            }
+                            entry = self.next[HEAD as usize];
+                            continue;
+                        }
+                        Insert::Seen => linearized[word] &= !bit,
+                        Insert::Full => {
+                            return Outcome::GaveUp(UnknownReason::MemoFull { entries: self.memo.len() })
+                        }
+                    }
+                }
+                entry = self.next[entry as usize];
+            } else {
+                let Some((call, previous)) = stack.pop() else {
+                    return Outcome::NotLinearizable;
+                };
+                state = previous;
+                let op = self.entry_op[call as usize] as usize;
+                linearized[op / 64] &= !(1u64 << (op % 64));
+                set_hash ^= self.op_key[op];
+                self.unlift(call);
+                entry = self.next[call as usize];
+            }
+        }
+        let order = stack.iter().map(|&(e, _)| self.indices[self.entry_op[e as usize] as usize]).collect();
+        Outcome::Linearizable(order)
+    }
+}
+
+enum Insert {
+    New,
+    Seen,
+    Full,
+}
+
+/// The set of explored configurations (linearized set, state), as an open hash table with
+/// chaining through indices: bitsets live in one flat arena and states in one vector, so an
+/// insert allocates nothing but amortised vector growth.
+struct Memo<S> {
+    words: usize,
+    /// Combined hash -> first entry with that hash.
+    heads: FxHashMap<u64, u32>,
+    /// Per entry: the next entry with the same combined hash, or `NIL`.
+    chain: Vec<u32>,
+    bits: Vec<u64>,
+    states: Vec<S>,
+}
+
+impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
+    fn new(words: usize) -> Self {
+        Memo {
+            words,
+            heads: FxHashMap::default(),
+            chain: Vec::new(),
+            bits: Vec::new(),
+            states: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    fn insert(&mut self, set_hash: u64, linearized: &[u64], state: &S) -> Insert {
+        let hash = mix64(set_hash ^ fx_hash(state));
+        let index = self.states.len() as u32;
+        let mut head = NIL;
+        if let Some(&first) = self.heads.get(&hash) {
+            let mut e = first;
+            while e != NIL {
+                let at = e as usize * self.words;
+                if self.bits[at..at + self.words] == *linearized && self.states[e as usize] == *state {
+                    return Insert::Seen;
+                }
+                e = self.chain[e as usize];
+            }
+            head = first;
+        }
+        if self.states.len() >= MEMO_ENTRIES_MAX {
+            return Insert::Full;
+        }
+        self.heads.insert(hash, index);
+        self.chain.push(head);
+        self.bits.extend_from_slice(linearized);
+        self.states.push(state.clone());
+        Insert::New
+    }
+}
