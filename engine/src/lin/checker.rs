@@ -117,9 +117,11 @@ pub struct CheckReport {
 
 /// Checks `history` against `model` within `budget`.
 ///
-/// Partitions (if the model has them) are checked in the model's order; the first that is not
-/// linearizable decides the answer. A partition that gives up makes the answer `Unknown` unless a
-/// later one is not linearizable.
+/// Partitions (if the model has them) are searched round-robin in slices of steps that double
+/// each round, so one hard partition cannot hide a violation that another would show at once
+/// (Porcupine gets the same effect by checking partitions in parallel). The first partition
+/// found not linearizable decides the answer; if none is and some gave up, the answer is
+/// `Unknown`.
 pub fn check<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
@@ -134,28 +136,41 @@ pub fn check<M: Model>(
         memo_entries_peak: 0,
         partitions: partitions.len(),
     };
-    let mut orders = Vec::with_capacity(partitions.len());
+    let mut searches: Vec<Option<Search<'_, M>>> =
+        partitions.iter().map(|(_, indices)| Some(Search::new(model, history, indices))).collect();
+    let mut orders: Vec<Vec<usize>> = vec![Vec::new(); partitions.len()];
+    let mut memo_entries = 0usize;
     let mut gave_up = None;
-    for (label, indices) in &partitions {
-        let mut search = Search::new(model, history, indices);
-        let outcome = search.run(budget, &mut report.steps);
-        report.memo_entries_peak = report.memo_entries_peak.max(search.memo.len());
-        match outcome {
-            Outcome::Linearizable(order) => orders.push(order),
-            Outcome::NotLinearizable => {
-                let prefix: Vec<usize> = search.best.iter().map(|&i| indices[i as usize]).collect();
-                let explanation = explain(model, history, indices, &prefix, label);
-                report.verdict = Verdict::NotLinearizable { explanation: Box::new(explanation) };
-                return report;
-            }
-            Outcome::GaveUp(reason) => {
-                gave_up.get_or_insert(reason);
-                // A steps budget or a stop applies to the whole check; only a full memo is local.
-                if !matches!(gave_up, Some(UnknownReason::MemoFull { .. })) {
-                    break;
+    let mut slice_steps = SLICE_STEPS_FIRST;
+    while searches.iter().any(Option::is_some) {
+        for (p, slot) in searches.iter_mut().enumerate() {
+            let Some(search) = slot else { continue };
+            let outcome = search.run(slice_steps, budget, &mut report.steps, &mut memo_entries);
+            report.memo_entries_peak = report.memo_entries_peak.max(memo_entries);
+            let Some(outcome) = outcome else { continue };
+            memo_entries -= search.memo.len();
+            match outcome {
+                Outcome::Linearizable(order) => orders[p] = order,
+                Outcome::NotLinearizable => {
+                    let (label, indices) = &partitions[p];
+                    let prefix: Vec<usize> = search.best.iter().map(|&i| indices[i as usize]).collect();
+                    let explanation = explain(model, history, indices, &prefix, label);
+                    report.verdict = Verdict::NotLinearizable { explanation: Box::new(explanation) };
+                    return report;
+                }
+                Outcome::GaveUp(reason @ UnknownReason::MemoFull { .. }) => {
+                    // This partition gives up alone (its memo is dropped, freeing room for the
+                    // others); a later violation elsewhere still decides the answer.
+                    gave_up.get_or_insert(reason);
+                }
+                Outcome::GaveUp(reason) => {
+                    report.verdict = Verdict::Unknown { reason };
+                    return report;
                 }
             }
+            *slot = None;
         }
+        slice_steps = slice_steps.saturating_mul(2);
     }
     report.verdict = match gave_up {
         Some(reason) => Verdict::Unknown { reason },
@@ -163,6 +178,9 @@ pub fn check<M: Model>(
     };
     report
 }
+
+/// Steps each partition gets in the first round-robin round (later rounds double it).
+const SLICE_STEPS_FIRST: u64 = 4_096;
 
 enum Outcome {
     Linearizable(Vec<usize>),
@@ -193,6 +211,13 @@ struct Search<'m, M: Model> {
     memo: Memo<M::State>,
     /// The longest sequence of linearized operations seen (local indices).
     best: Vec<u32>,
+    /// Where the search stands: the linearized set, its hash, the model state, the undo stack
+    /// of (call entry, state before it) and the entry to visit next.
+    linearized: Vec<u64>,
+    set_hash: u64,
+    state: M::State,
+    stack: Vec<(u32, M::State)>,
+    entry: u32,
 }
 
 impl<'m, M: Model> Search<'m, M> {
@@ -233,6 +258,11 @@ impl<'m, M: Model> Search<'m, M> {
             op_key,
             memo: Memo::new(n.div_ceil(64)),
             best: Vec::new(),
+            linearized: vec![0; n.div_ceil(64)],
+            set_hash: 0,
+            state: model.init(),
+            stack: Vec::with_capacity(n),
+            entry: if n == 0 { NIL } else { 1 },
         }
     }
 
@@ -262,67 +292,77 @@ impl<'m, M: Model> Search<'m, M> {
         }
     }
 
-    fn run(&mut self, budget: &mut Budget<'_>, steps: &mut u64) -> Outcome {
-        let words = self.memo.words;
-        let mut linearized = vec![0u64; words];
-        let mut set_hash = 0u64;
-        let mut state = self.model.init();
-        // The undo stack: (call entry, state before it).
-        let mut stack: Vec<(u32, M::State)> = Vec::with_capacity(self.ops.len());
-        let mut entry = self.next[HEAD as usize];
+    /// Searches on for at most `slice_steps` steps: `None` if it paused, else the outcome.
+    /// `memo_entries` counts memo entries over all live partitions, bounded by
+    /// [`MEMO_ENTRIES_MAX`].
+    fn run(
+        &mut self,
+        slice_steps: u64,
+        budget: &mut Budget<'_>,
+        steps: &mut u64,
+        memo_entries: &mut usize,
+    ) -> Option<Outcome> {
+        let slice_end = steps.saturating_add(slice_steps);
+        let mut entry = self.entry;
         while self.next[HEAD as usize] != NIL {
+            if *steps >= slice_end {
+                self.entry = entry;
+                return None;
+            }
             *steps += 1;
             if *steps > budget.steps_max {
-                return Outcome::GaveUp(UnknownReason::StepBudgetExhausted { steps: *steps - 1 });
+                return Some(Outcome::GaveUp(UnknownReason::StepBudgetExhausted { steps: *steps - 1 }));
             }
             if *steps % STOP_POLL_INTERVAL_STEPS == 0 {
                 if let Some(stop) = budget.should_stop.as_mut() {
                     if stop() {
-                        return Outcome::GaveUp(UnknownReason::Stopped { steps: *steps });
+                        return Some(Outcome::GaveUp(UnknownReason::Stopped { steps: *steps }));
                     }
                 }
             }
-            let ret = self.entry_match[entry as usize];
-            if ret != NIL {
+            if self.entry_match[entry as usize] != NIL {
                 let op = self.entry_op[entry as usize] as usize;
                 let operation = self.ops[op];
-                if let Some(next_state) = self.model.step(&state, &operation.input, operation.output.as_ref()) {
+                if let Some(next_state) = self.model.step(&self.state, &operation.input, operation.output.as_ref()) {
                     let (word, bit) = (op / 64, 1u64 << (op % 64));
-                    linearized[word] |= bit;
-                    let next_hash = set_hash ^ self.op_key[op];
-                    match self.memo.insert(next_hash, &linearized, &next_state) {
+                    self.linearized[word] |= bit;
+                    let next_hash = self.set_hash ^ self.op_key[op];
+                    let full = *memo_entries >= MEMO_ENTRIES_MAX;
+                    match self.memo.insert(next_hash, &self.linearized, &next_state, full) {
                         Insert::New => {
-                            set_hash = next_hash;
-                            stack.push((entry, std::mem::replace(&mut state, next_state)));
+                            *memo_entries += 1;
+                            self.set_hash = next_hash;
+                            let previous = std::mem::replace(&mut self.state, next_state);
+                            self.stack.push((entry, previous));
                             self.lift(entry);
-                            if stack.len() > self.best.len() {
+                            if self.stack.len() > self.best.len() {
                                 self.best.clear();
-                                self.best.extend(stack.iter().map(|&(e, _)| self.entry_op[e as usize]));
+                                self.best.extend(self.stack.iter().map(|&(e, _)| self.entry_op[e as usize]));
                             }
                             entry = self.next[HEAD as usize];
                             continue;
                         }
-                        Insert::Seen => linearized[word] &= !bit,
+                        Insert::Seen => self.linearized[word] &= !bit,
                         Insert::Full => {
-                            return Outcome::GaveUp(UnknownReason::MemoFull { entries: self.memo.len() })
+                            return Some(Outcome::GaveUp(UnknownReason::MemoFull { entries: *memo_entries }))
                         }
                     }
                 }
                 entry = self.next[entry as usize];
             } else {
-                let Some((call, previous)) = stack.pop() else {
-                    return Outcome::NotLinearizable;
+                let Some((call, previous)) = self.stack.pop() else {
+                    return Some(Outcome::NotLinearizable);
                 };
-                state = previous;
+                self.state = previous;
                 let op = self.entry_op[call as usize] as usize;
-                linearized[op / 64] &= !(1u64 << (op % 64));
-                set_hash ^= self.op_key[op];
+                self.linearized[op / 64] &= !(1u64 << (op % 64));
+                self.set_hash ^= self.op_key[op];
                 self.unlift(call);
                 entry = self.next[call as usize];
             }
         }
-        let order = stack.iter().map(|&(e, _)| self.indices[self.entry_op[e as usize] as usize]).collect();
-        Outcome::Linearizable(order)
+        let order = self.stack.iter().map(|&(e, _)| self.indices[self.entry_op[e as usize] as usize]).collect();
+        Some(Outcome::Linearizable(order))
     }
 }
 
@@ -360,7 +400,8 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         self.states.len()
     }
 
-    fn insert(&mut self, set_hash: u64, linearized: &[u64], state: &S) -> Insert {
+    /// Adds a configuration unless it is already there; when `full`, only looks.
+    fn insert(&mut self, set_hash: u64, linearized: &[u64], state: &S, full: bool) -> Insert {
         let hash = mix64(set_hash ^ fx_hash(state));
         let index = self.states.len() as u32;
         let mut head = NIL;
@@ -375,7 +416,7 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
             }
             head = first;
         }
-        if self.states.len() >= MEMO_ENTRIES_MAX {
+        if full {
             return Insert::Full;
         }
         self.heads.insert(hash, index);
