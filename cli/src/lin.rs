@@ -4,7 +4,8 @@
 //! `Instant` for `--timeout-ms`, and times the benchmark around the engine's calls.
 
 use engine::lin::{
-    check, check_text, parse, Budget, CheckReport, Format, KvModel, KvWholeModel, ModelKind, RegisterModel, Verdict,
+    check, check_text, parse, Budget, CheckReport, Format, KvModel, KvWholeModel, ModelKind,
+    RegisterModel, Verdict,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,11 +25,15 @@ pub fn run_lin(args: &[String]) -> Result<ExitCode, String> {
         match arg.as_str() {
             "--format" => {
                 let name = rest.next().ok_or("--format needs a value")?;
-                format = Format::from_name(name).ok_or_else(|| format!("unknown format '{name}'"))?;
+                format =
+                    Format::from_name(name).ok_or_else(|| format!("unknown format '{name}'"))?;
             }
             "--timeout-ms" => {
                 let n = rest.next().ok_or("--timeout-ms needs a value")?;
-                timeout_ms = Some(n.parse::<u64>().map_err(|_| format!("--timeout-ms: '{n}' is not a number"))?);
+                timeout_ms = Some(
+                    n.parse::<u64>()
+                        .map_err(|_| format!("--timeout-ms: '{n}' is not a number"))?,
+                );
             }
             "--json" => json = true,
             other if other.starts_with("--") => return Err(format!("unknown option '{other}'")),
@@ -55,7 +60,10 @@ pub fn run_lin(args: &[String]) -> Result<ExitCode, String> {
         }
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&checked).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&checked).map_err(|e| e.to_string())?
+        );
     }
     let code = match &checked.report.verdict {
         Verdict::Linearizable { .. } => {
@@ -84,7 +92,10 @@ pub fn run_lin(args: &[String]) -> Result<ExitCode, String> {
 /// One reference history, parsed and lowered, ready to check.
 enum Prepared {
     Register(Vec<engine::lin::Operation<engine::lin::RegisterInput, engine::lin::RegisterOutput>>),
-    Kv(KvModel, Vec<engine::lin::Operation<engine::lin::KvInput, engine::lin::KvOutput>>),
+    Kv(
+        KvModel,
+        Vec<engine::lin::Operation<engine::lin::KvInput, engine::lin::KvOutput>>,
+    ),
 }
 
 struct Reference {
@@ -102,12 +113,24 @@ struct SuiteResult {
 
 /// `dslab bench-lin [DATA_DIR]`.
 pub fn run_bench(args: &[String]) -> Result<ExitCode, String> {
-    let dir = PathBuf::from(args.first().map_or("../shared/data/linearizability", String::as_str));
+    let dir = PathBuf::from(
+        args.first()
+            .map_or("../shared/data/linearizability", String::as_str),
+    );
     let references = load(&dir)?;
-    let etcd: Vec<&Reference> = references.iter().filter(|r| r.name.starts_with("jepsen/")).collect();
-    let kv: Vec<&Reference> = references.iter().filter(|r| r.name.starts_with("kv/")).collect();
-    let whole: Vec<&Reference> =
-        kv.iter().copied().filter(|r| r.name.starts_with("kv/c01-") || r.name.starts_with("kv/c10-")).collect();
+    let etcd: Vec<&Reference> = references
+        .iter()
+        .filter(|r| r.name.starts_with("jepsen/"))
+        .collect();
+    let kv: Vec<&Reference> = references
+        .iter()
+        .filter(|r| r.name.starts_with("kv/"))
+        .collect();
+    let whole: Vec<&Reference> = kv
+        .iter()
+        .copied()
+        .filter(|r| r.name.starts_with("kv/c01-") || r.name.starts_with("kv/c10-"))
+        .collect();
     println!(
         "{} etcd histories, {} kv histories from {} (median of {BENCH_REPETITIONS}, parsing excluded)\n",
         etcd.len(),
@@ -115,9 +138,21 @@ pub fn run_bench(args: &[String]) -> Result<ExitCode, String> {
         dir.display()
     );
     let suites = [
-        (format!("all {} etcd histories", etcd.len()), bench(&etcd, false), 413),
-        (format!("the {} kv histories, per key", kv.len()), bench(&kv, false), 116),
-        ("kv c01 + c10 as one state (4 files)".to_string(), bench(&whole, true), 3577),
+        (
+            format!("all {} etcd histories", etcd.len()),
+            bench(&etcd, false),
+            413,
+        ),
+        (
+            format!("the {} kv histories, per key", kv.len()),
+            bench(&kv, false),
+            116,
+        ),
+        (
+            "kv c01 + c10 as one state (4 files)".to_string(),
+            bench(&whole, true),
+            3577,
+        ),
     ];
     println!("| suite | dslab | Porcupine 1.3.0 | ratio | peak memo entries |");
     println!("| --- | ---: | ---: | ---: | ---: |");
@@ -140,7 +175,7 @@ pub fn run_bench(args: &[String]) -> Result<ExitCode, String> {
             (start.elapsed(), r.name.as_str())
         })
         .collect();
-    singles.sort_by(|a, b| b.0.cmp(&a.0));
+    singles.sort_by_key(|s| std::cmp::Reverse(s.0));
     for (time, name) in singles.iter().take(5) {
         println!("  {name}: {:.2} ms", time.as_secs_f64() * 1e3);
     }
@@ -148,7 +183,11 @@ pub fn run_bench(args: &[String]) -> Result<ExitCode, String> {
     for r in &whole {
         let start = Instant::now();
         let _ = run_one(r, true);
-        println!("  {}: {:.1} ms", r.name, start.elapsed().as_secs_f64() * 1e3);
+        println!(
+            "  {}: {:.1} ms",
+            r.name,
+            start.elapsed().as_secs_f64() * 1e3
+        );
     }
     mismatches.sort();
     mismatches.dedup();
@@ -166,7 +205,8 @@ pub fn run_bench(args: &[String]) -> Result<ExitCode, String> {
 
 fn load(dir: &Path) -> Result<Vec<Reference>, String> {
     let listing = dir.join("expected.tsv");
-    let tsv = std::fs::read_to_string(&listing).map_err(|e| format!("cannot read {}: {e}", listing.display()))?;
+    let tsv = std::fs::read_to_string(&listing)
+        .map_err(|e| format!("cannot read {}: {e}", listing.display()))?;
     let mut references = Vec::new();
     for line in tsv.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split('\t').collect();
@@ -174,20 +214,27 @@ fn load(dir: &Path) -> Result<Vec<Reference>, String> {
             return Err(format!("{}: bad line '{line}'", listing.display()));
         };
         let path = dir.join(name);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let raw = parse(&text, Format::Auto).map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let raw = parse(&text, Format::Auto)
+            .map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))?;
         let history = match model {
             m if m == ModelKind::RegisterCas.name() => Prepared::Register(
-                RegisterModel::lower(&raw).map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))?,
+                RegisterModel::lower(&raw)
+                    .map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))?,
             ),
             m if m == ModelKind::KvGetPutAppend.name() => {
-                let (model, ops) =
-                    KvModel::lower(&raw).map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))?;
+                let (model, ops) = KvModel::lower(&raw)
+                    .map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))?;
                 Prepared::Kv(model, ops)
             }
             other => return Err(format!("{}: unknown model '{other}'", listing.display())),
         };
-        references.push(Reference { name: name.to_string(), expected: expected.to_string(), history });
+        references.push(Reference {
+            name: name.to_string(),
+            expected: expected.to_string(),
+            history,
+        });
     }
     Ok(references)
 }
@@ -222,11 +269,18 @@ fn bench(references: &[&Reference], whole: bool) -> SuiteResult {
             memo_entries_peak = memo_entries_peak.max(report.memo_entries_peak);
             let got = verdict_name(&report.verdict);
             if got != reference.expected {
-                mismatches.push(format!("{}: expected {}, got {got}", reference.name, reference.expected));
+                mismatches.push(format!(
+                    "{}: expected {}, got {got}",
+                    reference.name, reference.expected
+                ));
             }
         }
         times.push(total);
     }
     times.sort();
-    SuiteResult { median: times[times.len() / 2], memo_entries_peak, mismatches }
+    SuiteResult {
+        median: times[times.len() / 2],
+        memo_entries_peak,
+        mismatches,
+    }
 }

@@ -6,7 +6,10 @@
 //! operation takes effect at a random point inside its interval, outputs come from that run, and
 //! some are then corrupted, so both answers occur. Some operations end with unknown outcome.
 
-use engine::lin::{check, Budget, Model, Operation, RegisterInput, RegisterModel, RegisterOutput, Verdict, RETURN_NEVER};
+use engine::lin::{
+    check, Budget, Model, Operation, RegisterInput, RegisterModel, RegisterOutput, Verdict,
+    RETURN_NEVER,
+};
 
 type Op = Operation<RegisterInput, RegisterOutput>;
 
@@ -39,17 +42,31 @@ fn random_history(rng: &mut Rng) -> Vec<Op> {
         match busy[c] {
             Some(i) => {
                 // 1 in 6 operations end with unknown outcome and stay open.
-                ops[i].ret = if rng.below(6) == 0 { RETURN_NEVER } else { time };
+                ops[i].ret = if rng.below(6) == 0 {
+                    RETURN_NEVER
+                } else {
+                    time
+                };
                 busy[c] = None;
             }
             None if ops.len() < total => {
                 let input = match rng.below(3) {
                     0 => RegisterInput::Read,
                     1 => RegisterInput::Write(rng.below(3) as i64),
-                    _ => RegisterInput::Cas { from: rng.below(3) as i64, to: rng.below(3) as i64 },
+                    _ => RegisterInput::Cas {
+                        from: rng.below(3) as i64,
+                        to: rng.below(3) as i64,
+                    },
                 };
                 busy[c] = Some(ops.len());
-                ops.push(Operation { client: c as u64, input, output: None, call: time, ret: 0, line: 0 });
+                ops.push(Operation {
+                    client: c as u64,
+                    input,
+                    output: None,
+                    call: time,
+                    ret: 0,
+                    line: 0,
+                });
             }
             None => {}
         }
@@ -88,7 +105,9 @@ fn random_history(rng: &mut Rng) -> Vec<Op> {
             op.output = None;
         } else if rng.below(4) == 0 {
             op.output = match op.input {
-                RegisterInput::Read => Some(RegisterOutput::Read([None, Some(0), Some(1), Some(2)][rng.below(4) as usize])),
+                RegisterInput::Read => Some(RegisterOutput::Read(
+                    [None, Some(0), Some(1), Some(2)][rng.below(4) as usize],
+                )),
                 RegisterInput::Cas { .. } => Some(RegisterOutput::Cas(rng.below(2) == 0)),
                 RegisterInput::Write(_) => op.output,
             };
@@ -128,12 +147,17 @@ fn assert_valid_order(ops: &[Op], order: &[usize]) {
     assert_eq!(sorted, (0..ops.len()).collect::<Vec<_>>());
     for (k, &a) in order.iter().enumerate() {
         for &b in &order[k + 1..] {
-            assert!(ops[b].ret >= ops[a].call, "{b} returned before {a} was invoked, yet is ordered after it");
+            assert!(
+                ops[b].ret >= ops[a].call,
+                "{b} returned before {a} was invoked, yet is ordered after it"
+            );
         }
     }
     let mut state = None;
     for &i in order {
-        state = RegisterModel.step(&state, &ops[i].input, ops[i].output.as_ref()).expect("model accepts the order");
+        state = RegisterModel
+            .step(&state, &ops[i].input, ops[i].output.as_ref())
+            .expect("model accepts the order");
     }
 }
 
@@ -146,7 +170,10 @@ fn checker_agrees_with_brute_force_on_random_register_histories() {
         let expected = brute_force(&ops);
         match check(&RegisterModel, &ops, &mut Budget::default()).verdict {
             Verdict::Linearizable { order } => {
-                assert!(expected, "case {case}: checker says linearizable, brute force says not: {ops:#?}");
+                assert!(
+                    expected,
+                    "case {case}: checker says linearizable, brute force says not: {ops:#?}"
+                );
                 assert_valid_order(&ops, &order[0]);
                 yes += 1;
             }

@@ -14,7 +14,9 @@
 
 use super::explain::{explain, Explanation};
 use super::hash::{fx_hash, mix64, FxHashMap};
-use super::{Model, Operation, MEMO_ENTRIES_MAX, SEARCH_STEPS_MAX_DEFAULT, STOP_POLL_INTERVAL_STEPS};
+use super::{
+    Model, Operation, MEMO_ENTRIES_MAX, SEARCH_STEPS_MAX_DEFAULT, STOP_POLL_INTERVAL_STEPS,
+};
 use serde::{Deserialize, Serialize};
 
 /// How much work a check may do.
@@ -29,19 +31,28 @@ pub struct Budget<'a> {
 
 impl Default for Budget<'_> {
     fn default() -> Self {
-        Budget { steps_max: SEARCH_STEPS_MAX_DEFAULT, should_stop: None }
+        Budget {
+            steps_max: SEARCH_STEPS_MAX_DEFAULT,
+            should_stop: None,
+        }
     }
 }
 
 impl<'a> Budget<'a> {
     /// A budget of `steps_max` steps and no callback.
     pub fn steps(steps_max: u64) -> Self {
-        Budget { steps_max, should_stop: None }
+        Budget {
+            steps_max,
+            should_stop: None,
+        }
     }
 
     /// A budget of the default steps with a "should stop" callback.
     pub fn with_stop(should_stop: &'a mut dyn FnMut() -> bool) -> Self {
-        Budget { steps_max: SEARCH_STEPS_MAX_DEFAULT, should_stop: Some(should_stop) }
+        Budget {
+            steps_max: SEARCH_STEPS_MAX_DEFAULT,
+            should_stop: Some(should_stop),
+        }
     }
 }
 
@@ -72,9 +83,14 @@ impl std::fmt::Display for UnknownReason {
             UnknownReason::StepBudgetExhausted { steps } => {
                 write!(f, "the step budget ran out after {steps} steps")
             }
-            UnknownReason::Stopped { steps } => write!(f, "stopped by the caller after {steps} steps"),
+            UnknownReason::Stopped { steps } => {
+                write!(f, "stopped by the caller after {steps} steps")
+            }
             UnknownReason::MemoFull { entries } => {
-                write!(f, "the memo of explored configurations is full ({entries} entries)")
+                write!(
+                    f,
+                    "the memo of explored configurations is full ({entries} entries)"
+                )
             }
         }
     }
@@ -136,8 +152,10 @@ pub fn check<M: Model>(
         memo_entries_peak: 0,
         partitions: partitions.len(),
     };
-    let mut searches: Vec<Option<Search<'_, M>>> =
-        partitions.iter().map(|(_, indices)| Some(Search::new(model, history, indices))).collect();
+    let mut searches: Vec<Option<Search<'_, M>>> = partitions
+        .iter()
+        .map(|(_, indices)| Some(Search::new(model, history, indices)))
+        .collect();
     let mut orders: Vec<Vec<usize>> = vec![Vec::new(); partitions.len()];
     let mut memo_entries = 0usize;
     let mut gave_up = None;
@@ -153,9 +171,12 @@ pub fn check<M: Model>(
                 Outcome::Linearizable(order) => orders[p] = order,
                 Outcome::NotLinearizable => {
                     let (label, indices) = &partitions[p];
-                    let prefix: Vec<usize> = search.best.iter().map(|&i| indices[i as usize]).collect();
+                    let prefix: Vec<usize> =
+                        search.best.iter().map(|&i| indices[i as usize]).collect();
                     let explanation = explain(model, history, indices, &prefix, label);
-                    report.verdict = Verdict::NotLinearizable { explanation: Box::new(explanation) };
+                    report.verdict = Verdict::NotLinearizable {
+                        explanation: Box::new(explanation),
+                    };
                     return report;
                 }
                 Outcome::GaveUp(reason @ UnknownReason::MemoFull { .. }) => {
@@ -221,7 +242,11 @@ struct Search<'m, M: Model> {
 }
 
 impl<'m, M: Model> Search<'m, M> {
-    fn new(model: &'m M, history: &'m [Operation<M::Input, M::Output>], indices: &'m [usize]) -> Self {
+    fn new(
+        model: &'m M,
+        history: &'m [Operation<M::Input, M::Output>],
+        indices: &'m [usize],
+    ) -> Self {
         let ops: Vec<_> = indices.iter().map(|&i| &history[i]).collect();
         let n = ops.len();
         // (time, calls before returns at equal times, operation) — a total, deterministic order.
@@ -244,8 +269,13 @@ impl<'m, M: Model> Search<'m, M> {
                 call_entry[op as usize] = e;
             }
         }
-        let next = (0..entries as u32).map(|e| if e + 1 < entries as u32 { e + 1 } else { NIL }).collect();
-        let prev = (0..entries as u32).map(|e| e.wrapping_sub(1)).map(|p| if p == u32::MAX { NIL } else { p }).collect();
+        let next = (0..entries as u32)
+            .map(|e| if e + 1 < entries as u32 { e + 1 } else { NIL })
+            .collect();
+        let prev = (0..entries as u32)
+            .map(|e| e.wrapping_sub(1))
+            .map(|p| if p == u32::MAX { NIL } else { p })
+            .collect();
         let op_key = (0..n as u64).map(mix64).collect();
         Search {
             model,
@@ -311,9 +341,11 @@ impl<'m, M: Model> Search<'m, M> {
             }
             *steps += 1;
             if *steps > budget.steps_max {
-                return Some(Outcome::GaveUp(UnknownReason::StepBudgetExhausted { steps: *steps - 1 }));
+                return Some(Outcome::GaveUp(UnknownReason::StepBudgetExhausted {
+                    steps: *steps - 1,
+                }));
             }
-            if *steps % STOP_POLL_INTERVAL_STEPS == 0 {
+            if steps.is_multiple_of(STOP_POLL_INTERVAL_STEPS) {
                 if let Some(stop) = budget.should_stop.as_mut() {
                     if stop() {
                         return Some(Outcome::GaveUp(UnknownReason::Stopped { steps: *steps }));
@@ -323,12 +355,18 @@ impl<'m, M: Model> Search<'m, M> {
             if self.entry_match[entry as usize] != NIL {
                 let op = self.entry_op[entry as usize] as usize;
                 let operation = self.ops[op];
-                if let Some(next_state) = self.model.step(&self.state, &operation.input, operation.output.as_ref()) {
+                if let Some(next_state) =
+                    self.model
+                        .step(&self.state, &operation.input, operation.output.as_ref())
+                {
                     let (word, bit) = (op / 64, 1u64 << (op % 64));
                     self.linearized[word] |= bit;
                     let next_hash = self.set_hash ^ self.op_key[op];
                     let full = *memo_entries >= MEMO_ENTRIES_MAX;
-                    match self.memo.insert(next_hash, &self.linearized, &next_state, full) {
+                    match self
+                        .memo
+                        .insert(next_hash, &self.linearized, &next_state, full)
+                    {
                         Insert::New => {
                             *memo_entries += 1;
                             self.set_hash = next_hash;
@@ -337,14 +375,18 @@ impl<'m, M: Model> Search<'m, M> {
                             self.lift(entry);
                             if self.stack.len() > self.best.len() {
                                 self.best.clear();
-                                self.best.extend(self.stack.iter().map(|&(e, _)| self.entry_op[e as usize]));
+                                self.best.extend(
+                                    self.stack.iter().map(|&(e, _)| self.entry_op[e as usize]),
+                                );
                             }
                             entry = self.next[HEAD as usize];
                             continue;
                         }
                         Insert::Seen => self.linearized[word] &= !bit,
                         Insert::Full => {
-                            return Some(Outcome::GaveUp(UnknownReason::MemoFull { entries: *memo_entries }))
+                            return Some(Outcome::GaveUp(UnknownReason::MemoFull {
+                                entries: *memo_entries,
+                            }))
                         }
                     }
                 }
@@ -361,7 +403,11 @@ impl<'m, M: Model> Search<'m, M> {
                 entry = self.next[call as usize];
             }
         }
-        let order = self.stack.iter().map(|&(e, _)| self.indices[self.entry_op[e as usize] as usize]).collect();
+        let order = self
+            .stack
+            .iter()
+            .map(|&(e, _)| self.indices[self.entry_op[e as usize] as usize])
+            .collect();
         Some(Outcome::Linearizable(order))
     }
 }
@@ -409,7 +455,9 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
             let mut e = first;
             while e != NIL {
                 let at = e as usize * self.words;
-                if self.bits[at..at + self.words] == *linearized && self.states[e as usize] == *state {
+                if self.bits[at..at + self.words] == *linearized
+                    && self.states[e as usize] == *state
+                {
                     return Insert::Seen;
                 }
                 e = self.chain[e as usize];

@@ -85,14 +85,22 @@ impl Explanation {
                 step.state_after
             );
         }
-        let _ = writeln!(out, "then, in state {}, none of these could be linearized next:", self.state);
+        let _ = writeln!(
+            out,
+            "then, in state {}, none of these could be linearized next:",
+            self.state
+        );
         for stuck in &self.stuck {
             let why = match (&stuck.required_state, stuck.accepted_in_state) {
                 (_, true) => "allowed here, but nothing could follow it".to_string(),
                 (Some(needed), false) => format!("needs {needed}"),
                 (None, false) => "not allowed in this state".to_string(),
             };
-            let first = if stuck.returns_first { " [returned first]" } else { "" };
+            let first = if stuck.returns_first {
+                " [returned first]"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 "  client {} {} (line {}): {why}{first}",
@@ -136,7 +144,10 @@ pub(crate) fn explain<M: Model>(
     let left: Vec<usize> = indices.iter().copied().filter(|&i| !done[i]).collect();
     let first_return = left.iter().copied().min_by_key(|&i| (history[i].ret, i));
     let deadline = first_return.map_or(u64::MAX, |i| history[i].ret);
-    let mut stuck: Vec<usize> = left.into_iter().filter(|&i| history[i].call < deadline).collect();
+    let mut stuck: Vec<usize> = left
+        .into_iter()
+        .filter(|&i| history[i].call < deadline)
+        .collect();
     stuck.sort_by_key(|&i| (history[i].call, i));
     let stuck = stuck
         .into_iter()

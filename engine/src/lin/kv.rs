@@ -28,7 +28,11 @@ pub struct Values {
 
 impl Default for Values {
     fn default() -> Self {
-        let mut values = Values { texts: Vec::new(), by_text: FxHashMap::default(), appends: FxHashMap::default() };
+        let mut values = Values {
+            texts: Vec::new(),
+            by_text: FxHashMap::default(),
+            appends: FxHashMap::default(),
+        };
         values.intern("");
         values
     }
@@ -107,7 +111,9 @@ pub struct KvModel {
 impl KvModel {
     /// Builds the model (its key and string tables) and the history from a raw history. Failed
     /// operations did not take effect and are dropped.
-    pub fn lower(raw: &RawHistory) -> Result<(KvModel, Vec<Operation<KvInput, KvOutput>>), ParseError> {
+    pub fn lower(
+        raw: &RawHistory,
+    ) -> Result<(KvModel, Vec<Operation<KvInput, KvOutput>>), ParseError> {
         let mut model = KvModel::default();
         let mut key_ids: BTreeMap<String, u32> = BTreeMap::new();
         let mut history = Vec::with_capacity(raw.operations.len());
@@ -125,29 +131,50 @@ impl KvModel {
                 "get" => (KvOp::Get, 0),
                 "put" | "append" => {
                     let Value::String(text) = &op.input else {
-                        return Err(ParseError::new(line, format!("{}'s value must be a string, not {}", op.f, op.input)));
+                        return Err(ParseError::new(
+                            line,
+                            format!("{}'s value must be a string, not {}", op.f, op.input),
+                        ));
                     };
-                    let kv_op = if op.f == "put" { KvOp::Put } else { KvOp::Append };
+                    let kv_op = if op.f == "put" {
+                        KvOp::Put
+                    } else {
+                        KvOp::Append
+                    };
                     (kv_op, values.intern(text))
                 }
-                other => return Err(ParseError::new(line, format!("unknown key-value f '{other}'"))),
+                other => {
+                    return Err(ParseError::new(
+                        line,
+                        format!("unknown key-value f '{other}'"),
+                    ))
+                }
             };
             let output = match op.status {
                 Status::Fail => continue,
                 Status::Unknown => None,
                 Status::Ok if kv_op == KvOp::Get => match &op.output {
                     Value::Null => Some(KvOutput { value: 0 }),
-                    Value::String(text) => Some(KvOutput { value: values.intern(text) }),
+                    Value::String(text) => Some(KvOutput {
+                        value: values.intern(text),
+                    }),
                     other => {
                         let at = op.return_line.unwrap_or(line);
-                        return Err(ParseError::new(at, format!("get's result must be a string, not {other}")));
+                        return Err(ParseError::new(
+                            at,
+                            format!("get's result must be a string, not {other}"),
+                        ));
                     }
                 },
                 Status::Ok => Some(KvOutput { value: 0 }),
             };
             history.push(Operation {
                 client: op.client,
-                input: KvInput { op: kv_op, key, arg },
+                input: KvInput {
+                    op: kv_op,
+                    key,
+                    arg,
+                },
                 output,
                 call: op.call,
                 ret: op.ret,
@@ -188,9 +215,11 @@ impl KvModel {
 
     fn required(&self, input: &KvInput, output: Option<&KvOutput>) -> Option<String> {
         match (input.op, output) {
-            (KvOp::Get, Some(seen)) => {
-                Some(format!("{:?} = {}", self.keys[input.key as usize], self.quote(seen.value)))
-            }
+            (KvOp::Get, Some(seen)) => Some(format!(
+                "{:?} = {}",
+                self.keys[input.key as usize],
+                self.quote(seen.value)
+            )),
             _ => None,
         }
     }
@@ -210,12 +239,23 @@ impl Model for KvModel {
         self.step_key(*state, input, output)
     }
 
-    fn partition(&self, operations: &[Operation<KvInput, KvOutput>]) -> Option<Vec<(String, Vec<usize>)>> {
+    fn partition(
+        &self,
+        operations: &[Operation<KvInput, KvOutput>],
+    ) -> Option<Vec<(String, Vec<usize>)>> {
         let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, op) in operations.iter().enumerate() {
-            by_key.entry(&self.keys[op.input.key as usize]).or_default().push(i);
+            by_key
+                .entry(&self.keys[op.input.key as usize])
+                .or_default()
+                .push(i);
         }
-        Some(by_key.into_iter().map(|(key, ops)| (format!("key {key:?}"), ops)).collect())
+        Some(
+            by_key
+                .into_iter()
+                .map(|(key, ops)| (format!("key {key:?}"), ops))
+                .collect(),
+        )
     }
 
     fn describe_operation(&self, input: &KvInput, output: Option<&KvOutput>) -> String {
@@ -245,7 +285,12 @@ impl Model for KvWholeModel<'_> {
     }
 
     #[inline]
-    fn step(&self, state: &Rc<[u32]>, input: &KvInput, output: Option<&KvOutput>) -> Option<Rc<[u32]>> {
+    fn step(
+        &self,
+        state: &Rc<[u32]>,
+        input: &KvInput,
+        output: Option<&KvOutput>,
+    ) -> Option<Rc<[u32]>> {
         let key = input.key as usize;
         let next = self.0.step_key(state[key], input, output)?;
         if next == state[key] {

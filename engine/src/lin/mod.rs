@@ -125,7 +125,10 @@ pub trait Model {
 
     /// Splits the history into independent parts (P-compositionality): a list of (label, indices
     /// of operations) covering every operation once. `None` (the default) checks it whole.
-    fn partition(&self, _operations: &[Operation<Self::Input, Self::Output>]) -> Option<Vec<(String, Vec<usize>)>> {
+    fn partition(
+        &self,
+        _operations: &[Operation<Self::Input, Self::Output>],
+    ) -> Option<Vec<(String, Vec<usize>)>> {
         None
     }
 
@@ -137,7 +140,11 @@ pub trait Model {
 
     /// The state an operation needs to be linearized, if the model can say (a read of 3 needs
     /// the value 3); used by explanations.
-    fn required_state(&self, _input: &Self::Input, _output: Option<&Self::Output>) -> Option<String> {
+    fn required_state(
+        &self,
+        _input: &Self::Input,
+        _output: Option<&Self::Output>,
+    ) -> Option<String> {
         None
     }
 }
@@ -168,7 +175,12 @@ impl ModelKind {
             let this = match op.f.as_str() {
                 "read" | "write" | "cas" => ModelKind::RegisterCas,
                 "get" | "put" | "append" => ModelKind::KvGetPutAppend,
-                other => return Err(ParseError::new(op.invoke_line, format!("unknown f '{other}'"))),
+                other => {
+                    return Err(ParseError::new(
+                        op.invoke_line,
+                        format!("unknown f '{other}'"),
+                    ))
+                }
             };
             match kind {
                 None => kind = Some(this),
@@ -225,5 +237,10 @@ pub fn check_text(
             (history.len(), check(&kv, &history, budget))
         }
     };
-    Ok(Checked { format, model, operations, report })
+    Ok(Checked {
+        format,
+        model,
+        operations,
+        report,
+    })
 }

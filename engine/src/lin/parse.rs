@@ -56,7 +56,10 @@ pub struct ParseError {
 impl ParseError {
     /// An error at `line`.
     pub fn new(line: usize, message: impl Into<String>) -> Self {
-        ParseError { line, message: message.into() }
+        ParseError {
+            line,
+            message: message.into(),
+        }
     }
 }
 
@@ -228,7 +231,13 @@ struct Pairing {
 
 impl Pairing {
     fn add(&mut self, event: Event, line: usize) -> Result<(), ParseError> {
-        let Event { client, kind, f, key, value } = event;
+        let Event {
+            client,
+            kind,
+            f,
+            key,
+            value,
+        } = event;
         if kind == Kind::Invoke {
             if let Some(&busy) = self.outstanding.get(&client) {
                 return Err(ParseError::new(
@@ -263,20 +272,29 @@ impl Pairing {
         let Some(index) = self.outstanding.remove(&client) else {
             return Err(ParseError::new(
                 line,
-                format!("client {client} returns ({} {f}) with no invoke outstanding", kind.name()),
+                format!(
+                    "client {client} returns ({} {f}) with no invoke outstanding",
+                    kind.name()
+                ),
             ));
         };
         let op = &mut self.operations[index];
         if op.f != f {
             return Err(ParseError::new(
                 line,
-                format!("client {client} returns {f} but invoked {} on line {}", op.f, op.invoke_line),
+                format!(
+                    "client {client} returns {f} but invoked {} on line {}",
+                    op.f, op.invoke_line
+                ),
             ));
         }
         if key.is_some() && op.key != key {
             return Err(ParseError::new(
                 line,
-                format!("client {client} returns key {key:?} but invoked key {:?} on line {}", op.key, op.invoke_line),
+                format!(
+                    "client {client} returns key {key:?} but invoked key {:?} on line {}",
+                    op.key, op.invoke_line
+                ),
             ));
         }
         op.return_line = Some(line);
@@ -303,7 +321,9 @@ impl Pairing {
     }
 
     fn finish(self) -> RawHistory {
-        RawHistory { operations: self.operations }
+        RawHistory {
+            operations: self.operations,
+        }
     }
 }
 
@@ -320,26 +340,50 @@ fn parse_jepsen_line(line: &str, number: usize) -> Result<Option<Event>, ParseEr
     };
     let mut fields = body.split_whitespace();
     let err = |m: String| ParseError::new(number, m);
-    let process = fields.next().ok_or_else(|| err("expected a process id after 'jepsen.util -'".into()))?;
-    let client: u64 = process.parse().map_err(|_| err(format!("process id '{process}' is not a number")))?;
-    let kind_name = fields.next().ok_or_else(|| err("expected a type (:invoke, :ok, :fail, :info)".into()))?;
+    let process = fields
+        .next()
+        .ok_or_else(|| err("expected a process id after 'jepsen.util -'".into()))?;
+    let client: u64 = process
+        .parse()
+        .map_err(|_| err(format!("process id '{process}' is not a number")))?;
+    let kind_name = fields
+        .next()
+        .ok_or_else(|| err("expected a type (:invoke, :ok, :fail, :info)".into()))?;
     let kind = kind_name
         .strip_prefix(':')
         .and_then(Kind::from_name)
-        .ok_or_else(|| err(format!("unknown type '{kind_name}' (expected :invoke, :ok, :fail or :info)")))?;
-    let f_name = fields.next().ok_or_else(|| err("expected an f (:read, :write, :cas)".into()))?;
+        .ok_or_else(|| {
+            err(format!(
+                "unknown type '{kind_name}' (expected :invoke, :ok, :fail or :info)"
+            ))
+        })?;
+    let f_name = fields
+        .next()
+        .ok_or_else(|| err("expected an f (:read, :write, :cas)".into()))?;
     let f = match f_name {
         ":read" | ":write" | ":cas" => f_name[1..].to_string(),
-        _ => return Err(err(format!("unknown f '{f_name}' (expected :read, :write or :cas)"))),
+        _ => {
+            return Err(err(format!(
+                "unknown f '{f_name}' (expected :read, :write or :cas)"
+            )))
+        }
     };
     let value_text = fields.collect::<Vec<_>>().join(" ");
     if value_text.is_empty() {
         return Err(err(format!("expected a value after {f_name}")));
     }
     let value = parse_jepsen_value(&value_text).ok_or_else(|| {
-        err(format!("cannot read value '{value_text}' (expected nil, an integer, [from to] or :timed-out)"))
+        err(format!(
+            "cannot read value '{value_text}' (expected nil, an integer, [from to] or :timed-out)"
+        ))
     })?;
-    Ok(Some(Event { client, kind, f, key: None, value }))
+    Ok(Some(Event {
+        client,
+        kind,
+        f,
+        key: None,
+        value,
+    }))
 }
 
 fn parse_jepsen_value(text: &str) -> Option<Value> {
@@ -361,17 +405,23 @@ fn parse_json_line(line: &str, number: usize) -> Result<Option<Event>, ParseErro
         return Ok(None);
     }
     let err = |m: String| ParseError::new(number, m);
-    let value: Value = serde_json::from_str(line).map_err(|e| err(format!("not a JSON object: {e}")))?;
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| err(format!("not a JSON object: {e}")))?;
     let Value::Object(mut object) = value else {
         return Err(err("expected a JSON object".into()));
     };
     let client = match object.get("client") {
-        Some(c) => c.as_u64().ok_or_else(|| err(format!("client must be a non-negative integer, not {c}")))?,
+        Some(c) => c
+            .as_u64()
+            .ok_or_else(|| err(format!("client must be a non-negative integer, not {c}")))?,
         None => return Err(err("missing \"client\"".into())),
     };
     let kind = match object.get("type") {
-        Some(Value::String(t)) => Kind::from_name(t)
-            .ok_or_else(|| err(format!("unknown type '{t}' (expected invoke, ok, fail or info)")))?,
+        Some(Value::String(t)) => Kind::from_name(t).ok_or_else(|| {
+            err(format!(
+                "unknown type '{t}' (expected invoke, ok, fail or info)"
+            ))
+        })?,
         Some(t) => return Err(err(format!("type must be a string, not {t}"))),
         None => return Err(err("missing \"type\"".into())),
     };
@@ -380,8 +430,13 @@ fn parse_json_line(line: &str, number: usize) -> Result<Option<Event>, ParseErro
         Some(f) => return Err(err(format!("f must be a string, not {f}"))),
         None => return Err(err("missing \"f\"".into())),
     };
-    if !matches!(f.as_str(), "read" | "write" | "cas" | "get" | "put" | "append") {
-        return Err(err(format!("unknown f '{f}' (expected read, write, cas, get, put or append)")));
+    if !matches!(
+        f.as_str(),
+        "read" | "write" | "cas" | "get" | "put" | "append"
+    ) {
+        return Err(err(format!(
+            "unknown f '{f}' (expected read, write, cas, get, put or append)"
+        )));
     }
     let key = match object.get("key") {
         None | Some(Value::Null) => None,
@@ -389,7 +444,13 @@ fn parse_json_line(line: &str, number: usize) -> Result<Option<Event>, ParseErro
         Some(k) => return Err(err(format!("key must be a string, not {k}"))),
     };
     let value = object.remove("value").unwrap_or(Value::Null);
-    Ok(Some(Event { client, kind, f, key, value }))
+    Ok(Some(Event {
+        client,
+        kind,
+        f,
+        key,
+        value,
+    }))
 }
 
 /// A value in an EDN line: just what Porcupine's key-value histories use.
@@ -402,7 +463,9 @@ fn parse_edn_line(line: &str, number: usize) -> Result<Option<Event>, ParseError
     let inner = text
         .strip_prefix('{')
         .and_then(|t| t.strip_suffix('}'))
-        .ok_or_else(|| err("expected an EDN map {:process P, :type T, :f F, :key \"K\", :value V}".into()))?;
+        .ok_or_else(|| {
+            err("expected an EDN map {:process P, :type T, :f F, :key \"K\", :value V}".into())
+        })?;
     let mut map: BTreeMap<String, Value> = BTreeMap::new();
     let mut rest = inner;
     loop {
@@ -410,21 +473,31 @@ fn parse_edn_line(line: &str, number: usize) -> Result<Option<Event>, ParseError
         if rest.is_empty() {
             break;
         }
-        let (key, after) = edn_atom(rest).ok_or_else(|| err(format!("cannot read EDN near '{}'", snippet(rest))))?;
+        let (key, after) = edn_atom(rest)
+            .ok_or_else(|| err(format!("cannot read EDN near '{}'", snippet(rest))))?;
         let Value::String(key) = key else {
-            return Err(err(format!("expected a keyword key near '{}'", snippet(rest))));
+            return Err(err(format!(
+                "expected a keyword key near '{}'",
+                snippet(rest)
+            )));
         };
         let Some(name) = key.strip_prefix(':') else {
             return Err(err(format!("expected a keyword key, not \"{key}\"")));
         };
         let after = after.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
-        let (value, after) =
-            edn_atom(after).ok_or_else(|| err(format!("cannot read the value of :{name} near '{}'", snippet(after))))?;
+        let (value, after) = edn_atom(after).ok_or_else(|| {
+            err(format!(
+                "cannot read the value of :{name} near '{}'",
+                snippet(after)
+            ))
+        })?;
         map.insert(name.to_string(), value);
         rest = after;
     }
     let client = match map.get("process") {
-        Some(Value::Number(n)) => n.as_u64().ok_or_else(|| err("process must be a non-negative integer".into()))?,
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .ok_or_else(|| err("process must be a non-negative integer".into()))?,
         Some(p) => return Err(err(format!("process must be an integer, not {p}"))),
         None => return Err(err("missing :process".into())),
     };
@@ -432,12 +505,22 @@ fn parse_edn_line(line: &str, number: usize) -> Result<Option<Event>, ParseError
         Some(t) => t
             .strip_prefix(':')
             .and_then(Kind::from_name)
-            .ok_or_else(|| err(format!("unknown type '{t}' (expected :invoke, :ok, :fail or :info)")))?,
+            .ok_or_else(|| {
+                err(format!(
+                    "unknown type '{t}' (expected :invoke, :ok, :fail or :info)"
+                ))
+            })?,
         None => return Err(err("missing :type".into())),
     };
     let f = match map.get("f").and_then(Value::as_str) {
-        Some(":get") | Some(":put") | Some(":append") => map["f"].as_str().unwrap_or_default()[1..].to_string(),
-        Some(f) => return Err(err(format!("unknown f '{f}' (expected :get, :put or :append)"))),
+        Some(":get") | Some(":put") | Some(":append") => {
+            map["f"].as_str().unwrap_or_default()[1..].to_string()
+        }
+        Some(f) => {
+            return Err(err(format!(
+                "unknown f '{f}' (expected :get, :put or :append)"
+            )))
+        }
         None => return Err(err("missing :f".into())),
     };
     let key = match map.get("key") {
@@ -450,7 +533,13 @@ fn parse_edn_line(line: &str, number: usize) -> Result<Option<Event>, ParseError
         Some(Value::String(s)) if s.starts_with('"') => Value::String(s[1..].to_string()),
         Some(v) => return Err(err(format!("value must be a string or nil, not {v}"))),
     };
-    Ok(Some(Event { client, kind, f, key, value }))
+    Ok(Some(Event {
+        client,
+        kind,
+        f,
+        key,
+        value,
+    }))
 }
 
 /// Reads one EDN atom: `nil`, an integer, a keyword (kept as `":name"`) or a string (kept with a
@@ -475,7 +564,9 @@ fn edn_atom(text: &str) -> Option<(Value, &str)> {
         }
         return None;
     }
-    let end = text.find(|c: char| c.is_whitespace() || c == ',').unwrap_or(text.len());
+    let end = text
+        .find(|c: char| c.is_whitespace() || c == ',')
+        .unwrap_or(text.len());
     let (token, rest) = text.split_at(end);
     if token == "nil" {
         Some((Value::Null, rest))

@@ -52,10 +52,17 @@ impl Model for RegisterModel {
     }
 
     #[inline]
-    fn step(&self, state: &Option<i64>, input: &RegisterInput, output: Option<&RegisterOutput>) -> Option<Option<i64>> {
+    fn step(
+        &self,
+        state: &Option<i64>,
+        input: &RegisterInput,
+        output: Option<&RegisterOutput>,
+    ) -> Option<Option<i64>> {
         match (*input, output) {
             (RegisterInput::Read, None) => Some(*state),
-            (RegisterInput::Read, Some(RegisterOutput::Read(seen))) => (seen == state).then_some(*state),
+            (RegisterInput::Read, Some(RegisterOutput::Read(seen))) => {
+                (seen == state).then_some(*state)
+            }
             (RegisterInput::Write(value), _) => Some(Some(value)),
             (RegisterInput::Cas { from, to }, output) => {
                 let compare = *state == Some(from);
@@ -72,7 +79,9 @@ impl Model for RegisterModel {
 
     fn describe_operation(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> String {
         match (input, output) {
-            (RegisterInput::Read, Some(RegisterOutput::Read(v))) => format!("read() -> {}", show(*v)),
+            (RegisterInput::Read, Some(RegisterOutput::Read(v))) => {
+                format!("read() -> {}", show(*v))
+            }
             (RegisterInput::Read, _) => "read() -> ?".to_string(),
             (RegisterInput::Write(v), None) => format!("write({v}) -> ?"),
             (RegisterInput::Write(v), Some(_)) => format!("write({v})"),
@@ -91,11 +100,19 @@ impl Model for RegisterModel {
         show(*state)
     }
 
-    fn required_state(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> Option<String> {
+    fn required_state(
+        &self,
+        input: &RegisterInput,
+        output: Option<&RegisterOutput>,
+    ) -> Option<String> {
         match (input, output) {
             (RegisterInput::Read, Some(RegisterOutput::Read(v))) => Some(show(*v)),
-            (RegisterInput::Cas { from, .. }, Some(RegisterOutput::Cas(true))) => Some(from.to_string()),
-            (RegisterInput::Cas { from, .. }, Some(RegisterOutput::Cas(false))) => Some(format!("anything but {from}")),
+            (RegisterInput::Cas { from, .. }, Some(RegisterOutput::Cas(true))) => {
+                Some(from.to_string())
+            }
+            (RegisterInput::Cas { from, .. }, Some(RegisterOutput::Cas(false))) => {
+                Some(format!("anything but {from}"))
+            }
             _ => None,
         }
     }
@@ -108,7 +125,9 @@ fn show(value: Option<i64>) -> String {
 impl RegisterModel {
     /// Gives a raw history's values their register meaning. Failed reads and writes did not take
     /// effect and are dropped; everything else becomes one [`Operation`].
-    pub fn lower(raw: &RawHistory) -> Result<Vec<Operation<RegisterInput, RegisterOutput>>, ParseError> {
+    pub fn lower(
+        raw: &RawHistory,
+    ) -> Result<Vec<Operation<RegisterInput, RegisterOutput>>, ParseError> {
         let mut history = Vec::with_capacity(raw.operations.len());
         for op in &raw.operations {
             if let Some(key) = &op.key {
@@ -119,9 +138,16 @@ impl RegisterModel {
             }
             let input = match op.f.as_str() {
                 "read" => RegisterInput::Read,
-                "write" => RegisterInput::Write(integer(&op.input, op.invoke_line, "write's value")?),
+                "write" => {
+                    RegisterInput::Write(integer(&op.input, op.invoke_line, "write's value")?)
+                }
                 "cas" => cas_argument(op)?,
-                other => return Err(ParseError::new(op.invoke_line, format!("unknown register f '{other}'"))),
+                other => {
+                    return Err(ParseError::new(
+                        op.invoke_line,
+                        format!("unknown register f '{other}'"),
+                    ))
+                }
             };
             let output = match (op.status, input) {
                 (Status::Unknown, _) => None,
@@ -129,7 +155,11 @@ impl RegisterModel {
                 (Status::Fail, _) => continue,
                 (Status::Ok, RegisterInput::Read) => Some(RegisterOutput::Read(match &op.output {
                     Value::Null => None,
-                    v => Some(integer(v, op.return_line.unwrap_or(op.invoke_line), "read's result")?),
+                    v => Some(integer(
+                        v,
+                        op.return_line.unwrap_or(op.invoke_line),
+                        "read's result",
+                    )?),
                 })),
                 (Status::Ok, RegisterInput::Write(_)) => Some(RegisterOutput::Written),
                 (Status::Ok, RegisterInput::Cas { .. }) => Some(RegisterOutput::Cas(true)),
@@ -159,6 +189,9 @@ fn cas_argument(op: &RawOperation) -> Result<RegisterInput, ParseError> {
             from: integer(&pair[0], op.invoke_line, "cas's from")?,
             to: integer(&pair[1], op.invoke_line, "cas's to")?,
         }),
-        other => Err(ParseError::new(op.invoke_line, format!("cas's value must be [from, to], not {other}"))),
+        other => Err(ParseError::new(
+            op.invoke_line,
+            format!("cas's value must be [from, to], not {other}"),
+        )),
     }
 }
