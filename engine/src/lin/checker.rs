@@ -13,7 +13,7 @@
 //! comparison.
 
 use super::explain::{explain, Explanation};
-use super::hash::{fx_hash, mix64, FxHashMap};
+use super::hash::{fx_hash, mix64};
 use super::{
     Model, Operation, MEMO_ENTRIES_MAX, SEARCH_STEPS_MAX_DEFAULT, STOP_POLL_INTERVAL_STEPS,
 };
@@ -297,7 +297,7 @@ impl<'m, M: Model> Search<'m, M> {
     }
 
     /// Removes a call entry and its return from the list.
-    #[inline]
+    #[inline(always)]
     fn lift(&mut self, call: u32) {
         let ret = self.entry_match[call as usize];
         for e in [call, ret] {
@@ -310,7 +310,7 @@ impl<'m, M: Model> Search<'m, M> {
     }
 
     /// Puts back what the matching [`Search::lift`] removed; lifts are undone in reverse order.
-    #[inline]
+    #[inline(always)]
     fn unlift(&mut self, call: u32) {
         let ret = self.entry_match[call as usize];
         for e in [ret, call] {
@@ -418,25 +418,33 @@ enum Insert {
     Full,
 }
 
-/// The set of explored configurations (linearized set, state), as an open hash table with
-/// chaining through indices: bitsets live in one flat arena and states in one vector, so an
-/// insert allocates nothing but amortised vector growth.
+/// The set of explored configurations (linearized set, state): an open-addressing hash table
+/// with linear probing whose slots pack a 32-bit tag of the hash with the entry's index, so a
+/// probe touches the stored bitset and state only when the tags agree. Bitsets live in one flat
+/// arena and states in one vector: an insert allocates nothing but amortised vector growth, and
+/// growing the table reuses the stored hashes instead of hashing states again.
 struct Memo<S> {
     words: usize,
-    /// Combined hash -> first entry with that hash.
-    heads: FxHashMap<u64, u32>,
-    /// Per entry: the next entry with the same combined hash, or `NIL`.
-    chain: Vec<u32>,
+    /// Slots: `0` when empty, else `tag << 32 | (entry + 1)`; the length is a power of two.
+    table: Vec<u64>,
+    /// log2 of the table's length.
+    table_bits: u32,
+    /// Per entry: its combined hash.
+    hashes: Vec<u64>,
     bits: Vec<u64>,
     states: Vec<S>,
 }
+
+/// log2 of the number of slots in a new memo table.
+const MEMO_SLOTS_FIRST_BITS: u32 = 10;
 
 impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
     fn new(words: usize) -> Self {
         Memo {
             words,
-            heads: FxHashMap::default(),
-            chain: Vec::new(),
+            table: vec![0; 1 << MEMO_SLOTS_FIRST_BITS],
+            table_bits: MEMO_SLOTS_FIRST_BITS,
+            hashes: Vec::new(),
             bits: Vec::new(),
             states: Vec::new(),
         }
@@ -446,31 +454,58 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         self.states.len()
     }
 
+    /// The first slot to probe: the hash's high bits (the tag is its low 32 bits).
+    #[inline(always)]
+    fn home(hash: u64, table_bits: u32) -> usize {
+        (hash >> (64 - table_bits)) as usize
+    }
+
     /// Adds a configuration unless it is already there; when `full`, only looks.
+    #[inline(always)]
     fn insert(&mut self, set_hash: u64, linearized: &[u64], state: &S, full: bool) -> Insert {
         let hash = mix64(set_hash ^ fx_hash(state));
-        let index = self.states.len() as u32;
-        let mut head = NIL;
-        if let Some(&first) = self.heads.get(&hash) {
-            let mut e = first;
-            while e != NIL {
-                let at = e as usize * self.words;
-                if self.bits[at..at + self.words] == *linearized
-                    && self.states[e as usize] == *state
-                {
+        let tag = hash << 32;
+        let mask = self.table.len() - 1;
+        let mut slot = Self::home(hash, self.table_bits);
+        loop {
+            let packed = self.table[slot];
+            if packed == 0 {
+                break;
+            }
+            if packed & !0xffff_ffff == tag {
+                let i = (packed & 0xffff_ffff) as usize - 1;
+                let stored = &self.bits[i * self.words..(i + 1) * self.words];
+                if stored.iter().zip(linearized).all(|(a, b)| a == b) && self.states[i] == *state {
                     return Insert::Seen;
                 }
-                e = self.chain[e as usize];
             }
-            head = first;
+            slot = (slot + 1) & mask;
         }
         if full {
             return Insert::Full;
         }
-        self.heads.insert(hash, index);
-        self.chain.push(head);
+        self.table[slot] = tag | (self.states.len() as u64 + 1);
+        self.hashes.push(hash);
         self.bits.extend_from_slice(linearized);
         self.states.push(state.clone());
+        // Keep the load factor at most one half so probe runs stay short.
+        if self.states.len() * 2 > self.table.len() {
+            self.grow();
+        }
         Insert::New
+    }
+
+    fn grow(&mut self) {
+        self.table_bits += 1;
+        let mask = (1usize << self.table_bits) - 1;
+        let mut table = vec![0u64; 1 << self.table_bits];
+        for (i, &hash) in self.hashes.iter().enumerate() {
+            let mut slot = Self::home(hash, self.table_bits);
+            while table[slot] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            table[slot] = (hash << 32) | (i as u64 + 1);
+        }
+        self.table = table;
     }
 }

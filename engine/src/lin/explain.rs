@@ -70,7 +70,7 @@ impl Explanation {
         }
         let _ = writeln!(
             out,
-            "longest linearizable prefix ({} operations), from state {}:",
+            "longest linearizable prefix ({} operation(s)), from state {}:",
             self.prefix.len(),
             self.initial_state
         );

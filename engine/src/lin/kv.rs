@@ -185,7 +185,7 @@ impl KvModel {
     }
 
     /// The next string of one key, if the operation is allowed.
-    #[inline]
+    #[inline(always)]
     fn step_key(&self, value: u32, input: &KvInput, output: Option<&KvOutput>) -> Option<u32> {
         match input.op {
             KvOp::Get => match output {
@@ -234,7 +234,7 @@ impl Model for KvModel {
         0
     }
 
-    #[inline]
+    #[inline(always)]
     fn step(&self, state: &u32, input: &KvInput, output: Option<&KvOutput>) -> Option<u32> {
         self.step_key(*state, input, output)
     }
@@ -284,7 +284,7 @@ impl Model for KvWholeModel<'_> {
         vec![0; self.0.keys.len()].into()
     }
 
-    #[inline]
+    #[inline(always)]
     fn step(
         &self,
         state: &Rc<[u32]>,

@@ -51,7 +51,7 @@ impl Model for RegisterModel {
         None
     }
 
-    #[inline]
+    #[inline(always)]
     fn step(
         &self,
         state: &Option<i64>,
