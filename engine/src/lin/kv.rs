@@ -18,19 +18,45 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// Interned strings. Id 0 is the empty string.
-#[derive(Debug)]
+/// Interned strings: equal strings get equal ids. Id 0 is the empty string.
+///
+/// Strings read from the file are interned exactly. A string made by an append during the
+/// search is stored as a pair (prefix id, suffix id), not copied, and appends are memoized per
+/// pair; such a pair is *not* looked up among existing strings, so two ids may hold equal text
+/// when the same string is built two ways. That is sound: states are compared by id in the memo
+/// (equal texts under different ids only cost a repeated search), and a get compares texts with
+/// [`Values::same`], which checks a polynomial hash kept in O(1) per append
+/// (`h(a + b) = h(a) * B^len(b) + h(b)`) before spelling the texts out.
+#[derive(Clone, Debug)]
 pub struct Values {
-    texts: Vec<Rc<str>>,
-    by_text: FxHashMap<Rc<str>, u32>,
+    nodes: Vec<Node>,
+    /// Per id: the text's polynomial hash, `B^len` (both mod 2^64) and length in bytes.
+    hashes: Vec<(u64, u64, usize)>,
+    /// Polynomial hash -> first id with that hash; `same_hash` chains the rest.
+    by_hash: FxHashMap<u64, u32>,
+    same_hash: Vec<u32>,
     appends: FxHashMap<(u32, u32), u32>,
 }
+
+#[derive(Clone, Debug)]
+enum Node {
+    Text(String),
+    Concat(u32, u32),
+}
+
+/// The polynomial hash's base (odd, so powers never vanish mod 2^64).
+const POLY_BASE: u64 = 0x100_0000_01b3;
+
+/// Marks the end of a `same_hash` chain.
+const NO_VALUE: u32 = u32::MAX;
 
 impl Default for Values {
     fn default() -> Self {
         let mut values = Values {
-            texts: Vec::new(),
-            by_text: FxHashMap::default(),
+            nodes: Vec::new(),
+            hashes: Vec::new(),
+            by_hash: FxHashMap::default(),
+            same_hash: Vec::new(),
             appends: FxHashMap::default(),
         };
         values.intern("");
@@ -41,17 +67,20 @@ impl Default for Values {
 impl Values {
     /// The id of `text`, interning it if new.
     pub fn intern(&mut self, text: &str) -> u32 {
-        if let Some(&id) = self.by_text.get(text) {
-            return id;
+        let (hash, power) = text.bytes().fold((0u64, 1u64), |(h, p), byte| {
+            (
+                h.wrapping_mul(POLY_BASE).wrapping_add(u64::from(byte)),
+                p.wrapping_mul(POLY_BASE),
+            )
+        });
+        match self.find(hash, text.len(), |values, id| values.text(id) == text) {
+            Some(id) => id,
+            None => self.push(Node::Text(text.to_string()), (hash, power, text.len())),
         }
-        let id = self.texts.len() as u32;
-        let text: Rc<str> = Rc::from(text);
-        self.texts.push(Rc::clone(&text));
-        self.by_text.insert(text, id);
-        id
     }
 
     /// The id of `text(prefix) + text(suffix)`.
+    #[inline(always)]
     pub fn append(&mut self, prefix: u32, suffix: u32) -> u32 {
         if suffix == 0 {
             return prefix;
@@ -59,15 +88,63 @@ impl Values {
         if let Some(&id) = self.appends.get(&(prefix, suffix)) {
             return id;
         }
-        let joined = format!("{}{}", self.text(prefix), self.text(suffix));
-        let id = self.intern(&joined);
+        let id = self.concatenate(prefix, suffix);
         self.appends.insert((prefix, suffix), id);
         id
     }
 
-    /// The string with id `id`.
-    pub fn text(&self, id: u32) -> &str {
-        &self.texts[id as usize]
+    fn concatenate(&mut self, prefix: u32, suffix: u32) -> u32 {
+        let (ph, pp, pl) = self.hashes[prefix as usize];
+        let (sh, sp, sl) = self.hashes[suffix as usize];
+        let hash = ph.wrapping_mul(sp).wrapping_add(sh);
+        let id = self.nodes.len() as u32;
+        self.nodes.push(Node::Concat(prefix, suffix));
+        self.hashes.push((hash, pp.wrapping_mul(sp), pl + sl));
+        self.same_hash.push(NO_VALUE);
+        id
+    }
+
+    /// Whether two ids hold the same text: equal ids, or (rarely) a concatenation equal to a
+    /// string met another way, confirmed by hash, length and then the texts themselves.
+    #[inline(always)]
+    pub fn same(&self, a: u32, b: u32) -> bool {
+        a == b
+            || (self.hashes[a as usize] == self.hashes[b as usize] && self.text(a) == self.text(b))
+    }
+
+    /// The id with polynomial hash `hash` and length `len` for which `same` holds, if any.
+    fn find(&self, hash: u64, len: usize, same: impl Fn(&Values, u32) -> bool) -> Option<u32> {
+        let mut id = *self.by_hash.get(&hash)?;
+        while id != NO_VALUE {
+            if self.hashes[id as usize].2 == len && same(self, id) {
+                return Some(id);
+            }
+            id = self.same_hash[id as usize];
+        }
+        None
+    }
+
+    fn push(&mut self, node: Node, hash: (u64, u64, usize)) -> u32 {
+        let id = self.nodes.len() as u32;
+        let previous = self.by_hash.insert(hash.0, id).unwrap_or(NO_VALUE);
+        self.same_hash.push(previous);
+        self.nodes.push(node);
+        self.hashes.push(hash);
+        id
+    }
+
+    /// The string with id `id`, spelled out.
+    pub fn text(&self, id: u32) -> String {
+        let mut out = String::with_capacity(self.hashes[id as usize].2);
+        // Walk the pairs left to right with an explicit stack (appends can nest deeply).
+        let mut pending = vec![id];
+        while let Some(id) = pending.pop() {
+            match &self.nodes[id as usize] {
+                Node::Text(text) => out.push_str(text),
+                Node::Concat(prefix, suffix) => pending.extend([*suffix, *prefix]),
+            }
+        }
+        out
     }
 }
 
@@ -101,7 +178,10 @@ pub struct KvOutput {
 }
 
 /// The key-value model, partitioned per key: the state is the key's string id.
-#[derive(Debug, Default)]
+///
+/// Cloning it copies the string table, so a benchmark can start every repetition from the
+/// table as lowering left it.
+#[derive(Clone, Debug, Default)]
 pub struct KvModel {
     /// Key names by id.
     pub keys: Vec<String>,
@@ -189,7 +269,7 @@ impl KvModel {
     fn step_key(&self, value: u32, input: &KvInput, output: Option<&KvOutput>) -> Option<u32> {
         match input.op {
             KvOp::Get => match output {
-                Some(seen) if seen.value != value => None,
+                Some(seen) if !self.values.borrow().same(seen.value, value) => None,
                 _ => Some(value),
             },
             KvOp::Put => Some(input.arg),
