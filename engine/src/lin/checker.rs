@@ -486,7 +486,10 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         }
         self.table[slot] = tag | (self.states.len() as u64 + 1);
         self.hashes.push(hash);
-        self.bits.extend_from_slice(linearized);
+        // Word by word: the bitsets are a few words, and a call to `memmove` costs more.
+        for &word in linearized {
+            self.bits.push(word);
+        }
         self.states.push(state.clone());
         // Keep the load factor at most one half so probe runs stay short.
         if self.states.len() * 2 > self.table.len() {
