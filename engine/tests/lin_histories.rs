@@ -309,6 +309,20 @@ fn tiny_step_budget_gives_unknown() {
 }
 
 #[test]
+fn full_memo_gives_unknown() {
+    let mut budget = Budget::default();
+    budget.memo_entries_max = 100;
+    let report = check(&RegisterModel, &pathological(24), &mut budget);
+    assert_eq!(
+        report.verdict,
+        Verdict::Unknown {
+            reason: UnknownReason::MemoFull { entries: 100 }
+        }
+    );
+    assert_eq!(report.memo_entries_peak, 100);
+}
+
+#[test]
 fn should_stop_callback_gives_unknown() {
     let mut polls = 0;
     let mut stop = || {

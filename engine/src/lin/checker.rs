@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 pub struct Budget<'a> {
     /// Most search steps (one step is one call or return visited) over all partitions.
     pub steps_max: u64,
+    /// Most memo entries held at once, at most [`MEMO_ENTRIES_MAX`] (a larger value is capped).
+    pub memo_entries_max: usize,
     /// Polled every [`STOP_POLL_INTERVAL_STEPS`] steps; returning `true` stops the check with
     /// [`UnknownReason::Stopped`]. The CLI passes a wall-clock deadline, the browser a cancel
     /// button; the engine itself never reads a clock.
@@ -33,6 +35,7 @@ impl Default for Budget<'_> {
     fn default() -> Self {
         Budget {
             steps_max: SEARCH_STEPS_MAX_DEFAULT,
+            memo_entries_max: MEMO_ENTRIES_MAX,
             should_stop: None,
         }
     }
@@ -43,6 +46,7 @@ impl<'a> Budget<'a> {
     pub fn steps(steps_max: u64) -> Self {
         Budget {
             steps_max,
+            memo_entries_max: MEMO_ENTRIES_MAX,
             should_stop: None,
         }
     }
@@ -51,6 +55,7 @@ impl<'a> Budget<'a> {
     pub fn with_stop(should_stop: &'a mut dyn FnMut() -> bool) -> Self {
         Budget {
             steps_max: SEARCH_STEPS_MAX_DEFAULT,
+            memo_entries_max: MEMO_ENTRIES_MAX,
             should_stop: Some(should_stop),
         }
     }
@@ -70,7 +75,7 @@ pub enum UnknownReason {
         /// Steps taken.
         steps: u64,
     },
-    /// The memo reached [`MEMO_ENTRIES_MAX`] entries in one partition.
+    /// The memos reached their bound ([`Budget::memo_entries_max`]).
     MemoFull {
         /// Entries in the memo.
         entries: usize,
@@ -125,7 +130,7 @@ pub struct CheckReport {
     pub verdict: Verdict,
     /// Search steps taken, over all partitions.
     pub steps: u64,
-    /// Largest memo size reached in any one partition (entries).
+    /// Peak number of memo entries held at once, over all partitions (entries).
     pub memo_entries_peak: usize,
     /// Number of partitions the history was split into.
     pub partitions: usize,
@@ -362,7 +367,7 @@ impl<'m, M: Model> Search<'m, M> {
                     let (word, bit) = (op / 64, 1u64 << (op % 64));
                     self.linearized[word] |= bit;
                     let next_hash = self.set_hash ^ self.op_key[op];
-                    let full = *memo_entries >= MEMO_ENTRIES_MAX;
+                    let full = *memo_entries >= budget.memo_entries_max.min(MEMO_ENTRIES_MAX);
                     match self
                         .memo
                         .insert(next_hash, &self.linearized, &next_state, full)

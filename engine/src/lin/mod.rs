@@ -63,9 +63,11 @@ use std::hash::Hash;
 /// Most operations a history may hold; larger files are rejected with a [`ParseError`].
 pub const HISTORY_OPERATIONS_MAX: usize = 200_000;
 
-/// Most entries the memo of explored configurations may hold in one partition. When it is full
-/// the check stops with [`UnknownReason::MemoFull`]: searching on without a memo could take
-/// exponential time, and giving up is honest.
+/// Most entries the memos of explored configurations may hold together (over the partitions
+/// being searched at once; a partition's entries are freed when it is decided). When they are
+/// full, the partition that needs one more entry stops with [`UnknownReason::MemoFull`]:
+/// searching on without a memo could take exponential time, and giving up is honest. Other
+/// partitions go on, so a violation found elsewhere still makes the answer `NotLinearizable`.
 pub const MEMO_ENTRIES_MAX: usize = 4_000_000;
 
 /// Default number of search steps one check may take before it answers [`Verdict::Unknown`].
