@@ -310,8 +310,10 @@ fn tiny_step_budget_gives_unknown() {
 
 #[test]
 fn full_memo_gives_unknown() {
-    let mut budget = Budget::default();
-    budget.memo_entries_max = 100;
+    let mut budget = Budget {
+        memo_entries_max: 100,
+        ..Budget::default()
+    };
     let report = check(&RegisterModel, &pathological(24), &mut budget);
     assert_eq!(
         report.verdict,
