@@ -424,14 +424,16 @@ enum Insert {
 }
 
 /// The set of explored configurations (linearized set, state): an open-addressing hash table
-/// with linear probing whose slots pack a 32-bit tag of the hash with the entry's index, so a
-/// probe touches the stored bitset and state only when the tags agree. Bitsets live in one flat
-/// arena and states in one vector: an insert allocates nothing but amortised vector growth, and
+/// with linear probing whose 32-bit slots pack a 10-bit tag of the hash with the entry's index,
+/// so the table stays small enough to cache well and a probe looks at the stored bitset and
+/// state only when the tags agree (a false match 1 time in 1024). Bitsets live in one flat arena
+/// and states in one vector: an insert allocates nothing but amortised vector growth, and
 /// growing the table reuses the stored hashes instead of hashing states again.
 struct Memo<S> {
     words: usize,
-    /// Slots: `0` when empty, else `tag << 32 | (entry + 1)`; the length is a power of two.
-    table: Vec<u64>,
+    /// Slots: `0` when empty, else `tag << INDEX_BITS | (entry + 1)`; the length is a power of
+    /// two.
+    table: Vec<u32>,
     /// log2 of the table's length.
     table_bits: u32,
     /// Per entry: its combined hash.
@@ -439,6 +441,14 @@ struct Memo<S> {
     bits: Vec<u64>,
     states: Vec<S>,
 }
+
+/// Bits of a slot that hold the entry index (plus one); the rest hold the tag.
+const INDEX_BITS: u32 = 22;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+const _: () = assert!(
+    MEMO_ENTRIES_MAX < INDEX_MASK as usize,
+    "memo indices must fit a slot"
+);
 
 /// log2 of the number of slots in a new memo table.
 const MEMO_SLOTS_FIRST_BITS: u32 = 10;
@@ -459,7 +469,13 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         self.states.len()
     }
 
-    /// The first slot to probe: the hash's high bits (the tag is its low 32 bits).
+    /// The tag of a hash, in place in a slot: its low bits (the home slot uses its high bits).
+    #[inline(always)]
+    fn tag(hash: u64) -> u32 {
+        (hash as u32) << INDEX_BITS
+    }
+
+    /// The first slot to probe: the hash's high bits.
     #[inline(always)]
     fn home(hash: u64, table_bits: u32) -> usize {
         (hash >> (64 - table_bits)) as usize
@@ -469,7 +485,7 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
     #[inline(always)]
     fn insert(&mut self, set_hash: u64, linearized: &[u64], state: &S, full: bool) -> Insert {
         let hash = mix64(set_hash ^ fx_hash(state));
-        let tag = hash << 32;
+        let tag = Self::tag(hash);
         let mask = self.table.len() - 1;
         let mut slot = Self::home(hash, self.table_bits);
         loop {
@@ -477,8 +493,8 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
             if packed == 0 {
                 break;
             }
-            if packed & !0xffff_ffff == tag {
-                let i = (packed & 0xffff_ffff) as usize - 1;
+            if packed & !INDEX_MASK == tag {
+                let i = (packed & INDEX_MASK) as usize - 1;
                 let stored = &self.bits[i * self.words..(i + 1) * self.words];
                 if stored.iter().zip(linearized).all(|(a, b)| a == b) && self.states[i] == *state {
                     return Insert::Seen;
@@ -489,7 +505,7 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         if full {
             return Insert::Full;
         }
-        self.table[slot] = tag | (self.states.len() as u64 + 1);
+        self.table[slot] = tag | (self.states.len() as u32 + 1);
         self.hashes.push(hash);
         // Word by word: the bitsets are a few words, and a call to `memmove` costs more.
         for &word in linearized {
@@ -506,13 +522,13 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
     fn grow(&mut self) {
         self.table_bits += 1;
         let mask = (1usize << self.table_bits) - 1;
-        let mut table = vec![0u64; 1 << self.table_bits];
+        let mut table = vec![0u32; 1 << self.table_bits];
         for (i, &hash) in self.hashes.iter().enumerate() {
             let mut slot = Self::home(hash, self.table_bits);
             while table[slot] != 0 {
                 slot = (slot + 1) & mask;
             }
-            table[slot] = (hash << 32) | (i as u64 + 1);
+            table[slot] = Self::tag(hash) | (i as u32 + 1);
         }
         self.table = table;
     }
