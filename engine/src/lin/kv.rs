@@ -35,7 +35,11 @@ pub struct Values {
     /// Polynomial hash -> first id with that hash; `same_hash` chains the rest.
     by_hash: FxHashMap<u64, u32>,
     same_hash: Vec<u32>,
-    appends: FxHashMap<(u32, u32), u32>,
+    /// Per id: the first of its memoized appends, a list through `append_links` of
+    /// (suffix, result, next). A string meets few distinct suffixes (the appends pending on its
+    /// key), so a short walk beats hashing the pair.
+    first_append: Vec<u32>,
+    append_links: Vec<(u32, u32, u32)>,
 }
 
 #[derive(Clone, Debug)]
@@ -57,7 +61,8 @@ impl Default for Values {
             hashes: Vec::new(),
             by_hash: FxHashMap::default(),
             same_hash: Vec::new(),
-            appends: FxHashMap::default(),
+            first_append: Vec::new(),
+            append_links: Vec::new(),
         };
         values.intern("");
         values
@@ -85,11 +90,18 @@ impl Values {
         if suffix == 0 {
             return prefix;
         }
-        if let Some(&id) = self.appends.get(&(prefix, suffix)) {
-            return id;
+        let mut link = self.first_append[prefix as usize];
+        while link != NO_VALUE {
+            let (known, result, next) = self.append_links[link as usize];
+            if known == suffix {
+                return result;
+            }
+            link = next;
         }
         let id = self.concatenate(prefix, suffix);
-        self.appends.insert((prefix, suffix), id);
+        let first = self.first_append[prefix as usize];
+        self.first_append[prefix as usize] = self.append_links.len() as u32;
+        self.append_links.push((suffix, id, first));
         id
     }
 
@@ -101,6 +113,7 @@ impl Values {
         self.nodes.push(Node::Concat(prefix, suffix));
         self.hashes.push((hash, pp.wrapping_mul(sp), pl + sl));
         self.same_hash.push(NO_VALUE);
+        self.first_append.push(NO_VALUE);
         id
     }
 
@@ -128,6 +141,7 @@ impl Values {
         let id = self.nodes.len() as u32;
         let previous = self.by_hash.insert(hash.0, id).unwrap_or(NO_VALUE);
         self.same_hash.push(previous);
+        self.first_append.push(NO_VALUE);
         self.nodes.push(node);
         self.hashes.push(hash);
         id
