@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 mod challenge;
+mod lin;
 mod sim;
 
 const USAGE: &str = "\
@@ -23,6 +24,11 @@ commands:
   check <challenge> <file.rhai> [--seeds N] [--from N] [--json]
                        check a solution; exit 0 pass, 1 a property failed, 2 script error
   bench [scenario]     simulated events per second, checkpoint size, seek latency
+  lin <file> [--format auto|jepsen|kv|jsonl] [--timeout-ms N] [--json]
+                       check a history for linearizability
+                       (exit 0 linearizable, 1 not linearizable, 3 unknown)
+  bench-lin [dir]      time the checker on the reference histories
+                       (default: ../shared/data/linearizability)
 ";
 
 fn main() -> ExitCode {
@@ -38,6 +44,8 @@ fn main() -> ExitCode {
         Some("challenges") => sim_command(challenge::list(&args[1..])),
         Some("check") => sim_command(challenge::check(&args[1..])),
         Some("bench") => sim_command(sim::bench(&args[1..])),
+        Some("lin") => lin::run_lin(&args[1..]).unwrap_or_else(|m| usage_error(&m)),
+        Some("bench-lin") => lin::run_bench(&args[1..]).unwrap_or_else(|m| usage_error(&m)),
         Some(other) => usage_error(&format!("unknown command '{other}'")),
     }
 }

@@ -27,6 +27,7 @@ pub mod challenge;
 pub mod error;
 pub mod hash;
 pub mod limits;
+pub mod lin;
 pub mod protocols;
 pub mod rng;
 pub mod scenarios;

@@ -1,0 +1,248 @@
+//! Linearizability checking of client histories.
+//!
+//! A *history* is what clients saw: each operation was invoked at one moment and returned (or
+//! never returned) at a later one. It is *linearizable* with respect to a sequential
+//! specification (a [`Model`]) if every operation can be given one instant between its invoke and
+//! its return such that, executed one after another in the order of those instants, the model
+//! accepts every operation with the output the client saw (Herlihy & Wing, 1990).
+//!
+//! The checker ([`check`]) is the just-in-time linearization search of Wing & Gong (1993) as
+//! improved by Lowe (2017) and used by Porcupine: walk the calls and returns in real-time order,
+//! try to linearize each call that is still pending, backtrack when a return is reached whose call
+//! could not be placed, and remember every (set of linearized operations, model state) already
+//! explored so that no configuration is searched twice. Histories whose model is
+//! *P-compositional* (a key-value store: keys are independent) are split by the model into
+//! partitions that are checked one by one.
+//!
+//! Operations whose outcome is unknown (Jepsen's `:info`, a client that timed out) carry no
+//! output: the model must accept any output for them. One that never returned stays open until
+//! the end of the history, so it may take effect at any point after its invoke, or (linearized
+//! last) never.
+//!
+//! Invariants: the checker is a pure function of (model, history, budget): no clocks, threads,
+//! I/O or randomness; every search is bounded by [`Budget`] and [`MEMO_ENTRIES_MAX`], so a hard
+//! history ends as [`Verdict::Unknown`] instead of hanging; a malformed input file is a
+//! [`ParseError`] with a line number, never a panic.
+//!
+//! Histories come from text in three formats (see [`parse`]): Jepsen's etcd logs, Porcupine's
+//! key-value EDN histories and our own JSON lines, described there.
+//!
+//! ```
+//! use engine::lin::{check_text, Budget, Format, Verdict};
+//!
+//! let history = r#"{"client": 0, "type": "invoke", "f": "write", "value": 1}
+//! {"client": 1, "type": "invoke", "f": "read"}
+//! {"client": 1, "type": "ok", "f": "read", "value": 1}
+//! {"client": 0, "type": "ok", "f": "write", "value": 1}
+//! {"client": 1, "type": "invoke", "f": "read"}
+//! {"client": 1, "type": "ok", "f": "read", "value": null}
+//! "#;
+//! let checked = check_text(history, Format::Auto, &mut Budget::default())
+//!     .expect("well-formed history");
+//! // The second read saw nil after the first had already seen 1: no order explains that.
+//! assert!(matches!(checked.report.verdict, Verdict::NotLinearizable { .. }));
+//! ```
+
+mod checker;
+mod explain;
+pub mod hash;
+mod kv;
+pub mod parse;
+mod register;
+
+pub use checker::{check, Budget, CheckReport, UnknownReason, Verdict};
+pub use explain::{Explanation, LinearizedStep, StuckOperation};
+pub use kv::{KvInput, KvModel, KvOp, KvOutput, KvWholeModel, Values};
+pub use parse::{detect_format, parse, Format, ParseError, RawHistory, RawOperation, Status};
+pub use register::{RegisterInput, RegisterModel, RegisterOutput};
+
+use serde::{Deserialize, Serialize};
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// Most operations a history may hold; larger files are rejected with a [`ParseError`].
+pub const HISTORY_OPERATIONS_MAX: usize = 200_000;
+
+/// Most entries the memos of explored configurations may hold together (over the partitions
+/// being searched at once; a partition's entries are freed when it is decided). When they are
+/// full, the partition that needs one more entry stops with [`UnknownReason::MemoFull`]:
+/// searching on without a memo could take exponential time, and giving up is honest. Other
+/// partitions go on, so a violation found elsewhere still makes the answer `NotLinearizable`.
+pub const MEMO_ENTRIES_MAX: usize = 4_000_000;
+
+/// Default number of search steps one check may take before it answers [`Verdict::Unknown`].
+pub const SEARCH_STEPS_MAX_DEFAULT: u64 = 2_000_000_000;
+
+/// How often (in search steps) the checker polls the caller's "should stop" callback.
+pub const STOP_POLL_INTERVAL_STEPS: u64 = 4_096;
+
+/// The return time of an operation that never returned: after every other event.
+pub const RETURN_NEVER: u64 = u64::MAX;
+
+/// One client operation: its input, what the client saw, and when it was invoked and returned.
+///
+/// Times are positions in a total real-time order (line numbers will do): only their order
+/// matters. Operation `a` precedes `b` in real time iff `a.ret < b.call`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operation<I, O> {
+    /// The client (Jepsen: process) that ran it.
+    pub client: u64,
+    /// What was asked.
+    pub input: I,
+    /// What the client saw; `None` when the outcome is unknown (it may have taken effect or not,
+    /// and the model must accept any output).
+    pub output: Option<O>,
+    /// Invoke time.
+    pub call: u64,
+    /// Return time, greater than `call`; [`RETURN_NEVER`] if it never returned.
+    pub ret: u64,
+    /// 1-based line of the invoke in the source file (0 if it did not come from a file).
+    pub line: usize,
+}
+
+/// A sequential specification: the object the history's operations were run against.
+///
+/// `step` must be a pure function. The checker memoizes on `State`, so `Eq` and `Hash` must
+/// agree with "behaves the same from here on", and a cheap `Clone` makes the check fast.
+pub trait Model {
+    /// The object's state.
+    type State: Clone + Eq + Hash + Debug;
+    /// An operation's input (the call).
+    type Input: Clone + Debug;
+    /// An operation's output (what the return carried).
+    type Output: Clone + Debug;
+
+    /// The state before any operation.
+    fn init(&self) -> Self::State;
+
+    /// Applies one operation: the next state if the model allows `input` to return `output` in
+    /// `state`, `None` otherwise. `output` is `None` when the outcome is unknown: then the step
+    /// must succeed, taking whatever effect the operation would have had.
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: Option<&Self::Output>,
+    ) -> Option<Self::State>;
+
+    /// Splits the history into independent parts (P-compositionality): a list of (label, indices
+    /// of operations) covering every operation once. `None` (the default) checks it whole.
+    fn partition(
+        &self,
+        _operations: &[Operation<Self::Input, Self::Output>],
+    ) -> Option<Vec<(String, Vec<usize>)>> {
+        None
+    }
+
+    /// A short human description of an operation, e.g. `cas(1, 2) -> ok`.
+    fn describe_operation(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
+
+    /// A short human description of a state.
+    fn describe_state(&self, state: &Self::State) -> String;
+
+    /// The state an operation needs to be linearized, if the model can say (a read of 3 needs
+    /// the value 3); used by explanations.
+    fn required_state(
+        &self,
+        _input: &Self::Input,
+        _output: Option<&Self::Output>,
+    ) -> Option<String> {
+        None
+    }
+}
+
+/// Which sequential specification a history is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// One register with read, write and compare-and-set ([`RegisterModel`]).
+    RegisterCas,
+    /// A key-value store with get, put and append ([`KvModel`]).
+    KvGetPutAppend,
+}
+
+impl ModelKind {
+    /// The name used in `expected.tsv` and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::RegisterCas => "register-cas",
+            ModelKind::KvGetPutAppend => "kv-get-put-append",
+        }
+    }
+
+    /// The model a raw history's operations belong to, from their `f`s.
+    pub fn infer(raw: &RawHistory) -> Result<ModelKind, ParseError> {
+        let mut kind = None;
+        for op in &raw.operations {
+            let this = match op.f.as_str() {
+                "read" | "write" | "cas" => ModelKind::RegisterCas,
+                "get" | "put" | "append" => ModelKind::KvGetPutAppend,
+                other => {
+                    return Err(ParseError::new(
+                        op.invoke_line,
+                        format!("unknown f '{other}'"),
+                    ))
+                }
+            };
+            match kind {
+                None => kind = Some(this),
+                Some(k) if k != this => {
+                    return Err(ParseError::new(
+                        op.invoke_line,
+                        format!(
+                            "f '{}' belongs to {}, but earlier operations belong to {}",
+                            op.f,
+                            this.name(),
+                            k.name()
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(kind.unwrap_or(ModelKind::RegisterCas))
+    }
+}
+
+/// A history parsed from text and checked.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Checked {
+    /// The format the text was read as.
+    pub format: Format,
+    /// The model it was checked against.
+    pub model: ModelKind,
+    /// Number of operations checked.
+    pub operations: usize,
+    /// The checker's answer.
+    pub report: CheckReport,
+}
+
+/// Parses `text` (auto-detecting the format if asked), infers the model and checks it.
+pub fn check_text(
+    text: &str,
+    format: Format,
+    budget: &mut Budget<'_>,
+) -> Result<Checked, ParseError> {
+    let format = match format {
+        Format::Auto => detect_format(text)?,
+        f => f,
+    };
+    let raw = parse(text, format)?;
+    let model = ModelKind::infer(&raw)?;
+    let (operations, report) = match model {
+        ModelKind::RegisterCas => {
+            let history = RegisterModel::lower(&raw)?;
+            (history.len(), check(&RegisterModel, &history, budget))
+        }
+        ModelKind::KvGetPutAppend => {
+            let (kv, history) = KvModel::lower(&raw)?;
+            (history.len(), check(&kv, &history, budget))
+        }
+    };
+    Ok(Checked {
+        format,
+        model,
+        operations,
+        report,
+    })
+}
