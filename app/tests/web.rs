@@ -125,3 +125,46 @@ async fn progress_is_saved_to_local_storage() {
         .unwrap();
     assert!(saved.contains("\"x/q1\":2"), "{saved}");
 }
+
+/// The engine in the browser computes exactly what it computes natively: trace hashes of
+/// recorded runs, and full challenge reports, both pinned in files written by native tests.
+#[wasm_bindgen_test]
+fn trace_hashes_in_wasm_equal_the_native_table() {
+    let table = include_str!("../../engine/testdata/trace_hashes.txt");
+    let mut rows = 0;
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let [scenario, seed, steps, hash] = parts[..] else {
+            panic!("bad row {line}")
+        };
+        let actual =
+            engine::trace_hash_of(scenario, seed.parse().unwrap(), steps.parse().unwrap()).unwrap();
+        assert_eq!(engine::hash::hex(actual), hash, "{line}");
+        rows += 1;
+    }
+    assert!(rows >= 5, "the table has rows");
+}
+
+#[wasm_bindgen_test]
+fn challenge_reports_in_wasm_equal_the_native_ones() {
+    let expected = include_str!("../../engine/testdata/check_vector_clocks.jsonl");
+    let challenge = engine::challenge::challenge("vector-clocks").unwrap();
+    let options = engine::challenge::CheckOptions {
+        seeds: 60,
+        first_seed: 0,
+    };
+    let lines: Vec<&str> = expected.lines().collect();
+    assert_eq!(lines.len(), challenge.wrong.len());
+    for (variant, line) in challenge.wrong.iter().zip(lines) {
+        let report = engine::challenge::check(challenge, &variant.code, options, &mut |_, _| true);
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            line,
+            "{}",
+            variant.name
+        );
+    }
+}
