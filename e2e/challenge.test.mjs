@@ -87,3 +87,15 @@ test("a slow check can be cancelled and the next check starts a fresh worker", a
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test("the performance page runs the engine's benchmarks in the browser", async () => {
+  const { page, problems } = await browser.open("#/bench");
+  await page.getByRole("button", { name: "Run the benchmarks" }).click();
+  await page.waitForSelector("tr[data-metric=check-verdict]", { timeout: 60_000 });
+  assert.equal(await page.locator("tr[data-metric=check-verdict] td").textContent(), "Passed");
+  const rate = Number(await page.locator("tr[data-metric=sim-events-per-second] td").textContent());
+  assert.ok(rate > 0, "the simulator ran");
+  await shot(page, "bench");
+  assert.deepEqual(problems, []);
+  await page.close();
+});

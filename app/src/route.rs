@@ -20,6 +20,8 @@ pub enum Route {
         /// The run token (`1~scenario~seed~overrides…`).
         token: String,
     },
+    /// The engine's benchmarks, run in the browser.
+    Bench,
     /// Anything else; holds what was asked for.
     NotFound(String),
 }
@@ -37,6 +39,7 @@ impl Route {
         let valid =
             |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         Some(match parts.as_slice() {
+            ["bench"] => Route::Bench,
             ["chapter", slug] if valid(slug) => Route::Chapter {
                 slug: (*slug).to_string(),
                 section: None,
@@ -68,6 +71,7 @@ impl Route {
                 section: Some(section),
             } => format!("#/chapter/{slug}/{section}"),
             Route::Sim { step, token } => format!("#/sim/{step}/{token}"),
+            Route::Bench => "#/bench".to_string(),
             Route::NotFound(path) => format!("#{path}"),
         }
     }

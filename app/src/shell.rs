@@ -5,7 +5,9 @@ use leptos::prelude::*;
 
 use crate::components::shortcuts::ShortcutsDialog;
 use crate::course::{course, neighbours};
-use crate::pages::{chapter::ChapterPage, home::HomePage, not_found::NotFoundPage};
+use crate::pages::{
+    bench::BenchPage, chapter::ChapterPage, home::HomePage, not_found::NotFoundPage,
+};
 use crate::route::{chapter_href, Route};
 use crate::sim::SharedSimPage;
 use crate::store::Store;
@@ -83,6 +85,7 @@ pub fn App() -> impl IntoView {
                 section.clone(),
             ),
             Route::Sim { .. } => ("Shared simulation run — DistSys Lab".to_string(), None),
+            Route::Bench => ("Performance — DistSys Lab".to_string(), None),
             Route::NotFound(_) => ("Not found — DistSys Lab".to_string(), None),
         };
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
@@ -155,13 +158,15 @@ pub fn App() -> impl IntoView {
                     None => view! { <NotFoundPage asked=format!("/chapter/{slug}")/> }.into_any(),
                 },
                 Route::Sim { step, token } => view! { <SharedSimPage token=token step=step/> }.into_any(),
+                Route::Bench => view! { <BenchPage/> }.into_any(),
                 Route::NotFound(path) => view! { <NotFoundPage asked=path/> }.into_any(),
             }}
         </main>
         <footer class="site-footer">
             <p>
                 "DistSys Lab runs entirely in your browser: simulations, checkers and your code never leave this page. "
-                "Press " <kbd>"?"</kbd> " for keyboard shortcuts."
+                "Press " <kbd>"?"</kbd> " for keyboard shortcuts. "
+                <a href="#/bench">"Performance in this browser"</a>"."
             </p>
         </footer>
         <ShortcutsDialog open=help_open/>

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use engine::hash::hex;
-use engine::scenarios::{build, default_spec, find, scenarios};
+use engine::scenarios::{bench_spec, build, default_spec, scenarios};
 use engine::sim::check::{shrink, swarm};
 use engine::sim::session::DynSim;
 use engine::sim::spec::RunSpec;
@@ -189,18 +189,7 @@ pub fn bench(args: &[String]) -> Result<ExitCode, Usage> {
         return Err(Usage("bench takes at most one scenario".into()));
     }
     let scenario = args.first().map_or("heartbeat-spikes", String::as_str);
-    let s = find(scenario).map_err(|e| Usage(e.to_string()))?;
-    // The swarm plan puts the run under faults (crashes, partitions, pauses, loss, duplication,
-    // clock drift); stretched over the whole measured run and without its final heal-all, every
-    // measured event happens under faults.
-    let mut spec = s.swarm_spec(3);
-    spec.overrides
-        .retain(|o| o.action != engine::sim::spec::Action::HealAll);
-    for o in &mut spec.overrides {
-        if let engine::sim::spec::When::Time(t) = &mut o.at {
-            *t *= 5_000;
-        }
-    }
+    let spec = bench_spec(scenario).map_err(|e| Usage(e.to_string()))?;
     let fail = |e: engine::SimError| Usage(e.to_string());
     let steps = 5_000_000u64;
     let mut sim = build(&spec, SimOptions::FAST).map_err(fail)?;

@@ -277,6 +277,22 @@ pub fn default_spec(scenario: &str, seed: u64) -> Result<RunSpec, SimError> {
     Ok(find(scenario)?.default_spec(seed))
 }
 
+/// The benchmark workload, the same natively (`dslab bench`) and in the browser: a swarm run
+/// of `scenario` stretched so that every measured event happens under faults (crashes,
+/// partitions, pauses, loss, duplication, clock drift) and never healed.
+pub fn bench_spec(scenario: &str) -> Result<RunSpec, SimError> {
+    /// How much the swarm plan's fault times are stretched.
+    const STRETCH: u64 = 5_000;
+    let mut spec = find(scenario)?.swarm_spec(3);
+    spec.overrides.retain(|o| o.action != Action::HealAll);
+    for o in &mut spec.overrides {
+        if let When::Time(t) = &mut o.at {
+            *t *= STRETCH;
+        }
+    }
+    Ok(spec)
+}
+
 /// The trace hash of the default run of `scenario` with `seed` after `steps` steps (fewer if
 /// the run ends). The same value natively and in WebAssembly.
 pub fn trace_hash_of(scenario: &str, seed: u64, steps: u64) -> Result<u64, SimError> {

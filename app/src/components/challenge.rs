@@ -37,11 +37,61 @@ enum CheckState {
     Problem(String),
 }
 
-/// A running worker and the callbacks that must live as long as it does.
-struct Running {
+/// A running check: the worker and the callbacks that must live as long as it does. Dropping
+/// it does not stop the worker; `terminate` does.
+pub struct Running {
     worker: web_sys::Worker,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+impl Running {
+    /// Stops the worker at once, wherever it is.
+    pub fn terminate(&self) {
+        self.worker.terminate();
+    }
+}
+
+/// Starts a worker and sends it `request` once it has loaded. Every response is handed to
+/// `on_response` (`Ready` included); a worker that fails to load or crashes, or a response that
+/// does not parse, goes to `on_failure` with a message for the learner.
+pub fn spawn_check(
+    request: &WorkerRequest,
+    mut on_response: impl FnMut(WorkerResponse) + 'static,
+    on_failure: impl Fn(String) + Clone + 'static,
+) -> Result<Running, String> {
+    let worker = web_sys::Worker::new(WORKER_URL)
+        .map_err(|_| "The checker could not start in this browser.".to_string())?;
+    let request = serde_json::to_string(request).expect("requests serialize");
+    let poster = worker.clone();
+    let fail = on_failure.clone();
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let text = event.data().as_string().unwrap_or_default();
+            match serde_json::from_str::<WorkerResponse>(&text) {
+                Ok(response) => {
+                    if response == WorkerResponse::Ready {
+                        let _ = poster.post_message(&request.as_str().into());
+                    }
+                    on_response(response);
+                }
+                Err(err) => fail(format!("The checker sent something unexpected: {err}")),
+            }
+        });
+    let on_error =
+        Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+            on_failure(format!(
+                "The checker stopped with an error: {}",
+                event.message()
+            ));
+        });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    Ok(Running {
+        worker,
+        _on_message: on_message,
+        _on_error: on_error,
+    })
 }
 
 /// One challenge embedded in a chapter.
@@ -69,7 +119,7 @@ pub fn ChallengeView(
     let stop = move || {
         running.update_value(|r| {
             if let Some(r) = r.take() {
-                r.worker.terminate();
+                r.terminate();
             }
         });
     };
@@ -88,57 +138,26 @@ pub fn ChallengeView(
         stop();
         let source = code.get_untracked();
         save(&source);
-        let worker = match web_sys::Worker::new(WORKER_URL) {
-            Ok(worker) => worker,
-            Err(_) => {
-                return state.set(CheckState::Problem(
-                    "The checker could not start in this browser.".into(),
-                ))
-            }
-        };
-        let request = serde_json::to_string(&WorkerRequest {
+        let request = WorkerRequest {
             challenge: id.to_string(),
             source,
             seeds: challenge.seeds,
-        })
-        .expect("requests serialize");
-        let poster = worker.clone();
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |event: web_sys::MessageEvent| {
-                let text = event.data().as_string().unwrap_or_default();
-                match serde_json::from_str::<WorkerResponse>(&text) {
-                    Ok(WorkerResponse::Ready) => {
-                        let _ = poster.post_message(&request.as_str().into());
-                    }
-                    Ok(WorkerResponse::Progress { done, total }) => {
-                        state.set(CheckState::Running { done, total })
-                    }
-                    Ok(WorkerResponse::Report(report)) => {
-                        finish(CheckState::Done(Box::new(report)))
-                    }
-                    Ok(WorkerResponse::Refused(why)) => {
-                        finish(CheckState::Problem(format!("The checker refused: {why}")))
-                    }
-                    Err(err) => finish(CheckState::Problem(format!(
-                        "The checker sent something unexpected: {err}"
-                    ))),
-                }
-            },
-        );
-        let on_error =
-            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-                finish(CheckState::Problem(format!(
-                    "The checker stopped with an error: {}",
-                    event.message()
-                )));
-            });
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        running.set_value(Some(Running {
-            worker,
-            _on_message: on_message,
-            _on_error: on_error,
-        }));
+        };
+        let on_response = move |response| match response {
+            WorkerResponse::Ready => {}
+            WorkerResponse::Progress { done, total } => {
+                state.set(CheckState::Running { done, total })
+            }
+            WorkerResponse::Report(report) => finish(CheckState::Done(Box::new(report))),
+            WorkerResponse::Refused(why) => {
+                finish(CheckState::Problem(format!("The checker refused: {why}")))
+            }
+        };
+        let on_failure = move |message: String| finish(CheckState::Problem(message));
+        match spawn_check(&request, on_response, on_failure) {
+            Ok(worker) => running.set_value(Some(worker)),
+            Err(message) => return state.set(CheckState::Problem(message)),
+        }
         state.set(CheckState::Starting);
         generation.update_value(|g| *g += 1);
         let this_check = generation.get_value();

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod bench;
 pub mod chapter;
 pub mod home;
 pub mod not_found;

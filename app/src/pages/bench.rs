@@ -1,0 +1,165 @@
+//! "How fast is this in your browser?": the engine's benchmarks, run in the page.
+//!
+//! The same workloads as `dslab bench` natively (`engine::scenarios::bench_spec`), timed with
+//! the browser's clock, plus a challenge check in the worker. `./x bench` opens this page in
+//! headless Chromium and prints the table, so native and wasm numbers come from one command.
+
+use contentc::Block;
+use engine::challenge::{WorkerRequest, WorkerResponse};
+use engine::scenarios::{bench_spec, build};
+use engine::sim::world::SimOptions;
+use leptos::prelude::*;
+
+use crate::components::challenge::{spawn_check, Running};
+
+/// Events the simulator benchmark runs.
+const SIM_EVENTS: u64 = 1_000_000;
+/// Steps of the recorded run the seek benchmark seeks in.
+const SEEK_RUN_STEPS: u64 = 100_000;
+/// Random seeks timed.
+const SEEKS: u32 = 200;
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Row {
+    metric: &'static str,
+    label: &'static str,
+    value: String,
+}
+
+fn simulator_rows() -> Result<Vec<Row>, String> {
+    let fail = |e: engine::SimError| e.to_string();
+    let spec = bench_spec("heartbeat-spikes").map_err(fail)?;
+    let mut sim = build(&spec, SimOptions::FAST).map_err(fail)?;
+    let start = now_ms();
+    let ran = sim.run_steps(SIM_EVENTS).map_err(fail)?;
+    let elapsed_ms = (now_ms() - start).max(0.001);
+    let mut recorded = build(&spec, SimOptions::INTERACTIVE).map_err(fail)?;
+    let steps = recorded.run_steps(SEEK_RUN_STEPS).map_err(fail)?;
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let start = now_ms();
+    for _ in 0..SEEKS {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        recorded.seek(x % (steps + 1)).map_err(fail)?;
+    }
+    let seek_ms = (now_ms() - start) / f64::from(SEEKS);
+    Ok(vec![
+        Row {
+            metric: "sim-events-per-second",
+            label: "Simulator, 5-node heartbeat under faults (events/s)",
+            value: format!("{:.0}", ran as f64 / elapsed_ms * 1000.0),
+        },
+        Row {
+            metric: "seek-ms",
+            label: "Seek in a 100,000-step run (ms, average of 200 random seeks)",
+            value: format!("{seek_ms:.3}"),
+        },
+    ])
+}
+
+/// The benchmark page.
+#[component]
+pub fn BenchPage() -> impl IntoView {
+    let rows = RwSignal::new(Vec::<Row>::new());
+    let status = RwSignal::new(String::new());
+    let worker = StoredValue::new_local(None::<Running>);
+    let run = move |_| {
+        rows.set(Vec::new());
+        status.set("Running the simulator benchmarks (the page pauses for a moment)…".into());
+        // Let the status paint before the main thread is busy.
+        set_timeout(
+            move || {
+                match simulator_rows() {
+                    Ok(found) => rows.set(found),
+                    Err(err) => {
+                        return status.set(format!("The simulator benchmark failed: {err}"))
+                    }
+                }
+                status.set(
+                    "Checking the vector-clock reference solution on 200 seeds in the worker…"
+                        .into(),
+                );
+                // The reference as the page has it, from the compiled content (the main bundle
+                // carries no challenge engine).
+                let reference = crate::course::course()
+                    .chapters
+                    .iter()
+                    .flat_map(|c| &c.blocks)
+                    .find_map(|b| match b {
+                        Block::Challenge(c) if c.id == "vector-clocks" => Some(c.reference.clone()),
+                        _ => None,
+                    });
+                let Some(source) = reference else {
+                    return status.set("No chapter embeds the vector-clock challenge.".into());
+                };
+                let request = WorkerRequest {
+                    challenge: "vector-clocks".into(),
+                    source,
+                    seeds: 200,
+                };
+                let started = now_ms();
+                let ready_at = StoredValue::new(started);
+                let on_response = move |response| match response {
+                    WorkerResponse::Ready => ready_at.set_value(now_ms()),
+                    WorkerResponse::Report(report) => {
+                        let done = now_ms();
+                        rows.update(|r| {
+                            r.push(Row {
+                                metric: "check-ms",
+                                label: "Challenge check, 200 seeds, in the worker (ms)",
+                                value: format!("{:.0}", done - ready_at.get_value()),
+                            });
+                            r.push(Row {
+                                metric: "check-with-start-ms",
+                                label: "The same, including starting the worker (ms)",
+                                value: format!("{:.0}", done - started),
+                            });
+                            r.push(Row {
+                                metric: "check-verdict",
+                                label: "Its verdict",
+                                value: format!("{:?}", report.verdict),
+                            });
+                        });
+                        status.set("Done.".into());
+                        worker.update_value(|w| {
+                            if let Some(w) = w.take() {
+                                w.terminate();
+                            }
+                        });
+                    }
+                    _ => {}
+                };
+                match spawn_check(&request, on_response, move |m| status.set(m)) {
+                    Ok(running) => worker.set_value(Some(running)),
+                    Err(m) => status.set(m),
+                }
+            },
+            std::time::Duration::from_millis(50),
+        );
+    };
+    view! {
+        <div class="bench">
+            <h1>"Performance in this browser"</h1>
+            <p class="lede">
+                "Every simulation and check on this site runs in your browser. These are the engine's own benchmarks — "
+                "the same workloads " <code>"dslab bench"</code> " runs natively — timed here."
+            </p>
+            <p><button type="button" class="button primary" on:click=run>"Run the benchmarks"</button></p>
+            <p class="muted" role="status">{move || status.get()}</p>
+            <table class="bench-results">
+                <tbody>
+                    {move || rows.get().into_iter().map(|row| view! {
+                        <tr data-metric=row.metric><th scope="row">{row.label}</th><td>{row.value}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
