@@ -49,9 +49,16 @@ impl Rng {
     }
 
     /// A uniform value in `0..n` (`0` when `n == 0`), without modulo bias worth measuring:
-    /// Lemire's multiply-shift on 64 bits.
+    /// Lemire's multiply-shift, on the top 32 random bits when `n` fits 32 bits (a bias below
+    /// `n / 2^32`), on all 64 otherwise.
     pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+        let x = self.next_u64();
+        match u32::try_from(n) {
+            // The common case, without 128-bit arithmetic (which WebAssembly emulates slowly):
+            // the top 32 random bits scaled to `n`.
+            Ok(small) => ((x >> 32) * u64::from(small)) >> 32,
+            Err(_) => ((u128::from(x) * u128::from(n)) >> 64) as u64,
+        }
     }
 
     /// A uniform value in `lo..=hi` (`lo` when `hi <= lo`).
