@@ -103,6 +103,28 @@ test("a malformed shared link shows a message and the default run", async () => 
   await page.close();
 });
 
+test("the space-time diagram follows the log and shows causality on click", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const sim = await firstSim(page);
+  const step = sim.getByRole("button", { name: "Step forward" });
+  for (let i = 0; i < 20; i++) await step.click();
+  const dots = sim.locator(".sim-spacetime circle");
+  const atNode = (lines) => lines.filter((l) => /^t=\s*\d+\s+n\d+\s/.test(l)).length;
+  const lines = await logLines(sim);
+  assert.equal(await dots.count(), atNode(lines), "one dot per event-log line that happens at a node");
+  assert.ok(await sim.locator(".sim-spacetime .st-message").count() > 0, "messages are drawn as arrows");
+  await dots.last().click();
+  assert.equal(await sim.locator(".sim-spacetime .chosen").count(), 1);
+  assert.ok(await sim.locator(".sim-spacetime .past").count() > 0, "the last event has a causal past");
+  assert.match(await sim.locator(".st-legend").textContent(), /happened before it/);
+  await sim.locator(".sim-spacetime").screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/sim-spacetime.png` });
+  await sim.getByRole("button", { name: "Step back" }).click();
+  assert.equal(await dots.count(), atNode(await logLines(sim)), "the diagram follows the timeline back");
+  assert.ok(await dots.count() < atNode(lines), "stepping back removed events from the diagram");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("no request leaves the site's own origin", () => {
   assert.deepEqual(browser.foreignRequests, []);
 });

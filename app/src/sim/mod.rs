@@ -7,6 +7,7 @@
 //! only paces the animation and never reaches the engine.
 
 pub mod geometry;
+pub mod spacetime;
 
 use engine::sim::session::{Command, MessageInfo, Session, WorldView};
 use engine::sim::spec::{Action, RunSpec};
@@ -205,7 +206,10 @@ pub fn SimView(
                 <Inspector sim=sim/>
             </div>
             <Network sim=sim/>
-            <EventLog sim=sim/>
+            <div class="sim-lower">
+                <EventLog sim=sim/>
+                <spacetime::SpaceTime view=sim.view/>
+            </div>
             <p class="sr-only" aria-live="polite">{move || summary(&sim.view.get())}</p>
             {caption.map(|c| view! { <figcaption>{c}</figcaption> })}
         </figure>

@@ -10,6 +10,7 @@ use crate::hash::hex;
 use crate::limits::TRACE_WINDOW_LINES_MAX;
 use crate::sim::protocol::{NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, RunSpec};
+use crate::sim::trace::{Event, TraceEvent};
 use crate::sim::world::{LinkCfg, PropKind, Sim, SimOptions, Status, Violation};
 
 /// One node as the UI shows it.
@@ -72,6 +73,68 @@ pub struct PropertyInfo {
     pub violated: bool,
 }
 
+/// What an event is on a space-time (Lamport) diagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SpacetimeKind {
+    /// Sent message `id` to `to`.
+    Send {
+        /// Receiver.
+        to: NodeId,
+        /// Message id.
+        id: u64,
+    },
+    /// Received message `id` from `from`.
+    Recv {
+        /// Sender.
+        from: NodeId,
+        /// Message id.
+        id: u64,
+    },
+    /// Message `id` was lost on its way here.
+    Drop {
+        /// Message id.
+        id: u64,
+    },
+    /// Anything else at the node: a timer, a note, a request, a crash.
+    Local,
+}
+
+/// One event of the trace window, placed on its node's line in time.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SpacetimeEvent {
+    /// True time (ticks).
+    pub t: u64,
+    /// The node it happened at.
+    pub node: NodeId,
+    /// What it is.
+    pub kind: SpacetimeKind,
+    /// Its event-log line.
+    pub line: String,
+}
+
+fn spacetime_event<P: Protocol>(event: &TraceEvent<P>) -> Option<SpacetimeEvent> {
+    let (node, kind) = match &event.event {
+        Event::Send { from, to, id, .. } | Event::Dup { from, to, id, .. } => {
+            (*from, SpacetimeKind::Send { to: *to, id: *id })
+        }
+        Event::Recv { from, to, id, .. } => (
+            *to,
+            SpacetimeKind::Recv {
+                from: *from,
+                id: *id,
+            },
+        ),
+        Event::Drop { to, id, .. } => (*to, SpacetimeKind::Drop { id: *id }),
+        _ => (event.node()?, SpacetimeKind::Local),
+    };
+    Some(SpacetimeEvent {
+        t: event.t,
+        node,
+        kind,
+        line: event.line(),
+    })
+}
+
 /// A snapshot of the world for the UI.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WorldView {
@@ -105,6 +168,8 @@ pub struct WorldView {
     pub quiescent: bool,
     /// The spec as a URL token, to share the run.
     pub token: String,
+    /// The trace window's events for the space-time diagram (same window as `trace`).
+    pub spacetime: Vec<SpacetimeEvent>,
 }
 
 /// A simulation with its protocol erased.
@@ -238,6 +303,10 @@ impl<P: Protocol> DynSim for Sim<P> {
             trace_hash: hex(Sim::trace_hash(self)),
             quiescent: Sim::is_quiescent(self),
             token: self.spec().to_url_token(),
+            spacetime: self.trace()[start..]
+                .iter()
+                .filter_map(spacetime_event)
+                .collect(),
         }
     }
 }
