@@ -5,6 +5,7 @@
 //! natively; components only wire signals to the DOM.
 #![deny(missing_docs)]
 
+pub mod browser;
 pub mod components;
 pub mod course;
 pub mod pages;

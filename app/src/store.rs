@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::browser::storage;
 use crate::progress::{Progress, STORAGE_KEY};
 
 /// Shared app state, provided as context by the shell.
@@ -13,20 +14,16 @@ pub struct Store {
     pub storage_problem: RwSignal<Option<String>>,
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
 impl Store {
     /// Loads the stored record (backing up anything unreadable) and saves every later change.
     pub fn load() -> Store {
-        let storage = storage();
-        let stored = storage
+        let local = storage();
+        let stored = local
             .as_ref()
             .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
         let loaded = Progress::load(stored.as_deref());
         let mut problem = loaded.problem;
-        if let (Some(message), Some(storage), Some(raw)) = (&mut problem, &storage, &stored) {
+        if let (Some(message), Some(storage), Some(raw)) = (&mut problem, &local, &stored) {
             let backup_key = format!("{STORAGE_KEY}.backup.{}", js_sys_now_ms());
             match storage.set_item(&backup_key, raw) {
                 Ok(()) => message.push_str(&format!(
@@ -35,7 +32,7 @@ impl Store {
                 Err(_) => message.push_str(" It could not be backed up (storage is full)."),
             }
         }
-        if storage.is_none() {
+        if local.is_none() {
             problem = Some("This browser does not allow the site to store data, so progress is kept only until you close the tab.".into());
         }
         let store = Store {
@@ -44,7 +41,7 @@ impl Store {
         };
         Effect::new(move |_| {
             let json = store.progress.with(Progress::to_json);
-            if let Some(storage) = self::storage() {
+            if let Some(storage) = storage() {
                 if storage.set_item(STORAGE_KEY, &json).is_err() {
                     store.storage_problem.set(Some(
                         "Progress could not be saved: the browser's storage is full.".into(),

@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::browser::storage;
+
 const THEME_KEY: &str = "dslab.theme";
 
 /// A colour theme.
@@ -34,11 +36,7 @@ impl Theme {
 }
 
 fn stored() -> Option<Theme> {
-    let value = web_sys::window()?
-        .local_storage()
-        .ok()??
-        .get_item(THEME_KEY)
-        .ok()??;
+    let value = storage()?.get_item(THEME_KEY).ok()??;
     match value.as_str() {
         "light" => Some(Theme::Light),
         "dark" => Some(Theme::Dark),
@@ -72,8 +70,7 @@ pub fn use_theme() -> RwSignal<Theme> {
         }
         // Only an explicit toggle is remembered; until then the OS decides.
         if !first.get_value() {
-            if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-            {
+            if let Some(storage) = storage() {
                 let _ = storage.set_item(THEME_KEY, current.as_str());
             }
         }

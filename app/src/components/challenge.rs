@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos::wasm_bindgen::closure::Closure;
 use leptos::wasm_bindgen::JsCast;
 
+use crate::browser::storage;
 use crate::store::Store;
 
 /// The longest a check may run before it is stopped, in milliseconds.
@@ -21,10 +22,6 @@ const WORKER_URL: &str = "./worker_loader.js";
 
 fn code_key(id: &str) -> String {
     format!("dslab.code.{id}")
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
 }
 
 /// Where a check is.

@@ -10,6 +10,7 @@ use engine::scenarios::{bench_spec, build};
 use engine::sim::world::SimOptions;
 use leptos::prelude::*;
 
+use crate::browser::now_ms;
 use crate::components::challenge::{spawn_check, Running};
 
 /// Events the simulator benchmark runs.
@@ -18,12 +19,6 @@ const SIM_EVENTS: u64 = 1_000_000;
 const SEEK_RUN_STEPS: u64 = 100_000;
 /// Random seeks timed.
 const SEEKS: u32 = 200;
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
 
 #[derive(Clone, Debug, PartialEq)]
 struct Row {

@@ -15,6 +15,7 @@ use engine::sim::world::Status;
 use leptos::ev;
 use leptos::prelude::*;
 
+use crate::browser::now_ms;
 use geometry::{
     message_position, node_position, ticks_per_second, Point, NODE_RADIUS, VIEW_HEIGHT, VIEW_WIDTH,
 };
@@ -100,12 +101,6 @@ impl Sim {
             animate(*self);
         }
     }
-}
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
 }
 
 /// One animation frame: advance simulated time by the real time since the last frame.
