@@ -5,10 +5,12 @@ use std::path::Path;
 
 fn main() {
     let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
-    println!("cargo:rerun-if-changed={}", content.display());
-    if let Ok(entries) = std::fs::read_dir(&content) {
-        for entry in entries.flatten() {
-            println!("cargo:rerun-if-changed={}", entry.path().display());
+    for dir in [content.clone(), content.join("histories")] {
+        println!("cargo:rerun-if-changed={}", dir.display());
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for entry in entries.flatten() {
+                println!("cargo:rerun-if-changed={}", entry.path().display());
+            }
         }
     }
     let course = match contentc::compile_dir(&content) {

@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod components;
 pub mod course;
+pub mod history;
 pub mod pages;
 pub mod progress;
 pub mod route;
@@ -15,5 +16,6 @@ pub mod shell;
 pub mod sim;
 pub mod store;
 pub mod theme;
+pub mod worker;
 
 pub use shell::App;

@@ -3,10 +3,7 @@
 //! The engine never reads a clock; the CLI gives it a "should stop" callback that reads
 //! `Instant` for `--timeout-ms`, and times the benchmark around the engine's calls.
 
-use engine::lin::{
-    check, check_text, parse, Budget, CheckReport, Format, KvModel, KvWholeModel, ModelKind,
-    RegisterModel, Verdict,
-};
+use engine::lin::{check_text, Budget, CheckReport, Format, Prepared, Verdict};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -87,15 +84,6 @@ pub fn run_lin(args: &[String]) -> Result<ExitCode, String> {
         }
     };
     Ok(ExitCode::from(code))
-}
-
-/// One reference history, parsed and lowered, ready to check.
-enum Prepared {
-    Register(Vec<engine::lin::Operation<engine::lin::RegisterInput, engine::lin::RegisterOutput>>),
-    Kv(
-        KvModel,
-        Vec<engine::lin::Operation<engine::lin::KvInput, engine::lin::KvOutput>>,
-    ),
 }
 
 struct Reference {
@@ -212,20 +200,15 @@ fn load(dir: &Path) -> Result<Vec<Reference>, String> {
         let path = dir.join(name);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let raw = parse(&text, Format::Auto)
+        let history = Prepared::from_text(&text, Format::Auto)
             .map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))?;
-        let history = match model {
-            m if m == ModelKind::RegisterCas.name() => Prepared::Register(
-                RegisterModel::lower(&raw)
-                    .map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))?,
-            ),
-            m if m == ModelKind::KvGetPutAppend.name() => {
-                let (model, ops) = KvModel::lower(&raw)
-                    .map_err(|e| format!("{}:{}: {}", path.display(), e.line, e.message))?;
-                Prepared::Kv(model, ops)
-            }
-            other => return Err(format!("{}: unknown model '{other}'", listing.display())),
-        };
+        if history.model().name() != model {
+            return Err(format!(
+                "{}: {name} is listed as '{model}' but reads as '{}'",
+                listing.display(),
+                history.model().name()
+            ));
+        }
         references.push(Reference {
             name: name.to_string(),
             expected: expected.to_string(),
@@ -235,36 +218,11 @@ fn load(dir: &Path) -> Result<Vec<Reference>, String> {
     Ok(references)
 }
 
-/// Checks one reference history; only the check itself is timed. A key-value model is cloned
-/// first, so every run starts from the string table as lowering left it (the search interns
-/// the strings its appends make, and a warm table would flatter later repetitions).
+/// Checks one reference history; only the check itself is timed.
 fn run_one(reference: &Reference, whole: bool) -> (Duration, CheckReport) {
-    let mut budget = Budget::default();
-    match &reference.history {
-        Prepared::Register(ops) => {
-            let start = Instant::now();
-            let report = check(&RegisterModel, ops, &mut budget);
-            (start.elapsed(), report)
-        }
-        Prepared::Kv(model, ops) => {
-            let fresh = model.clone();
-            let start = Instant::now();
-            let report = if whole {
-                check(&KvWholeModel(&fresh), ops, &mut budget)
-            } else {
-                check(&fresh, ops, &mut budget)
-            };
-            (start.elapsed(), report)
-        }
-    }
-}
-
-fn verdict_name(verdict: &Verdict) -> &'static str {
-    match verdict {
-        Verdict::Linearizable { .. } => "linearizable",
-        Verdict::NotLinearizable { .. } => "not-linearizable",
-        Verdict::Unknown { .. } => "unknown",
-    }
+    let start = Instant::now();
+    let report = reference.history.check(whole, &mut Budget::default());
+    (start.elapsed(), report)
 }
 
 fn bench(references: &[&Reference], whole: bool) -> SuiteResult {
@@ -277,7 +235,7 @@ fn bench(references: &[&Reference], whole: bool) -> SuiteResult {
             let (time, report) = run_one(reference, whole);
             total += time;
             memo_entries_peak = memo_entries_peak.max(report.memo_entries_peak);
-            let got = verdict_name(&report.verdict);
+            let got = report.verdict.name();
             if got != reference.expected {
                 mismatches.push(format!(
                     "{}: expected {}, got {got}",

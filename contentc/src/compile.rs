@@ -1,13 +1,16 @@
 //! Markdown → [`Chapter`]. Runs at build time (the app's build script) and in tests.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::directive::{parse_fields, parse_quiz, DirectiveError};
-use crate::{Block, ChallengeEmbed, Chapter, Course, Quiz, QuizOption, Section, SimEmbed};
+use crate::{
+    Block, ChallengeEmbed, Chapter, Course, HistoryEmbed, HistoryExample, Quiz, QuizOption,
+    Section, SimEmbed,
+};
 
 /// The largest chapter file the compiler reads, in bytes; a guard against a runaway file.
 pub const CHAPTER_FILE_BYTES_MAX: usize = 512 * 1024;
@@ -42,6 +45,9 @@ pub struct Catalog {
     pub scenarios: BTreeSet<String>,
     /// Challenge ids.
     pub challenges: BTreeSet<String>,
+    /// History files that ```history directives may name: file name → text (from
+    /// `content/histories/`).
+    pub histories: BTreeMap<String, String>,
 }
 
 impl Catalog {
@@ -56,8 +62,34 @@ impl Catalog {
                 .into_iter()
                 .map(String::from)
                 .collect(),
+            histories: BTreeMap::new(),
         }
     }
+}
+
+/// Reads every file of `dir/histories/` (none if the folder is absent).
+fn read_histories(dir: &Path, errors: &mut Vec<ContentError>) -> BTreeMap<String, String> {
+    let mut histories = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir.join("histories")) else {
+        return histories;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name.ends_with(".md") {
+            continue;
+        }
+        match std::fs::read_to_string(entry.path()) {
+            Ok(text) => {
+                histories.insert(name, text);
+            }
+            Err(err) => errors.push(ContentError {
+                file: format!("content/histories/{name}"),
+                line: 0,
+                message: format!("cannot read: {err}"),
+            }),
+        }
+    }
+    histories
 }
 
 /// A link from one chapter to another chapter file, checked once all chapters are known.
@@ -70,8 +102,9 @@ struct ChapterLink {
 /// Compiles every `NN-slug.md` in `dir` into a [`Course`], validating directives against the
 /// engine's catalog and links between chapters. Returns every error found, not just the first.
 pub fn compile_dir(dir: &Path) -> Result<Course, Vec<ContentError>> {
-    let catalog = Catalog::from_engine();
+    let mut catalog = Catalog::from_engine();
     let mut errors = Vec::new();
+    catalog.histories = read_histories(dir, &mut errors);
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)
@@ -286,7 +319,7 @@ fn parse_front_matter(text: &str) -> Result<FrontMatter, (usize, String)> {
 }
 
 /// Directive languages: a fenced block with one of these is a widget, not code.
-const DIRECTIVES: [&str; 3] = ["sim", "challenge", "quiz"];
+const DIRECTIVES: [&str; 4] = ["sim", "challenge", "quiz", "history"];
 
 struct Body<'a> {
     slug: String,
@@ -537,6 +570,69 @@ impl<'a> Body<'a> {
                         .collect(),
                 }))
             }
+            "history" => {
+                let fields = parse_fields(content, first_line, &["examples", "caption", "paste"])
+                    .map_err(lift)?;
+                let field = |key: &str| fields.iter().find(|(k, _, _)| k == key);
+                let Some((_, list, line)) = field("examples") else {
+                    return Err((
+                        first_line,
+                        "in ```history: `examples: file, file, …` is required".into(),
+                    ));
+                };
+                let mut examples = Vec::new();
+                for file in list.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                    let Some(text) = self.catalog.histories.get(file) else {
+                        let files: BTreeSet<String> =
+                            self.catalog.histories.keys().cloned().collect();
+                        return Err((
+                            *line,
+                            format!(
+                                "in ```history: no file `{file}` in content/histories/ (known: {})",
+                                known(&files)
+                            ),
+                        ));
+                    };
+                    let view = engine::lin::view_text(
+                        text,
+                        engine::lin::Format::Auto,
+                        &mut engine::lin::Budget::default(),
+                    )
+                    .map_err(|e| {
+                        (
+                            *line,
+                            format!(
+                                "in ```history: content/histories/{file}:{}: {}",
+                                e.line, e.message
+                            ),
+                        )
+                    })?;
+                    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+                    examples.push(HistoryExample {
+                        file: file.to_string(),
+                        label: stem.replace(['-', '_'], " "),
+                        view,
+                    });
+                }
+                if examples.is_empty() {
+                    return Err((*line, "in ```history: `examples` lists no file".into()));
+                }
+                let paste = match field("paste").map(|(_, v, l)| (v.as_str(), *l)) {
+                    None | Some(("no", _)) => false,
+                    Some(("yes", _)) => true,
+                    Some((other, l)) => {
+                        return Err((
+                            l,
+                            format!("in ```history: `paste` is `yes` or `no`, found `{other}`"),
+                        ))
+                    }
+                };
+                Ok(Block::History(HistoryEmbed {
+                    caption: field("caption").map(|(_, c, _)| c.clone()),
+                    examples,
+                    paste,
+                }))
+            }
             "quiz" => {
                 let raw = parse_quiz(content, first_line).map_err(lift)?;
                 self.quiz_count += 1;
@@ -613,7 +709,34 @@ mod tests {
         Catalog {
             scenarios: ["retry-lossy".to_string()].into(),
             challenges: ["vector-clocks".to_string()].into(),
+            histories: [
+                ("stale.jsonl".to_string(), STALE.to_string()),
+                ("broken.jsonl".to_string(), "write 1\n".to_string()),
+            ]
+            .into(),
         }
+    }
+
+    const STALE: &str = "{\"client\": 0, \"type\": \"invoke\", \"f\": \"write\", \"value\": 1}\n\
+        {\"client\": 0, \"type\": \"ok\", \"f\": \"write\", \"value\": 1}\n\
+        {\"client\": 1, \"type\": \"invoke\", \"f\": \"read\"}\n\
+        {\"client\": 1, \"type\": \"ok\", \"f\": \"read\", \"value\": null}\n";
+
+    #[test]
+    fn a_history_directive_embeds_its_examples_checked() {
+        let chapter =
+            compile("```history\nexamples: stale.jsonl\ncaption: A stale read.\npaste: yes\n```\n")
+                .unwrap();
+        let [Block::History(h)] = chapter.blocks.as_slice() else {
+            panic!("{:?}", chapter.blocks)
+        };
+        assert!(h.paste);
+        assert_eq!(h.caption.as_deref(), Some("A stale read."));
+        assert_eq!(h.examples[0].label, "stale");
+        assert_eq!(
+            h.examples[0].view.outcome,
+            engine::lin::Outcome::NotLinearizable
+        );
     }
 
     const FRONT: &str = "---\ntitle: Hard things\nhours: 2\nsummary: Why.\n---\n";
@@ -683,6 +806,26 @@ mod tests {
                 "at least two answers",
             ),
             ("# Title again\n", 6, "use `##`"),
+            (
+                "```history\ncaption: x\n```\n",
+                7,
+                "`examples: file, file, …` is required",
+            ),
+            (
+                "```history\nexamples: nope.log\n```\n",
+                7,
+                "no file `nope.log` in content/histories/ (known: broken.jsonl, stale.jsonl)",
+            ),
+            (
+                "```history\nexamples: broken.jsonl\n```\n",
+                7,
+                "content/histories/broken.jsonl:1:",
+            ),
+            (
+                "```history\nexamples: stale.jsonl\npaste: maybe\n```\n",
+                8,
+                "`paste` is `yes` or `no`",
+            ),
         ];
         for (body, line, needle) in cases {
             let err = compile(body).unwrap_err();

@@ -89,6 +89,8 @@ pub enum Block {
     Sim(SimEmbed),
     /// An embedded code challenge.
     Challenge(ChallengeEmbed),
+    /// An embedded client history, checked for linearizability at build time.
+    History(HistoryEmbed),
 }
 
 /// A multiple-choice question with an explanation for every answer.
@@ -122,6 +124,30 @@ pub struct SimEmbed {
     pub seed: u64,
     /// A caption under the simulation.
     pub caption: Option<String>,
+}
+
+/// A ```history directive: client histories drawn with the linearizability checker's verdict.
+/// The examples are checked at build time (the page draws them at once); a history the learner
+/// pastes is checked in the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEmbed {
+    /// A caption under the view.
+    pub caption: Option<String>,
+    /// The examples the learner can pick, the first shown first.
+    pub examples: Vec<HistoryExample>,
+    /// Whether the learner may paste a history of their own.
+    pub paste: bool,
+}
+
+/// One example history of a ```history directive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryExample {
+    /// Its file under `content/histories/`.
+    pub file: String,
+    /// Its label in the picker.
+    pub label: String,
+    /// The checked, laid-out history.
+    pub view: engine::lin::HistoryView,
 }
 
 /// A `challenge` directive, with the challenge's texts rendered at build time so the page

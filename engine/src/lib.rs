@@ -33,6 +33,7 @@ pub mod rng;
 pub mod scenarios;
 pub mod script;
 pub mod sim;
+pub mod worker;
 
 pub use error::SimError;
 pub use scenarios::trace_hash_of;

@@ -6,19 +6,17 @@
 //! cancelled or timed-out worker is terminated and the next check starts a fresh one.
 
 use contentc::ChallengeEmbed;
-use engine::challenge::{CheckReport, PropertyStatus, Verdict, WorkerRequest, WorkerResponse};
+use engine::challenge::{CheckReport, PropertyStatus, Verdict};
+use engine::worker::{WorkerRequest, WorkerResponse};
 use leptos::ev;
 use leptos::prelude::*;
-use leptos::wasm_bindgen::closure::Closure;
-use leptos::wasm_bindgen::JsCast;
 
 use crate::browser::storage;
 use crate::store::Store;
+use crate::worker::{spawn_worker, Running};
 
 /// The longest a check may run before it is stopped, in milliseconds.
 pub const CHECK_TIME_LIMIT_MS: u64 = 30_000;
-/// The worker's entry script, written by Trunk next to `index.html`.
-const WORKER_URL: &str = "./worker_loader.js";
 
 fn code_key(id: &str) -> String {
     format!("dslab.code.{id}")
@@ -32,63 +30,6 @@ enum CheckState {
     Running { done: u64, total: u64 },
     Done(Box<CheckReport>),
     Problem(String),
-}
-
-/// A running check: the worker and the callbacks that must live as long as it does. Dropping
-/// it does not stop the worker; `terminate` does.
-pub struct Running {
-    worker: web_sys::Worker,
-    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
-    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
-}
-
-impl Running {
-    /// Stops the worker at once, wherever it is.
-    pub fn terminate(&self) {
-        self.worker.terminate();
-    }
-}
-
-/// Starts a worker and sends it `request` once it has loaded. Every response is handed to
-/// `on_response` (`Ready` included); a worker that fails to load or crashes, or a response that
-/// does not parse, goes to `on_failure` with a message for the learner.
-pub fn spawn_check(
-    request: &WorkerRequest,
-    mut on_response: impl FnMut(WorkerResponse) + 'static,
-    on_failure: impl Fn(String) + Clone + 'static,
-) -> Result<Running, String> {
-    let worker = web_sys::Worker::new(WORKER_URL)
-        .map_err(|_| "The checker could not start in this browser.".to_string())?;
-    let request = serde_json::to_string(request).expect("requests serialize");
-    let poster = worker.clone();
-    let fail = on_failure.clone();
-    let on_message =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let text = event.data().as_string().unwrap_or_default();
-            match serde_json::from_str::<WorkerResponse>(&text) {
-                Ok(response) => {
-                    if response == WorkerResponse::Ready {
-                        let _ = poster.post_message(&request.as_str().into());
-                    }
-                    on_response(response);
-                }
-                Err(err) => fail(format!("The checker sent something unexpected: {err}")),
-            }
-        });
-    let on_error =
-        Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-            on_failure(format!(
-                "The checker stopped with an error: {}",
-                event.message()
-            ));
-        });
-    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    Ok(Running {
-        worker,
-        _on_message: on_message,
-        _on_error: on_error,
-    })
 }
 
 /// One challenge embedded in a chapter.
@@ -135,7 +76,7 @@ pub fn ChallengeView(
         stop();
         let source = code.get_untracked();
         save(&source);
-        let request = WorkerRequest {
+        let request = WorkerRequest::Check {
             challenge: id.to_string(),
             source,
             seeds: challenge.seeds,
@@ -149,9 +90,12 @@ pub fn ChallengeView(
             WorkerResponse::Refused(why) => {
                 finish(CheckState::Problem(format!("The checker refused: {why}")))
             }
+            WorkerResponse::History(_) | WorkerResponse::HistoryBench(_) => finish(
+                CheckState::Problem("The checker answered a different question.".into()),
+            ),
         };
         let on_failure = move |message: String| finish(CheckState::Problem(message));
-        match spawn_check(&request, on_response, on_failure) {
+        match spawn_worker(&request, on_response, on_failure) {
             Ok(worker) => running.set_value(Some(worker)),
             Err(message) => return state.set(CheckState::Problem(message)),
         }

@@ -5,13 +5,13 @@
 //! headless Chromium and prints the table, so native and wasm numbers come from one command.
 
 use contentc::Block;
-use engine::challenge::{WorkerRequest, WorkerResponse};
 use engine::scenarios::{bench_spec, build};
 use engine::sim::world::SimOptions;
+use engine::worker::{WorkerRequest, WorkerResponse};
 use leptos::prelude::*;
 
 use crate::browser::now_ms;
-use crate::components::challenge::{spawn_check, Running};
+use crate::worker::{spawn_worker, Running};
 
 /// Events the simulator benchmark runs.
 const SIM_EVENTS: u64 = 1_000_000;
@@ -94,7 +94,7 @@ pub fn BenchPage() -> impl IntoView {
                 let Some(source) = reference else {
                     return status.set("No chapter embeds the vector-clock challenge.".into());
                 };
-                let request = WorkerRequest {
+                let request = WorkerRequest::Check {
                     challenge: "vector-clocks".into(),
                     source,
                     seeds: 200,
@@ -131,7 +131,7 @@ pub fn BenchPage() -> impl IntoView {
                     }
                     _ => {}
                 };
-                match spawn_check(&request, on_response, move |m| status.set(m)) {
+                match spawn_worker(&request, on_response, move |m| status.set(m)) {
                     Ok(running) => worker.set_value(Some(running)),
                     Err(m) => status.set(m),
                 }

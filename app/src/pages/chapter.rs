@@ -7,6 +7,7 @@ use crate::components::embed::{ChallengeBlock, SimBlock};
 use crate::components::progress_bar::ProgressBar;
 use crate::components::quiz::QuizView;
 use crate::course::neighbours;
+use crate::history::HistoryBlock;
 use crate::route::{chapter_href, Route};
 use crate::store::Store;
 
@@ -47,6 +48,7 @@ pub fn ChapterPage(
             Block::Quiz(quiz) => view! { <QuizView quiz=quiz/> }.into_any(),
             Block::Sim(embed) => view! { <SimBlock embed=embed/> }.into_any(),
             Block::Challenge(embed) => view! { <ChallengeBlock embed=embed/> }.into_any(),
+            Block::History(embed) => view! { <HistoryBlock embed=embed/> }.into_any(),
         })
         .collect_view();
     view! {

@@ -49,12 +49,14 @@ pub mod hash;
 mod kv;
 pub mod parse;
 mod register;
+mod view;
 
 pub use checker::{check, Budget, CheckReport, UnknownReason, Verdict};
 pub use explain::{Explanation, LinearizedStep, StuckOperation};
 pub use kv::{KvInput, KvModel, KvOp, KvOutput, KvWholeModel, Values};
 pub use parse::{detect_format, parse, Format, ParseError, RawHistory, RawOperation, Status};
 pub use register::{RegisterInput, RegisterModel, RegisterOutput};
+pub use view::{view_text, HistoryView, OperationView, Outcome, Placement, VIEW_OPERATIONS_MAX};
 
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
@@ -245,4 +247,69 @@ pub fn check_text(
         operations,
         report,
     })
+}
+
+/// A history parsed and lowered to its model, ready to be checked (more than once, e.g. by a
+/// benchmark that times only the search).
+#[derive(Clone, Debug)]
+pub enum Prepared {
+    /// A register history.
+    Register(Vec<Operation<RegisterInput, RegisterOutput>>),
+    /// A key-value history with its model (which holds the interned strings).
+    Kv(KvModel, Vec<Operation<KvInput, KvOutput>>),
+}
+
+impl Prepared {
+    /// Parses `text`, infers the model and lowers the operations.
+    pub fn from_text(text: &str, format: Format) -> Result<Prepared, ParseError> {
+        let format = match format {
+            Format::Auto => detect_format(text)?,
+            f => f,
+        };
+        let raw = parse(text, format)?;
+        Ok(match ModelKind::infer(&raw)? {
+            ModelKind::RegisterCas => Prepared::Register(RegisterModel::lower(&raw)?),
+            ModelKind::KvGetPutAppend => {
+                let (model, ops) = KvModel::lower(&raw)?;
+                Prepared::Kv(model, ops)
+            }
+        })
+    }
+
+    /// The model it is checked against.
+    pub fn model(&self) -> ModelKind {
+        match self {
+            Prepared::Register(_) => ModelKind::RegisterCas,
+            Prepared::Kv(..) => ModelKind::KvGetPutAppend,
+        }
+    }
+
+    /// Checks it; `whole` checks a key-value history as one state instead of key by key. A
+    /// key-value model is cloned first, so every check starts from the string table as lowering
+    /// left it (the search interns the strings its appends make; a warm table would flatter
+    /// repeated checks).
+    pub fn check(&self, whole: bool, budget: &mut Budget<'_>) -> CheckReport {
+        match self {
+            Prepared::Register(ops) => check(&RegisterModel, ops, budget),
+            Prepared::Kv(model, ops) => {
+                let fresh = model.clone();
+                if whole {
+                    check(&KvWholeModel(&fresh), ops, budget)
+                } else {
+                    check(&fresh, ops, budget)
+                }
+            }
+        }
+    }
+}
+
+impl Verdict {
+    /// `linearizable`, `not-linearizable` or `unknown` (the names `expected.tsv` uses).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Linearizable { .. } => "linearizable",
+            Verdict::NotLinearizable { .. } => "not-linearizable",
+            Verdict::Unknown { .. } => "unknown",
+        }
+    }
 }

@@ -1,0 +1,258 @@
+//! The protocol between the page and its Web Worker: requests and responses as JSON, and
+//! [`serve`], everything the worker does. It lives here so it is tested natively; the `worker`
+//! crate only connects it to the browser.
+//!
+//! Invariant: `serve` is deterministic except for the durations it measures with the `clock` the
+//! caller hands in (used only by [`WorkerRequest::HistoryBench`]); verdicts never depend on it.
+
+use crate::challenge::{challenge, check, CheckOptions, CheckReport};
+use crate::lin::{self, Budget, Format, HistoryView, ParseError};
+use serde::{Deserialize, Serialize};
+
+/// Default search steps for a history check in the page: a few seconds of work at most, after
+/// which the answer is "unknown" rather than a frozen tab.
+pub const HISTORY_STEPS_DEFAULT: u64 = 50_000_000;
+
+/// A message from the page to the worker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WorkerRequest {
+    /// Check a learner's script against a challenge.
+    Check {
+        /// The challenge id.
+        challenge: String,
+        /// The learner's script.
+        source: String,
+        /// Seeds to check.
+        seeds: u64,
+    },
+    /// Check a client history for linearizability and lay it out for drawing.
+    History {
+        /// The history's text.
+        text: String,
+        /// Its format (`Auto` detects it).
+        format: Format,
+        /// Most search steps before answering "unknown".
+        steps_max: u64,
+    },
+    /// Time the checker on named histories (the benchmark page). Parsing is not timed.
+    HistoryBench {
+        /// (name, text) pairs.
+        histories: Vec<(String, String)>,
+        /// Check key-value histories as one state instead of key by key.
+        whole: bool,
+    },
+}
+
+/// One history timed by [`WorkerRequest::HistoryBench`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryTiming {
+    /// Its name.
+    pub name: String,
+    /// `linearizable`, `not-linearizable`, `unknown` or `error: …`.
+    pub verdict: String,
+    /// Milliseconds the check took (the clock the worker was given).
+    pub ms: f64,
+    /// Peak memo entries.
+    pub memo_entries_peak: usize,
+}
+
+/// A message from the worker to the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum WorkerResponse {
+    /// The worker has loaded and takes requests.
+    Ready,
+    /// Seeds checked so far.
+    Progress {
+        /// Seeds done.
+        done: u64,
+        /// Seeds asked for.
+        total: u64,
+    },
+    /// A challenge check ended.
+    Report(CheckReport),
+    /// A history was checked (or could not be read).
+    History(Result<Box<HistoryView>, ParseError>),
+    /// Benchmark timings, in request order.
+    HistoryBench(Vec<HistoryTiming>),
+    /// The request named no known challenge or did not parse.
+    Refused(String),
+}
+
+/// Carries out one request, reporting progress every `progress_every` seeds. `clock` returns
+/// milliseconds and is read only to time benchmarks.
+pub fn serve(
+    request: &str,
+    progress_every: u64,
+    clock: &mut dyn FnMut() -> f64,
+    post: &mut dyn FnMut(&WorkerResponse),
+) {
+    let request: WorkerRequest = match serde_json::from_str(request) {
+        Ok(request) => request,
+        Err(err) => {
+            return post(&WorkerResponse::Refused(format!(
+                "malformed request: {err}"
+            )))
+        }
+    };
+    match request {
+        WorkerRequest::Check {
+            challenge: id,
+            source,
+            seeds,
+        } => {
+            let Some(challenge) = challenge(&id) else {
+                return post(&WorkerResponse::Refused(format!(
+                    "unknown challenge '{id}'"
+                )));
+            };
+            let options = CheckOptions {
+                seeds,
+                first_seed: 0,
+            };
+            let every = progress_every.max(1);
+            let report = check(challenge, &source, options, &mut |done, total| {
+                if done % every == 0 && done < total {
+                    post(&WorkerResponse::Progress { done, total });
+                }
+                true
+            });
+            post(&WorkerResponse::Report(report));
+        }
+        WorkerRequest::History {
+            text,
+            format,
+            steps_max,
+        } => {
+            let view = lin::view_text(&text, format, &mut Budget::steps(steps_max));
+            post(&WorkerResponse::History(view.map(Box::new)));
+        }
+        WorkerRequest::HistoryBench { histories, whole } => {
+            let mut timings = Vec::with_capacity(histories.len());
+            for (name, text) in histories {
+                let timing = match lin::Prepared::from_text(&text, Format::Auto) {
+                    Ok(prepared) => {
+                        let start = clock();
+                        let report = prepared.check(whole, &mut Budget::default());
+                        HistoryTiming {
+                            name,
+                            verdict: report.verdict.name().to_string(),
+                            ms: clock() - start,
+                            memo_entries_peak: report.memo_entries_peak,
+                        }
+                    }
+                    Err(e) => HistoryTiming {
+                        name,
+                        verdict: format!("error: {e}"),
+                        ms: 0.0,
+                        memo_entries_peak: 0,
+                    },
+                };
+                timings.push(timing);
+            }
+            post(&WorkerResponse::HistoryBench(timings));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::challenge::{challenges, Verdict};
+    use crate::lin::Outcome;
+
+    fn run(request: &WorkerRequest) -> Vec<WorkerResponse> {
+        let json = serde_json::to_string(request).unwrap();
+        let mut messages = Vec::new();
+        let mut t = 0.0;
+        serve(
+            &json,
+            10,
+            &mut || {
+                t += 1.0;
+                t
+            },
+            &mut |m| messages.push(m.clone()),
+        );
+        messages
+    }
+
+    #[test]
+    fn a_check_reports_progress_then_the_verdict() {
+        let c = &challenges()[0];
+        let messages = run(&WorkerRequest::Check {
+            challenge: c.id.clone(),
+            source: c.reference.clone(),
+            seeds: 40,
+        });
+        let progress: Vec<u64> = messages
+            .iter()
+            .filter_map(|m| match m {
+                WorkerResponse::Progress { done, .. } => Some(*done),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(progress, [10, 20, 30]);
+        assert!(
+            matches!(messages.last(), Some(WorkerResponse::Report(r)) if r.verdict == Verdict::Passed)
+        );
+    }
+
+    #[test]
+    fn bad_requests_are_refused() {
+        let mut messages = Vec::new();
+        let mut clock = || 0.0;
+        serve("{not json", 10, &mut clock, &mut |m| {
+            messages.push(m.clone())
+        });
+        let unknown = WorkerRequest::Check {
+            challenge: "nope".into(),
+            source: String::new(),
+            seeds: 1,
+        };
+        messages.extend(run(&unknown));
+        assert!(matches!(&messages[0], WorkerResponse::Refused(m) if m.contains("malformed")));
+        assert!(
+            matches!(&messages[1], WorkerResponse::Refused(m) if m.contains("unknown challenge 'nope'"))
+        );
+    }
+
+    #[test]
+    fn a_history_comes_back_checked_or_with_the_line_at_fault() {
+        let ok = r#"{"client": 0, "type": "invoke", "f": "write", "value": 1}
+{"client": 0, "type": "ok", "f": "write", "value": 1}
+{"client": 1, "type": "invoke", "f": "read"}
+{"client": 1, "type": "ok", "f": "read", "value": 2}
+"#;
+        let messages = run(&WorkerRequest::History {
+            text: ok.into(),
+            format: Format::Auto,
+            steps_max: HISTORY_STEPS_DEFAULT,
+        });
+        let [WorkerResponse::History(Ok(view))] = messages.as_slice() else {
+            panic!("{messages:?}")
+        };
+        assert_eq!(view.outcome, Outcome::NotLinearizable);
+        let messages = run(&WorkerRequest::History {
+            text: "write 1\n".into(),
+            format: Format::Auto,
+            steps_max: HISTORY_STEPS_DEFAULT,
+        });
+        assert!(matches!(&messages[..], [WorkerResponse::History(Err(e))] if e.line == 1));
+    }
+
+    #[test]
+    fn a_bench_times_each_history_with_the_given_clock() {
+        let text = "{\"client\": 0, \"type\": \"invoke\", \"f\": \"read\"}\n\
+                    {\"client\": 0, \"type\": \"ok\", \"f\": \"read\", \"value\": null}\n";
+        let messages = run(&WorkerRequest::HistoryBench {
+            histories: vec![("a".into(), text.into()), ("b".into(), "junk".into())],
+            whole: false,
+        });
+        let [WorkerResponse::HistoryBench(t)] = messages.as_slice() else {
+            panic!("{messages:?}")
+        };
+        assert_eq!(t[0].verdict, "linearizable");
+        assert_eq!(t[0].ms, 1.0);
+        assert!(t[1].verdict.starts_with("error"), "{}", t[1].verdict);
+    }
+}
