@@ -28,5 +28,8 @@ fn main() {
         }
     };
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("course.json");
-    std::fs::write(&out, contentc::to_json(&course)).expect("OUT_DIR is writable");
+    // The index only: chapter bodies are separate files (written by the `contentc` binary that
+    // Trunk runs after the build) fetched when a chapter opens.
+    let (index, _) = contentc::split(&course);
+    std::fs::write(&out, contentc::to_json(&index)).expect("OUT_DIR is writable");
 }

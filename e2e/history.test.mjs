@@ -19,13 +19,13 @@ async function openHistory() {
 test("examples show their verdicts, the order found and the operation that cannot be placed", async () => {
   const { page, problems, figure } = await openHistory();
   // The first example is a stale read: not linearizable, one stuck operation, described.
-  await assert.doesNotReject(figure.locator(".history-verdict.bad").waitFor());
+  await assert.doesNotReject(page.locator("figure.history.is-bad").waitFor());
   assert.equal(await figure.locator(".history-op.stuck").count(), 1);
   assert.match(await figure.locator(".history-detail").innerText(), /cannot be placed after state 2: it needs 1/);
   await shot(page, "history-stale-read", { fullPage: false });
   // A linearizable example: every bar numbered, one path through them.
   await figure.locator("select").first().selectOption({ label: "overlapping writes" });
-  await figure.locator(".history-verdict.ok").waitFor();
+  await page.locator("figure.history.is-ok").waitFor();
   assert.equal(await figure.locator(".history-op.stuck").count(), 0);
   assert.equal(await figure.locator(".history-path circle").count(), await figure.locator(".history-op").count());
   // Focusing a bar describes it, states before and after included.
@@ -33,7 +33,7 @@ test("examples show their verdicts, the order found and the operation that canno
   assert.match(await figure.locator(".history-detail").innerText(), /placed \d in the order: state .* → /);
   // A real etcd history: zoom changes the drawing's width.
   await figure.locator("select").first().selectOption({ label: "etcd 000" });
-  await figure.locator(".history-verdict.bad").waitFor();
+  await page.locator("figure.history.is-bad").waitFor();
   const width = async () => Number(await figure.locator("svg.history-svg").getAttribute("width"));
   const before = await width();
   await figure.getByRole("button", { name: "Zoom in" }).click();
@@ -41,7 +41,7 @@ test("examples show their verdicts, the order found and the operation that canno
   await shot(page, "history-etcd-000");
   // The kv history offers a key filter, set to the failing key.
   await figure.locator("select").first().selectOption({ label: "kv c01 bad" });
-  await figure.locator(".history-verdict.bad").waitFor();
+  await page.locator("figure.history.is-bad").waitFor();
   const key = figure.locator("select").nth(1);
   assert.notEqual(await key.inputValue(), "");
   await shot(page, "history-kv");
@@ -59,7 +59,7 @@ test("a pasted history is checked in the worker; a malformed one names its line"
     '{"client": 1, "type": "ok", "f": "read", "value": 5}',
   ].join("\n"));
   await text.press("Control+Enter");
-  await figure.locator(".history-verdict.ok").waitFor({ timeout: 15000 });
+  await page.locator("figure.history.is-ok").waitFor({ timeout: 15000 });
   assert.equal(await figure.locator(".history-op").count(), 2);
   // Broken input: the message names the line; the last good drawing stays.
   await text.fill('{"client": 0, "type": "invoke", "f": "write", "value": 5}\n{"client": 0, "type": "ok", "f": "nope"}');

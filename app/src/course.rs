@@ -1,8 +1,12 @@
-//! The course compiled from `content/` at build time (see `build.rs`).
+//! The course compiled from `content/` at build time (see `build.rs`): the index (titles,
+//! sections, quiz keys) is embedded; each chapter's body is a separate file fetched when the
+//! chapter opens and kept for the rest of the visit.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use contentc::{Chapter, Course};
+use contentc::{Block, Chapter, ChapterBody, Course};
 
 static COURSE_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/course.json"));
 
@@ -25,6 +29,52 @@ pub fn neighbours(slug: &str) -> (Option<&'static Chapter>, Option<&'static Chap
     };
     let previous = index.checked_sub(1).and_then(|i| chapters.get(i));
     (previous, chapters.get(index + 1))
+}
+
+thread_local! {
+    /// Bodies fetched so far, by slug. Leaked on purpose: a body lives as long as the page, and
+    /// widgets borrow from it for `'static`.
+    static BODIES: RefCell<HashMap<String, &'static [Block]>> = RefCell::new(HashMap::new());
+}
+
+/// The body of `chapter`, fetched once per visit. Errors are sentences for the reader.
+pub async fn load_body(chapter: &'static Chapter) -> Result<&'static [Block], String> {
+    if let Some(blocks) = BODIES.with(|b| b.borrow().get(&chapter.slug).copied()) {
+        return Ok(blocks);
+    }
+    let text = fetch_text(&chapter.body_file).await?;
+    let body: ChapterBody = serde_json::from_str(&text).map_err(|e| {
+        format!("The chapter's file is damaged ({e}); reload the page to fetch it again.")
+    })?;
+    if body.slug != chapter.slug {
+        return Err("The site's files do not belong together; reload the page.".into());
+    }
+    let blocks: &'static [Block] = Box::leak(body.blocks.into_boxed_slice());
+    BODIES.with(|b| b.borrow_mut().insert(chapter.slug.clone(), blocks));
+    Ok(blocks)
+}
+
+async fn fetch_text(url: &str) -> Result<String, String> {
+    use leptos::wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let offline = || {
+        "This chapter could not be loaded: the site did not answer (are you offline?).".to_string()
+    };
+    let window = web_sys::window().ok_or_else(offline)?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|_| offline())?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| offline())?;
+    if !response.ok() {
+        return Err(format!(
+            "This chapter could not be loaded (HTTP {}); reload the page.",
+            response.status()
+        ));
+    }
+    let text = JsFuture::from(response.text().map_err(|_| offline())?)
+        .await
+        .map_err(|_| offline())?;
+    text.as_string().ok_or_else(offline)
 }
 
 #[cfg(test)]

@@ -79,26 +79,25 @@ impl Progress {
 
     /// How far the learner is in one chapter.
     pub fn chapter(&self, chapter: &Chapter) -> ChapterProgress {
-        let quizzes: Vec<_> = chapter.quizzes().collect();
-        let quizzes_right = quizzes
+        let quizzes_right = chapter
+            .quizzes
             .iter()
             .filter(|quiz| {
                 self.quizzes
                     .get(&quiz.id)
-                    .and_then(|&i| quiz.options.get(i))
-                    .is_some_and(|o| o.correct)
+                    .is_some_and(|answer| quiz.right.contains(answer))
             })
             .count();
-        let challenges: Vec<_> = chapter.challenge_ids().collect();
-        let challenges_passed = challenges
+        let challenges_passed = chapter
+            .challenges
             .iter()
-            .filter(|id| self.challenges.get(**id).copied().unwrap_or(false))
+            .filter(|id| self.challenges.get(id.as_str()).copied().unwrap_or(false))
             .count();
         ChapterProgress {
             quizzes_right,
-            quizzes_total: quizzes.len(),
+            quizzes_total: chapter.quizzes.len(),
             challenges_passed,
-            challenges_total: challenges.len(),
+            challenges_total: chapter.challenges.len(),
         }
     }
 }
@@ -152,15 +151,7 @@ impl ChapterProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contentc::{Block, Quiz, QuizOption};
-
-    fn option(correct: bool) -> QuizOption {
-        QuizOption {
-            text_html: "a".into(),
-            correct,
-            explanation_html: "b".into(),
-        }
-    }
+    use contentc::QuizKey;
 
     fn chapter() -> Chapter {
         Chapter {
@@ -170,18 +161,19 @@ mod tests {
             hours: 2,
             summary: "s".into(),
             sections: vec![],
-            blocks: vec![
-                Block::Quiz(Quiz {
+            quizzes: vec![
+                QuizKey {
                     id: "hard/q1".into(),
-                    question_html: "q".into(),
-                    options: vec![option(false), option(true)],
-                }),
-                Block::Quiz(Quiz {
+                    right: vec![1],
+                },
+                QuizKey {
                     id: "hard/q2".into(),
-                    question_html: "q".into(),
-                    options: vec![option(true), option(false)],
-                }),
+                    right: vec![0],
+                },
             ],
+            challenges: vec![],
+            body_file: String::new(),
+            blocks: vec![],
         }
     }
 

@@ -13,7 +13,8 @@ use crate::sim::SharedSimPage;
 use crate::store::Store;
 use crate::theme::use_theme;
 
-fn current_hash() -> String {
+/// The location's hash, `#` included.
+pub(crate) fn current_hash() -> String {
     web_sys::window()
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default()
@@ -26,7 +27,7 @@ fn navigate(href: &str) {
 }
 
 /// Scrolls to the element with this id, or to the top.
-fn scroll_to(id: Option<&str>) {
+pub(crate) fn scroll_to(id: Option<&str>) {
     let Some(window) = web_sys::window() else {
         return;
     };

@@ -8,8 +8,8 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 
 use crate::directive::{parse_fields, parse_quiz, DirectiveError};
 use crate::{
-    Block, ChallengeEmbed, Chapter, Course, HistoryEmbed, HistoryExample, Quiz, QuizOption,
-    Section, SimEmbed,
+    Block, ChallengeEmbed, Chapter, Course, HistoryEmbed, HistoryExample, Quiz, QuizKey,
+    QuizOption, Section, SimEmbed,
 };
 
 /// The largest chapter file the compiler reads, in bytes; a guard against a runaway file.
@@ -234,6 +234,27 @@ fn compile_with_links(
         quiz_count: 0,
     };
     body.compile().map_err(|(line, m)| fail(line, m))?;
+    let quizzes = body
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            Block::Quiz(quiz) => Some(QuizKey {
+                id: quiz.id.clone(),
+                right: (0..quiz.options.len())
+                    .filter(|&i| quiz.options[i].correct)
+                    .collect(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let challenges = body
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            Block::Challenge(challenge) => Some(challenge.id.clone()),
+            _ => None,
+        })
+        .collect();
     let chapter = Chapter {
         number,
         slug,
@@ -241,6 +262,9 @@ fn compile_with_links(
         hours: front.hours,
         summary: front.summary,
         sections: body.sections,
+        quizzes,
+        challenges,
+        body_file: String::new(),
         blocks: body.blocks,
     };
     Ok((chapter, body.links))
@@ -868,7 +892,14 @@ mod tests {
             "```quiz\n? Is `x` **bold**?\n* yes\n  > Right.\n- no\n  > Wrong.\n```\n\n```quiz\n? Again?\n* a\n  > A.\n- b\n  > B.\n```\n",
         )
         .unwrap();
-        let quizzes: Vec<_> = chapter.quizzes().collect();
+        let quizzes: Vec<_> = chapter
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Quiz(q) => Some(q),
+                _ => None,
+            })
+            .collect();
         assert_eq!(quizzes.len(), 2);
         assert_eq!(quizzes[0].id, "hard/q1");
         assert_eq!(quizzes[1].id, "hard/q2");
@@ -877,6 +908,43 @@ mod tests {
             "Is <code>x</code> <strong>bold</strong>?"
         );
         assert!(quizzes[0].options[0].correct);
+        // The index keeps ids and right answers, so progress needs no body.
+        let keys: Vec<(&str, &[usize])> = chapter
+            .quizzes
+            .iter()
+            .map(|k| (k.id.as_str(), k.right.as_slice()))
+            .collect();
+        assert_eq!(keys, [("hard/q1", &[0][..]), ("hard/q2", &[0][..])]);
+    }
+
+    #[test]
+    fn split_moves_bodies_to_files_named_by_their_content() {
+        let chapter = compile("Some text.\n\n```challenge\nid: vector-clocks\n```\n").unwrap();
+        assert_eq!(chapter.challenges, ["vector-clocks"]);
+        let course = Course {
+            chapters: vec![chapter],
+        };
+        let (index, files) = crate::split(&course);
+        assert!(index.chapters[0].blocks.is_empty());
+        let [(path, json)] = files.as_slice() else {
+            panic!("{files:?}")
+        };
+        assert_eq!(&index.chapters[0].body_file, path);
+        assert!(
+            path.starts_with("chapters/hard.") && path.ends_with(".json"),
+            "{path}"
+        );
+        let body: crate::ChapterBody = serde_json::from_str(json).unwrap();
+        assert_eq!(body.blocks, course.chapters[0].blocks);
+        // Same content, same name; other content, another name.
+        assert_eq!(crate::split(&course).1[0].0, *path);
+        let mut changed = course.clone();
+        changed.chapters[0].blocks.pop();
+        assert_ne!(crate::split(&changed).1[0].0, *path);
+        // The index serializes without bodies.
+        assert!(!serde_json::to_string(&index)
+            .unwrap()
+            .contains("\"blocks\""));
     }
 
     #[test]

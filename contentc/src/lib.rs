@@ -45,26 +45,65 @@ pub struct Chapter {
     pub summary: String,
     /// Headings (levels 2 and 3) in document order, for the table of contents.
     pub sections: Vec<Section>,
-    /// The body.
+    /// Its quizzes' ids and right answers, so progress can be counted without the body.
+    pub quizzes: Vec<QuizKey>,
+    /// Ids of the challenges it embeds, in order.
+    pub challenges: Vec<String>,
+    /// Where the body is served, relative to the site (`chapters/<slug>.<hash>.json`); set by
+    /// [`split`], empty before.
+    pub body_file: String,
+    /// The body. Empty in the index the app embeds: the app fetches each chapter's body when
+    /// the chapter is opened, so the first view does not download the whole course.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocks: Vec<Block>,
 }
 
-impl Chapter {
-    /// All quizzes in the chapter, in order.
-    pub fn quizzes(&self) -> impl Iterator<Item = &Quiz> {
-        self.blocks.iter().filter_map(|block| match block {
-            Block::Quiz(quiz) => Some(quiz),
-            _ => None,
-        })
-    }
+/// A quiz's id and the indices of its right answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizKey {
+    /// The quiz id (`<chapter slug>/q<n>`).
+    pub id: String,
+    /// Indices of the right answers.
+    pub right: Vec<usize>,
+}
 
-    /// Ids of the challenges the chapter embeds, in order.
-    pub fn challenge_ids(&self) -> impl Iterator<Item = &str> {
-        self.blocks.iter().filter_map(|block| match block {
-            Block::Challenge(challenge) => Some(challenge.id.as_str()),
-            _ => None,
-        })
+/// A chapter's body as served in its own file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChapterBody {
+    /// The chapter's slug (checked against the index when loaded).
+    pub slug: String,
+    /// The blocks.
+    pub blocks: Vec<Block>,
+}
+
+/// FNV-1a, 64 bits: names body files by their content so browsers never use a stale copy.
+#[cfg(feature = "compile")]
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Splits a compiled course into the index the app embeds (no bodies) and one JSON file per
+/// chapter body: (path relative to the site, contents).
+#[cfg(feature = "compile")]
+pub fn split(course: &Course) -> (Course, Vec<(String, String)>) {
+    let mut files = Vec::new();
+    let mut index = course.clone();
+    for chapter in &mut index.chapters {
+        let body = ChapterBody {
+            slug: chapter.slug.clone(),
+            blocks: std::mem::take(&mut chapter.blocks),
+        };
+        let json = serde_json::to_string(&body).expect("chapter bodies serialize");
+        chapter.body_file = format!(
+            "chapters/{}.{:016x}.json",
+            chapter.slug,
+            fnv1a(json.as_bytes())
+        );
+        files.push((chapter.body_file.clone(), json));
     }
+    (index, files)
 }
 
 /// A heading, addressable by URL.

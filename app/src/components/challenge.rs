@@ -294,7 +294,7 @@ fn report_view(
             view! {
                 <li class=class>
                     <span class="mark" aria-hidden="true">{mark}</span>
-                    <span><strong>{p.title.clone()}</strong>{format!(" ({:?}). ", p.status).to_lowercase()}{p.explanation.clone()}</span>
+                    <span><strong>{p.title.clone()}</strong>{format!(" ({:?}). ", p.status).to_ascii_lowercase()}{p.explanation.clone()}</span>
                 </li>
             }
         })

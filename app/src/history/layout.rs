@@ -62,6 +62,8 @@ pub struct Layout {
     pub bars: Vec<Bar>,
     /// One polyline per partition: the linearization points in order.
     pub paths: Vec<Vec<(f64, f64)>>,
+    /// Ranks drawn (the filtered operations' calls and returns).
+    pub ranks: u32,
 }
 
 /// Whether operation `op` is shown when the learner filters to `partition` (`None`: all).
@@ -69,8 +71,46 @@ pub fn shown(op: &OperationView, partition: Option<&str>) -> bool {
     partition.is_none_or(|p| op.partition == p)
 }
 
-/// Lays out `view` with ranks `rank_px` wide, showing only `partition` if given.
+/// Lays out `view` with ranks `rank_px` wide, showing only `partition` if given. A filtered
+/// view is re-ranked over its own calls and returns, so one key's operations fill the width.
 pub fn lay_out(view: &HistoryView, rank_px: f64, partition: Option<&str>) -> Layout {
+    if partition.is_none() {
+        return lay_out_all(view, rank_px);
+    }
+    let keep: Vec<usize> = (0..view.operations.len())
+        .filter(|&i| shown(&view.operations[i], partition))
+        .collect();
+    let mut ranks: Vec<u32> = keep
+        .iter()
+        .flat_map(|&i| {
+            let op = &view.operations[i];
+            [Some(op.call), op.ret]
+        })
+        .flatten()
+        .collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    let local = |r: u32| ranks.binary_search(&r).unwrap_or(0) as u32;
+    let mut sub = view.clone();
+    sub.operations = keep
+        .iter()
+        .map(|&i| {
+            let mut op = view.operations[i].clone();
+            op.call = local(op.call);
+            op.ret = op.ret.map(local);
+            op
+        })
+        .collect();
+    sub.ranks = ranks.len() as u32;
+    let mut layout = lay_out_all(&sub, rank_px);
+    for bar in &mut layout.bars {
+        bar.index = keep[bar.index];
+    }
+    layout
+}
+
+fn lay_out_all(view: &HistoryView, rank_px: f64) -> Layout {
+    let partition = None;
     let end = f64::from(view.ranks);
     let clients: Vec<u64> = view
         .clients
@@ -141,11 +181,12 @@ pub fn lay_out(view: &HistoryView, rank_px: f64, partition: Option<&str>) -> Lay
             .collect(),
         bars,
         paths,
+        ranks: view.ranks,
     }
 }
 
 /// Escapes text for SVG/HTML content and attribute values.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -165,17 +206,22 @@ fn escape(text: &str) -> String {
 /// click on the container (one listener, however many operations).
 pub fn svg(view: &HistoryView, layout: &Layout, selected: Option<usize>) -> String {
     use std::fmt::Write as _;
-    let (w, h) = (layout.width, layout.height);
+    // Whole pixels: crisp enough, and no float formatting code in the page.
+    let px = |v: f64| v.round() as i64;
+    let (w, h) = (px(layout.width), px(layout.height));
     let mut out = format!(
-        "<svg class=\"history-svg\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" \
+        "<svg class=\"history-svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
          role=\"group\" aria-label=\"Operations as bars per client, in real-time order\">"
     );
     for (label, y) in &layout.rows {
+        let (label, y) = (label, *y);
+        let yi = px(y);
         let _ = write!(
             out,
-            "<g class=\"history-row\"><line x1=\"{LABEL_WIDTH}\" x2=\"{w:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>\
-             <text x=\"6\" y=\"{:.1}\">{}</text></g>",
-            y + 4.0,
+            "<g class=\"history-row\"><line x1=\"{}\" x2=\"{w}\" y1=\"{yi}\" y2=\"{yi}\"/>\
+             <text x=\"6\" y=\"{}\">{}</text></g>",
+            px(LABEL_WIDTH),
+            px(y + 4.0),
             escape(label)
         );
     }
@@ -189,24 +235,29 @@ pub fn svg(view: &HistoryView, layout: &Layout, selected: Option<usize>) -> Stri
         let _ = write!(
             out,
             "<g class=\"history-op {}{selected}\" data-index=\"{}\" tabindex=\"0\" role=\"button\" \
-             aria-label=\"{text}\"><title>{text}</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" \
-             height=\"{BAR_HEIGHT}\" rx=\"4\"/>",
-            bar.class, bar.index, bar.x, bar.y, bar.width
+             aria-label=\"{text}\"><title>{text}</title><rect x=\"{}\" y=\"{}\" width=\"{}\" \
+             height=\"{}\" rx=\"4\"/>",
+            bar.class,
+            bar.index,
+            px(bar.x),
+            px(bar.y),
+            px(bar.width).max(2),
+            px(BAR_HEIGHT)
         );
-        let text_y = bar.y + BAR_HEIGHT / 2.0 + 4.0;
+        let text_y = px(bar.y + BAR_HEIGHT / 2.0 + 4.0);
         if let Some(label) = &bar.label {
             let _ = write!(
                 out,
-                "<text x=\"{:.1}\" y=\"{text_y:.1}\">{}</text>",
-                bar.x + 4.0,
+                "<text x=\"{}\" y=\"{text_y}\">{}</text>",
+                px(bar.x + 4.0),
                 escape(label)
             );
         }
         if bar.open {
             let _ = write!(
                 out,
-                "<text class=\"open-end\" x=\"{:.1}\" y=\"{text_y:.1}\">…</text>",
-                bar.x + bar.width - 10.0
+                "<text class=\"open-end\" x=\"{}\" y=\"{text_y}\">…</text>",
+                px(bar.x + bar.width - 10.0)
             );
         }
         out.push_str("</g>");
@@ -214,11 +265,17 @@ pub fn svg(view: &HistoryView, layout: &Layout, selected: Option<usize>) -> Stri
     for path in &layout.paths {
         out.push_str("<g class=\"history-path\" aria-hidden=\"true\"><polyline points=\"");
         for (k, (x, y)) in path.iter().enumerate() {
-            let _ = write!(out, "{}{x:.1},{y:.1}", if k == 0 { "" } else { " " });
+            let _ = write!(
+                out,
+                "{}{},{}",
+                if k == 0 { "" } else { " " },
+                px(*x),
+                px(*y)
+            );
         }
         out.push_str("\"/>");
         for (x, y) in path {
-            let _ = write!(out, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\"/>");
+            let _ = write!(out, "<circle cx=\"{}\" cy=\"{}\" r=\"3\"/>", px(*x), px(*y));
         }
         out.push_str("</g>");
     }
@@ -410,6 +467,10 @@ mod tests {
         assert_eq!(partitions(&v), ["key \"x\"", "key \"y\""]);
         let only_y = lay_out(&v, 20.0, Some("key \"y\""));
         assert_eq!(only_y.bars.len(), 1);
+        // Re-ranked: the one operation spans ranks 0..1 and keeps its index in the history.
+        assert_eq!(only_y.ranks, 2);
+        assert_eq!(only_y.bars[0].index, 1);
+        assert_eq!(only_y.bars[0].x, LABEL_WIDTH + 1.0);
         assert_eq!(
             only_y.rows,
             [("client 1".to_string(), TOP + ROW_HEIGHT / 2.0)]

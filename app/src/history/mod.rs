@@ -72,12 +72,12 @@ pub fn HistoryBlock(
     let first = &embed.examples[0].view;
     let view = RwSignal::new(first.clone());
     let choice = RwSignal::new(0usize);
-    let rank_px = RwSignal::new(fit_rank_px(first.ranks, DEFAULT_WIDTH));
-    let partition = RwSignal::new(if first.failing_partition.is_empty() {
-        None
-    } else {
-        Some(first.failing_partition.clone())
-    });
+    let focus = (!first.failing_partition.is_empty()).then(|| first.failing_partition.clone());
+    let rank_px = RwSignal::new(fit_rank_px(
+        lay_out(first, 1.0, focus.as_deref()).ranks,
+        DEFAULT_WIDTH,
+    ));
+    let partition = RwSignal::new(focus);
     let selected = RwSignal::new(first_stuck(first));
     let paste_open = RwSignal::new(false);
     let paste_text = RwSignal::new(
@@ -94,12 +94,12 @@ pub fn HistoryBlock(
         let width = scroller
             .get_untracked()
             .map_or(DEFAULT_WIDTH, |el| f64::from(el.client_width()));
-        rank_px.set(fit_rank_px(next.ranks, width));
-        partition.set(if next.failing_partition.is_empty() {
-            None
-        } else {
-            Some(next.failing_partition.clone())
-        });
+        let focus = (!next.failing_partition.is_empty()).then(|| next.failing_partition.clone());
+        rank_px.set(fit_rank_px(
+            lay_out(&next, 1.0, focus.as_deref()).ranks,
+            width,
+        ));
+        partition.set(focus);
         selected.set(first_stuck(&next));
         view.set(next);
         // Bring the operation that cannot be placed into sight (long histories scroll).
@@ -191,8 +191,8 @@ pub fn HistoryBlock(
     };
     on_cleanup(stop);
 
-    let on_pick = move |ev: leptos::ev::Event| {
-        let index: usize = event_target_value(&ev).parse().unwrap_or(0);
+    let on_pick = move |value: String| {
+        let index: usize = value.parse().unwrap_or(0);
         if let Some(example) = embed.examples.get(index) {
             choice.set(index);
             show(example.view.clone());
@@ -205,11 +205,11 @@ pub fn HistoryBlock(
             *px = (*px * factor).clamp(layout::RANK_MIN_PX, layout::RANK_MAX_PX);
         });
     };
-    let fit = move |_| {
+    let fit = move || {
         let width = scroller
             .get_untracked()
             .map_or(DEFAULT_WIDTH, |el| f64::from(el.client_width()));
-        rank_px.set(view.with_untracked(|v| fit_rank_px(v.ranks, width)));
+        rank_px.set(layout.with_untracked(|l| fit_rank_px(l.ranks, width)));
     };
     // One listener for every bar: the event's target names its operation in `data-index`.
     let pick_target = move |target: Option<web_sys::EventTarget>| {
@@ -242,124 +242,196 @@ pub fn HistoryBlock(
             .and_then(|i| view.with(|v| v.operations.get(i).map(describe)))
     };
 
+    // The drawing, verdict, key list and legend are strings built by pure functions, and the
+    // widget has one listener per kind of event (buttons name their action in `data-action`):
+    // far less code than a reactive node and a closure per element.
+    let verdict_html = move || view.with(verdict_markup);
+    let key_options = move || {
+        let chosen = partition.get();
+        view.with(|v| key_options_markup(&partitions(v), chosen.as_deref()))
+    };
+    let paste_error = move || match paste_state.get() {
+        PasteState::Failed(message) => message,
+        _ => String::new(),
+    };
+    // What is shown is decided by classes on the figure (see style/main.css).
+    let figure_class = move || {
+        let mut class = String::from("history");
+        view.with(|v| {
+            class.push_str(match v.outcome {
+                Outcome::Linearizable => " is-ok",
+                Outcome::NotLinearizable => " is-bad",
+                Outcome::Unknown => " is-unknown",
+            });
+            if partitions(v).is_empty() {
+                class.push_str(" no-keys");
+            }
+        });
+        if paste_open.get() {
+            class.push_str(" paste-open");
+        }
+        match paste_state.get() {
+            PasteState::Checking => class.push_str(" checking"),
+            PasteState::Failed(_) => class.push_str(" paste-failed"),
+            PasteState::Idle => {}
+        }
+        class
+    };
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let target = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let action = target
+            .as_ref()
+            .and_then(|t| t.closest("[data-action]").ok().flatten())
+            .and_then(|el| el.get_attribute("data-action"));
+        match action.as_deref() {
+            Some("zoom-out") => zoom(1.0 / ZOOM_STEP),
+            Some("zoom-in") => zoom(ZOOM_STEP),
+            Some("fit") => fit(),
+            Some("paste") => paste_open.update(|o| *o = !*o),
+            Some("check") => check_paste(),
+            Some("cancel") => {
+                stop();
+                paste_state.set(PasteState::Idle);
+            }
+            _ => pick_target(ev.target()),
+        }
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        let Some(select) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let value = event_target_value(&ev);
+        match select.get_attribute("name").as_deref() {
+            Some("example") => on_pick(value),
+            Some("key") => {
+                partition.set((!value.is_empty()).then_some(value));
+                fit();
+            }
+            _ => {}
+        }
+    };
+    let options_html = examples_markup(embed);
+    let paste_hidden = !embed.paste;
+
     view! {
-        <figure class="history" aria-label="Client history and its linearizability check">
+        <figure
+            class=figure_class
+            aria-label="Client history and its linearizability check"
+            on:click=on_click
+            on:change=on_change
+        >
             <div class="history-toolbar">
                 <label>
                     "History "
-                    <select on:change=on_pick prop:value=move || choice.get().to_string()>
-                        {embed.examples.iter().enumerate().map(|(i, e)| view! {
-                            <option value=i.to_string()>{e.label.clone()}</option>
-                        }).collect_view()}
-                    </select>
+                    <select name="example" prop:value=move || choice.get().to_string() inner_html=options_html></select>
                 </label>
-                {move || {
-                    let labels = view.with(partitions);
-                    (!labels.is_empty()).then(|| {
-                        let on_key = move |ev: leptos::ev::Event| {
-                            let value = event_target_value(&ev);
-                            partition.set((!value.is_empty()).then_some(value));
-                        };
-                        view! {
-                            <label>
-                                "Key "
-                                <select on:change=on_key prop:value=move || partition.get().unwrap_or_default()>
-                                    <option value="">"all keys"</option>
-                                    {labels.into_iter().map(|l| view! {
-                                        <option value=l.clone()>{l.clone()}</option>
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                        }
-                    })
-                }}
+                <label class="history-key">"Key "<select name="key" inner_html=key_options></select></label>
                 <span class="history-zoom" role="group" aria-label="Zoom">
-                    <button type="button" class="button" on:click=move |_| zoom(1.0 / ZOOM_STEP) aria-label="Zoom out">"−"</button>
-                    <button type="button" class="button" on:click=fit>"Fit"</button>
-                    <button type="button" class="button" on:click=move |_| zoom(ZOOM_STEP) aria-label="Zoom in">"+"</button>
+                    <button type="button" class="button" data-action="zoom-out" aria-label="Zoom out">"−"</button>
+                    <button type="button" class="button" data-action="fit">"Fit"</button>
+                    <button type="button" class="button" data-action="zoom-in" aria-label="Zoom in">"+"</button>
                 </span>
-                {embed.paste.then(|| view! {
-                    <button
-                        type="button"
-                        class="button"
-                        aria-expanded=move || paste_open.get().to_string()
-                        on:click=move |_| paste_open.update(|o| *o = !*o)
-                    >
-                        "Paste your own…"
-                    </button>
-                })}
+                <button type="button" class="button" data-action="paste" hidden=paste_hidden>"Paste your own…"</button>
             </div>
-            {move || paste_open.get().then(|| view! {
-                <div class="history-paste">
-                    <label for="history-paste-text">
-                        "A history in any supported format — Jepsen etcd log lines, Porcupine kv maps, or JSON lines such as "
-                        <code>{r#"{"client": 0, "type": "invoke", "f": "write", "value": 1}"#}</code>
-                    </label>
-                    <textarea
-                        id="history-paste-text"
-                        rows="8"
-                        spellcheck="false"
-                        prop:value=move || paste_text.get()
-                        on:input=move |ev| paste_text.set(event_target_value(&ev))
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                            if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
-                                ev.prevent_default();
-                                check_paste();
-                            }
+            <div class="history-paste">
+                <label for="history-paste-text">
+                    "A history in any supported format — Jepsen etcd log lines, Porcupine kv maps, or JSON lines such as "
+                    <code>{r#"{"client": 0, "type": "invoke", "f": "write", "value": 1}"#}</code>
+                </label>
+                <textarea
+                    id="history-paste-text"
+                    rows="8"
+                    spellcheck="false"
+                    prop:value=move || paste_text.get()
+                    on:input=move |ev| paste_text.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+                            ev.prevent_default();
+                            check_paste();
                         }
-                    ></textarea>
-                    <p>
-                        <button type="button" class="button primary" on:click=move |_| check_paste()
-                            disabled=move || paste_state.get() == PasteState::Checking>
-                            "Check this history"
-                        </button>
-                        " "
-                        {move || (paste_state.get() == PasteState::Checking).then(|| view! {
-                            <button type="button" class="button" on:click=move |_| {
-                                stop();
-                                paste_state.set(PasteState::Idle);
-                            }>"Cancel"</button>
-                            <span class="muted" role="status">" Checking in the background…"</span>
-                        })}
-                        <kbd class="hint">"Ctrl+Enter"</kbd>
-                    </p>
-                    {move || match paste_state.get() {
-                        PasteState::Failed(message) => Some(view! {
-                            <p class="history-error" role="alert">{message}</p>
-                        }),
-                        _ => None,
-                    }}
-                </div>
-            })}
-            {move || view.with(|v| {
-                let (class, title) = outcome_text(v.outcome);
-                view! {
-                    <p class=format!("history-verdict {class}") role="status">
-                        <strong>{title}</strong>" "{v.summary.clone()}
-                        <span class="muted">
-                            {format!(" · {} operations, {} clients, {} search steps", v.operations.len(), v.clients.len(), v.steps)}
-                        </span>
-                    </p>
-                }
-            })}
+                    }
+                ></textarea>
+                <p>
+                    <button type="button" class="button primary history-check" data-action="check">"Check this history"</button>
+                    " "
+                    <button type="button" class="button when-checking" data-action="cancel">"Cancel"</button>
+                    <span class="muted when-checking" role="status">" Checking in the background…"</span>
+                    " "<kbd class="hint">"Ctrl+Enter"</kbd>
+                </p>
+                <p class="history-error" role="alert">{paste_error}</p>
+            </div>
+            <p class="history-verdict" role="status" inner_html=verdict_html></p>
             <div
                 class="history-scroll"
                 node_ref=scroller
                 on:mouseover=move |ev| pick_target(ev.target())
                 on:focusin=move |ev| pick_target(ev.target())
-                on:click=move |ev| pick_target(ev.target())
                 inner_html=move || view.with(|v| layout.with(|l| svg(v, l, selected.get_untracked())))
             ></div>
             <p class="history-detail" aria-live="polite">
                 {move || detail().unwrap_or_else(|| "Hover over or focus an operation to see where the checker placed it.".into())}
             </p>
-            <p class="history-legend muted">
-                <span class="swatch lin"></span>" placed (number = position in the order found; the line joins the instants) "
-                <span class="swatch stuck"></span>" cannot be placed "
-                <span class="swatch unplaced"></span>" not reached "
-                <span class="swatch unknown"></span>" outcome unknown (dashed)"
-            </p>
-            {embed.caption.clone().map(|c| view! { <figcaption>{c}</figcaption> })}
+            <p class="history-legend muted" inner_html=LEGEND></p>
+            <figcaption hidden=embed.caption.is_none()>{embed.caption.clone()}</figcaption>
         </figure>
     }
+}
+
+/// The legend under the drawing.
+const LEGEND: &str = "<span class=\"swatch lin\"></span> placed (number = position in the order \
+    found; the line joins the instants) <span class=\"swatch stuck\"></span> cannot be placed \
+    <span class=\"swatch unplaced\"></span> not reached <span class=\"swatch unknown\"></span> \
+    outcome unknown (dashed)";
+
+/// The verdict line: a mark, the checker's summary, and the history's size.
+fn verdict_markup(v: &HistoryView) -> String {
+    let (class, mark) = outcome_text(v.outcome);
+    format!(
+        "<span class=\"history-mark {class}\">{mark}</span> {} <span class=\"muted\">· {} \
+         operations, {} clients, {} search steps</span>",
+        layout::escape(&v.summary),
+        v.operations.len(),
+        v.clients.len(),
+        v.steps
+    )
+}
+
+/// `<option>`s for the example picker.
+fn examples_markup(embed: &HistoryEmbed) -> String {
+    embed
+        .examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            format!(
+                "<option value=\"{i}\">{}</option>",
+                layout::escape(&e.label)
+            )
+        })
+        .collect()
+}
+
+/// `<option>`s for the key filter, `chosen` selected.
+fn key_options_markup(labels: &[String], chosen: Option<&str>) -> String {
+    let mut out = format!(
+        "<option value=\"\"{}>all keys</option>",
+        if chosen.is_none() { " selected" } else { "" }
+    );
+    for label in labels {
+        let selected = if chosen == Some(label.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        let label = layout::escape(label);
+        out.push_str(&format!(
+            "<option value=\"{label}\"{selected}>{label}</option>"
+        ));
+    }
+    out
 }

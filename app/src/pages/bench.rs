@@ -59,6 +59,83 @@ fn simulator_rows() -> Result<Vec<Row>, String> {
     ])
 }
 
+/// A set of histories timed together (given by the page's driver, e.g. `./x bench`, which
+/// reads the reference histories from disk).
+#[derive(Clone, Debug, serde::Deserialize)]
+struct Suite {
+    name: String,
+    whole: bool,
+    histories: Vec<(String, String)>,
+}
+
+/// The suites the driver put in `window.__dslabHistories` (a JSON string), if any.
+fn given_histories() -> Option<Vec<Suite>> {
+    let window = web_sys::window()?;
+    let value = js_sys::Reflect::get(&window, &"__dslabHistories".into()).ok()?;
+    serde_json::from_str(&value.as_string()?).ok()
+}
+
+/// Times each suite in a fresh worker, one after another, adding a row per suite.
+fn run_history_suites(
+    mut suites: Vec<Suite>,
+    rows: RwSignal<Vec<Row>>,
+    status: RwSignal<String>,
+    worker: StoredValue<Option<Running>, LocalStorage>,
+) {
+    if suites.is_empty() {
+        return status.set("Done.".into());
+    }
+    let suite = suites.remove(0);
+    status.set(format!(
+        "Timing the linearizability checker: {}…",
+        suite.name
+    ));
+    let request = WorkerRequest::HistoryBench {
+        histories: suite.histories,
+        whole: suite.whole,
+    };
+    let name = suite.name;
+    let mut rest = Some(suites);
+    let on_response = move |response| {
+        if let WorkerResponse::HistoryBench(timings) = response {
+            let total: f64 = timings.iter().map(|t| t.ms).sum();
+            let peak = timings
+                .iter()
+                .map(|t| t.memo_entries_peak)
+                .max()
+                .unwrap_or(0);
+            let verdicts: Vec<String> = timings
+                .iter()
+                .map(|t| format!("{}={}", t.name, t.verdict))
+                .collect();
+            rows.update(|r| {
+                r.push(Row {
+                    metric: "lin-ms",
+                    label: "Linearizability check in the worker (ms, one run, parsing excluded)",
+                    value: format!("{name}: {total:.1} ms, peak memo {peak}"),
+                });
+                r.push(Row {
+                    metric: "lin-verdicts",
+                    label: "Its verdicts",
+                    value: verdicts.join(" "),
+                });
+            });
+            worker.update_value(|w| {
+                if let Some(w) = w.take() {
+                    w.terminate();
+                }
+            });
+            if let Some(rest) = rest.take() {
+                run_history_suites(rest, rows, status, worker);
+            }
+        }
+    };
+    match spawn_worker(&request, on_response, move |m| status.set(m)) {
+        Ok(running) => worker.set_value(Some(running)),
+        Err(m) => status.set(m),
+    }
+}
+
 /// The benchmark page.
 #[component]
 pub fn BenchPage() -> impl IntoView {
@@ -81,60 +158,73 @@ pub fn BenchPage() -> impl IntoView {
                     "Checking the vector-clock reference solution on 200 seeds in the worker…"
                         .into(),
                 );
-                // The reference as the page has it, from the compiled content (the main bundle
+                // The reference as the page has it, from chapter 1's body (the main bundle
                 // carries no challenge engine).
-                let reference = crate::course::course()
+                let Some(chapter) = crate::course::course()
                     .chapters
                     .iter()
-                    .flat_map(|c| &c.blocks)
-                    .find_map(|b| match b {
-                        Block::Challenge(c) if c.id == "vector-clocks" => Some(c.reference.clone()),
-                        _ => None,
-                    });
-                let Some(source) = reference else {
+                    .find(|c| c.challenges.iter().any(|id| id == "vector-clocks"))
+                else {
                     return status.set("No chapter embeds the vector-clock challenge.".into());
                 };
-                let request = WorkerRequest::Check {
-                    challenge: "vector-clocks".into(),
-                    source,
-                    seeds: 200,
-                };
-                let started = now_ms();
-                let ready_at = StoredValue::new(started);
-                let on_response = move |response| match response {
-                    WorkerResponse::Ready => ready_at.set_value(now_ms()),
-                    WorkerResponse::Report(report) => {
-                        let done = now_ms();
-                        rows.update(|r| {
-                            r.push(Row {
-                                metric: "check-ms",
-                                label: "Challenge check, 200 seeds, in the worker (ms)",
-                                value: format!("{:.0}", done - ready_at.get_value()),
-                            });
-                            r.push(Row {
-                                metric: "check-with-start-ms",
-                                label: "The same, including starting the worker (ms)",
-                                value: format!("{:.0}", done - started),
-                            });
-                            r.push(Row {
-                                metric: "check-verdict",
-                                label: "Its verdict",
-                                value: format!("{:?}", report.verdict),
-                            });
-                        });
-                        status.set("Done.".into());
-                        worker.update_value(|w| {
-                            if let Some(w) = w.take() {
-                                w.terminate();
+                leptos::task::spawn_local(async move {
+                    let source = match crate::course::load_body(chapter).await {
+                        Ok(blocks) => blocks.iter().find_map(|b| match b {
+                            Block::Challenge(c) if c.id == "vector-clocks" => {
+                                Some(c.reference.clone())
                             }
-                        });
+                            _ => None,
+                        }),
+                        Err(message) => return status.set(message),
+                    };
+                    let Some(source) = source else {
+                        return status.set("The chapter lost its challenge.".into());
+                    };
+                    let request = WorkerRequest::Check {
+                        challenge: "vector-clocks".into(),
+                        source,
+                        seeds: 200,
+                    };
+                    let started = now_ms();
+                    let ready_at = StoredValue::new(started);
+                    let on_response = move |response| match response {
+                        WorkerResponse::Ready => ready_at.set_value(now_ms()),
+                        WorkerResponse::Report(report) => {
+                            let done = now_ms();
+                            rows.update(|r| {
+                                r.push(Row {
+                                    metric: "check-ms",
+                                    label: "Challenge check, 200 seeds, in the worker (ms)",
+                                    value: format!("{:.0}", done - ready_at.get_value()),
+                                });
+                                r.push(Row {
+                                    metric: "check-with-start-ms",
+                                    label: "The same, including starting the worker (ms)",
+                                    value: format!("{:.0}", done - started),
+                                });
+                                r.push(Row {
+                                    metric: "check-verdict",
+                                    label: "Its verdict",
+                                    value: format!("{:?}", report.verdict),
+                                });
+                            });
+                            worker.update_value(|w| {
+                                if let Some(w) = w.take() {
+                                    w.terminate();
+                                }
+                            });
+                            match given_histories() {
+                                Some(suites) => run_history_suites(suites, rows, status, worker),
+                                None => status.set("Done.".into()),
+                            }
+                        }
+                        _ => {}
+                    };
+                    match spawn_worker(&request, on_response, move |m| status.set(m)) {
+                        Ok(running) => worker.set_value(Some(running)),
+                        Err(m) => status.set(m),
                     }
-                    _ => {}
-                };
-                match spawn_worker(&request, on_response, move |m| status.set(m)) {
-                    Ok(running) => worker.set_value(Some(running)),
-                    Err(m) => status.set(m),
-                }
+                });
             },
             std::time::Duration::from_millis(50),
         );

@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use crate::components::embed::{ChallengeBlock, SimBlock};
 use crate::components::progress_bar::ProgressBar;
 use crate::components::quiz::QuizView;
-use crate::course::neighbours;
+use crate::course::{load_body, neighbours};
 use crate::history::HistoryBlock;
 use crate::route::{chapter_href, Route};
+use crate::shell::{current_hash, scroll_to};
 use crate::store::Store;
 
 fn wide_screen() -> bool {
@@ -38,19 +39,50 @@ pub fn ChapterPage(
             view! { <li class=format!("toc-level-{}", section.level)><a href=href>{section.title.as_str()}</a></li> }
         })
         .collect_view();
-    let blocks = chapter
-        .blocks
-        .iter()
-        .map(|block| match block {
-            Block::Html(html) => {
-                view! { <div class="prose" inner_html=html.as_str()></div> }.into_any()
-            }
-            Block::Quiz(quiz) => view! { <QuizView quiz=quiz/> }.into_any(),
-            Block::Sim(embed) => view! { <SimBlock embed=embed/> }.into_any(),
-            Block::Challenge(embed) => view! { <ChallengeBlock embed=embed/> }.into_any(),
-            Block::History(embed) => view! { <HistoryBlock embed=embed/> }.into_any(),
-        })
-        .collect_view();
+    let body = LocalResource::new(move || load_body(chapter));
+    // Once the body is drawn, bring the section the URL names into view (the shell tried before
+    // the body arrived).
+    Effect::new(move |_| {
+        if matches!(body.get(), Some(Ok(_))) {
+            request_animation_frame(move || {
+                if let Some(Route::Chapter {
+                    section: Some(section),
+                    ..
+                }) = Route::parse(&current_hash())
+                {
+                    scroll_to(Some(&section));
+                }
+            });
+        }
+    });
+    let blocks = move || {
+        match body.get() {
+        None => view! {
+            <p class="chapter-loading muted" role="status" aria-busy="true">"Loading the chapter…"</p>
+        }
+        .into_any(),
+        Some(Err(message)) => view! {
+            <div class="chapter-load-error" role="alert">
+                <p>{message}</p>
+                <button type="button" class="button primary" on:click=move |_| body.refetch()>"Try again"</button>
+            </div>
+        }
+        .into_any(),
+        Some(Ok(blocks)) => blocks
+            .iter()
+            .map(|block| match block {
+                Block::Html(html) => {
+                    view! { <div class="prose" inner_html=html.as_str()></div> }.into_any()
+                }
+                Block::Quiz(quiz) => view! { <QuizView quiz=quiz/> }.into_any(),
+                Block::Sim(embed) => view! { <SimBlock embed=embed/> }.into_any(),
+                Block::Challenge(embed) => view! { <ChallengeBlock embed=embed/> }.into_any(),
+                Block::History(embed) => view! { <HistoryBlock embed=embed/> }.into_any(),
+            })
+            .collect_view()
+            .into_any(),
+    }
+    };
     view! {
         <div class="chapter-layout">
             <aside class="toc" aria-label="On this page">

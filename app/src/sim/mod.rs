@@ -526,13 +526,15 @@ fn format_param(value: u64, unit: &str) -> String {
 fn EventLog(sim: Sim) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let lines = move || {
-        let needle = filter.get().to_lowercase();
+        let needle = filter.get().to_ascii_lowercase();
         sim.view.with(|v| {
             let total = v.trace.len();
             v.trace
                 .iter()
                 .enumerate()
-                .filter(|(_, line)| needle.is_empty() || line.to_lowercase().contains(&needle))
+                .filter(|(_, line)| {
+                    needle.is_empty() || line.to_ascii_lowercase().contains(&needle)
+                })
                 .map(|(i, line)| {
                     let class = if i + 1 == total {
                         "log-line current"
