@@ -945,15 +945,16 @@ impl Raft {
         s.role = Role::Leader;
         s.leader = Some(s.me);
         s.ghost.led_terms.push(term);
+        let next = s.persistent.last_index() + 1;
+        s.next_index.iter_mut().for_each(|n| *n = next);
+        s.match_index.iter_mut().for_each(|m| *m = 0);
         if self.cfg.noop_on_election {
+            // §8: the no-op goes out with the first AppendEntries.
             s.persistent.log.push(Entry {
                 term,
                 command: Rc::from(NOOP),
             });
         }
-        let next = s.persistent.last_index() + 1;
-        s.next_index.iter_mut().for_each(|n| *n = next);
-        s.match_index.iter_mut().for_each(|m| *m = 0);
         s.match_index[usize::from(s.me)] = s.persistent.last_index();
         ctx.persist(s.durable());
         ctx.note(Note::Leader(term));
@@ -1645,11 +1646,11 @@ pub fn figure8(variant: RaftVariant) -> Scenario<Raft> {
     );
     script.push(req(600, 0, "put.x.1"));
     script.push(at(800, Action::Partition(vec![vec![0, 1], vec![2, 3, 4]])));
-    script.push(req(810, 0, "put.a.2"));
     // (b) Among n2-n4 only n4 can win: n2 and n3 cannot reach each other.
     script.push(at(800, Action::Cut(2, 3)));
     script.push(at(800, Action::Cut(3, 2)));
     script.extend(clocks(800, &[4], &[2, 3]));
+    script.push(req(810, 0, "put.a.2"));
     script.push(at(
         1300,
         Action::Partition(vec![vec![0, 1], vec![2, 3], vec![4]]),
