@@ -6,7 +6,7 @@
 
 use crate::error::SimError;
 use crate::limits::PPM_ONE;
-use crate::protocols::{heartbeat, retry};
+use crate::protocols::{heartbeat, raft, retry};
 use crate::rng::Rng;
 use crate::sim::protocol::{NodeId, Protocol};
 use crate::sim::session::DynSim;
@@ -233,6 +233,7 @@ pub fn registry() -> Vec<Box<dyn AnyScenario>> {
     let mut all: Vec<Box<dyn AnyScenario>> = Vec::new();
     all.extend(retry::scenarios());
     all.extend(heartbeat::scenarios());
+    all.extend(raft::scenarios());
     all
 }
 

@@ -87,6 +87,11 @@ fn traces_match_the_recorded_text() {
         ("retry-dedup-seed1.trace", "1~retry-dedup~1~t0R1.inc~t5R2.add5~t60R1.inc~t80R2.inc~t150R1.add2~t200R2.inc", 60),
         ("heartbeat-spikes-seed2.trace", "1~heartbeat-spikes~2~t400c3~t800r3", 120),
         (
+            "raft-election-seed1.trace",
+            "1~raft-election~1~t600R1.put.x.1~t650R3.put.y.2~t700R0.put.x.3~t900R4.del.y",
+            120,
+        ),
+        (
             "heartbeat-faults.trace",
             "1~heartbeat-spikes~5~t0l0~t0k2.-7.20000~t20c3~t30z4~t40p0.1_2.3.4~t60x1.0~t70h~t75u4~t80q1000000~t85H~s160D63",
             200,

@@ -4,4 +4,5 @@
 //! and lists its scenarios; it never reaches into the simulator.
 
 pub mod heartbeat;
+pub mod raft;
 pub mod retry;

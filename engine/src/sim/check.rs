@@ -7,8 +7,9 @@
 use crate::error::SimError;
 use crate::limits::{SHRINK_ATTEMPTS_MAX, SWARM_SEEDS_MAX};
 use crate::scenarios::{find, AnyScenario};
+use crate::sim::protocol::Protocol;
 use crate::sim::spec::{RunSpec, When};
-use crate::sim::world::{SimOptions, Violation};
+use crate::sim::world::{Scenario, Sim, SimOptions, Violation};
 
 /// A property failure found by a swarm.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -58,6 +59,51 @@ pub fn check_spec(spec: &RunSpec) -> Result<Option<Violation>, SimError> {
     sim.run_until_time(horizon(scenario.as_ref(), spec), true)?;
     sim.finish_liveness();
     Ok(sim.violation())
+}
+
+/// Like [`check_spec`], for a scenario value that need not be registered (e.g. a protocol
+/// variant under test, or a learner's implementation plugged into a registered scenario).
+pub fn check_scenario<P: Protocol>(
+    scenario: &Scenario<P>,
+    spec: &RunSpec,
+) -> Result<Option<Violation>, SimError> {
+    let mut sim = Sim::new(scenario.clone(), spec.clone(), SimOptions::CHECK)?;
+    sim.run_until_time(horizon(scenario, spec), true)?;
+    sim.finish_liveness();
+    Ok(sim.violation().cloned())
+}
+
+/// Like [`swarm`], for a scenario value: the swarm plans of `scenario` over seeds
+/// `first..first + count`, stopping at the first violation.
+pub fn swarm_scenario<P: Protocol>(
+    scenario: &Scenario<P>,
+    first: u64,
+    count: u64,
+) -> Result<SwarmReport, SimError> {
+    if count > SWARM_SEEDS_MAX {
+        return Err(SimError::limit("SWARM_SEEDS_MAX", SWARM_SEEDS_MAX));
+    }
+    for (i, seed) in (first..first.saturating_add(count)).enumerate() {
+        let spec = scenario.swarm_spec(seed);
+        if let Some(v) = check_scenario(scenario, &spec)? {
+            return Ok(SwarmReport {
+                scenario: scenario.id.to_string(),
+                seeds_run: i as u64 + 1,
+                failure: Some(Failure {
+                    property: v.property,
+                    seed,
+                    step: v.step,
+                    time: v.time,
+                    spec,
+                }),
+            });
+        }
+    }
+    Ok(SwarmReport {
+        scenario: scenario.id.to_string(),
+        seeds_run: count,
+        failure: None,
+    })
 }
 
 /// Swarm-test `scenario` over seeds `first..first + count`: each seed gets its own fault plan
