@@ -13,7 +13,7 @@ pub mod pages;
 pub mod progress;
 pub mod route;
 pub mod shell;
-pub mod sim;
+pub mod sims;
 pub mod store;
 pub mod theme;
 pub mod worker;

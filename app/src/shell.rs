@@ -9,7 +9,7 @@ use crate::pages::{
     bench::BenchPage, chapter::ChapterPage, home::HomePage, not_found::NotFoundPage,
 };
 use crate::route::{chapter_href, Route};
-use crate::sim::SharedSimPage;
+use crate::sims::{Mount, SimMount};
 use crate::store::Store;
 use crate::theme::use_theme;
 
@@ -158,7 +158,12 @@ pub fn App() -> impl IntoView {
                     Some(chapter) => view! { <ChapterPage chapter=chapter/> }.into_any(),
                     None => view! { <NotFoundPage asked=format!("/chapter/{slug}")/> }.into_any(),
                 },
-                Route::Sim { step, token } => view! { <SharedSimPage token=token step=step/> }.into_any(),
+                Route::Sim { step, token } => view! {
+                    <div class="shared-sim">
+                        <h1>"Shared simulation run"</h1>
+                        <SimMount what=Mount::Shared { token, step }/>
+                    </div>
+                }.into_any(),
                 Route::Bench => view! { <BenchPage/> }.into_any(),
                 Route::NotFound(path) => view! { <NotFoundPage asked=path/> }.into_any(),
             }}

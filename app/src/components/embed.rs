@@ -4,7 +4,7 @@ use contentc::{ChallengeEmbed, SimEmbed};
 use leptos::prelude::*;
 
 use crate::components::challenge::ChallengeView;
-use crate::sim::SimView;
+use crate::sims::{Mount, SimMount};
 
 /// A live simulation of a scenario from the engine's catalog.
 #[component]
@@ -13,9 +13,12 @@ pub fn SimBlock(
     embed: &'static SimEmbed,
 ) -> impl IntoView {
     // The content pipeline checked the scenario against the engine's catalog at build time.
-    let spec = engine::scenarios::default_spec(&embed.scenario, embed.seed)
-        .expect("content directives name catalogued scenarios");
-    view! { <SimView spec=spec caption=embed.caption.clone()/> }
+    let what = Mount::Scenario {
+        id: embed.scenario.clone(),
+        seed: embed.seed,
+        caption: embed.caption.clone(),
+    };
+    view! { <SimMount what=what/> }
 }
 
 /// A code challenge from the engine's catalog.

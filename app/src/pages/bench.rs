@@ -5,58 +5,17 @@
 //! headless Chromium and prints the table, so native and wasm numbers come from one command.
 
 use contentc::Block;
-use engine::scenarios::{bench_spec, build};
-use engine::sim::world::SimOptions;
 use engine::worker::{WorkerRequest, WorkerResponse};
 use leptos::prelude::*;
 
 use crate::browser::now_ms;
 use crate::worker::{spawn_worker, Running};
 
-/// Events the simulator benchmark runs.
-const SIM_EVENTS: u64 = 1_000_000;
-/// Steps of the recorded run the seek benchmark seeks in.
-const SEEK_RUN_STEPS: u64 = 100_000;
-/// Random seeks timed.
-const SEEKS: u32 = 200;
-
 #[derive(Clone, Debug, PartialEq)]
 struct Row {
-    metric: &'static str,
-    label: &'static str,
+    metric: String,
+    label: String,
     value: String,
-}
-
-fn simulator_rows() -> Result<Vec<Row>, String> {
-    let fail = |e: engine::SimError| e.to_string();
-    let spec = bench_spec("heartbeat-spikes").map_err(fail)?;
-    let mut sim = build(&spec, SimOptions::FAST).map_err(fail)?;
-    let start = now_ms();
-    let ran = sim.run_steps(SIM_EVENTS).map_err(fail)?;
-    let elapsed_ms = (now_ms() - start).max(0.001);
-    let mut recorded = build(&spec, SimOptions::INTERACTIVE).map_err(fail)?;
-    let steps = recorded.run_steps(SEEK_RUN_STEPS).map_err(fail)?;
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    let start = now_ms();
-    for _ in 0..SEEKS {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        recorded.seek(x % (steps + 1)).map_err(fail)?;
-    }
-    let seek_ms = (now_ms() - start) / f64::from(SEEKS);
-    Ok(vec![
-        Row {
-            metric: "sim-events-per-second",
-            label: "Simulator, 5-node heartbeat under faults (events/s)",
-            value: format!("{:.0}", ran as f64 / elapsed_ms * 1000.0),
-        },
-        Row {
-            metric: "seek-ms",
-            label: "Seek in a 100,000-step run (ms, average of 200 random seeks)",
-            value: format!("{seek_ms:.3}"),
-        },
-    ])
 }
 
 /// A set of histories timed together (given by the page's driver, e.g. `./x bench`, which
@@ -110,13 +69,14 @@ fn run_history_suites(
                 .collect();
             rows.update(|r| {
                 r.push(Row {
-                    metric: "lin-ms",
-                    label: "Linearizability check in the worker (ms, one run, parsing excluded)",
+                    metric: "lin-ms".into(),
+                    label: "Linearizability check in the worker (ms, one run, parsing excluded)"
+                        .into(),
                     value: format!("{name}: {total:.1} ms, peak memo {peak}"),
                 });
                 r.push(Row {
-                    metric: "lin-verdicts",
-                    label: "Its verdicts",
+                    metric: "lin-verdicts".into(),
+                    label: "Its verdicts".into(),
                     value: verdicts.join(" "),
                 });
             });
@@ -148,83 +108,98 @@ pub fn BenchPage() -> impl IntoView {
         // Let the status paint before the main thread is busy.
         set_timeout(
             move || {
-                match simulator_rows() {
-                    Ok(found) => rows.set(found),
-                    Err(err) => {
-                        return status.set(format!("The simulator benchmark failed: {err}"))
-                    }
-                }
-                status.set(
-                    "Checking the vector-clock reference solution on 200 seeds in the worker…"
-                        .into(),
-                );
-                // The reference as the page has it, from chapter 1's body (the main bundle
-                // carries no challenge engine).
-                let Some(chapter) = crate::course::course()
-                    .chapters
-                    .iter()
-                    .find(|c| c.challenges.iter().any(|id| id == "vector-clocks"))
-                else {
-                    return status.set("No chapter embeds the vector-clock challenge.".into());
-                };
                 leptos::task::spawn_local(async move {
-                    let source = match crate::course::load_body(chapter).await {
-                        Ok(blocks) => blocks.iter().find_map(|b| match b {
-                            Block::Challenge(c) if c.id == "vector-clocks" => {
-                                Some(c.reference.clone())
-                            }
-                            _ => None,
-                        }),
-                        Err(message) => return status.set(message),
-                    };
-                    let Some(source) = source else {
-                        return status.set("The chapter lost its challenge.".into());
-                    };
-                    let request = WorkerRequest::Check {
-                        challenge: "vector-clocks".into(),
-                        source,
-                        seeds: 200,
-                    };
-                    let started = now_ms();
-                    let ready_at = StoredValue::new(started);
-                    let on_response = move |response| match response {
-                        WorkerResponse::Ready => ready_at.set_value(now_ms()),
-                        WorkerResponse::Report(report) => {
-                            let done = now_ms();
-                            rows.update(|r| {
-                                r.push(Row {
-                                    metric: "check-ms",
-                                    label: "Challenge check, 200 seeds, in the worker (ms)",
-                                    value: format!("{:.0}", done - ready_at.get_value()),
-                                });
-                                r.push(Row {
-                                    metric: "check-with-start-ms",
-                                    label: "The same, including starting the worker (ms)",
-                                    value: format!("{:.0}", done - started),
-                                });
-                                r.push(Row {
-                                    metric: "check-verdict",
-                                    label: "Its verdict",
-                                    value: format!("{:?}", report.verdict),
-                                });
-                            });
-                            worker.update_value(|w| {
-                                if let Some(w) = w.take() {
-                                    w.terminate();
-                                }
-                            });
-                            match given_histories() {
-                                Some(suites) => run_history_suites(suites, rows, status, worker),
-                                None => status.set("Done.".into()),
-                            }
+                    match crate::sims::bench().await {
+                        Ok(found) => rows.set(
+                            found
+                                .into_iter()
+                                .map(|(metric, label, value)| Row {
+                                    metric,
+                                    label,
+                                    value,
+                                })
+                                .collect(),
+                        ),
+                        Err(err) => {
+                            return status.set(format!("The simulator benchmark failed: {err}"))
                         }
-                        _ => {}
-                    };
-                    match spawn_worker(&request, on_response, move |m| status.set(m)) {
-                        Ok(running) => worker.set_value(Some(running)),
-                        Err(m) => status.set(m),
                     }
-                });
+                    status.set(
+                        "Checking the vector-clock reference solution on 200 seeds in the worker…"
+                            .into(),
+                    );
+                    // The reference as the page has it, from chapter 1's body (the main bundle
+                    // carries no challenge engine).
+                    let Some(chapter) = crate::course::course()
+                        .chapters
+                        .iter()
+                        .find(|c| c.challenges.iter().any(|id| id == "vector-clocks"))
+                    else {
+                        return status.set("No chapter embeds the vector-clock challenge.".into());
+                    };
+                    leptos::task::spawn_local(async move {
+                        let source = match crate::course::load_body(chapter).await {
+                            Ok(blocks) => blocks.iter().find_map(|b| match b {
+                                Block::Challenge(c) if c.id == "vector-clocks" => {
+                                    Some(c.reference.clone())
+                                }
+                                _ => None,
+                            }),
+                            Err(message) => return status.set(message),
+                        };
+                        let Some(source) = source else {
+                            return status.set("The chapter lost its challenge.".into());
+                        };
+                        let request = WorkerRequest::Check {
+                            challenge: "vector-clocks".into(),
+                            source,
+                            seeds: 200,
+                        };
+                        let started = now_ms();
+                        let ready_at = StoredValue::new(started);
+                        let on_response = move |response| match response {
+                            WorkerResponse::Ready => ready_at.set_value(now_ms()),
+                            WorkerResponse::Report(report) => {
+                                let done = now_ms();
+                                rows.update(|r| {
+                                    r.push(Row {
+                                        metric: "check-ms".into(),
+                                        label: "Challenge check, 200 seeds, in the worker (ms)"
+                                            .into(),
+                                        value: format!("{:.0}", done - ready_at.get_value()),
+                                    });
+                                    r.push(Row {
+                                        metric: "check-with-start-ms".into(),
+                                        label: "The same, including starting the worker (ms)"
+                                            .into(),
+                                        value: format!("{:.0}", done - started),
+                                    });
+                                    r.push(Row {
+                                        metric: "check-verdict".into(),
+                                        label: "Its verdict".into(),
+                                        value: format!("{:?}", report.verdict),
+                                    });
+                                });
+                                worker.update_value(|w| {
+                                    if let Some(w) = w.take() {
+                                        w.terminate();
+                                    }
+                                });
+                                match given_histories() {
+                                    Some(suites) => {
+                                        run_history_suites(suites, rows, status, worker)
+                                    }
+                                    None => status.set("Done.".into()),
+                                }
+                            }
+                            _ => {}
+                        };
+                        match spawn_worker(&request, on_response, move |m| status.set(m)) {
+                            Ok(running) => worker.set_value(Some(running)),
+                            Err(m) => status.set(m),
+                        }
+                    });
+                })
             },
             std::time::Duration::from_millis(50),
         );
@@ -241,7 +216,7 @@ pub fn BenchPage() -> impl IntoView {
             <table class="bench-results">
                 <tbody>
                     {move || rows.get().into_iter().map(|row| view! {
-                        <tr data-metric=row.metric><th scope="row">{row.label}</th><td>{row.value}</td></tr>
+                        <tr data-metric=row.metric.clone()><th scope="row">{row.label}</th><td>{row.value}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>

@@ -15,7 +15,7 @@ use engine::sim::world::Status;
 use leptos::ev;
 use leptos::prelude::*;
 
-use crate::browser::now_ms;
+use crate::now_ms;
 use geometry::{
     message_position, node_position, ticks_per_second, Point, NODE_RADIUS, VIEW_HEIGHT, VIEW_WIDTH,
 };
@@ -565,10 +565,10 @@ fn EventLog(sim: Sim) -> impl IntoView {
     }
 }
 
-/// A full-page simulation opened from a shared link (`#/sim/<step>/<token>`). A token that
-/// does not decode opens the first scenario's default run with a message saying why.
+/// A simulation opened from a shared link (`#/sim/<step>/<token>`). A token that does not
+/// decode opens the first scenario's default run with a message saying why.
 #[component]
-pub fn SharedSimPage(
+pub fn SharedSim(
     /// The run token from the URL.
     token: String,
     /// The step the link was shared at.
@@ -588,10 +588,7 @@ pub fn SharedSimPage(
     };
     let start_step = if problem.is_some() { 0 } else { step };
     view! {
-        <div class="shared-sim">
-            <h1>"Shared simulation run"</h1>
-            {problem.map(|p| view! { <div class="notice notice-warning" role="alert"><p>{p}</p></div> })}
-            <SimView spec=spec start_step=start_step/>
-        </div>
+        {problem.map(|p| view! { <div class="notice notice-warning" role="alert"><p>{p}</p></div> })}
+        <SimView spec=spec start_step=start_step/>
     }
 }

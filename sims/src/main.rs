@@ -1,0 +1,146 @@
+//! DistSys Lab's live simulations as a wasm module of their own. The page loads it (script
+//! `sims.js`, wasm `sims_bg.wasm`) the first time a page shows a simulation, so the simulator,
+//! every protocol and the simulation view stay out of the first view's download.
+//!
+//! The page calls the functions below through the module's `wasm_bindgen` global: mount a
+//! simulation into an element, unmount it, run the simulator benchmarks. Everything the module
+//! draws is the engine's state; it shares the page's DOM and stylesheet, not its memory.
+
+pub mod view;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use engine::sim::spec::RunSpec;
+use leptos::prelude::*;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Milliseconds on the page's monotonic clock; paces animations and times benchmarks.
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+thread_local! {
+    /// Mounted simulations by handle; dropping a handle's view unmounts it.
+    static MOUNTED: RefCell<HashMap<u32, Box<dyn std::any::Any>>> = RefCell::new(HashMap::new());
+    static NEXT: RefCell<u32> = const { RefCell::new(1) };
+}
+
+fn keep(handle: Box<dyn std::any::Any>) -> u32 {
+    let id = NEXT.with(|n| {
+        let mut n = n.borrow_mut();
+        *n += 1;
+        *n
+    });
+    MOUNTED.with(|m| m.borrow_mut().insert(id, handle));
+    id
+}
+
+/// Mounts the default run of `scenario` with `seed` into `parent`; returns a handle for
+/// [`unmount`]. An unknown scenario shows a message in place of the simulation.
+#[wasm_bindgen]
+pub fn mount_scenario(
+    parent: web_sys::HtmlElement,
+    scenario: String,
+    seed: u64,
+    caption: Option<String>,
+) -> u32 {
+    let spec = engine::scenarios::default_spec(&scenario, seed);
+    let handle = leptos::mount::mount_to(parent, move || {
+        match spec {
+        Ok(spec) => view! { <view::SimView spec=spec caption=caption/> }.into_any(),
+        Err(err) => view! {
+            <div class="sim sim-error" role="alert">{format!("This simulation cannot start: {err}")}</div>
+        }
+        .into_any(),
+    }
+    });
+    keep(Box::new(handle))
+}
+
+/// Mounts a shared run (`#/sim/<step>/<token>`) into `parent`: the run at `step`, or, if the
+/// token does not decode, the first scenario's default run with a message saying why.
+#[wasm_bindgen]
+pub fn mount_shared(parent: web_sys::HtmlElement, token: String, step: u64) -> u32 {
+    let handle = leptos::mount::mount_to(parent, move || {
+        view! { <view::SharedSim token=token step=step/> }
+    });
+    keep(Box::new(handle))
+}
+
+/// Unmounts a simulation mounted by [`mount_scenario`] or [`mount_shared`].
+#[wasm_bindgen]
+pub fn unmount(handle: u32) {
+    let removed = MOUNTED.with(|m| m.borrow_mut().remove(&handle));
+    drop(removed);
+}
+
+/// Events the simulator benchmark runs.
+const SIM_EVENTS: u64 = 1_000_000;
+/// Steps of the recorded run the seek benchmark seeks in.
+const SEEK_RUN_STEPS: u64 = 100_000;
+/// Random seeks timed.
+const SEEKS: u32 = 200;
+
+/// The simulator benchmarks (the same workloads as `dslab bench`), timed with the page's
+/// clock: JSON `[[metric, label, value], …]`, or `{"error": …}`.
+#[wasm_bindgen]
+pub fn bench() -> String {
+    match bench_rows() {
+        Ok(rows) => serde_json::to_string(&rows).expect("rows serialize"),
+        Err(err) => serde_json::json!({ "error": err }).to_string(),
+    }
+}
+
+fn bench_rows() -> Result<Vec<(String, String, String)>, String> {
+    use engine::scenarios::{bench_spec, build};
+    use engine::sim::world::SimOptions;
+    let fail = |e: engine::SimError| e.to_string();
+    let mut rows = Vec::new();
+    for (id, label) in [
+        (
+            "heartbeat-spikes",
+            "Simulator, 5-node heartbeat under faults (events/s)",
+        ),
+        (
+            "raft-election",
+            "Simulator, 5-node Raft under faults (events/s)",
+        ),
+    ] {
+        let spec: RunSpec = bench_spec(id).map_err(fail)?;
+        let mut sim = build(&spec, SimOptions::FAST).map_err(fail)?;
+        let start = now_ms();
+        let ran = sim.run_steps(SIM_EVENTS).map_err(fail)?;
+        let elapsed_ms = (now_ms() - start).max(0.001);
+        rows.push((
+            format!("sim-events-per-second-{id}"),
+            label.to_string(),
+            format!("{:.0}", ran as f64 / elapsed_ms * 1000.0),
+        ));
+    }
+    let spec = bench_spec("heartbeat-spikes").map_err(fail)?;
+    let mut recorded = build(&spec, SimOptions::INTERACTIVE).map_err(fail)?;
+    let steps = recorded.run_steps(SEEK_RUN_STEPS).map_err(fail)?;
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let start = now_ms();
+    for _ in 0..SEEKS {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        recorded.seek(x % (steps + 1)).map_err(fail)?;
+    }
+    let seek_ms = (now_ms() - start) / f64::from(SEEKS);
+    rows.push((
+        "seek-ms".into(),
+        "Seek in a 100,000-step run (ms, average of 200 random seeks)".into(),
+        format!("{seek_ms:.3}"),
+    ));
+    Ok(rows)
+}
+
+fn main() {
+    // The module's futures (none today) and Leptos's effects run on the page's event loop.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+}
