@@ -1566,7 +1566,7 @@ pub fn partitioned_leader(variant: RaftVariant) -> Scenario<Raft> {
          n0-n2. n3 still believes it leads: it accepts put.a.1 and put.b.2 (t=650-700) but can \
          reach only n4, so they never commit. The majority side times out, elects a leader for \
          a higher term (§5.2) and commits put.c.3 and put.d.4. At t=1800 the partition heals: \
-         the first message n0 sees carries the higher term, so it steps down (§5.1); the new \
+         the first message n3 sees carries the higher term, so it steps down (§5.1); the new \
          leader's AppendEntries fail the consistency check on n3 and n4, nextIndex walks back, \
          and their uncommitted entries are truncated and replaced (§5.3). The old leader's \
          clients are told the outcome is unknown.",
@@ -1589,8 +1589,8 @@ pub fn log_repair(variant: RaftVariant) -> Scenario<Raft> {
         "raft-log-repair",
         "Raft: repairing a follower's log",
         "n1 crashes at t=400 and misses six commands. At t=1200 the leader (n3 with seed 1) \
-         crashes too, and the remaining three elect a new leader, which knows nothing of n4's \
-         log: it sets nextIndex for every follower to its own last index + 1 (§5.3). n1 restarts \
+         crashes too, and the remaining three elect a new leader, which knows nothing of its \
+         followers' logs: it sets nextIndex for every follower to its own last index + 1 (§5.3). n1 restarts \
          at t=1500 from its durable log (§5.5). Its first AppendEntries fails the prevLogIndex/ \
          prevLogTerm check, and the leader decrements nextIndex and retries, one rejection \
          per round trip, until the logs agree; then the missing entries flow in batches and n1 \
