@@ -125,6 +125,35 @@ test("the space-time diagram follows the log and shows causality on click", asyn
   await page.close();
 });
 
+test("a Raft run shows every server's log; crashing the leader elects another in a higher term", async () => {
+  const { page, problems } = await browser.open("#/chapter/consensus/leader-election");
+  const sim = page.locator("figure.sim").first();
+  await sim.waitFor();
+  await sim.scrollIntoViewIfNeeded();
+  await sim.focus();
+  for (let i = 0; i < 80; i++) await page.keyboard.press("ArrowRight");
+  const rows = sim.locator(".panel-grid tbody tr");
+  assert.equal(await rows.count(), 5, "one row per server");
+  const leaderRow = sim.locator(".panel-grid tbody tr", { hasText: "leader" });
+  assert.equal(await leaderRow.count(), 1, "one leader after the first election");
+  const label = await leaderRow.locator("th").innerText();
+  const [, node, term] = label.match(/^(n\d+) leader · term (\d+)/);
+  assert.ok(await leaderRow.locator("td.marked").count() >= 1, "the leader's no-op is committed");
+  // Crash the leader by clicking it in the cluster drawing, then run on.
+  await sim.locator(".sim-cluster .node").nth(Number(node.slice(1))).click();
+  await sim.focus();
+  for (let i = 0; i < 400; i++) await page.keyboard.press("ArrowRight");
+  const leaders = await sim.locator(".panel-grid tbody tr", { hasText: "leader" }).locator("th").allInnerTexts();
+  assert.equal(leaders.length, 1, `one new leader: ${leaders}`);
+  const [, newNode, newTerm] = leaders[0].match(/^(n\d+) leader · term (\d+)/);
+  assert.notEqual(newNode, node);
+  assert.ok(Number(newTerm) > Number(term), "the new leader's term is higher");
+  assert.match(await sim.locator(".panel-grid tbody tr.down th").innerText(), new RegExp(`^${node} down`));
+  await sim.locator(".sim-panels").screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/raft-grid-after-crash.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("no request leaves the site's own origin", () => {
   assert.deepEqual(browser.foreignRequests, []);
 });

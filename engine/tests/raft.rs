@@ -325,3 +325,31 @@ fn raft_events_per_second() {
         }
     }
 }
+
+#[test]
+fn the_log_grid_shows_every_server_with_terms_and_commit_markers() {
+    use engine::sim::panel::Panel;
+    use engine::sim::session::{Command, Session};
+    let mut session = Session::open("raft-election", 1).unwrap();
+    let view = session.run(Command::Step(3_000)).unwrap();
+    let [Panel::Grid(grid)] = view.panels.as_slice() else {
+        panic!("{:?}", view.panels)
+    };
+    assert_eq!(grid.rows.len(), 5);
+    assert_eq!(grid.first_column, 0);
+    for row in &grid.rows {
+        assert!(!row.cells.is_empty(), "{} has a log by now", row.label);
+        assert!(row.marked_below <= row.cells.len());
+        for cell in &row.cells {
+            assert_eq!(cell.text, cell.group.to_string(), "the text is the term");
+            assert!(cell.detail.starts_with(&format!("term {}: ", cell.group)));
+        }
+    }
+    // The leader's note says so, and its committed prefix is drawn marked.
+    let leader = grid
+        .rows
+        .iter()
+        .find(|r| r.note.starts_with("leader"))
+        .expect("a leader by t=3000");
+    assert!(leader.marked_below >= 1);
+}

@@ -38,6 +38,7 @@ use std::sync::Arc;
 
 use crate::hash::{Canon, Fnv64};
 use crate::scenarios::AnyScenario;
+use crate::sim::panel::{Cell, Grid, GridRow, Panel};
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override, When};
 use crate::sim::world::{LinkCfg, PropKind, Property, Scenario, Status, WorldRef};
@@ -1255,7 +1256,66 @@ impl Protocol for Raft {
         }
         v
     }
+
+    /// Every server's log as a grid (column = index, colour = term, marked = committed), the
+    /// picture RaftScope and the paper's figures draw. A crashed server shows the log it
+    /// persisted.
+    fn panels(&self, w: &WorldRef<'_, Raft>) -> Vec<Panel> {
+        let logs: Vec<(Option<&NodeState>, &[Entry])> = (0..w.nodes())
+            .map(|n| {
+                let live = up_state(w, n);
+                let log = live
+                    .map(|s| s.persistent.log.as_slice())
+                    .or_else(|| durable(w, n).map(|d| d.raft.log.as_slice()))
+                    .unwrap_or_default();
+                (live, log)
+            })
+            .collect();
+        // The same columns for every row: the latest GRID_ENTRIES_MAX indexes.
+        let longest = logs.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+        let skip = longest.saturating_sub(GRID_ENTRIES_MAX);
+        let rows = logs
+            .iter()
+            .enumerate()
+            .map(|(n, (live, log))| {
+                let (note, committed) = match live {
+                    Some(s) => (
+                        format!("{} · term {}", s.role, s.persistent.current_term),
+                        usize::try_from(s.commit_index).unwrap_or(usize::MAX),
+                    ),
+                    None => ("down".to_string(), 0),
+                };
+                GridRow {
+                    label: format!("n{n}"),
+                    note,
+                    cells: log
+                        .iter()
+                        .skip(skip)
+                        .map(|e| Cell {
+                            text: e.term.to_string(),
+                            detail: format!("term {}: {}", e.term, e.command),
+                            group: u32::try_from(e.term).unwrap_or(u32::MAX),
+                        })
+                        .collect(),
+                    marked_below: committed.saturating_sub(skip),
+                    down: live.is_none(),
+                }
+            })
+            .collect();
+        vec![Panel::Grid(Grid {
+            title: "Logs".into(),
+            column_label: "index".into(),
+            first_column: skip,
+            legend: "One row per server, one cell per entry: the number is the entry's term \
+                     (colour too); a solid cell is committed on that server."
+                .into(),
+            rows,
+        })]
+    }
 }
+
+/// Most log entries the log grid draws per server (the latest ones).
+const GRID_ENTRIES_MAX: usize = 40;
 
 /// Most log entries a view spells out; earlier ones are elided.
 const VIEW_ENTRIES_MAX: usize = 10;

@@ -23,6 +23,7 @@
 //! loss or latency, send a client request.
 
 pub mod check;
+pub mod panel;
 pub mod protocol;
 pub mod session;
 pub mod spec;

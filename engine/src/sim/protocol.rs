@@ -85,6 +85,17 @@ pub trait Protocol: Clone + 'static {
     fn parse_request(&self, text: &str) -> Result<Self::Request, String>;
     /// The node's state as the UI shows it.
     fn view(&self, node: NodeId, state: &Self::State) -> NodeView;
+    /// Panels drawn beside the cluster (e.g. a Raft log grid), from the whole world. Default:
+    /// none. See [`crate::sim::panel`].
+    fn panels(
+        &self,
+        _world: &crate::sim::world::WorldRef<'_, Self>,
+    ) -> Vec<crate::sim::panel::Panel>
+    where
+        Self: Sized,
+    {
+        Vec::new()
+    }
 }
 
 /// An effect recorded by a handler, carried out by the simulator after the handler returns.

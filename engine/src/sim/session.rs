@@ -170,6 +170,8 @@ pub struct WorldView {
     pub token: String,
     /// The trace window's events for the space-time diagram (same window as `trace`).
     pub spacetime: Vec<SpacetimeEvent>,
+    /// The protocol's panels (e.g. a Raft log grid).
+    pub panels: Vec<crate::sim::panel::Panel>,
 }
 
 /// A simulation with its protocol erased.
@@ -307,6 +309,7 @@ impl<P: Protocol> DynSim for Sim<P> {
                 .iter()
                 .filter_map(spacetime_event)
                 .collect(),
+            panels: self.scenario().protocol.panels(&self.world_ref()),
         }
     }
 }

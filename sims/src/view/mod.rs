@@ -7,6 +7,7 @@
 //! only paces the animation and never reaches the engine.
 
 pub mod geometry;
+pub mod panels;
 pub mod spacetime;
 
 use engine::sim::session::{Command, MessageInfo, Session, WorldView};
@@ -200,6 +201,7 @@ pub fn SimView(
                 <Cluster sim=sim/>
                 <Inspector sim=sim/>
             </div>
+            <Panels sim=sim/>
             <Network sim=sim/>
             <div class="sim-lower">
                 <EventLog sim=sim/>
@@ -424,6 +426,16 @@ fn Cluster(sim: Sim) -> impl IntoView {
             <g class="messages">{messages}</g>
             <g class="nodes">{nodes}</g>
         </svg>
+    }
+}
+
+/// The protocol's panels (see `engine::sim::panel`), drawn as markup by [`panels::markup`]:
+/// redrawn only when the panels change, not on every animation frame.
+#[component]
+fn Panels(sim: Sim) -> impl IntoView {
+    let data = Memo::new(move |_| sim.view.with(|v| v.panels.clone()));
+    view! {
+        <div class="sim-panels" inner_html=move || data.with(|p| panels::markup(p))></div>
     }
 }
 
