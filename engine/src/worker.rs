@@ -40,12 +40,17 @@ pub enum WorkerRequest {
         histories: Vec<(String, String)>,
         /// Check key-value histories as one state instead of key by key.
         whole: bool,
+        /// Times the whole set is checked (the page reports the median run; the first run
+        /// also pays for the browser compiling the wasm).
+        repetitions: u32,
     },
 }
 
 /// One history timed by [`WorkerRequest::HistoryBench`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HistoryTiming {
+    /// Which repetition, from 0.
+    pub run: u32,
     /// Its name.
     pub name: String,
     /// `linearizable`, `not-linearizable`, `unknown` or `error: …`.
@@ -126,28 +131,40 @@ pub fn serve(
             let view = lin::view_text(&text, format, &mut Budget::steps(steps_max));
             post(&WorkerResponse::History(view.map(Box::new)));
         }
-        WorkerRequest::HistoryBench { histories, whole } => {
-            let mut timings = Vec::with_capacity(histories.len());
-            for (name, text) in histories {
-                let timing = match lin::Prepared::from_text(&text, Format::Auto) {
-                    Ok(prepared) => {
-                        let start = clock();
-                        let report = prepared.check(whole, &mut Budget::default());
-                        HistoryTiming {
-                            name,
-                            verdict: report.verdict.name().to_string(),
-                            ms: clock() - start,
-                            memo_entries_peak: report.memo_entries_peak,
+        WorkerRequest::HistoryBench {
+            histories,
+            whole,
+            repetitions,
+        } => {
+            let prepared: Vec<(String, Result<lin::Prepared, ParseError>)> = histories
+                .into_iter()
+                .map(|(name, text)| (name, lin::Prepared::from_text(&text, Format::Auto)))
+                .collect();
+            let mut timings = Vec::new();
+            for run in 0..repetitions.max(1) {
+                for (name, history) in &prepared {
+                    let name = name.clone();
+                    timings.push(match history {
+                        Ok(history) => {
+                            let start = clock();
+                            let report = history.check(whole, &mut Budget::default());
+                            HistoryTiming {
+                                run,
+                                name,
+                                verdict: report.verdict.name().to_string(),
+                                ms: clock() - start,
+                                memo_entries_peak: report.memo_entries_peak,
+                            }
                         }
-                    }
-                    Err(e) => HistoryTiming {
-                        name,
-                        verdict: format!("error: {e}"),
-                        ms: 0.0,
-                        memo_entries_peak: 0,
-                    },
-                };
-                timings.push(timing);
+                        Err(e) => HistoryTiming {
+                            run,
+                            name,
+                            verdict: format!("error: {e}"),
+                            ms: 0.0,
+                            memo_entries_peak: 0,
+                        },
+                    });
+                }
             }
             post(&WorkerResponse::HistoryBench(timings));
         }
@@ -247,12 +264,15 @@ mod tests {
         let messages = run(&WorkerRequest::HistoryBench {
             histories: vec![("a".into(), text.into()), ("b".into(), "junk".into())],
             whole: false,
+            repetitions: 2,
         });
         let [WorkerResponse::HistoryBench(t)] = messages.as_slice() else {
             panic!("{messages:?}")
         };
+        assert_eq!(t.len(), 4, "two histories, twice");
         assert_eq!(t[0].verdict, "linearizable");
         assert_eq!(t[0].ms, 1.0);
         assert!(t[1].verdict.starts_with("error"), "{}", t[1].verdict);
+        assert_eq!((t[2].run, t[2].name.as_str()), (1, "a"));
     }
 }
