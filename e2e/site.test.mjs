@@ -2,6 +2,7 @@
 // Run by `./x test`, which serves dist/ and sets BASE_URL and ARTIFACTS.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { BASE, chapterLinks, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
@@ -169,6 +170,44 @@ test("the layout works on a phone", async () => {
   const chapterOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(chapterOverflow <= 0, `no horizontal scrolling on a chapter (overflow ${chapterOverflow}px)`);
   await shot(page, "chapter-phone");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("progress and code export to a file and import back, after a confirmation", async () => {
+  const { page, problems } = await open();
+  const record = { version: 1, quizzes: { "why-distributed-systems-are-hard/q1": 1 }, challenges: { "vector-clocks": true } };
+  await page.evaluate((r) => {
+    localStorage.setItem("dslab.progress", JSON.stringify(r));
+    localStorage.setItem("dslab.code.vector-clocks", "fn on_local(clock, me) { clock }");
+  }, record);
+  await page.reload();
+  await page.waitForSelector(".progress-file");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Export progress" }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), "dslab-progress.json");
+  const file = JSON.parse(readFileSync(await download.path(), "utf8"));
+  assert.equal(file.format, "dslab-progress");
+  assert.deepEqual(file.progress, record);
+  assert.equal(file.code["vector-clocks"], "fn on_local(clock, me) { clock }");
+  // A new browser: nothing stored. Import the file (the page asks first).
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.waitForSelector(".progress-file");
+  page.once("dialog", (dialog) => dialog.accept());
+  const input = page.locator(".progress-file input[type=file]");
+  await input.setInputFiles({ name: "dslab-progress.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(file)) });
+  await page.locator(".progress-file [role=status]", { hasText: "Imported 1 quiz answer(s), 1 challenge result(s)" }).waitFor();
+  const stored = await page.evaluate(() => [localStorage.getItem("dslab.progress"), localStorage.getItem("dslab.code.vector-clocks")]);
+  assert.deepEqual(JSON.parse(stored[0]), record);
+  assert.equal(stored[1], "fn on_local(clock, me) { clock }");
+  // A file that is not a progress file is refused with a reason, and nothing changes.
+  await input.setInputFiles({ name: "other.json", mimeType: "application/json", buffer: Buffer.from('{"hello": 1}') });
+  await page.locator(".progress-file [role=status]", { hasText: "not a progress file" }).waitFor();
+  await shot(page, "progress-import-refused");
+  assert.deepEqual(JSON.parse(await page.evaluate(() => localStorage.getItem("dslab.progress"))), record);
   assert.deepEqual(problems, []);
   await page.close();
 });

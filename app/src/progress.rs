@@ -27,6 +27,68 @@ pub struct Progress {
     pub challenges: BTreeMap<String, bool>,
 }
 
+/// Where a challenge's code is saved: this prefix and the challenge id.
+pub const CODE_KEY_PREFIX: &str = "dslab.code.";
+/// The `format` field of an exported progress file.
+pub const EXPORT_FORMAT: &str = "dslab-progress";
+/// The largest progress file an import reads (bytes).
+pub const EXPORT_FILE_BYTES_MAX: usize = 2_000_000;
+
+/// A progress file: the record and every challenge's code, so a learner can move to another
+/// browser or keep a copy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    /// Always [`EXPORT_FORMAT`].
+    pub format: String,
+    /// Quiz answers and challenge results.
+    pub progress: Progress,
+    /// Challenge id → the learner's code.
+    #[serde(default)]
+    pub code: BTreeMap<String, String>,
+}
+
+impl Export {
+    /// The file's text (pretty JSON, so it diffs and reads well).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("exports always serialize")
+    }
+
+    /// Reads a progress file; every problem is a sentence for the learner.
+    pub fn from_json(text: &str) -> Result<Export, String> {
+        if text.len() > EXPORT_FILE_BYTES_MAX {
+            return Err(format!(
+                "This file is larger than a progress file can be ({} MB at most).",
+                EXPORT_FILE_BYTES_MAX / 1_000_000
+            ));
+        }
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| format!("This is not a progress file: it is not JSON ({e})."))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(EXPORT_FORMAT) {
+            return Err(format!(
+                "This is not a progress file: it has no \"format\": \"{EXPORT_FORMAT}\"."
+            ));
+        }
+        let export: Export = serde_json::from_value(value)
+            .map_err(|e| format!("This progress file is damaged ({e})."))?;
+        if export.progress.version != FORMAT_VERSION {
+            return Err(format!(
+                "This progress file has format version {}, which this version of the site cannot read.",
+                export.progress.version
+            ));
+        }
+        if let Some(id) = export
+            .code
+            .keys()
+            .find(|id| id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        {
+            return Err(format!(
+                "This progress file is damaged: \"{id}\" is not a challenge id."
+            ));
+        }
+        Ok(export)
+    }
+}
+
 /// What loading found.
 #[derive(Debug, PartialEq)]
 pub struct Loaded {
@@ -204,6 +266,45 @@ mod tests {
         assert!(damaged.problem.unwrap().contains("damaged"));
         let future = Progress::load(Some("{\"version\": 99}"));
         assert!(future.problem.unwrap().contains("format version 99"));
+    }
+
+    #[test]
+    fn an_export_round_trips_with_code() {
+        let mut progress = Progress::new();
+        progress.quizzes.insert("hard/q1".into(), 1);
+        progress.challenges.insert("vector-clocks".into(), true);
+        let export = Export {
+            format: EXPORT_FORMAT.into(),
+            progress,
+            code: [("vector-clocks".to_string(), "fn f() { 1 }".to_string())].into(),
+        };
+        assert_eq!(Export::from_json(&export.to_json()), Ok(export));
+    }
+
+    #[test]
+    fn wrong_files_are_refused_with_a_reason() {
+        let cases = [
+            ("not json", "not JSON"),
+            ("{\"progress\": {\"version\": 1}}", "no \"format\""),
+            (
+                "{\"format\": \"dslab-progress\", \"progress\": {\"version\": 7}}",
+                "format version 7",
+            ),
+            (
+                "{\"format\": \"dslab-progress\", \"progress\": {\"version\": 1, \"quizzes\": 3}}",
+                "damaged",
+            ),
+            (
+                "{\"format\": \"dslab-progress\", \"progress\": {\"version\": 1}, \"code\": {\"../x\": \"\"}}",
+                "not a challenge id",
+            ),
+        ];
+        for (text, needle) in cases {
+            let err = Export::from_json(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+        let huge = " ".repeat(EXPORT_FILE_BYTES_MAX + 1);
+        assert!(Export::from_json(&huge).unwrap_err().contains("larger"));
     }
 
     #[test]

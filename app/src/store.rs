@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::browser::storage;
-use crate::progress::{Progress, STORAGE_KEY};
+use crate::progress::{Export, Progress, CODE_KEY_PREFIX, EXPORT_FORMAT, STORAGE_KEY};
 
 /// Shared app state, provided as context by the shell.
 #[derive(Clone, Copy)]
@@ -50,6 +50,56 @@ impl Store {
             }
         });
         store
+    }
+}
+
+impl Store {
+    /// Everything to export: the record and every challenge's saved code.
+    pub fn export(&self) -> Export {
+        let mut code = std::collections::BTreeMap::new();
+        if let Some(storage) = storage() {
+            let len = storage.length().unwrap_or(0);
+            for i in 0..len {
+                let Ok(Some(key)) = storage.key(i) else {
+                    continue;
+                };
+                if let Some(id) = key.strip_prefix(CODE_KEY_PREFIX) {
+                    if let Ok(Some(source)) = storage.get_item(&key) {
+                        code.insert(id.to_string(), source);
+                    }
+                }
+            }
+        }
+        Export {
+            format: EXPORT_FORMAT.into(),
+            progress: self.progress.get_untracked(),
+            code,
+        }
+    }
+
+    /// Replaces the progress and the code it carries with an imported file's. The record being
+    /// replaced is kept under a backup key first; returns a sentence saying what happened.
+    pub fn import(&self, export: Export) -> String {
+        let mut note = String::new();
+        if let Some(storage) = storage() {
+            let backup_key = format!("{STORAGE_KEY}.backup.{}", js_sys_now_ms());
+            let current = self.progress.with_untracked(Progress::to_json);
+            if storage.set_item(&backup_key, &current).is_ok() {
+                note = format!(" Your previous record was kept under \"{backup_key}\".");
+            }
+            for (id, source) in &export.code {
+                let _ = storage.set_item(&format!("{CODE_KEY_PREFIX}{id}"), source);
+            }
+        }
+        let (quizzes, challenges) = (
+            export.progress.quizzes.len(),
+            export.progress.challenges.len(),
+        );
+        self.progress.set(export.progress);
+        format!(
+            "Imported {quizzes} quiz answer(s), {challenges} challenge result(s) and the code of {} challenge(s).{note}",
+            export.code.len()
+        )
     }
 }
 

@@ -19,7 +19,7 @@ use crate::worker::{spawn_worker, Running};
 pub const CHECK_TIME_LIMIT_MS: u64 = 30_000;
 
 fn code_key(id: &str) -> String {
-    format!("dslab.code.{id}")
+    format!("{}{id}", crate::progress::CODE_KEY_PREFIX)
 }
 
 /// Where a check is.

@@ -3,5 +3,6 @@
 pub mod challenge;
 pub mod embed;
 pub mod progress_bar;
+pub mod progress_file;
 pub mod quiz;
 pub mod shortcuts;

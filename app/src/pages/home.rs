@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::progress_bar::ProgressBar;
+use crate::components::progress_file::ProgressFile;
 use crate::course::course;
 use crate::route::chapter_href;
 use crate::store::Store;
@@ -75,7 +76,8 @@ pub fn HomePage() -> impl IntoView {
                         <li><strong>"During it:"</strong>" run the simulations and solve the challenges with your group."</li>
                         <li><strong>"Afterwards:"</strong>" come back to the reference and the glossaries."</li>
                     </ul>
-                    <p class="muted">"Everything runs in this page, offline once loaded. Progress is saved in this browser."</p>
+                    <p class="muted">"Everything runs in this page, offline once loaded. Progress and your code are saved in this browser; export them to keep a copy or to move to another browser."</p>
+                    <ProgressFile/>
                 </div>
             </section>
             <section>
