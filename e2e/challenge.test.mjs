@@ -70,6 +70,34 @@ test("an endless loop ends with a budget message and the page stays responsive",
   await page.close();
 });
 
+test("the hostile corpus ends with clear diagnostics in the browser, and the page stays usable", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const section = await challenge(page);
+  const inLocal = (body) => REFERENCE.replace("fn on_local(clock, me) {", `fn on_local(clock, me) {\n    ${body}`);
+  const corpus = [
+    [inLocal("on_local(clock, me);"), /recursion/i],
+    [inLocal('let s = "x"; loop { s += s; }'), /grew past its limit/],
+    [inLocal("let v = []; loop { v.push(1); }"), /grew past its limit/],
+    [inLocal('let t = clock + "text" * 2;'), /No function/],
+    [inLocal("launch_missiles(me);"), /launch_missiles/],
+    [REFERENCE.replace(/fn on_send\(clock, me\) \{[\s\S]*?\n\}/, 'fn on_send(clock, me) {\n    "not a clock"\n}'), /well-formed failed on seed \d+.*`on_send` returned/],
+  ];
+  for (const [code, expected] of corpus) {
+    await typeCode(section, code);
+    await check(section);
+    const verdict = await section.locator(".verdict-fail").textContent();
+    assert.match(verdict, expected, code);
+    assert.equal(await page.evaluate(() => 1 + 1), 2, "the page answers between checks");
+  }
+  await shot(page, "challenge-hostile-last");
+  // After all that, the reference still passes in a fresh worker.
+  await typeCode(section, REFERENCE);
+  await check(section);
+  assert.equal(await section.locator(".verdict-pass").count(), 1);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("a slow check can be cancelled and the next check starts a fresh worker", async () => {
   const { page, problems } = await browser.open(CHAPTER_1);
   const section = await challenge(page);
