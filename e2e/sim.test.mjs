@@ -154,6 +154,33 @@ test("a Raft run shows every server's log; crashing the leader elects another in
   await page.close();
 });
 
+test("a client request and a clock change made by hand enter the run and its log", async () => {
+  const { page, problems } = await browser.open("#/chapter/consensus/leader-election");
+  const sim = page.locator("figure.sim").first();
+  await sim.waitFor();
+  await sim.scrollIntoViewIfNeeded();
+  await sim.focus();
+  for (let i = 0; i < 80; i++) await page.keyboard.press("ArrowRight");
+  const request = sim.locator(".node-form input[type=text]");
+  assert.match(await request.getAttribute("placeholder"), /^e\.g\. put\./);
+  await request.fill("put.z.9");
+  await sim.getByRole("button", { name: "Send" }).click();
+  assert.match((await logLines(sim)).join("\n"), /n0\s+request\s+put\.z\.9|put\.z\.9/);
+  const clock = sim.locator(".clock-form");
+  await clock.getByLabel("Skew (ticks)").fill("500");
+  await clock.getByLabel("Drift (ppm)").fill("20000");
+  await clock.getByRole("button", { name: "Set clock" }).click();
+  const before = Number(await sim.locator(".fields dt:text-is('local clock') + dd").textContent());
+  await sim.focus();
+  for (let i = 0; i < 5; i++) await page.keyboard.press("ArrowRight");
+  const time = Number((await sim.locator(".sim-clock").textContent()).match(/t = (\d+)/)[1]);
+  const local = Number(await sim.locator(".fields dt:text-is('local clock') + dd").textContent());
+  assert.ok(local >= time + 500, `n0's clock runs ahead by the skew: local ${local}, true ${time}, before ${before}`);
+  await sim.locator(".sim-inspector").screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/sim-inspector-forms.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("no request leaves the site's own origin", () => {
   assert.deepEqual(browser.foreignRequests, []);
 });

@@ -172,6 +172,9 @@ pub struct WorldView {
     pub spacetime: Vec<SpacetimeEvent>,
     /// The protocol's panels (e.g. a Raft log grid).
     pub panels: Vec<crate::sim::panel::Panel>,
+    /// A client request this run sends (its first), as an example for the view's request box;
+    /// `None` when the scenario's nodes take no requests in this run.
+    pub example_request: Option<String>,
 }
 
 /// A simulation with its protocol erased.
@@ -310,6 +313,10 @@ impl<P: Protocol> DynSim for Sim<P> {
                 .filter_map(spacetime_event)
                 .collect(),
             panels: self.scenario().protocol.panels(&self.world_ref()),
+            example_request: self.spec().overrides.iter().find_map(|o| match &o.action {
+                crate::sim::spec::Action::Request(_, text) => Some(text.clone()),
+                _ => None,
+            }),
         }
     }
 }

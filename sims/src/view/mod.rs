@@ -491,7 +491,64 @@ fn Inspector(sim: Sim) -> impl IntoView {
             <ul class="properties">{properties}</ul>
         }
     };
-    view! { <aside class="sim-inspector" aria-label="Node state and properties">{body}</aside> }
+    // Forms for the selected node: rebuilt when the selection changes, not on every frame, so
+    // typing is never interrupted by a running simulation.
+    let controls = move || {
+        let id = sim
+            .selected
+            .get()
+            .or_else(|| sim.view.with_untracked(|v| v.nodes.first().map(|n| n.id)))?;
+        let (skew0, drift0, example) = sim.view.with_untracked(|v| {
+            let node = v.nodes.iter().find(|n| n.id == id);
+            (
+                node.map_or(0, |n| n.skew_ticks),
+                node.map_or(0, |n| n.drift_ppm),
+                v.example_request.clone(),
+            )
+        });
+        let skew = RwSignal::new(skew0.to_string());
+        let drift = RwSignal::new(drift0.to_string());
+        let set_clock = move |ev: ev::SubmitEvent| {
+            ev.prevent_default();
+            match (
+                skew.get_untracked().trim().parse(),
+                drift.get_untracked().trim().parse(),
+            ) {
+                (Ok(s), Ok(d)) => sim.act(Action::Clock(id, s, d)),
+                _ => sim.notice.set(Some(
+                    "Skew and drift are whole numbers (ticks and parts per million).".into(),
+                )),
+            }
+        };
+        let request_form = example.map(|example| {
+            let text = RwSignal::new(String::new());
+            let send = move |ev: ev::SubmitEvent| {
+                ev.prevent_default();
+                let request = text.get_untracked().trim().to_string();
+                if !request.is_empty() {
+                    sim.act(Action::Request(id, request));
+                }
+            };
+            view! {
+                <form class="node-form" on:submit=send>
+                    <label>{format!("Client request to n{id}")}
+                        <input type="text" placeholder=format!("e.g. {example}") prop:value=move || text.get()
+                            on:input=move |e| text.set(event_target_value(&e))/>
+                    </label>
+                    <button type="submit" class="button">"Send"</button>
+                </form>
+            }
+        });
+        Some(view! {
+            {request_form}
+            <form class="node-form clock-form" on:submit=set_clock aria-label=format!("Clock of n{id}")>
+                <label>"Skew (ticks)"<input type="number" step="1" prop:value=move || skew.get() on:input=move |e| skew.set(event_target_value(&e))/></label>
+                <label>"Drift (ppm)"<input type="number" step="1000" prop:value=move || drift.get() on:input=move |e| drift.set(event_target_value(&e))/></label>
+                <button type="submit" class="button">"Set clock"</button>
+            </form>
+        })
+    };
+    view! { <aside class="sim-inspector" aria-label="Node state and properties">{body}{controls}</aside> }
 }
 
 #[component]
