@@ -125,13 +125,19 @@ test("the space-time diagram follows the log and shows causality on click", asyn
   await page.close();
 });
 
-test("a Raft run shows every server's log; crashing the leader elects another in a higher term", async () => {
+/** Chapter 4's election run, 80 steps in (a leader of term 1 exists by then). */
+async function raftElection() {
   const { page, problems } = await browser.open("#/chapter/consensus/leader-election");
   const sim = page.locator("figure.sim").first();
   await sim.waitFor();
   await sim.scrollIntoViewIfNeeded();
   await sim.focus();
   for (let i = 0; i < 80; i++) await page.keyboard.press("ArrowRight");
+  return { page, problems, sim };
+}
+
+test("a Raft run shows every server's log; crashing the leader elects another in a higher term", async () => {
+  const { page, problems, sim } = await raftElection();
   const rows = sim.locator(".panel-grid tbody tr");
   assert.equal(await rows.count(), 5, "one row per server");
   const leaderRow = sim.locator(".panel-grid tbody tr", { hasText: "leader" });
@@ -155,12 +161,7 @@ test("a Raft run shows every server's log; crashing the leader elects another in
 });
 
 test("a client request and a clock change made by hand enter the run and its log", async () => {
-  const { page, problems } = await browser.open("#/chapter/consensus/leader-election");
-  const sim = page.locator("figure.sim").first();
-  await sim.waitFor();
-  await sim.scrollIntoViewIfNeeded();
-  await sim.focus();
-  for (let i = 0; i < 80; i++) await page.keyboard.press("ArrowRight");
+  const { page, problems, sim } = await raftElection();
   const request = sim.locator(".node-form input[type=text]");
   assert.match(await request.getAttribute("placeholder"), /^e\.g\. put\./);
   await request.fill("put.z.9");

@@ -83,27 +83,13 @@ pub fn swarm_scenario<P: Protocol>(
     if count > SWARM_SEEDS_MAX {
         return Err(SimError::limit("SWARM_SEEDS_MAX", SWARM_SEEDS_MAX));
     }
-    for (i, seed) in (first..first.saturating_add(count)).enumerate() {
-        let spec = scenario.swarm_spec(seed);
-        if let Some(v) = check_scenario(scenario, &spec)? {
-            return Ok(SwarmReport {
-                scenario: scenario.id.to_string(),
-                seeds_run: i as u64 + 1,
-                failure: Some(Failure {
-                    property: v.property,
-                    seed,
-                    step: v.step,
-                    time: v.time,
-                    spec,
-                }),
-            });
-        }
-    }
-    Ok(SwarmReport {
-        scenario: scenario.id.to_string(),
-        seeds_run: count,
-        failure: None,
-    })
+    swarm_with(
+        scenario.id,
+        first,
+        count,
+        |seed| scenario.swarm_spec(seed),
+        |spec| check_scenario(scenario, spec),
+    )
 }
 
 /// Swarm-test `scenario` over seeds `first..first + count`: each seed gets its own fault plan
@@ -113,9 +99,27 @@ pub fn swarm(scenario: &str, first: u64, count: u64) -> Result<SwarmReport, SimE
         return Err(SimError::limit("SWARM_SEEDS_MAX", SWARM_SEEDS_MAX));
     }
     let s = find(scenario)?;
+    swarm_with(
+        scenario,
+        first,
+        count,
+        |seed| s.swarm_spec(seed),
+        check_spec,
+    )
+}
+
+/// The swarm loop shared by registered and unregistered scenarios: the first seed whose spec
+/// fails its check, or none.
+fn swarm_with(
+    scenario: &str,
+    first: u64,
+    count: u64,
+    spec_of: impl Fn(u64) -> RunSpec,
+    check: impl Fn(&RunSpec) -> Result<Option<Violation>, SimError>,
+) -> Result<SwarmReport, SimError> {
     for (i, seed) in (first..first.saturating_add(count)).enumerate() {
-        let spec = s.swarm_spec(seed);
-        if let Some(v) = check_spec(&spec)? {
+        let spec = spec_of(seed);
+        if let Some(v) = check(&spec)? {
             return Ok(SwarmReport {
                 scenario: scenario.to_string(),
                 seeds_run: i as u64 + 1,
