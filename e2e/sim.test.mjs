@@ -182,6 +182,23 @@ test("a client request and a clock change made by hand enter the run and its log
   await page.close();
 });
 
+test("the traffic chart counts the log window's messages and follows the timeline", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const sim = await firstSim(page);
+  const canvas = sim.locator(".sim-chart canvas");
+  const counts = async () => (await canvas.getAttribute("aria-label")).match(/(\d+) sent, (\d+) delivered, (\d+) lost/).slice(1).map(Number);
+  await sim.focus();
+  for (let i = 0; i < 60; i++) await page.keyboard.press("ArrowRight");
+  const [sent, delivered] = await counts();
+  assert.ok(sent > 0 && delivered > 0, `messages were sent and delivered: ${sent}, ${delivered}`);
+  const sentLines = (await logLines(sim)).filter((l) => /\ssend\s/.test(l)).length;
+  assert.ok(sent >= sentLines, "every send in the log is counted");
+  for (let i = 0; i < 30; i++) await page.keyboard.press("ArrowLeft");
+  assert.ok((await counts())[0] < sent, "stepping back removes sends from the chart");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("no request leaves the site's own origin", () => {
   assert.deepEqual(browser.foreignRequests, []);
 });

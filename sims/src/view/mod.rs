@@ -6,6 +6,7 @@
 //! replayed and shared as a URL. Stepping is paced by `requestAnimationFrame`; the wall clock
 //! only paces the animation and never reaches the engine.
 
+pub mod chart;
 pub mod geometry;
 pub mod panels;
 pub mod spacetime;
@@ -202,6 +203,7 @@ pub fn SimView(
                 <Inspector sim=sim/>
             </div>
             <Panels sim=sim/>
+            <Traffic sim=sim/>
             <Network sim=sim/>
             <div class="sim-lower">
                 <EventLog sim=sim/>
@@ -426,6 +428,54 @@ fn Cluster(sim: Sim) -> impl IntoView {
             <g class="messages">{messages}</g>
             <g class="nodes">{nodes}</g>
         </svg>
+    }
+}
+
+/// Whether the page shows the dark theme (the chart's colours follow it).
+fn dark_theme() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("data-theme"))
+        .is_some_and(|t| t == "dark")
+}
+
+/// Messages sent, delivered and lost over the log window, drawn with plotters; redrawn only
+/// when the counts change.
+#[component]
+fn Traffic(sim: Sim) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let data = Memo::new(move |_| {
+        sim.view.with(|v| {
+            let t0 = v.spacetime.first().map_or(v.time, |e| e.t);
+            chart::buckets(&v.spacetime, t0, v.time.max(t0))
+        })
+    });
+    let summary = move || {
+        data.with(|d| {
+            let (s, r, l) = d.iter().fold((0, 0, 0), |(s, r, l), b| {
+                (s + b.sent, r + b.delivered, l + b.lost)
+            });
+            format!("Over the log window: {s} sent, {r} delivered, {l} lost.")
+        })
+    };
+    Effect::new(move |_| {
+        let buckets = data.get();
+        let Some(element) = canvas.get() else {
+            return;
+        };
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = chart::draw(element, &buckets, dark_theme());
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = (element, buckets, dark_theme());
+    });
+    view! {
+        <figure class="sim-chart">
+            <figcaption class="muted">"Messages per time bucket over the log window " <span class="sr-only">{summary}</span></figcaption>
+            <canvas node_ref=canvas width="640" height="190" role="img" aria-label=summary></canvas>
+        </figure>
     }
 }
 

@@ -1,0 +1,182 @@
+//! The traffic chart under a simulation: messages sent, delivered and lost per time bucket over
+//! the trace window, drawn with plotters on a canvas. Bucketing is a pure function tested
+//! natively; drawing happens only in the browser.
+
+use engine::sim::session::{SpacetimeEvent, SpacetimeKind};
+
+/// Buckets the chart divides the window into.
+pub const BUCKETS: usize = 24;
+
+/// Counts in one time bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bucket {
+    /// First tick of the bucket.
+    pub from: u64,
+    /// Messages sent (duplicates included).
+    pub sent: u32,
+    /// Messages delivered.
+    pub delivered: u32,
+    /// Messages lost.
+    pub lost: u32,
+}
+
+/// Splits `[t0, t1]` into [`BUCKETS`] equal buckets and counts the window's message events.
+pub fn buckets(events: &[SpacetimeEvent], t0: u64, t1: u64) -> Vec<Bucket> {
+    let span = (t1.saturating_sub(t0) + 1).max(BUCKETS as u64);
+    let width = span.div_ceil(BUCKETS as u64);
+    let mut out: Vec<Bucket> = (0..BUCKETS as u64)
+        .map(|k| Bucket {
+            from: t0 + k * width,
+            ..Bucket::default()
+        })
+        .collect();
+    for e in events {
+        if e.t < t0 {
+            continue;
+        }
+        let k = (((e.t - t0) / width) as usize).min(BUCKETS - 1);
+        match e.kind {
+            SpacetimeKind::Send { .. } => out[k].sent += 1,
+            SpacetimeKind::Recv { .. } => out[k].delivered += 1,
+            SpacetimeKind::Drop { .. } => out[k].lost += 1,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Draws `data` on `canvas` (browser only).
+#[cfg(target_arch = "wasm32")]
+pub fn draw(canvas: web_sys::HtmlCanvasElement, data: &[Bucket], dark: bool) -> Option<()> {
+    use plotters::prelude::*;
+    use plotters_canvas::CanvasBackend;
+    let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
+    let (bg, fg) = if dark {
+        (RGBColor(0x16, 0x1c, 0x23), RGBColor(0xc8, 0xd0, 0xd8))
+    } else {
+        (RGBColor(0xff, 0xff, 0xff), RGBColor(0x40, 0x48, 0x50))
+    };
+    root.fill(&bg).ok()?;
+    let x0 = data.first().map_or(0, |b| b.from);
+    let step = data.get(1).map_or(1, |b| b.from - x0).max(1);
+    let x1 = x0 + step * data.len() as u64;
+    let top = data
+        .iter()
+        .map(|b| b.sent.max(b.delivered).max(b.lost))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(8)
+        .x_label_area_size(36)
+        .y_label_area_size(30)
+        .build_cartesian_2d(x0..x1, 0u32..top + top / 2 + 1)
+        .ok()?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(fg.mix(0.12))
+        .axis_style(fg.mix(0.6))
+        .label_style(("sans-serif", 11).into_font().color(&fg))
+        .x_desc("true time (ticks)")
+        .x_labels(6)
+        .y_labels(4)
+        .draw()
+        .ok()?;
+    // Okabe–Ito: blue, bluish green, vermillion; each series also has its own marker shape.
+    let series = [
+        ("sent", RGBColor(0x00, 0x72, 0xB2), 0usize),
+        ("delivered", RGBColor(0x00, 0x9E, 0x73), 1),
+        ("lost", RGBColor(0xD5, 0x5E, 0x00), 2),
+    ];
+    for (name, color, which) in series {
+        let points: Vec<(u64, u32)> = data
+            .iter()
+            .map(|b| {
+                let v = match which {
+                    0 => b.sent,
+                    1 => b.delivered,
+                    _ => b.lost,
+                };
+                (b.from + step / 2, v)
+            })
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+            .ok()?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2))
+            });
+        match which {
+            0 => chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 2, color.filled())))
+                .ok()?,
+            1 => chart
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|&p| TriangleMarker::new(p, 3, color.filled())),
+                )
+                .ok()?,
+            _ => chart
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|&p| Cross::new(p, 3, color.stroke_width(2))),
+                )
+                .ok()?,
+        };
+    }
+    chart
+        .configure_series_labels()
+        .background_style(bg.mix(0.85))
+        .border_style(fg.mix(0.3))
+        .label_font(("sans-serif", 11).into_font().color(&fg))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .ok()?;
+    root.present().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(t: u64, kind: SpacetimeKind) -> SpacetimeEvent {
+        SpacetimeEvent {
+            t,
+            node: 0,
+            kind,
+            line: String::new(),
+        }
+    }
+
+    #[test]
+    fn events_are_counted_in_their_time_bucket() {
+        let events = [
+            event(0, SpacetimeKind::Send { to: 1, id: 1 }),
+            event(5, SpacetimeKind::Send { to: 2, id: 2 }),
+            event(30, SpacetimeKind::Recv { from: 0, id: 1 }),
+            event(239, SpacetimeKind::Drop { id: 2 }),
+        ];
+        let b = buckets(&events, 0, 239);
+        assert_eq!(b.len(), BUCKETS);
+        assert_eq!((b[0].from, b[0].sent), (0, 2));
+        assert_eq!((b[3].from, b[3].delivered), (30, 1));
+        assert_eq!(
+            b[BUCKETS - 1].lost,
+            1,
+            "the last tick lands in the last bucket"
+        );
+        let total: u32 = b.iter().map(|x| x.sent + x.delivered + x.lost).sum();
+        assert_eq!(total, 4);
+    }
+
+    #[test]
+    fn a_short_window_still_has_every_bucket() {
+        let b = buckets(&[], 100, 100);
+        assert_eq!(b.len(), BUCKETS);
+        assert!(b.windows(2).all(|w| w[1].from > w[0].from));
+    }
+}
