@@ -3,12 +3,17 @@
 use leptos::prelude::*;
 
 /// Every shortcut the page knows, as (keys, what they do).
-pub const SHORTCUTS: [(&str, &str); 5] = [
+pub const SHORTCUTS: [(&str, &str); 10] = [
     ("?", "Show or hide this list"),
     ("n / p", "Next / previous chapter"),
     ("h", "Course overview"),
     ("t", "Toggle light / dark theme"),
     ("Esc", "Close this list"),
+    ("Space", "In a focused simulation: play / pause"),
+    ("→ / ←", "In a focused simulation: step forward / back"),
+    ("Click a node", "Crash it, or restart it if down (Shift+click: pause / resume)"),
+    ("Click a link", "Cut it, or repair it"),
+    ("Ctrl+Enter", "In a code editor or history box: run the check"),
 ];
 
 /// A modal list of shortcuts; `open` shows it.
