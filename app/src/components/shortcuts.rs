@@ -11,9 +11,15 @@ pub const SHORTCUTS: [(&str, &str); 10] = [
     ("Esc", "Close this list"),
     ("Space", "In a focused simulation: play / pause"),
     ("→ / ←", "In a focused simulation: step forward / back"),
-    ("Click a node", "Crash it, or restart it if down (Shift+click: pause / resume)"),
+    (
+        "Click a node",
+        "Crash it, or restart it if down (Shift+click: pause / resume)",
+    ),
     ("Click a link", "Cut it, or repair it"),
-    ("Ctrl+Enter", "In a code editor or history box: run the check"),
+    (
+        "Ctrl+Enter",
+        "In a code editor or history box: run the check",
+    ),
 ];
 
 /// A modal list of shortcuts; `open` shows it.
