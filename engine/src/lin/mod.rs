@@ -219,33 +219,28 @@ pub struct Checked {
     pub report: CheckReport,
 }
 
+/// Parses `text` in `format`, detecting it first if asked: the format read and the history.
+pub fn read(text: &str, format: Format) -> Result<(Format, RawHistory), ParseError> {
+    let format = match format {
+        Format::Auto => detect_format(text)?,
+        f => f,
+    };
+    Ok((format, parse(text, format)?))
+}
+
 /// Parses `text` (auto-detecting the format if asked), infers the model and checks it.
 pub fn check_text(
     text: &str,
     format: Format,
     budget: &mut Budget<'_>,
 ) -> Result<Checked, ParseError> {
-    let format = match format {
-        Format::Auto => detect_format(text)?,
-        f => f,
-    };
-    let raw = parse(text, format)?;
-    let model = ModelKind::infer(&raw)?;
-    let (operations, report) = match model {
-        ModelKind::RegisterCas => {
-            let history = RegisterModel::lower(&raw)?;
-            (history.len(), check(&RegisterModel, &history, budget))
-        }
-        ModelKind::KvGetPutAppend => {
-            let (kv, history) = KvModel::lower(&raw)?;
-            (history.len(), check(&kv, &history, budget))
-        }
-    };
+    let (format, raw) = read(text, format)?;
+    let prepared = Prepared::from_raw(&raw)?;
     Ok(Checked {
         format,
-        model,
-        operations,
-        report,
+        model: prepared.model(),
+        operations: prepared.len(),
+        report: prepared.check(false, budget),
     })
 }
 
@@ -262,18 +257,31 @@ pub enum Prepared {
 impl Prepared {
     /// Parses `text`, infers the model and lowers the operations.
     pub fn from_text(text: &str, format: Format) -> Result<Prepared, ParseError> {
-        let format = match format {
-            Format::Auto => detect_format(text)?,
-            f => f,
-        };
-        let raw = parse(text, format)?;
-        Ok(match ModelKind::infer(&raw)? {
-            ModelKind::RegisterCas => Prepared::Register(RegisterModel::lower(&raw)?),
+        Prepared::from_raw(&read(text, format)?.1)
+    }
+
+    /// Infers the model of a parsed history and lowers its operations.
+    pub fn from_raw(raw: &RawHistory) -> Result<Prepared, ParseError> {
+        Ok(match ModelKind::infer(raw)? {
+            ModelKind::RegisterCas => Prepared::Register(RegisterModel::lower(raw)?),
             ModelKind::KvGetPutAppend => {
-                let (model, ops) = KvModel::lower(&raw)?;
+                let (model, ops) = KvModel::lower(raw)?;
                 Prepared::Kv(model, ops)
             }
         })
+    }
+
+    /// Number of operations to check.
+    pub fn len(&self) -> usize {
+        match self {
+            Prepared::Register(ops) => ops.len(),
+            Prepared::Kv(_, ops) => ops.len(),
+        }
+    }
+
+    /// Whether there is nothing to check.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The model it is checked against.

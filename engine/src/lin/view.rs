@@ -8,8 +8,8 @@
 //! Invariant: [`view_text`] is a pure function of its inputs, like the checker it calls.
 
 use super::{
-    check, detect_format, parse, Budget, Format, KvModel, Model, ModelKind, Operation, ParseError,
-    RegisterModel, Verdict, RETURN_NEVER,
+    check, read, Budget, Format, Model, ModelKind, Operation, ParseError, Prepared, RegisterModel,
+    Verdict, RETURN_NEVER,
 };
 use serde::{Deserialize, Serialize};
 
@@ -111,11 +111,7 @@ pub fn view_text(
     format: Format,
     budget: &mut Budget<'_>,
 ) -> Result<HistoryView, ParseError> {
-    let format = match format {
-        Format::Auto => detect_format(text)?,
-        f => f,
-    };
-    let raw = parse(text, format)?;
+    let (format, raw) = read(text, format)?;
     if raw.operations.len() > VIEW_OPERATIONS_MAX {
         return Err(ParseError::new(
             0,
@@ -126,19 +122,13 @@ pub fn view_text(
             ),
         ));
     }
-    let model = ModelKind::infer(&raw)?;
-    let mut view = match model {
-        ModelKind::RegisterCas => {
-            let history = RegisterModel::lower(&raw)?;
-            lay_out(&RegisterModel, &history, budget)
-        }
-        ModelKind::KvGetPutAppend => {
-            let (kv, history) = KvModel::lower(&raw)?;
-            lay_out(&kv, &history, budget)
-        }
+    let prepared = Prepared::from_raw(&raw)?;
+    let mut view = match &prepared {
+        Prepared::Register(history) => lay_out(&RegisterModel, history, budget),
+        Prepared::Kv(kv, history) => lay_out(kv, history, budget),
     };
     view.format = format;
-    view.model = model;
+    view.model = prepared.model();
     Ok(view)
 }
 
