@@ -16,8 +16,17 @@ async function challenge(page) {
   return section;
 }
 
+/** Waits for the rich editor (CodeMirror) and replaces its text, as a learner pasting. */
 async function typeCode(section, code) {
-  await section.locator("textarea").fill(code);
+  await section.locator(".editor[data-editor=rich] .cm-content").waitFor();
+  await section.locator(".cm-content").click();
+  await section.page().keyboard.press("ControlOrMeta+a");
+  await section.page().keyboard.insertText(code);
+}
+
+/** The code the app saved for the challenge (what the editor holds after every edit). */
+async function savedCode(page, id = "vector-clocks") {
+  return page.evaluate((key) => localStorage.getItem(key), `dslab.code.${id}`);
 }
 
 async function check(section) {
@@ -36,7 +45,10 @@ test("the starter fails, a syntax error is located, the reference passes and is 
   await typeCode(section, "fn on_local(clock, me) {\n  clock[me] += ;\n}\n");
   await check(section);
   assert.match(await section.locator(".verdict-fail").textContent(), /Line 2, column \d+:/);
+  // The error is marked in the editor at its line, and "Go to line" puts the cursor there.
+  await section.locator(".cm-lintRange-error").waitFor();
   await section.getByRole("button", { name: "Go to line 2" }).click();
+  assert.match(await section.locator(".cm-activeLine").textContent(), /clock\[me\] \+= ;/);
   await shot(page, "challenge-script-error");
 
   await typeCode(section, REFERENCE);
@@ -47,10 +59,44 @@ test("the starter fails, a syntax error is located, the reference passes and is 
 
   await page.reload();
   const again = await challenge(page);
-  assert.equal(await again.locator("textarea").inputValue(), REFERENCE, "the code survives a reload");
+  assert.equal(await savedCode(page), REFERENCE, "the code is saved");
+  await again.locator(".editor[data-editor=rich] .cm-content").waitFor();
+  assert.match(await again.locator(".cm-content").textContent(), /message_clock\[i\] > clock\[i\]/, "the code survives a reload");
   assert.match(await again.locator(".embed-kicker").textContent(), /passed/);
   await page.goto(page.url().replace(/#.*/, "#/"));
   assert.match(await page.locator(".chapter-card").first().locator(".progress-label").textContent(), /1\/1 challenges/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the editor highlights Rhai, runs on Ctrl+Enter, indents, and resets only after confirmation", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const section = await challenge(page);
+  await section.locator(".editor[data-editor=rich] .cm-content").waitFor();
+  // Syntax highlighting: keywords get their own styled spans, line numbers are drawn.
+  assert.ok(await section.locator(".cm-line span").count() > 5, "tokens are styled");
+  assert.ok(await section.locator(".cm-lineNumbers .cm-gutterElement").count() > 5);
+  // Typing an opening brace and Enter indents the next line (auto-indent, bracket closing).
+  await typeCode(section, "fn on_local(clock, me) ");
+  await page.keyboard.type("{");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("clock");
+  assert.equal(await savedCode(page), "fn on_local(clock, me) {\n    clock\n}");
+  // Undo takes the last edit back.
+  await page.keyboard.press("ControlOrMeta+z");
+  assert.doesNotMatch(await savedCode(page), /    clock\n/);
+  // Ctrl+Enter runs the check from inside the editor.
+  await page.keyboard.press("Control+Enter");
+  await section.locator(".check-report, .check-problem").waitFor({ timeout: 30_000 });
+  // Reset asks first; dismissing keeps the code, accepting restores the starter.
+  const before = await savedCode(page);
+  page.once("dialog", (d) => d.dismiss());
+  await section.getByRole("button", { name: "Reset to starter" }).click();
+  assert.equal(await savedCode(page), before);
+  page.once("dialog", (d) => d.accept());
+  await section.getByRole("button", { name: "Reset to starter" }).click();
+  assert.match(await section.locator(".cm-content").textContent(), /Called for an event that involves no message/);
+  await shot(page, "challenge-editor");
   assert.deepEqual(problems, []);
   await page.close();
 });

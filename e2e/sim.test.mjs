@@ -160,6 +160,27 @@ test("a Raft run shows every server's log; crashing the leader elects another in
   await page.close();
 });
 
+test("drawing a line across links partitions the cluster; timers drain around the nodes", async () => {
+  const { page, problems, sim } = await raftElection();
+  assert.ok(await sim.locator(".sim-cluster .node-timer").count() >= 4, "a timer ring around each live node");
+  const svg = sim.locator(".sim-cluster");
+  const box = await svg.boundingBox();
+  // The drawing is a 640×360 viewBox scaled to the element; n0 sits at the top centre.
+  const at = (x, y) => [box.x + (x / 640) * box.width, box.y + (y / 360) * box.height];
+  const [x0, y0] = at(150, 90);
+  const [x1, y1] = at(490, 90);
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(x0 + ((x1 - x0) * i) / 10, y0 + ((y1 - y0) * i) / 10);
+  await shot(page, "sim-knife-drawing");
+  await page.mouse.up();
+  assert.equal(await sim.locator(".sim-cluster .link.cut").count(), 4, "n0's four links are cut");
+  assert.match((await logLines(sim)).join("\n"), /partition/i, "the partition is in the log");
+  await shot(page, "sim-knife-partition");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("a client request and a clock change made by hand enter the run and its log", async () => {
   const { page, problems, sim } = await raftElection();
   const request = sim.locator(".node-form input[type=text]");

@@ -108,6 +108,13 @@ if [[ $("$BINARYEN_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null) != *"(
   npm install --prefix "$BINARYEN_DIR" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION" >&2
 fi
 
+# --- the code editor (CodeMirror 6, bundled by esbuild in Trunk's post-build hook) ---------
+# Reinstalled whenever its lock file changes.
+if ! cmp -s editor/package-lock.json editor/node_modules/.installed-lock.json; then
+  log "npm ci in editor/"
+  (cd editor && npm ci --no-audit --no-fund --loglevel=error >&2 && cp package-lock.json node_modules/.installed-lock.json)
+fi
+
 # --- browser tests -------------------------------------------------------------------------
 if [[ ${SKIP_BROWSER:-0} != 1 ]]; then
   missing=$(deb_missing chromium chromium-driver)

@@ -11,3 +11,41 @@ pub fn now_ms() -> f64 {
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())
 }
+
+/// Loads a classic `<script src>` once per page: the first caller adds the element, later
+/// callers (also those arriving while it loads) wait for the same element. `present` says
+/// whether what the script defines already exists, so a loaded script is never waited for.
+pub async fn load_script(
+    id: &str,
+    src: &str,
+    present: impl Fn() -> bool,
+) -> Result<(), wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsValue;
+    if present() {
+        return Ok(());
+    }
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or(JsValue::NULL)?;
+    let script = match document.get_element_by_id(id) {
+        Some(existing) => existing,
+        None => {
+            let script = document.create_element("script")?;
+            script.set_id(id);
+            script.set_attribute("src", src)?;
+            document
+                .head()
+                .ok_or(JsValue::NULL)?
+                .append_child(&script)?;
+            script
+        }
+    };
+    let loaded = js_sys::Promise::new(&mut |resolve, reject| {
+        let _ = script.add_event_listener_with_callback("load", &resolve);
+        let _ = script.add_event_listener_with_callback("error", &reject);
+    });
+    if !present() {
+        wasm_bindgen_futures::JsFuture::from(loaded).await?;
+    }
+    Ok(())
+}

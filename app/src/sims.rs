@@ -26,8 +26,6 @@ async fn module() -> Result<JsValue, String> {
     if let Some(m) = MODULE.with(|m| m.borrow().clone()) {
         return Ok(m);
     }
-    let window = web_sys::window().ok_or(LOAD_FAILED)?;
-    let document = window.document().ok_or(LOAD_FAILED)?;
     // wasm-bindgen's no-modules script declares `let wasm_bindgen` at the top level: a global
     // binding other scripts can name, but not a property of `window`.
     let global = || {
@@ -38,30 +36,9 @@ async fn module() -> Result<JsValue, String> {
         .ok()
         .filter(|v| !v.is_undefined())
     };
-    if global().is_none() {
-        // One <script> per page, shared by every caller that arrives while it loads.
-        let script = match document.get_element_by_id("sims-module") {
-            Some(existing) => existing,
-            None => {
-                let script = document.create_element("script").map_err(|_| LOAD_FAILED)?;
-                script.set_id("sims-module");
-                let _ = script.set_attribute("src", SCRIPT_URL);
-                document
-                    .head()
-                    .ok_or(LOAD_FAILED)?
-                    .append_child(&script)
-                    .map_err(|_| LOAD_FAILED)?;
-                script
-            }
-        };
-        let loaded = js_sys::Promise::new(&mut |resolve, reject| {
-            let _ = script.add_event_listener_with_callback("load", &resolve);
-            let _ = script.add_event_listener_with_callback("error", &reject);
-        });
-        if global().is_none() {
-            JsFuture::from(loaded).await.map_err(|_| LOAD_FAILED)?;
-        }
-    }
+    crate::browser::load_script("sims-module", SCRIPT_URL, || global().is_some())
+        .await
+        .map_err(|_| LOAD_FAILED)?;
     let bindgen = global().ok_or(LOAD_FAILED)?;
     // `wasm_bindgen(url)` instantiates the wasm once; a second call returns the same instance.
     let init: js_sys::Function = bindgen.clone().dyn_into().map_err(|_| LOAD_FAILED)?;

@@ -8,10 +8,10 @@
 use contentc::ChallengeEmbed;
 use engine::challenge::{CheckReport, PropertyStatus, Verdict};
 use engine::worker::{WorkerRequest, WorkerResponse};
-use leptos::ev;
 use leptos::prelude::*;
 
 use crate::browser::storage;
+use crate::components::editor::{CodeEditor, EditorHandle};
 use crate::store::Store;
 use crate::worker::{spawn_worker, Running};
 
@@ -47,7 +47,7 @@ pub fn ChallengeView(
     let running = StoredValue::new_local(None::<Running>);
     // Each check has a number, so a time limit set for an earlier check never stops a later one.
     let generation = StoredValue::new(0u64);
-    let textarea = NodeRef::<leptos::html::Textarea>::new();
+    let editor = EditorHandle::default();
 
     let save = move |text: &str| {
         if let Some(s) = storage() {
@@ -64,6 +64,13 @@ pub fn ChallengeView(
     let finish = move |next: CheckState| {
         stop();
         if let CheckState::Done(report) = &next {
+            if let Verdict::ScriptError { error, .. } = &report.verdict {
+                editor.show_error(
+                    error
+                        .line
+                        .map(|l| (l, error.column.unwrap_or(1), error.message.as_str())),
+                );
+            }
             if report.verdict == Verdict::Passed {
                 store.progress.update(|p| {
                     p.challenges.insert(id.to_string(), true);
@@ -76,6 +83,7 @@ pub fn ChallengeView(
         stop();
         let source = code.get_untracked();
         save(&source);
+        editor.show_error(None);
         let request = WorkerRequest::Check {
             challenge: id.to_string(),
             source,
@@ -124,21 +132,6 @@ pub fn ChallengeView(
     };
     on_cleanup(stop);
 
-    let on_keydown = move |event: ev::KeyboardEvent| {
-        if event.key() == "Enter" && (event.ctrl_key() || event.meta_key()) {
-            event.prevent_default();
-            run();
-        } else if event.key() == "Tab" && !event.shift_key() {
-            // Indent instead of leaving the editor; Shift+Tab and Esc then Tab still move focus.
-            event.prevent_default();
-            if let Some(area) = textarea.get() {
-                let start = area.selection_start().ok().flatten().unwrap_or(0);
-                let _ =
-                    area.set_range_text_with_start_and_end_and_mode("    ", start, start, "end");
-                code.set(area.value());
-            }
-        }
-    };
     let confirm = |message: &str| {
         web_sys::window()
             .and_then(|w| w.confirm_with_message(message).ok())
@@ -147,6 +140,7 @@ pub fn ChallengeView(
     let reset = move |_| {
         if confirm("Replace your code with the starter code? Your current code will be lost.") {
             code.set(challenge.starter.clone());
+            editor.set_text(&challenge.starter);
             save(&challenge.starter);
             state.set(CheckState::Idle);
         }
@@ -155,34 +149,11 @@ pub fn ChallengeView(
         if confirm("Replace your code with the reference solution? Your current code will be lost.")
         {
             code.set(challenge.reference.clone());
+            editor.set_text(&challenge.reference);
             save(&challenge.reference);
         }
     };
-    let go_to_line = move |line: usize| {
-        if let Some(area) = textarea.get() {
-            let text = area.value();
-            let start: usize = text
-                .split('\n')
-                .take(line.saturating_sub(1))
-                .map(|l| l.len() + 1)
-                .sum();
-            let end = start
-                + text
-                    .split('\n')
-                    .nth(line.saturating_sub(1))
-                    .map_or(0, str::len);
-            let _ = area.focus();
-            let _ = area.set_selection_range(start as u32, end as u32);
-        }
-    };
-    let line_numbers = move || {
-        let lines = code.with(|c| c.lines().count().max(1));
-        (1..=lines)
-            .map(|n| n.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let gutter = NodeRef::<leptos::html::Pre>::new();
+    let go_to_line = move |line: usize, column: usize| editor.go_to(line, column);
     let passed = move || {
         store
             .progress
@@ -198,23 +169,8 @@ pub fn ChallengeView(
                 <summary>"What your code sees"</summary>
                 <div inner_html=challenge.api_html.as_str()></div>
             </details>
-            <div class="editor">
-                <pre class="editor-gutter" aria-hidden="true" node_ref=gutter>{line_numbers}</pre>
-                <textarea class="editor-text" node_ref=textarea spellcheck="false" autocomplete="off"
-                    aria-label=format!("Your code for {}", challenge.title)
-                    prop:value=move || code.get()
-                    on:input=move |e| {
-                        let text = event_target_value(&e);
-                        save(&text);
-                        code.set(text);
-                    }
-                    on:scroll=move |_| {
-                        if let (Some(area), Some(g)) = (textarea.get(), gutter.get()) {
-                            g.set_scroll_top(area.scroll_top());
-                        }
-                    }
-                    on:keydown=on_keydown></textarea>
-            </div>
+            <CodeEditor code=code label=format!("Your code for {}", challenge.title) handle=editor
+                on_edit=move |text: String| save(&text) on_run=run/>
             <div class="challenge-actions">
                 {move || match state.get() {
                     CheckState::Starting | CheckState::Running { .. } => view! {
@@ -257,7 +213,7 @@ pub fn ChallengeView(
 #[component]
 fn CheckResult(
     state: RwSignal<CheckState>,
-    go_to_line: impl Fn(usize) + Copy + Send + Sync + 'static,
+    go_to_line: impl Fn(usize, usize) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     move || match state.get() {
         CheckState::Idle => ().into_any(),
@@ -280,7 +236,7 @@ fn CheckResult(
 
 fn report_view(
     report: CheckReport,
-    go_to_line: impl Fn(usize) + Copy + Send + Sync + 'static,
+    go_to_line: impl Fn(usize, usize) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let properties = report
         .properties
@@ -326,8 +282,8 @@ fn report_view(
                         {error.message.clone()}
                         {seed.map(|s| format!(" (while checking seed {s})"))}
                     </p>
-                    {place.map(|(line, _)| view! {
-                        <button type="button" class="button" on:click=move |_| go_to_line(line)>{format!("Go to line {line}")}</button>
+                    {place.map(|(line, column)| view! {
+                        <button type="button" class="button" on:click=move |_| go_to_line(line, column)>{format!("Go to line {line}")}</button>
                     })}
                 </div>
             }

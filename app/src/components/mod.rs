@@ -1,6 +1,7 @@
 //! Reusable widgets.
 
 pub mod challenge;
+pub mod editor;
 pub mod embed;
 pub mod progress_bar;
 pub mod progress_file;

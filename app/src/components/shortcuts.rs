@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// Every shortcut the page knows, as (keys, what they do).
-pub const SHORTCUTS: [(&str, &str); 10] = [
+pub const SHORTCUTS: [(&str, &str); 11] = [
     ("?", "Show or hide this list"),
     ("n / p", "Next / previous chapter"),
     ("h", "Course overview"),
@@ -16,6 +16,10 @@ pub const SHORTCUTS: [(&str, &str); 10] = [
         "Crash it, or restart it if down (Shift+click: pause / resume)",
     ),
     ("Click a link", "Cut it, or repair it"),
+    (
+        "Drag across links",
+        "Cut every link the line crosses: a partition when it splits the nodes into groups",
+    ),
     (
         "Ctrl+Enter",
         "In a code editor or history box: run the check",

@@ -26,10 +26,21 @@ pub struct NodeInfo {
     pub skew_ticks: i64,
     /// Clock drift in parts per million.
     pub drift_ppm: i32,
-    /// Armed timers: (label, true time it fires).
-    pub timers: Vec<(String, u64)>,
+    /// Armed timers, the next to fire first.
+    pub timers: Vec<TimerInfo>,
     /// The protocol's view of the node's state (`None` while down).
     pub view: Option<NodeView>,
+}
+
+/// A timer a node has armed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TimerInfo {
+    /// Its label, e.g. `Election`.
+    pub label: String,
+    /// True time it was last (re-)armed.
+    pub armed_at: u64,
+    /// True time it fires.
+    pub fires_at: u64,
 }
 
 /// A message in flight.

@@ -20,7 +20,7 @@ use crate::hash::{Canon, Fnv64};
 use crate::limits::*;
 use crate::rng::Rng;
 use crate::sim::protocol::{Ctx, Effect, NodeId, Protocol};
-use crate::sim::session::{LinkInfo, MessageInfo, NodeInfo};
+use crate::sim::session::{LinkInfo, MessageInfo, NodeInfo, TimerInfo};
 use crate::sim::spec::{validate_override, Action, LinkSel, Override, RunSpec, When};
 use crate::sim::trace::{DropReason, Event, TraceEvent};
 
@@ -177,8 +177,20 @@ struct Node<P: Protocol> {
     since: u64,
     skew_ticks: i64,
     drift_ppm: i32,
-    timers: Vec<(P::Timer, u64, u64)>,
+    timers: Vec<Armed<P::Timer>>,
     held: Vec<QEntry>,
+}
+
+/// A timer a node has armed.
+#[derive(Clone, Debug)]
+struct Armed<T> {
+    timer: T,
+    /// Generation: a queue entry fires the timer only while this matches.
+    gen: u64,
+    /// True time it was (re-)armed.
+    armed_at: u64,
+    /// True time it fires.
+    deadline: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -566,7 +578,7 @@ impl<P: Protocol> Sim<P> {
                 Effect::CancelTimer(timer) => {
                     self.world.nodes[usize::from(node)]
                         .timers
-                        .retain(|(t, _, _)| *t != timer);
+                        .retain(|a| a.timer != timer);
                     Ok(())
                 }
                 Effect::Persist(d) => {
@@ -585,14 +597,21 @@ impl<P: Protocol> Sim<P> {
         self.world.next_gen += 1;
         let n = &mut self.world.nodes[usize::from(node)];
         let deadline = true_deadline(self.world.time, n.drift_ppm, after);
-        if let Some(slot) = n.timers.iter_mut().find(|(t, _, _)| *t == timer) {
-            slot.1 = gen;
-            slot.2 = deadline;
+        let armed_at = self.world.time;
+        if let Some(slot) = n.timers.iter_mut().find(|a| a.timer == timer) {
+            slot.gen = gen;
+            slot.armed_at = armed_at;
+            slot.deadline = deadline;
         } else {
             if n.timers.len() >= TIMERS_PER_NODE_MAX {
                 return Err(SimError::limit("TIMERS_PER_NODE_MAX", TIMERS_PER_NODE_MAX));
             }
-            n.timers.push((timer, gen, deadline));
+            n.timers.push(Armed {
+                timer,
+                gen,
+                armed_at,
+                deadline,
+            });
         }
         let seq = self.next_seq();
         self.world.queue.push(QEntry {
@@ -812,14 +831,14 @@ impl<P: Protocol> Sim<P> {
             }
             QKind::Timer { node, gen } => {
                 let n = &mut self.world.nodes[usize::from(node)];
-                let Some(pos) = n.timers.iter().position(|(_, g, _)| *g == gen) else {
+                let Some(pos) = n.timers.iter().position(|a| a.gen == gen) else {
                     return Ok(false);
                 };
                 if n.status == Status::Paused {
                     n.held.push(entry);
                     return Ok(false);
                 }
-                let (timer, _, _) = n.timers.swap_remove(pos);
+                let timer = n.timers.swap_remove(pos).timer;
                 self.world.time = self.world.time.max(entry.time);
                 self.record(Event::Timer {
                     node,
@@ -1245,7 +1264,7 @@ impl<P: Protocol> Sim<P> {
             .iter()
             .map(|n| {
                 size_of::<Node<P>>()
-                    + n.timers.capacity() * size_of::<(P::Timer, u64, u64)>()
+                    + n.timers.capacity() * size_of::<Armed<P::Timer>>()
                     + n.held.capacity() * size_of::<QEntry>()
             })
             .sum();
@@ -1266,12 +1285,16 @@ impl<P: Protocol> Sim<P> {
             .iter()
             .enumerate()
             .map(|(i, n)| {
-                let mut timers: Vec<(String, u64)> = n
+                let mut timers: Vec<TimerInfo> = n
                     .timers
                     .iter()
-                    .map(|(t, _, d)| (t.to_string(), *d))
+                    .map(|a| TimerInfo {
+                        label: a.timer.to_string(),
+                        armed_at: a.armed_at,
+                        fires_at: a.deadline,
+                    })
                     .collect();
-                timers.sort();
+                timers.sort_by(|a, b| (a.fires_at, &a.label).cmp(&(b.fires_at, &b.label)));
                 NodeInfo {
                     id: i as NodeId,
                     status: n.status,

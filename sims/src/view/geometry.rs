@@ -41,6 +41,36 @@ pub fn node_position(index: usize, count: usize) -> Point {
     }
 }
 
+/// The SVG path of a ring segment around a node: from the top, clockwise, covering `fraction`
+/// (0 to 1) of the circle of `radius` around `center`. Empty for a zero fraction.
+pub fn ring_arc(center: Point, radius: f64, fraction: f64) -> String {
+    let fraction = fraction.clamp(0.0, 1.0);
+    if fraction <= 0.0 {
+        return String::new();
+    }
+    // A full circle cannot be one arc command: stop just short of it.
+    let angle = std::f64::consts::TAU * fraction.min(0.9999);
+    let start = Point {
+        x: center.x,
+        y: center.y - radius,
+    };
+    let end = Point {
+        x: center.x + radius * angle.sin(),
+        y: center.y - radius * angle.cos(),
+    };
+    let large = u8::from(fraction > 0.5);
+    format!(
+        "M{:.2} {:.2} A{radius:.2} {radius:.2} 0 {large} 1 {:.2} {:.2}",
+        start.x, start.y, end.x, end.y
+    )
+}
+
+/// The fraction of a timer armed at `armed_at` and firing at `fires_at` still to run at `now`.
+pub fn timer_remaining(armed_at: u64, fires_at: u64, now: f64) -> f64 {
+    let span = fires_at.saturating_sub(armed_at).max(1) as f64;
+    ((fires_at as f64 - now) / span).clamp(0.0, 1.0)
+}
+
 /// Where a message sent at `sent_at` and due at `deliver_at` is at time `now`: on the segment
 /// between the two nodes' rims, offset sideways so the two directions of a link do not overlap.
 pub fn message_position(from: Point, to: Point, sent_at: u64, deliver_at: u64, now: f64) -> Point {
@@ -60,6 +90,67 @@ pub fn message_position(from: Point, to: Point, sent_at: u64, deliver_at: u64, n
         x: start.x + ux * travel - uy * side,
         y: start.y + uy * travel + ux * side,
     }
+}
+
+/// Whether the segments `a1–a2` and `b1–b2` cross (touching counts).
+pub fn segments_cross(a1: Point, a2: Point, b1: Point, b2: Point) -> bool {
+    let orient =
+        |p: Point, q: Point, r: Point| (q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x);
+    let (d1, d2) = (orient(b1, b2, a1), orient(b1, b2, a2));
+    let (d3, d4) = (orient(a1, a2, b1), orient(a1, a2, b2));
+    d1 * d2 <= 0.0 && d3 * d4 <= 0.0 && (d1, d2, d3, d4) != (0.0, 0.0, 0.0, 0.0)
+}
+
+/// The links (pairs `a < b` of `count` nodes) that a stroke drawn across the cluster crosses.
+pub fn links_crossed(stroke: &[Point], count: usize) -> Vec<(u16, u16)> {
+    let mut out = Vec::new();
+    for a in 0..count {
+        for b in a + 1..count {
+            let (pa, pb) = (node_position(a, count), node_position(b, count));
+            if stroke
+                .windows(2)
+                .any(|w| segments_cross(w[0], w[1], pa, pb))
+            {
+                out.push((a as u16, b as u16));
+            }
+        }
+    }
+    out
+}
+
+/// The groups a set of cut links splits `count` nodes into, when it is a clean partition: the
+/// connected components of the remaining links, provided every link between two components is
+/// cut (and so none inside one). `None` when the cut leaves everyone connected or is not a
+/// partition (e.g. one link of a triangle).
+pub fn partition_groups(count: usize, cut: &[(u16, u16)]) -> Option<Vec<Vec<u16>>> {
+    let is_cut = |a: usize, b: usize| cut.contains(&(a.min(b) as u16, a.max(b) as u16));
+    let mut group = vec![usize::MAX; count];
+    let mut groups: Vec<Vec<u16>> = Vec::new();
+    for start in 0..count {
+        if group[start] != usize::MAX {
+            continue;
+        }
+        let g = groups.len();
+        let mut members = vec![start as u16];
+        group[start] = g;
+        let mut i = 0;
+        while i < members.len() {
+            let a = usize::from(members[i]);
+            for (b, gb) in group.iter_mut().enumerate() {
+                if b != a && *gb == usize::MAX && !is_cut(a, b) {
+                    *gb = g;
+                    members.push(b as u16);
+                }
+            }
+            i += 1;
+        }
+        members.sort_unstable();
+        groups.push(members);
+    }
+    let clean = cut
+        .iter()
+        .all(|&(a, b)| group[usize::from(a)] != group[usize::from(b)]);
+    (groups.len() > 1 && clean).then_some(groups)
 }
 
 /// Speed slider position (0..=100) to simulated ticks per second, on a log scale from 5 to 5,000.
@@ -118,5 +209,77 @@ mod tests {
         assert!((ticks_per_second(50) - 158.11).abs() < 0.01);
         assert!((ticks_per_second(100) - 5000.0).abs() < 1e-6);
         assert_eq!(ticks_per_second(1000), ticks_per_second(100));
+    }
+
+    #[test]
+    fn a_timer_ring_shrinks_from_full_to_empty() {
+        let c = Point { x: 100.0, y: 100.0 };
+        assert_eq!(timer_remaining(100, 300, 100.0), 1.0);
+        assert_eq!(timer_remaining(100, 300, 200.0), 0.5);
+        assert_eq!(timer_remaining(100, 300, 400.0), 0.0);
+        assert_eq!(ring_arc(c, 10.0, 0.0), "");
+        // A quarter ends at the right of the centre, with the small-arc flag.
+        assert_eq!(
+            ring_arc(c, 10.0, 0.25),
+            "M100.00 90.00 A10.00 10.00 0 0 1 110.00 100.00"
+        );
+        // Three quarters end at the left, with the large-arc flag.
+        assert_eq!(
+            ring_arc(c, 10.0, 0.75),
+            "M100.00 90.00 A10.00 10.00 0 1 1 90.00 100.00"
+        );
+    }
+
+    #[test]
+    fn a_stroke_cuts_the_links_it_crosses() {
+        let p = |x, y| Point { x, y };
+        assert!(segments_cross(
+            p(0.0, 0.0),
+            p(10.0, 10.0),
+            p(0.0, 10.0),
+            p(10.0, 0.0)
+        ));
+        assert!(!segments_cross(
+            p(0.0, 0.0),
+            p(10.0, 0.0),
+            p(0.0, 5.0),
+            p(10.0, 5.0)
+        ));
+        assert!(!segments_cross(
+            p(0.0, 0.0),
+            p(4.0, 4.0),
+            p(6.0, 6.0),
+            p(10.0, 10.0)
+        ));
+        // Three nodes: n0 at the top, n1 bottom right, n2 bottom left. A vertical stroke down
+        // the middle below n0 crosses only n1–n2; a horizontal stroke just under n0 crosses
+        // both of n0's links and isolates it.
+        let mid = VIEW_WIDTH / 2.0;
+        let vertical = [p(mid, VIEW_HEIGHT * 0.6), p(mid, VIEW_HEIGHT)];
+        assert_eq!(links_crossed(&vertical, 3), vec![(1, 2)]);
+        let under_n0 = node_position(0, 3).y + NODE_RADIUS + 10.0;
+        let horizontal = [p(0.0, under_n0), p(VIEW_WIDTH, under_n0)];
+        assert_eq!(links_crossed(&horizontal, 3), vec![(0, 1), (0, 2)]);
+        assert_eq!(
+            partition_groups(3, &links_crossed(&horizontal, 3)),
+            Some(vec![vec![0], vec![1, 2]])
+        );
+    }
+
+    #[test]
+    fn only_clean_cuts_are_partitions() {
+        assert_eq!(partition_groups(3, &[]), None);
+        // One link of a triangle: everyone is still connected.
+        assert_eq!(partition_groups(3, &[(1, 2)]), None);
+        // Five nodes split 2 | 3.
+        let cut = [(0, 2), (0, 3), (0, 4), (1, 2), (1, 3), (1, 4)];
+        assert_eq!(
+            partition_groups(5, &cut),
+            Some(vec![vec![0, 1], vec![2, 3, 4]])
+        );
+        // The same cut plus a link inside a group is not a clean partition.
+        let mut messy = cut.to_vec();
+        messy.push((2, 3));
+        assert_eq!(partition_groups(5, &messy), None);
     }
 }

@@ -19,7 +19,8 @@ use leptos::prelude::*;
 
 use crate::now_ms;
 use geometry::{
-    message_position, node_position, ticks_per_second, Point, NODE_RADIUS, VIEW_HEIGHT, VIEW_WIDTH,
+    links_crossed, message_position, node_position, partition_groups, ring_arc, ticks_per_second,
+    timer_remaining, Point, NODE_RADIUS, VIEW_HEIGHT, VIEW_WIDTH,
 };
 
 /// The longest real-time gap one animation frame may cover, in milliseconds (a backgrounded
@@ -307,6 +308,98 @@ fn status_class(status: Status) -> &'static str {
 #[component]
 fn Cluster(sim: Sim) -> impl IntoView {
     let count = move || sim.view.with(|v| v.nodes.len());
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    // A line drawn across the drawing cuts every link it crosses (a partition when the cut
+    // links separate the nodes into groups).
+    let stroke = RwSignal::new(None::<Vec<Point>>);
+    let to_drawing = move |e: &ev::PointerEvent| -> Option<Point> {
+        let el: web_sys::Element = svg.get_untracked()?.into();
+        let r = el.get_bounding_client_rect();
+        if r.width() <= 0.0 || r.height() <= 0.0 {
+            return None;
+        }
+        // The viewBox is scaled uniformly and centred (preserveAspectRatio xMidYMid meet).
+        let scale = (VIEW_WIDTH / r.width()).max(VIEW_HEIGHT / r.height());
+        let ox = (r.width() * scale - VIEW_WIDTH) / 2.0;
+        let oy = (r.height() * scale - VIEW_HEIGHT) / 2.0;
+        Some(Point {
+            x: (f64::from(e.client_x()) - r.left()) * scale - ox,
+            y: (f64::from(e.client_y()) - r.top()) * scale - oy,
+        })
+    };
+    let on_down = move |e: ev::PointerEvent| {
+        let on_item = e
+            .target()
+            .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|el| el.closest(".node, .message").ok().flatten())
+            .is_some();
+        if on_item || e.button() != 0 {
+            return;
+        }
+        if let Some(p) = to_drawing(&e) {
+            stroke.set(Some(vec![p]));
+        }
+    };
+    let on_move = move |e: ev::PointerEvent| {
+        if stroke.with_untracked(Option::is_none) {
+            return;
+        }
+        if let Some(p) = to_drawing(&e) {
+            stroke.update(|s| {
+                if let Some(s) = s {
+                    let last = s[s.len() - 1];
+                    if (p.x - last.x).hypot(p.y - last.y) >= 3.0 {
+                        s.push(p);
+                        // Capture only once it is a stroke, so a plain click still reaches
+                        // the link or node under the pointer.
+                        if s.len() == 2 {
+                            if let Some(el) = svg.get_untracked() {
+                                let el: web_sys::Element = el.into();
+                                let _ = el.set_pointer_capture(e.pointer_id());
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    };
+    let on_up = move |_: ev::PointerEvent| {
+        let Some(points) = stroke.get_untracked() else {
+            return;
+        };
+        stroke.set(None);
+        let length: f64 = points
+            .windows(2)
+            .map(|w| (w[1].x - w[0].x).hypot(w[1].y - w[0].y))
+            .sum();
+        if length < 12.0 {
+            return; // A click, not a stroke.
+        }
+        let n = count();
+        let crossed = links_crossed(&points, n);
+        if crossed.is_empty() {
+            return;
+        }
+        match partition_groups(n, &crossed) {
+            Some(groups) => sim.act(Action::Partition(groups)),
+            None => {
+                for (a, b) in crossed {
+                    sim.act(Action::Cut(a, b));
+                    sim.act(Action::Cut(b, a));
+                }
+            }
+        }
+    };
+    let stroke_points = move || {
+        stroke.with(|s| {
+            s.as_ref().map(|s| {
+                s.iter()
+                    .map(|p| format!("{:.1},{:.1}", p.x, p.y))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+        })
+    };
     let position = move |id: u16| node_position(usize::from(id), count());
     let links = move || {
         let view = sim.view.get();
@@ -421,12 +514,40 @@ fn Cluster(sim: Sim) -> impl IntoView {
                 .collect_view()
         })
     };
+    // A ring around each live node drains as its next timer (a Raft follower's election
+    // timeout, a leader's heartbeat) runs down.
+    let timer_rings = move || {
+        let now = sim.now.get();
+        sim.view.with(|view| {
+            view.nodes
+                .iter()
+                .filter(|n| n.status != Status::Down)
+                .filter_map(|n| {
+                    let t = n.timers.first()?;
+                    let left = timer_remaining(t.armed_at, t.fires_at, now);
+                    let d = ring_arc(position(n.id), NODE_RADIUS + 5.0, left);
+                    let title = format!(
+                        "n{}: {} fires at t={} ({:.0}% of its timeout left)",
+                        n.id,
+                        t.label,
+                        t.fires_at,
+                        left * 100.0
+                    );
+                    Some(view! { <path class="node-timer" d=d><title>{title}</title></path> })
+                })
+                .collect_view()
+        })
+    };
     view! {
         <svg class="sim-cluster" viewBox=format!("0 0 {VIEW_WIDTH} {VIEW_HEIGHT}") role="img"
-            aria-label="The cluster: nodes, links and messages in flight">
+            aria-label="The cluster: nodes, links and messages in flight" node_ref=svg
+            on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up
+            on:pointercancel=move |_| stroke.set(None)>
             <g class="links">{links}</g>
             <g class="messages">{messages}</g>
+            <g class="timers" aria-hidden="true">{timer_rings}</g>
             <g class="nodes">{nodes}</g>
+            {move || stroke_points().map(|points| view! { <polyline class="knife" points=points></polyline> })}
         </svg>
     }
 }
@@ -523,7 +644,7 @@ fn Inspector(sim: Sim) -> impl IntoView {
             let timers = node
                 .timers
                 .iter()
-                .map(|(name, at)| format!("{name} @ t={at}"))
+                .map(|t| format!("{} @ t={}", t.label, t.fires_at))
                 .collect::<Vec<_>>()
                 .join(", ");
             view! {
