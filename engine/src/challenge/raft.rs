@@ -1,0 +1,692 @@
+//! The Raft harness (chapter 4): the learner's Rhai script replaces one part of our Raft —
+//! the RequestVote handler with the higher-term rule, the AppendEntries receiver, or the
+//! leader's commit rule — and swarm runs check the cluster against Figure 3's properties.
+//!
+//! Lesson: Figure 2 of Ongaro and Ousterhout (2014) is a set of rules that are each small but
+//! only safe together. The rest of the protocol (timers, elections, replication, applying) is
+//! ours; the learner's functions decide one rule, and every property is judged on the whole
+//! cluster's behaviour, so a mistake shows up as the failure the paper warns about.
+//!
+//! The script sees plain Rhai values: maps of integers, booleans, strings and `()` (none), and
+//! arrays of them. It returns maps of the same kind; a result of the wrong type or shape stops
+//! the check with a [`ScriptErrorKind::WrongResult`] at the function's definition.
+//!
+//! Runs: seed `s` runs the `raft-election` swarm plan of seed `s` (crashes, restarts,
+//! partitions, pauses, loss, duplication, clock drift and client requests, then a heal), except
+//! that every [`SCRIPTED_EVERY`]-th seed replays one of the chapter's scripted scenarios
+//! (`raft-partitioned-leader`, `raft-log-repair`, `raft-figure8`) with seed `s`, so the
+//! interleavings of the paper's figures are always among those checked. The first violation is
+//! shrunk (fewer faults, fewer requests) and reported with its event log and a replayable
+//! [`RunSpec`].
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rhai::{Array, Dynamic, Map};
+
+use super::{outcomes, Challenge, CheckOptions, CheckReport, Failure, Verdict};
+use crate::error::SimError;
+use crate::protocols::raft::{
+    self, AppendEntriesArgs, AppendEntriesReply, Entry, Index, NodeState, Raft, RaftCfg, RaftHooks,
+    RequestVoteArgs, RequestVoteReply, Role, Term,
+};
+use crate::scenarios::AnyScenario;
+use crate::script::{RequiredFn, Sandbox, ScriptError, ScriptErrorKind};
+use crate::sim::check::{check_scenario, shrink_with, trace_scenario};
+use crate::sim::protocol::NodeId;
+use crate::sim::spec::RunSpec;
+use crate::sim::world::{Scenario, Violation};
+
+/// Every this many seeds, one replays a scripted scenario instead of a swarm plan.
+pub const SCRIPTED_EVERY: u64 = 5;
+
+/// The part of Raft a challenge replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// `raft-request-vote`: the higher-term rule (§5.1) and the RequestVote receiver (§5.2,
+    /// §5.4.1).
+    RequestVote,
+    /// `raft-append-entries`: the AppendEntries receiver (§5.3).
+    AppendEntries,
+    /// `raft-commit-rule`: the leader's commit rule (§5.3, §5.4.2).
+    CommitRule,
+}
+
+const REQUEST_VOTE: [RequiredFn; 2] = [
+    RequiredFn {
+        name: "on_higher_term",
+        params: &["state", "term"],
+    },
+    RequiredFn {
+        name: "on_request_vote",
+        params: &["state", "args"],
+    },
+];
+
+const APPEND_ENTRIES: [RequiredFn; 1] = [RequiredFn {
+    name: "on_append_entries",
+    params: &["state", "args"],
+}];
+
+const COMMIT_RULE: [RequiredFn; 1] = [RequiredFn {
+    name: "leader_commit",
+    params: &["state"],
+}];
+
+impl Part {
+    /// The part a challenge's `hook` names.
+    pub fn of_hook(hook: &str) -> Option<Part> {
+        match hook {
+            "raft-request-vote" => Some(Part::RequestVote),
+            "raft-append-entries" => Some(Part::AppendEntries),
+            "raft-commit-rule" => Some(Part::CommitRule),
+            _ => None,
+        }
+    }
+
+    fn required(self) -> &'static [RequiredFn] {
+        match self {
+            Part::RequestVote => &REQUEST_VOTE,
+            Part::AppendEntries => &APPEND_ENTRIES,
+            Part::CommitRule => &COMMIT_RULE,
+        }
+    }
+}
+
+/// The scenario and run of `seed` (see the module documentation).
+pub fn run_of(hooks: &Arc<dyn RaftHooks>, seed: u64) -> (Scenario<Raft>, RunSpec) {
+    if seed % SCRIPTED_EVERY == SCRIPTED_EVERY - 1 {
+        let scenario = match (seed / SCRIPTED_EVERY) % 3 {
+            0 => raft::partitioned_leader(hooks.clone()),
+            1 => raft::log_repair(hooks.clone()),
+            _ => raft::figure8(hooks.clone()),
+        };
+        let spec = scenario.default_spec(seed);
+        (scenario, spec)
+    } else {
+        let scenario = raft::election(hooks.clone());
+        let spec = scenario.swarm_spec(seed);
+        (scenario, spec)
+    }
+}
+
+/// The learner's script as Raft's hooks. The first error a call hits is kept and every later
+/// call falls back to the reference, so the run ends normally and the harness reports the
+/// error instead of the run.
+struct ScriptHooks {
+    part: Part,
+    sandbox: Sandbox,
+    error: RefCell<Option<ScriptError>>,
+}
+
+fn int(x: u64) -> Dynamic {
+    Dynamic::from_int(i64::try_from(x).unwrap_or(i64::MAX))
+}
+
+fn node(n: Option<NodeId>) -> Dynamic {
+    n.map_or(Dynamic::UNIT, |n| Dynamic::from_int(i64::from(n)))
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Follower => "follower",
+        Role::Candidate => "candidate",
+        Role::Leader => "leader",
+    }
+}
+
+fn map<const N: usize>(fields: [(&str, Dynamic); N]) -> Dynamic {
+    let mut m = Map::new();
+    for (k, v) in fields {
+        m.insert(k.into(), v);
+    }
+    Dynamic::from_map(m)
+}
+
+fn entries(log: &[Entry]) -> Dynamic {
+    Dynamic::from_array(
+        log.iter()
+            .map(|e| {
+                map([
+                    ("term", int(e.term)),
+                    ("command", Dynamic::from(e.command.to_string())),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// The map's fields, when it has exactly these keys.
+fn exact(value: Dynamic, keys: &[&str]) -> Option<Map> {
+    let m: Map = value.try_cast()?;
+    (m.len() == keys.len() && keys.iter().all(|k| m.contains_key(*k))).then_some(m)
+}
+
+fn get_u64(m: &Map, key: &str) -> Option<u64> {
+    m.get(key)?
+        .as_int()
+        .ok()
+        .and_then(|i| u64::try_from(i).ok())
+}
+
+fn get_bool(m: &Map, key: &str) -> Option<bool> {
+    m.get(key)?.as_bool().ok()
+}
+
+/// `()` for none, or a node id below `nodes`.
+fn get_node(m: &Map, key: &str, nodes: u16) -> Option<Option<NodeId>> {
+    let v = m.get(key)?;
+    if v.is_unit() {
+        return Some(None);
+    }
+    let n = NodeId::try_from(v.as_int().ok()?).ok()?;
+    (n < nodes).then_some(Some(n))
+}
+
+fn get_role(m: &Map, key: &str) -> Option<Role> {
+    match m.get(key)?.clone().into_string().ok()?.as_str() {
+        "follower" => Some(Role::Follower),
+        "candidate" => Some(Role::Candidate),
+        "leader" => Some(Role::Leader),
+        _ => None,
+    }
+}
+
+/// A log: an array of `#{term, command}` maps, at most `max` long.
+fn get_log(m: &Map, key: &str, max: usize) -> Option<Vec<Entry>> {
+    let array: Array = m.get(key)?.clone().try_cast()?;
+    if array.len() > max {
+        return None;
+    }
+    array
+        .into_iter()
+        .map(|e| {
+            let e = exact(e, &["term", "command"])?;
+            Some(Entry {
+                term: get_u64(&e, "term")?,
+                command: Rc::from(e.get("command")?.clone().into_string().ok()?.as_str()),
+            })
+        })
+        .collect()
+}
+
+/// Most characters of a wrong result quoted in its error.
+const SHOWN_CHARS_MAX: usize = 160;
+
+impl ScriptHooks {
+    fn failed(&self) -> bool {
+        self.error.borrow().is_some()
+    }
+
+    fn fail(&self, error: ScriptError) {
+        let mut slot = self.error.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(error);
+        }
+    }
+
+    /// Clears the error before a run; returns the one the last run hit.
+    fn take_error(&self) -> Option<ScriptError> {
+        self.error.borrow_mut().take()
+    }
+
+    /// Calls `name`; `None` (after recording the error) when it fails or an earlier call did.
+    fn call(&self, name: &str, args: impl rhai::FuncArgs) -> Option<Dynamic> {
+        if self.failed() {
+            return None;
+        }
+        match self.sandbox.call(name, args) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.fail(error);
+                None
+            }
+        }
+    }
+
+    /// Records that `name` returned `value`, which is not `expected`.
+    fn wrong(&self, name: &str, value: &str, expected: &str) {
+        let mut shown: String = value.chars().take(SHOWN_CHARS_MAX).collect();
+        if shown.len() < value.len() {
+            shown.push('…');
+        }
+        let line = self.sandbox.definition_line(name);
+        self.fail(ScriptError {
+            kind: ScriptErrorKind::WrongResult,
+            line,
+            column: line.map(|_| 1),
+            message: format!("`{name}` returned {shown}; expected {expected}."),
+        });
+    }
+
+    fn vote_state(s: &NodeState) -> Dynamic {
+        let p = &s.persistent;
+        map([
+            ("me", Dynamic::from_int(i64::from(s.me))),
+            ("nodes", Dynamic::from_int(i64::from(s.nodes))),
+            ("current_term", int(p.current_term)),
+            ("voted_for", node(p.voted_for)),
+            ("role", Dynamic::from(role_name(s.role).to_string())),
+            ("last_log_index", int(p.last_index())),
+            ("last_log_term", int(p.last_term())),
+        ])
+    }
+}
+
+impl RaftHooks for ScriptHooks {
+    fn name(&self) -> &str {
+        "script"
+    }
+
+    fn observe_term(&self, s: &mut NodeState, term: Term) -> bool {
+        const NAME: &str = "on_higher_term";
+        if self.part != Part::RequestVote || self.failed() {
+            return raft::observe_term(s, term);
+        }
+        if term <= s.persistent.current_term {
+            return false;
+        }
+        let Some(value) = self.call(NAME, (Self::vote_state(s), int(term))) else {
+            return raft::observe_term(s, term);
+        };
+        let shown = value.to_string();
+        let parsed = exact(value, &["current_term", "voted_for", "role"]).and_then(|m| {
+            let role = get_role(&m, "role")?;
+            (role == Role::Follower || role == s.role).then_some((
+                get_u64(&m, "current_term")?,
+                get_node(&m, "voted_for", s.nodes)?,
+                role,
+            ))
+        });
+        let Some((current_term, voted_for, role)) = parsed else {
+            self.wrong(
+                NAME,
+                &shown,
+                &format!(
+                    "#{{current_term: integer ≥ 0, voted_for: () or a node id 0..{}, role: \"follower\" or the node's role \"{}\"}}",
+                    s.nodes - 1,
+                    role_name(s.role)
+                ),
+            );
+            return raft::observe_term(s, term);
+        };
+        let changed = current_term != s.persistent.current_term || role != s.role;
+        if current_term != s.persistent.current_term {
+            s.leader = None;
+        }
+        s.persistent.current_term = current_term;
+        s.persistent.voted_for = voted_for;
+        s.role = role;
+        changed
+    }
+
+    fn request_vote(
+        &self,
+        cfg: &RaftCfg,
+        s: &mut NodeState,
+        args: &RequestVoteArgs,
+    ) -> RequestVoteReply {
+        const NAME: &str = "on_request_vote";
+        if self.part != Part::RequestVote || self.failed() {
+            return raft::handle_request_vote(cfg, s, args);
+        }
+        let a = map([
+            ("term", int(args.term)),
+            (
+                "candidate_id",
+                Dynamic::from_int(i64::from(args.candidate_id)),
+            ),
+            ("last_log_index", int(args.last_log_index)),
+            ("last_log_term", int(args.last_log_term)),
+        ]);
+        let Some(value) = self.call(NAME, (Self::vote_state(s), a)) else {
+            return raft::handle_request_vote(cfg, s, args);
+        };
+        let shown = value.to_string();
+        let parsed = exact(value, &["granted", "voted_for"]).and_then(|m| {
+            Some((
+                get_bool(&m, "granted")?,
+                get_node(&m, "voted_for", s.nodes)?,
+            ))
+        });
+        let Some((granted, voted_for)) = parsed else {
+            self.wrong(
+                NAME,
+                &shown,
+                &format!(
+                    "#{{granted: true or false, voted_for: () or a node id 0..{}}}",
+                    s.nodes - 1
+                ),
+            );
+            return raft::handle_request_vote(cfg, s, args);
+        };
+        s.persistent.voted_for = voted_for;
+        RequestVoteReply {
+            term: s.persistent.current_term,
+            vote_granted: granted,
+        }
+    }
+
+    fn append_entries(
+        &self,
+        cfg: &RaftCfg,
+        s: &mut NodeState,
+        args: &AppendEntriesArgs,
+    ) -> AppendEntriesReply {
+        const NAME: &str = "on_append_entries";
+        if self.part != Part::AppendEntries || self.failed() {
+            return raft::handle_append_entries(cfg, s, args);
+        }
+        let p = &s.persistent;
+        let state = map([
+            ("me", Dynamic::from_int(i64::from(s.me))),
+            ("nodes", Dynamic::from_int(i64::from(s.nodes))),
+            ("current_term", int(p.current_term)),
+            ("role", Dynamic::from(role_name(s.role).to_string())),
+            ("commit_index", int(s.commit_index)),
+            ("log", entries(&p.log)),
+        ]);
+        let a = map([
+            ("term", int(args.term)),
+            ("leader_id", Dynamic::from_int(i64::from(args.leader_id))),
+            ("prev_log_index", int(args.prev_log_index)),
+            ("prev_log_term", int(args.prev_log_term)),
+            ("entries", entries(&args.entries)),
+            ("leader_commit", int(args.leader_commit)),
+        ]);
+        let Some(value) = self.call(NAME, (state, a)) else {
+            return raft::handle_append_entries(cfg, s, args);
+        };
+        let max = p.log.len() + args.entries.len();
+        let shown = value.to_string();
+        let parsed = exact(value, &["success", "log", "commit_index"]).and_then(|m| {
+            Some((
+                get_bool(&m, "success")?,
+                get_log(&m, "log", max)?,
+                get_u64(&m, "commit_index")?,
+            ))
+        });
+        let Some((success, log, commit_index)) = parsed else {
+            self.wrong(
+                NAME,
+                &shown,
+                &format!(
+                    "#{{success: true or false, log: an array of at most {max} #{{term, command}} maps (the log plus the entries sent), commit_index: integer ≥ 0}}"
+                ),
+            );
+            return raft::handle_append_entries(cfg, s, args);
+        };
+        s.persistent.log = log;
+        s.commit_index = commit_index;
+        AppendEntriesReply {
+            term: s.persistent.current_term,
+            success,
+            match_index: if success {
+                args.prev_log_index + args.entries.len() as Index
+            } else {
+                0
+            },
+        }
+    }
+
+    fn leader_commit(&self, cfg: &RaftCfg, s: &NodeState) -> Index {
+        const NAME: &str = "leader_commit";
+        if self.part != Part::CommitRule || self.failed() {
+            return raft::leader_commit_index(cfg, s);
+        }
+        let p = &s.persistent;
+        let last = p.last_index();
+        let state = map([
+            ("me", Dynamic::from_int(i64::from(s.me))),
+            ("nodes", Dynamic::from_int(i64::from(s.nodes))),
+            ("current_term", int(p.current_term)),
+            ("commit_index", int(s.commit_index)),
+            (
+                "log_terms",
+                Dynamic::from_array(p.log.iter().map(|e| int(e.term)).collect()),
+            ),
+            (
+                "match_index",
+                Dynamic::from_array(
+                    (0..s.nodes)
+                        .map(|i| {
+                            int(if i == s.me {
+                                last
+                            } else {
+                                s.match_index[usize::from(i)]
+                            })
+                        })
+                        .collect(),
+                ),
+            ),
+        ]);
+        let Some(value) = self.call(NAME, (state,)) else {
+            return raft::leader_commit_index(cfg, s);
+        };
+        match value
+            .as_int()
+            .ok()
+            .and_then(|i| u64::try_from(i).ok())
+            .filter(|&n| n <= last)
+        {
+            Some(n) => n,
+            None => {
+                self.wrong(
+                    NAME,
+                    &value.to_string(),
+                    &format!("an index between 0 and the log's length ({last})"),
+                );
+                raft::leader_commit_index(cfg, s)
+            }
+        }
+    }
+}
+
+/// Runs `spec` with the script; a script error (or a simulation limit the script drove the
+/// run into) wins over any violation.
+fn judge(
+    script: &ScriptHooks,
+    scenario: &Scenario<Raft>,
+    spec: &RunSpec,
+) -> Result<Option<Violation>, ScriptError> {
+    script.take_error();
+    let result = check_scenario(scenario, spec);
+    if let Some(error) = script.take_error() {
+        return Err(error);
+    }
+    result.map_err(limit_error)
+}
+
+fn limit_error(error: SimError) -> ScriptError {
+    ScriptError::new(
+        ScriptErrorKind::Runtime,
+        format!("The simulation stopped: {error}"),
+    )
+}
+
+/// Checks a learner's part of Raft over `options.seeds` runs.
+pub fn check(
+    challenge: &Challenge,
+    part: Part,
+    source: &str,
+    options: CheckOptions,
+    progress: &mut dyn FnMut(u64, u64) -> bool,
+) -> CheckReport {
+    let report = |seeds_run, properties, verdict, printed| CheckReport {
+        challenge: challenge.id.clone(),
+        seeds_total: options.seeds,
+        seeds_run,
+        properties,
+        verdict,
+        printed,
+    };
+    let sandbox = match Sandbox::compile(source, part.required()) {
+        Ok(sandbox) => sandbox,
+        Err(error) => {
+            return report(
+                0,
+                outcomes(challenge, None, false),
+                Verdict::ScriptError { error, seed: None },
+                Vec::new(),
+            )
+        }
+    };
+    // Raft shares its hooks through `Arc`; a check runs on one thread and the script's engine
+    // is not `Send`.
+    #[allow(clippy::arc_with_non_send_sync)]
+    let script = Arc::new(ScriptHooks {
+        part,
+        sandbox,
+        error: RefCell::new(None),
+    });
+    let hooks: Arc<dyn RaftHooks> = script.clone();
+    for done in 0..options.seeds {
+        let seed = options.first_seed + done;
+        let (scenario, spec) = run_of(&hooks, seed);
+        match judge(&script, &scenario, &spec) {
+            Ok(None) => {}
+            Err(error) => {
+                return report(
+                    done,
+                    outcomes(challenge, None, false),
+                    Verdict::ScriptError {
+                        error,
+                        seed: Some(seed),
+                    },
+                    script.sandbox.printed().0,
+                );
+            }
+            Ok(Some(violation)) => {
+                let failure = explain(challenge, &script, &scenario, &spec, seed, violation);
+                let property = failure.property.clone();
+                return report(
+                    done + 1,
+                    outcomes(challenge, Some(&property), false),
+                    Verdict::Failed(failure),
+                    script.sandbox.printed().0,
+                );
+            }
+        }
+        if !progress(done + 1, options.seeds) {
+            return report(
+                done + 1,
+                outcomes(challenge, None, false),
+                Verdict::Cancelled,
+                script.sandbox.printed().0,
+            );
+        }
+    }
+    report(
+        options.seeds,
+        outcomes(challenge, None, true),
+        Verdict::Passed,
+        script.sandbox.printed().0,
+    )
+}
+
+/// Shrinks a failing run and describes it.
+fn explain(
+    challenge: &Challenge,
+    script: &ScriptHooks,
+    scenario: &Scenario<Raft>,
+    spec: &RunSpec,
+    seed: u64,
+    violation: Violation,
+) -> Failure {
+    let property = violation.property.clone();
+    let shrunk = shrink_with(spec, &property, |candidate| {
+        Ok(judge(script, scenario, candidate).unwrap_or(None))
+    });
+    let (small, violation) = match shrunk {
+        Ok(s) => (s.spec, s.violation),
+        Err(_) => (spec.clone(), violation),
+    };
+    let trace = |spec: &RunSpec| {
+        script.take_error();
+        let lines = trace_scenario(scenario, spec).map_or_else(|_| Vec::new(), |(_, lines)| lines);
+        script.take_error();
+        lines
+    };
+    let events_before_shrinking = trace(spec).len();
+    let counterexample = trace(&small);
+    let explanation = challenge
+        .properties
+        .iter()
+        .find(|p| p.id == property)
+        .map_or("", |p| p.explanation.as_str());
+    let message = format!(
+        "{property} failed at step {} (t={}) of a {} run with {} scheduled fault(s) and request(s): {explanation}",
+        violation.step,
+        violation.time,
+        small.scenario,
+        small.overrides.len(),
+    );
+    Failure {
+        property,
+        seed,
+        message,
+        events_before_shrinking,
+        counterexample,
+        replay: Some(small),
+        step: Some(violation.step),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::challenge::challenge;
+
+    fn run(id: &str, source: &str, seeds: u64) -> CheckReport {
+        let c = challenge(id).unwrap();
+        super::super::check(
+            c,
+            source,
+            CheckOptions {
+                seeds,
+                first_seed: 0,
+            },
+            &mut |_, _| true,
+        )
+    }
+
+    /// Native timing of every reference and what each wrong variant violates:
+    /// `cargo test -p engine --release --lib raft_challenge_survey -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn raft_challenge_survey() {
+        for id in [
+            "raft-request-vote",
+            "raft-append-entries",
+            "raft-commit-rule",
+        ] {
+            let c = challenge(id).unwrap();
+            let start = std::time::Instant::now();
+            let report = run(id, &c.reference, c.seeds);
+            println!(
+                "{id}: reference {:?} over {} seeds in {:.2?}",
+                report.verdict,
+                report.seeds_run,
+                start.elapsed()
+            );
+            for w in &c.wrong {
+                let start = std::time::Instant::now();
+                let report = run(id, &w.code, c.seeds);
+                match &report.verdict {
+                    Verdict::Failed(f) => println!(
+                        "  {}: {} at seed {} step {:?} ({} -> {} events) in {:.2?}",
+                        w.name,
+                        f.property,
+                        f.seed,
+                        f.step,
+                        f.events_before_shrinking,
+                        f.counterexample.len(),
+                        start.elapsed()
+                    ),
+                    other => println!("  {}: {other:?}", w.name),
+                }
+            }
+        }
+    }
+}
