@@ -20,6 +20,7 @@
 //! [`RunSpec`].
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -114,10 +115,57 @@ pub fn run_of(hooks: &Arc<dyn RaftHooks>, seed: u64) -> (Scenario<Raft>, RunSpec
 /// The learner's script as Raft's hooks. The first error a call hits is kept and every later
 /// call falls back to the reference, so the run ends normally and the harness reports the
 /// error instead of the run.
+///
+/// A script function sees nothing but its arguments (Rhai functions cannot reach global
+/// state), so the hot ones — the AppendEntries receiver and the commit rule, called on every
+/// heartbeat and acknowledgement — are remembered by their exact inputs across the runs of one
+/// check: the same inputs give the same answer without calling the script again.
 struct ScriptHooks {
     part: Part,
     sandbox: Sandbox,
     error: RefCell<Option<ScriptError>>,
+    appends: RefCell<HashMap<AppendKey, (bool, Vec<Entry>, Index)>>,
+    commits: RefCell<HashMap<CommitKey, Index>>,
+}
+
+/// Most remembered answers per function; the memory is emptied when full.
+const REMEMBERED_MAX: usize = 20_000;
+
+/// Everything `on_append_entries` sees.
+#[derive(PartialEq, Eq, Hash)]
+struct AppendKey {
+    me: NodeId,
+    role: Role,
+    current_term: Term,
+    commit_index: Index,
+    log: Vec<(Term, Rc<str>)>,
+    term: Term,
+    leader_id: NodeId,
+    prev: (Index, Term),
+    entries: Vec<(Term, Rc<str>)>,
+    leader_commit: Index,
+}
+
+/// Everything `leader_commit` sees.
+#[derive(PartialEq, Eq, Hash)]
+struct CommitKey {
+    me: NodeId,
+    current_term: Term,
+    commit_index: Index,
+    log_terms: Vec<Term>,
+    match_index: Vec<Index>,
+}
+
+fn pairs(log: &[Entry]) -> Vec<(Term, Rc<str>)> {
+    log.iter().map(|e| (e.term, e.command.clone())).collect()
+}
+
+fn remember<K: std::hash::Hash + Eq, V>(memory: &RefCell<HashMap<K, V>>, key: K, value: V) {
+    let mut memory = memory.borrow_mut();
+    if memory.len() >= REMEMBERED_MAX {
+        memory.clear();
+    }
+    memory.insert(key, value);
 }
 
 fn int(x: u64) -> Dynamic {
@@ -374,10 +422,86 @@ impl RaftHooks for ScriptHooks {
         s: &mut NodeState,
         args: &AppendEntriesArgs,
     ) -> AppendEntriesReply {
-        const NAME: &str = "on_append_entries";
         if self.part != Part::AppendEntries || self.failed() {
             return raft::handle_append_entries(cfg, s, args);
         }
+        let key = AppendKey {
+            me: s.me,
+            role: s.role,
+            current_term: s.persistent.current_term,
+            commit_index: s.commit_index,
+            log: pairs(&s.persistent.log),
+            term: args.term,
+            leader_id: args.leader_id,
+            prev: (args.prev_log_index, args.prev_log_term),
+            entries: pairs(&args.entries),
+            leader_commit: args.leader_commit,
+        };
+        let known = self.appends.borrow().get(&key).cloned();
+        let (success, log, commit_index) = match known {
+            Some(answer) => answer,
+            None => match self.call_append_entries(s, args) {
+                Some(answer) => {
+                    remember(&self.appends, key, answer.clone());
+                    answer
+                }
+                None => return raft::handle_append_entries(cfg, s, args),
+            },
+        };
+        s.persistent.log = log;
+        s.commit_index = commit_index;
+        AppendEntriesReply {
+            term: s.persistent.current_term,
+            success,
+            match_index: if success {
+                args.prev_log_index + args.entries.len() as Index
+            } else {
+                0
+            },
+        }
+    }
+
+    fn leader_commit(&self, cfg: &RaftCfg, s: &NodeState) -> Index {
+        if self.part != Part::CommitRule || self.failed() {
+            return raft::leader_commit_index(cfg, s);
+        }
+        let last = s.persistent.last_index();
+        let key = CommitKey {
+            me: s.me,
+            current_term: s.persistent.current_term,
+            commit_index: s.commit_index,
+            log_terms: s.persistent.log.iter().map(|e| e.term).collect(),
+            match_index: (0..s.nodes)
+                .map(|i| {
+                    if i == s.me {
+                        last
+                    } else {
+                        s.match_index[usize::from(i)]
+                    }
+                })
+                .collect(),
+        };
+        if let Some(&n) = self.commits.borrow().get(&key) {
+            return n;
+        }
+        match self.call_leader_commit(s.nodes, &key) {
+            Some(n) => {
+                remember(&self.commits, key, n);
+                n
+            }
+            None => raft::leader_commit_index(cfg, s),
+        }
+    }
+}
+
+impl ScriptHooks {
+    /// Calls `on_append_entries`; `None` after recording an error.
+    fn call_append_entries(
+        &self,
+        s: &NodeState,
+        args: &AppendEntriesArgs,
+    ) -> Option<(bool, Vec<Entry>, Index)> {
+        const NAME: &str = "on_append_entries";
         let p = &s.persistent;
         let state = map([
             ("me", Dynamic::from_int(i64::from(s.me))),
@@ -395,9 +519,7 @@ impl RaftHooks for ScriptHooks {
             ("entries", entries(&args.entries)),
             ("leader_commit", int(args.leader_commit)),
         ]);
-        let Some(value) = self.call(NAME, (state, a)) else {
-            return raft::handle_append_entries(cfg, s, args);
-        };
+        let value = self.call(NAME, (state, a))?;
         let max = p.log.len() + args.entries.len();
         let shown = value.to_string();
         let parsed = exact(value, &["success", "log", "commit_index"]).and_then(|m| {
@@ -407,7 +529,7 @@ impl RaftHooks for ScriptHooks {
                 get_u64(&m, "commit_index")?,
             ))
         });
-        let Some((success, log, commit_index)) = parsed else {
+        if parsed.is_none() {
             self.wrong(
                 NAME,
                 &shown,
@@ -415,71 +537,37 @@ impl RaftHooks for ScriptHooks {
                     "#{{success: true or false, log: an array of at most {max} #{{term, command}} maps (the log plus the entries sent), commit_index: integer ≥ 0}}"
                 ),
             );
-            return raft::handle_append_entries(cfg, s, args);
-        };
-        s.persistent.log = log;
-        s.commit_index = commit_index;
-        AppendEntriesReply {
-            term: s.persistent.current_term,
-            success,
-            match_index: if success {
-                args.prev_log_index + args.entries.len() as Index
-            } else {
-                0
-            },
         }
+        parsed
     }
 
-    fn leader_commit(&self, cfg: &RaftCfg, s: &NodeState) -> Index {
+    /// Calls `leader_commit` with the leader's state `key`; `None` after recording an error.
+    fn call_leader_commit(&self, nodes: u16, key: &CommitKey) -> Option<Index> {
         const NAME: &str = "leader_commit";
-        if self.part != Part::CommitRule || self.failed() {
-            return raft::leader_commit_index(cfg, s);
-        }
-        let p = &s.persistent;
-        let last = p.last_index();
+        let ints = |xs: &[u64]| Dynamic::from_array(xs.iter().map(|&x| int(x)).collect());
         let state = map([
-            ("me", Dynamic::from_int(i64::from(s.me))),
-            ("nodes", Dynamic::from_int(i64::from(s.nodes))),
-            ("current_term", int(p.current_term)),
-            ("commit_index", int(s.commit_index)),
-            (
-                "log_terms",
-                Dynamic::from_array(p.log.iter().map(|e| int(e.term)).collect()),
-            ),
-            (
-                "match_index",
-                Dynamic::from_array(
-                    (0..s.nodes)
-                        .map(|i| {
-                            int(if i == s.me {
-                                last
-                            } else {
-                                s.match_index[usize::from(i)]
-                            })
-                        })
-                        .collect(),
-                ),
-            ),
+            ("me", Dynamic::from_int(i64::from(key.me))),
+            ("nodes", Dynamic::from_int(i64::from(nodes))),
+            ("current_term", int(key.current_term)),
+            ("commit_index", int(key.commit_index)),
+            ("log_terms", ints(&key.log_terms)),
+            ("match_index", ints(&key.match_index)),
         ]);
-        let Some(value) = self.call(NAME, (state,)) else {
-            return raft::leader_commit_index(cfg, s);
-        };
-        match value
+        let value = self.call(NAME, (state,))?;
+        let last = key.log_terms.len() as Index;
+        let n = value
             .as_int()
             .ok()
             .and_then(|i| u64::try_from(i).ok())
-            .filter(|&n| n <= last)
-        {
-            Some(n) => n,
-            None => {
-                self.wrong(
-                    NAME,
-                    &value.to_string(),
-                    &format!("an index between 0 and the log's length ({last})"),
-                );
-                raft::leader_commit_index(cfg, s)
-            }
+            .filter(|&n| n <= last);
+        if n.is_none() {
+            self.wrong(
+                NAME,
+                &value.to_string(),
+                &format!("an index between 0 and the log's length ({last})"),
+            );
         }
+        n
     }
 }
 
@@ -539,6 +627,8 @@ pub fn check(
         part,
         sandbox,
         error: RefCell::new(None),
+        appends: RefCell::new(HashMap::new()),
+        commits: RefCell::new(HashMap::new()),
     });
     let hooks: Arc<dyn RaftHooks> = script.clone();
     for done in 0..options.seeds {

@@ -137,7 +137,7 @@ pub struct Durable {
 }
 
 /// A server's role (§5.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Passive: answers leaders and candidates.
     Follower,
