@@ -95,14 +95,26 @@ impl Part {
     }
 }
 
+/// The scripted scenarios every [`SCRIPTED_EVERY`]-th seed replays, in turn.
+const SCRIPTED: [&str; 3] = ["raft-partitioned-leader", "raft-log-repair", "raft-figure8"];
+
+/// The Raft scenario `id` with these hooks.
+fn scenario_named(id: &str, hooks: &Arc<dyn RaftHooks>) -> Option<Scenario<Raft>> {
+    let hooks = hooks.clone();
+    Some(match id {
+        "raft-election" => raft::election(hooks),
+        "raft-partitioned-leader" => raft::partitioned_leader(hooks),
+        "raft-log-repair" => raft::log_repair(hooks),
+        "raft-figure8" => raft::figure8(hooks),
+        _ => return None,
+    })
+}
+
 /// The scenario and run of `seed` (see the module documentation).
 pub fn run_of(hooks: &Arc<dyn RaftHooks>, seed: u64) -> (Scenario<Raft>, RunSpec) {
     if seed % SCRIPTED_EVERY == SCRIPTED_EVERY - 1 {
-        let scenario = match (seed / SCRIPTED_EVERY) % 3 {
-            0 => raft::partitioned_leader(hooks.clone()),
-            1 => raft::log_repair(hooks.clone()),
-            _ => raft::figure8(hooks.clone()),
-        };
+        let id = SCRIPTED[((seed / SCRIPTED_EVERY) % SCRIPTED.len() as u64) as usize];
+        let scenario = scenario_named(id, hooks).expect("the scripted scenarios are Raft's");
         let spec = scenario.default_spec(seed);
         (scenario, spec)
     } else {
@@ -263,6 +275,19 @@ fn get_log(m: &Map, key: &str, max: usize) -> Option<Vec<Entry>> {
 const SHOWN_CHARS_MAX: usize = 160;
 
 impl ScriptHooks {
+    /// Raft holds its hooks in an `Arc`; a check runs on one thread, and the script engine
+    /// is not `Send`.
+    #[allow(clippy::arc_with_non_send_sync)]
+    fn shared(part: Part, sandbox: Sandbox) -> Arc<ScriptHooks> {
+        Arc::new(ScriptHooks {
+            part,
+            sandbox,
+            error: RefCell::new(None),
+            appends: RefCell::new(HashMap::new()),
+            commits: RefCell::new(HashMap::new()),
+        })
+    }
+
     fn failed(&self) -> bool {
         self.error.borrow().is_some()
     }
@@ -620,16 +645,7 @@ pub fn check(
             )
         }
     };
-    // Raft shares its hooks through `Arc`; a check runs on one thread and the script's engine
-    // is not `Send`.
-    #[allow(clippy::arc_with_non_send_sync)]
-    let script = Arc::new(ScriptHooks {
-        part,
-        sandbox,
-        error: RefCell::new(None),
-        appends: RefCell::new(HashMap::new()),
-        commits: RefCell::new(HashMap::new()),
-    });
+    let script = ScriptHooks::shared(part, sandbox);
     let hooks: Arc<dyn RaftHooks> = script.clone();
     for done in 0..options.seeds {
         let seed = options.first_seed + done;
@@ -673,6 +689,21 @@ pub fn check(
         Verdict::Passed,
         script.sandbox.printed().0,
     )
+}
+
+/// Runs `spec` (a [`Failure::replay`], say) with the learner's script in place of `part`:
+/// the first violation, if any, or the script error the run hit. A spec naming a scenario
+/// that is not Raft's is refused as a runtime error.
+pub fn replay(part: Part, source: &str, spec: &RunSpec) -> Result<Option<Violation>, ScriptError> {
+    let script = ScriptHooks::shared(part, Sandbox::compile(source, part.required())?);
+    let hooks: Arc<dyn RaftHooks> = script.clone();
+    let scenario = scenario_named(&spec.scenario, &hooks).ok_or_else(|| {
+        ScriptError::new(
+            ScriptErrorKind::Runtime,
+            format!("'{}' is not a Raft scenario.", spec.scenario),
+        )
+    })?;
+    judge(&script, &scenario, spec)
 }
 
 /// Shrinks a failing run and describes it.
@@ -726,7 +757,7 @@ fn explain(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::challenge::challenge;
+    use crate::challenge::{challenge, PropertyStatus};
 
     fn run(id: &str, source: &str, seeds: u64) -> CheckReport {
         let c = challenge(id).unwrap();
@@ -739,6 +770,173 @@ mod tests {
             },
             &mut |_, _| true,
         )
+    }
+
+    fn script_error(report: &CheckReport) -> (&ScriptError, Option<u64>) {
+        match &report.verdict {
+            Verdict::ScriptError { error, seed } => (error, *seed),
+            other => panic!("expected a script error, got {other:?}"),
+        }
+    }
+
+    /// The 1-based line of `needle` in `source`.
+    fn line_of(source: &str, needle: &str) -> usize {
+        source.lines().position(|l| l.contains(needle)).unwrap() + 1
+    }
+
+    #[test]
+    fn results_of_the_wrong_shape_are_wrong_results_at_the_function() {
+        let reference = &challenge("raft-request-vote").unwrap().reference;
+        let cases = [
+            // A bare boolean instead of the map.
+            (
+                "raft-request-vote",
+                reference.replace(
+                    "#{ granted: true, voted_for: args.candidate_id }",
+                    "true",
+                ),
+                "fn on_request_vote",
+            ),
+            // A follower cannot make itself leader here.
+            (
+                "raft-request-vote",
+                reference.replace("role: \"follower\"", "role: \"leader\""),
+                "fn on_higher_term",
+            ),
+            // A vote for a server that does not exist.
+            (
+                "raft-request-vote",
+                reference.replace("voted_for: args.candidate_id", "voted_for: 7"),
+                "fn on_request_vote",
+            ),
+            // A misspelt key.
+            (
+                "raft-request-vote",
+                reference.replace("granted: false", "vote_granted: false"),
+                "fn on_request_vote",
+            ),
+            // A log of terms instead of entries.
+            (
+                "raft-append-entries",
+                "// log of terms\nfn on_append_entries(state, args) {\n    #{ success: true, log: [1, 2], commit_index: 0 }\n}".to_string(),
+                "fn on_append_entries",
+            ),
+            // An index past the end of the log.
+            (
+                "raft-commit-rule",
+                "fn leader_commit(state) {\n    state.log_terms.len() + 1\n}".to_string(),
+                "fn leader_commit",
+            ),
+            // A string.
+            (
+                "raft-commit-rule",
+                "fn leader_commit(state) {\n    \"3\"\n}".to_string(),
+                "fn leader_commit",
+            ),
+        ];
+        for (id, source, function) in cases {
+            let report = run(id, &source, 20);
+            let (error, seed) = script_error(&report);
+            assert_eq!(error.kind, ScriptErrorKind::WrongResult, "{id}: {error}");
+            assert_eq!(
+                error.line,
+                Some(line_of(&source, function)),
+                "{id}: {error}"
+            );
+            assert!(seed.is_some(), "{id}: found while running");
+            let name = function.trim_start_matches("fn ");
+            assert!(error.message.contains(name), "{error}");
+            assert!(error.message.contains("expected"), "{error}");
+            assert!(report
+                .properties
+                .iter()
+                .all(|p| p.status == PropertyStatus::Inconclusive));
+        }
+    }
+
+    #[test]
+    fn runtime_errors_and_budget_overruns_in_a_hook_abort_the_check_with_their_seed() {
+        let c = challenge("raft-append-entries").unwrap();
+        let throws = c.reference.replace(
+            "    // 1. A stale leader.",
+            "    if args.entries.len() > 0 && args.prev_log_index > 0 { throw \"boom\"; }\n    // 1. A stale leader.",
+        );
+        let report = run(c.id.as_str(), &throws, 20);
+        let (error, seed) = script_error(&report);
+        assert_eq!(error.kind, ScriptErrorKind::Runtime, "{error}");
+        assert!(error.message.contains("boom"), "{error}");
+        assert_eq!(error.line, Some(line_of(&throws, "throw")));
+        let seed = seed.expect("the seed of the failing run");
+        assert_eq!(
+            report.seeds_run, seed,
+            "the failing seed is not counted as run"
+        );
+        let endless = "fn leader_commit(state) {\n    loop { }\n}";
+        let report = run("raft-commit-rule", endless, 20);
+        let (error, seed) = script_error(&report);
+        assert_eq!(error.kind, ScriptErrorKind::Budget, "{error}");
+        assert_eq!(seed, Some(0));
+        let missing = run(
+            "raft-request-vote",
+            "fn on_request_vote(state, args) { 1 }",
+            20,
+        );
+        let (error, seed) = script_error(&missing);
+        assert_eq!((error.kind, seed), (ScriptErrorKind::MissingFunction, None));
+        assert!(error.message.contains("on_higher_term"), "{error}");
+    }
+
+    #[test]
+    fn a_check_is_deterministic_and_its_replay_reproduces_the_violation() {
+        for id in [
+            "raft-request-vote",
+            "raft-append-entries",
+            "raft-commit-rule",
+        ] {
+            let c = challenge(id).unwrap();
+            let wrong = &c.wrong[0];
+            let report = run(id, &wrong.code, 30);
+            assert_eq!(report, run(id, &wrong.code, 30), "{id}: same report twice");
+            let Verdict::Failed(failure) = &report.verdict else {
+                panic!("{id}: {:?}", report.verdict)
+            };
+            let spec = failure.replay.as_ref().expect("a replayable run");
+            let part = Part::of_hook(&c.hook).unwrap();
+            let again = replay(part, &wrong.code, spec)
+                .unwrap()
+                .expect("it fails again");
+            assert_eq!(again.property, failure.property, "{id}");
+            assert_eq!(Some(again.step), failure.step, "{id}");
+            assert!(
+                failure.message.contains(&failure.property),
+                "{}",
+                failure.message
+            );
+            // The reference runs the same spec without a violation.
+            assert_eq!(replay(part, &c.reference, spec).unwrap(), None, "{id}");
+            let original = run_of(&reference(), failure.seed).1;
+            assert!(spec.overrides.len() <= original.overrides.len());
+            assert_eq!(
+                (spec.scenario.as_str(), spec.seed),
+                (original.scenario.as_str(), original.seed)
+            );
+        }
+    }
+
+    /// The reference hooks, to rebuild a seed's run.
+    fn reference() -> Arc<dyn RaftHooks> {
+        raft::RaftVariant::Reference.into()
+    }
+
+    #[test]
+    fn every_fifth_seed_replays_a_scripted_scenario_in_turn() {
+        let ids: Vec<String> = (0..15)
+            .map(|seed| run_of(&reference(), seed).1.scenario)
+            .collect();
+        assert_eq!(ids[4], "raft-partitioned-leader");
+        assert_eq!(ids[9], "raft-log-repair");
+        assert_eq!(ids[14], "raft-figure8");
+        assert_eq!(ids.iter().filter(|id| *id == "raft-election").count(), 12);
     }
 
     /// Native timing of every reference and what each wrong variant violates:
