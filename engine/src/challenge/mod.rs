@@ -4,7 +4,8 @@
 //! A challenge is data: one TOML file in `engine/challenges/` with its statement, the API the
 //! script sees, progressive hints, starter code, a reference solution, the properties checked
 //! and at least three known-wrong variants, each naming the property it must violate. Its
-//! `hook` names the Rust harness that runs the script ([`vector_clocks`], …).
+//! `hook` names the Rust harness that runs the script ([`vector_clocks`]; [`raft`] serves the
+//! three Raft hooks).
 //!
 //! Invariants: a check is a pure function of (challenge, script, seeds), so the browser and
 //! `dslab check` agree; a failure is shrunk to a small counterexample deterministically; the
@@ -140,9 +141,10 @@ pub struct Failure {
     pub events_before_shrinking: usize,
     /// The shrunk run, one line per event, as the event log shows it.
     pub counterexample: Vec<String>,
-    /// The shrunk run, for replaying it in the simulation view (simulated challenges only).
+    /// The shrunk run, for replaying it in the simulation view with the script in place
+    /// (simulated challenges only).
     #[serde(default)]
-    pub replay: Option<crate::sim::spec::RunSpec>,
+    pub replay: Option<Box<crate::sim::spec::RunSpec>>,
     /// The step of the shrunk run at which the property failed (simulated challenges only).
     #[serde(default)]
     pub step: Option<u64>,

@@ -136,9 +136,12 @@ struct ScriptHooks {
     part: Part,
     sandbox: Sandbox,
     error: RefCell<Option<ScriptError>>,
-    appends: RefCell<HashMap<AppendKey, (bool, Vec<Entry>, Index)>>,
+    appends: RefCell<HashMap<AppendKey, AppendAnswer>>,
     commits: RefCell<HashMap<CommitKey, Index>>,
 }
+
+/// What `on_append_entries` decided: success, the new log, the new commit index.
+type AppendAnswer = (bool, Vec<Entry>, Index);
 
 /// Most remembered answers per function; the memory is emptied when full.
 const REMEMBERED_MAX: usize = 20_000;
@@ -363,7 +366,7 @@ impl RaftHooks for ScriptHooks {
         let Some(value) = self.call(NAME, (Self::vote_state(s), int(term))) else {
             return raft::observe_term(s, term);
         };
-        let shown = value.to_string();
+        let shown = format!("{value:?}");
         let parsed = exact(value, &["current_term", "voted_for", "role"]).and_then(|m| {
             let role = get_role(&m, "role")?;
             (role == Role::Follower || role == s.role).then_some((
@@ -377,9 +380,12 @@ impl RaftHooks for ScriptHooks {
                 NAME,
                 &shown,
                 &format!(
-                    "#{{current_term: integer ≥ 0, voted_for: () or a node id 0..{}, role: \"follower\" or the node's role \"{}\"}}",
+                    "#{{current_term: integer ≥ 0, voted_for: () or a node id 0 to {}, role: {}}}",
                     s.nodes - 1,
-                    role_name(s.role)
+                    match s.role {
+                        Role::Follower => "\"follower\"".to_string(),
+                        role => format!("\"follower\" or the node's role \"{}\"", role_name(role)),
+                    }
                 ),
             );
             return raft::observe_term(s, term);
@@ -416,7 +422,7 @@ impl RaftHooks for ScriptHooks {
         let Some(value) = self.call(NAME, (Self::vote_state(s), a)) else {
             return raft::handle_request_vote(cfg, s, args);
         };
-        let shown = value.to_string();
+        let shown = format!("{value:?}");
         let parsed = exact(value, &["granted", "voted_for"]).and_then(|m| {
             Some((
                 get_bool(&m, "granted")?,
@@ -428,7 +434,7 @@ impl RaftHooks for ScriptHooks {
                 NAME,
                 &shown,
                 &format!(
-                    "#{{granted: true or false, voted_for: () or a node id 0..{}}}",
+                    "#{{granted: true or false, voted_for: () or a node id 0 to {}}}",
                     s.nodes - 1
                 ),
             );
@@ -521,11 +527,7 @@ impl RaftHooks for ScriptHooks {
 
 impl ScriptHooks {
     /// Calls `on_append_entries`; `None` after recording an error.
-    fn call_append_entries(
-        &self,
-        s: &NodeState,
-        args: &AppendEntriesArgs,
-    ) -> Option<(bool, Vec<Entry>, Index)> {
+    fn call_append_entries(&self, s: &NodeState, args: &AppendEntriesArgs) -> Option<AppendAnswer> {
         const NAME: &str = "on_append_entries";
         let p = &s.persistent;
         let state = map([
@@ -546,7 +548,7 @@ impl ScriptHooks {
         ]);
         let value = self.call(NAME, (state, a))?;
         let max = p.log.len() + args.entries.len();
-        let shown = value.to_string();
+        let shown = format!("{value:?}");
         let parsed = exact(value, &["success", "log", "commit_index"]).and_then(|m| {
             Some((
                 get_bool(&m, "success")?,
@@ -588,7 +590,7 @@ impl ScriptHooks {
         if n.is_none() {
             self.wrong(
                 NAME,
-                &value.to_string(),
+                &format!("{value:?}"),
                 &format!("an index between 0 and the log's length ({last})"),
             );
         }
@@ -749,7 +751,7 @@ fn explain(
         message,
         events_before_shrinking,
         counterexample,
-        replay: Some(small),
+        replay: Some(Box::new(small)),
         step: Some(violation.step),
     }
 }

@@ -24,7 +24,9 @@
 //! The three decisions a learner re-implements — granting a vote, accepting entries, advancing
 //! the leader's commit index — are pure functions behind the [`RaftHooks`] trait; the
 //! [`RaftVariant`] enum holds the reference and a catalogue of classic mistakes, each caught by
-//! one of the properties below (see `engine/tests/raft.rs`).
+//! one of the properties below (see `engine/tests/raft.rs`). Every scenario constructor takes
+//! either a variant or any `Arc<dyn RaftHooks>`, which is how a learner's script runs in the
+//! same scenarios (`challenge::raft`).
 //!
 //! Properties (Figure 3): `election-safety`, `leader-append-only`, `log-matching`,
 //! `leader-completeness`, `state-machine-safety`; liveness: `leader-elected` and
