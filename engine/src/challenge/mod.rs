@@ -143,10 +143,10 @@ pub struct Failure {
     pub counterexample: Vec<String>,
     /// The shrunk run, for replaying it in the simulation view with the script in place
     /// (simulated challenges only).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<Box<crate::sim::spec::RunSpec>>,
     /// The step of the shrunk run at which the property failed (simulated challenges only).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<u64>,
 }
 
