@@ -96,6 +96,16 @@ pub fn check(args: &[String]) -> Result<ExitCode, Usage> {
                 for line in &failure.counterexample {
                     println!("  {line}");
                 }
+                if let Some(spec) = &failure.replay {
+                    let step = failure
+                        .step
+                        .map(|s| format!(", violated at step {s}"))
+                        .unwrap_or_default();
+                    println!(
+                        "run spec (with your script in place{step}): {}",
+                        spec.to_url_token()
+                    );
+                }
             }
             ExitCode::from(1)
         }

@@ -67,6 +67,24 @@ fn a_wrong_solution_fails_with_exit_1_and_a_shrunk_run() {
 }
 
 #[test]
+fn a_wrong_raft_rule_fails_with_a_replayable_run() {
+    let c = engine::challenge::challenge("raft-commit-rule").unwrap();
+    let path = script("raft-wrong", &c.wrong[0].code);
+    let (code, out, _) = dslab(&["check", "raft-commit-rule", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("failed: leader-completeness (seed 14)"),
+        "{out}"
+    );
+    let token = out
+        .lines()
+        .find_map(|l| l.split("): ").nth(1).filter(|_| l.starts_with("run spec")))
+        .expect("the run spec is printed");
+    let spec = engine::sim::spec::RunSpec::from_url_token(token).unwrap();
+    assert_eq!((spec.scenario.as_str(), spec.seed), ("raft-figure8", 14));
+}
+
+#[test]
 fn a_script_error_exits_2_with_line_and_column() {
     let path = script("syntax", "fn on_local(clock, me) {\n  clock[me] += ;\n}\n");
     let (code, _, err) = dslab(&["check", "vector-clocks", path.to_str().unwrap()]);

@@ -226,8 +226,9 @@ impl Sandbox {
             })
     }
 
-    /// The 1-based line where `fn name(` is defined.
-    fn definition_line(&self, name: &str) -> Option<usize> {
+    /// The 1-based line where `fn name(` is defined: where a mistake with no place of its own
+    /// (a wrong return value, an exhausted budget) is shown.
+    pub fn definition_line(&self, name: &str) -> Option<usize> {
         let needle = format!("fn {name}(");
         self.source
             .lines()

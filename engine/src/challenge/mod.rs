@@ -4,12 +4,14 @@
 //! A challenge is data: one TOML file in `engine/challenges/` with its statement, the API the
 //! script sees, progressive hints, starter code, a reference solution, the properties checked
 //! and at least three known-wrong variants, each naming the property it must violate. Its
-//! `hook` names the Rust harness that runs the script ([`vector_clocks`], …).
+//! `hook` names the Rust harness that runs the script ([`vector_clocks`]; [`raft`] serves the
+//! three Raft hooks).
 //!
 //! Invariants: a check is a pure function of (challenge, script, seeds), so the browser and
 //! `dslab check` agree; a failure is shrunk to a small counterexample deterministically; the
 //! reference passes and every wrong variant fails with its named property (tested).
 
+pub mod raft;
 pub mod vector_clocks;
 
 use std::sync::OnceLock;
@@ -21,7 +23,12 @@ use crate::script::ScriptError;
 /// Most seeds one challenge check may run.
 pub const CHECK_SEEDS_MAX: u64 = 100_000;
 
-const SOURCES: [&str; 1] = [include_str!("../../challenges/vector-clocks.toml")];
+const SOURCES: [&str; 4] = [
+    include_str!("../../challenges/vector-clocks.toml"),
+    include_str!("../../challenges/raft-request-vote.toml"),
+    include_str!("../../challenges/raft-append-entries.toml"),
+    include_str!("../../challenges/raft-commit-rule.toml"),
+];
 
 /// A challenge definition, as written in its TOML file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +141,13 @@ pub struct Failure {
     pub events_before_shrinking: usize,
     /// The shrunk run, one line per event, as the event log shows it.
     pub counterexample: Vec<String>,
+    /// The shrunk run, for replaying it in the simulation view with the script in place
+    /// (simulated challenges only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<Box<crate::sim::spec::RunSpec>>,
+    /// The step of the shrunk run at which the property failed (simulated challenges only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u64>,
 }
 
 /// The result of a check.
@@ -192,11 +206,20 @@ pub fn check(
     let options = CheckOptions { seeds, ..options };
     match challenge.hook.as_str() {
         "vector-clocks" => vector_clocks::check(challenge, source, options, progress),
-        other => unreachable!(
-            "challenge {} names an unknown hook {other}; tests check every hook",
-            challenge.id
-        ),
+        hook => match raft::Part::of_hook(hook) {
+            Some(part) => raft::check(challenge, part, source, options, progress),
+            None => unreachable!(
+                "challenge {} names an unknown hook {hook}; tests check every hook",
+                challenge.id
+            ),
+        },
     }
+}
+
+/// Whether `hook` names a harness [`check`] can run.
+#[cfg(test)]
+fn known_hook(hook: &str) -> bool {
+    hook == "vector-clocks" || raft::Part::of_hook(hook).is_some()
 }
 
 /// The report's per-property list when `violated` failed (or nothing did) after some seeds.
@@ -240,6 +263,7 @@ mod tests {
     fn every_challenge_file_is_complete() {
         assert!(!challenges().is_empty());
         for c in challenges() {
+            assert!(known_hook(&c.hook), "{}: unknown hook {}", c.id, c.hook);
             assert!(c.hints.len() >= 2, "{}: progressive hints", c.id);
             assert!(
                 c.wrong.len() >= 3,

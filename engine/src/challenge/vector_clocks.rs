@@ -473,6 +473,8 @@ pub fn check(
                     message,
                     events_before_shrinking,
                     counterexample: render(&small, &stamps),
+                    replay: None,
+                    step: None,
                 };
                 return report(
                     done + 1,

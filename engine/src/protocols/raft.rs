@@ -24,7 +24,9 @@
 //! The three decisions a learner re-implements — granting a vote, accepting entries, advancing
 //! the leader's commit index — are pure functions behind the [`RaftHooks`] trait; the
 //! [`RaftVariant`] enum holds the reference and a catalogue of classic mistakes, each caught by
-//! one of the properties below (see `engine/tests/raft.rs`).
+//! one of the properties below (see `engine/tests/raft.rs`). Every scenario constructor takes
+//! either a variant or any `Arc<dyn RaftHooks>`, which is how a learner's script runs in the
+//! same scenarios (`challenge::raft`).
 //!
 //! Properties (Figure 3): `election-safety`, `leader-append-only`, `log-matching`,
 //! `leader-completeness`, `state-machine-safety`; liveness: `leader-elected` and
@@ -137,7 +139,7 @@ pub struct Durable {
 }
 
 /// A server's role (§5.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Passive: answers leaders and candidates.
     Follower,
@@ -716,6 +718,13 @@ impl RaftVariant {
         RaftVariant::TruncateMatching,
         RaftVariant::CommitOldTerm,
     ];
+}
+
+/// Scenarios take either a built-in variant or any implementation of the hooks (a learner's).
+impl From<RaftVariant> for Arc<dyn RaftHooks> {
+    fn from(variant: RaftVariant) -> Self {
+        Arc::new(variant)
+    }
 }
 
 impl RaftHooks for RaftVariant {
@@ -1569,14 +1578,17 @@ fn base(
     title: &'static str,
     description: &'static str,
     script: Vec<Override>,
-    variant: RaftVariant,
+    hooks: Arc<dyn RaftHooks>,
 ) -> Scenario<Raft> {
     Scenario {
         id,
         title,
         description,
         nodes: 5,
-        protocol: Raft::new(RaftCfg::default(), variant),
+        protocol: Raft {
+            cfg: RaftCfg::default(),
+            hooks,
+        },
         net: NET,
         calm: NET,
         script,
@@ -1596,7 +1608,7 @@ fn base(
 }
 
 /// `raft-election`: a clean start; a leader emerges and replicates client commands.
-pub fn election(variant: RaftVariant) -> Scenario<Raft> {
+pub fn election(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
     base(
         "raft-election",
         "Raft: leader election and replication",
@@ -1613,12 +1625,12 @@ pub fn election(variant: RaftVariant) -> Scenario<Raft> {
             req(700, 0, "put.x.3"),
             req(900, 4, "del.y"),
         ],
-        variant,
+        hooks.into(),
     )
 }
 
 /// `raft-partitioned-leader`: the leader is cut off in a minority.
-pub fn partitioned_leader(variant: RaftVariant) -> Scenario<Raft> {
+pub fn partitioned_leader(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
     base(
         "raft-partitioned-leader",
         "Raft: a leader partitioned into the minority",
@@ -1639,12 +1651,12 @@ pub fn partitioned_leader(variant: RaftVariant) -> Scenario<Raft> {
             req(1350, 1, "put.d.4"),
             at(1800, Action::Heal),
         ],
-        variant,
+        hooks.into(),
     )
 }
 
 /// `raft-log-repair`: a follower misses entries and is repaired by a new leader.
-pub fn log_repair(variant: RaftVariant) -> Scenario<Raft> {
+pub fn log_repair(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
     base(
         "raft-log-repair",
         "Raft: repairing a follower's log",
@@ -1668,13 +1680,13 @@ pub fn log_repair(variant: RaftVariant) -> Scenario<Raft> {
             at(1500, Action::Restart(1)),
             at(1700, Action::Restart(3)),
         ],
-        variant,
+        hooks.into(),
     )
 }
 
 /// `raft-figure8`: the situation of Figure 8, scripted with partitions and one-way cuts that
 /// leave exactly one server able to win each election.
-pub fn figure8(variant: RaftVariant) -> Scenario<Raft> {
+pub fn figure8(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
     let cut_all_but = |keep: NodeId, among: &[NodeId]| -> Vec<Action> {
         let mut v = Vec::new();
         for &a in among {
@@ -1750,7 +1762,7 @@ pub fn figure8(variant: RaftVariant) -> Scenario<Raft> {
          committed it by counting replicas (variant commit-old-term), a committed entry would \
          now be lost: leader-completeness fails.",
         script,
-        variant,
+        hooks.into(),
     );
     s.protocol.cfg.noop_on_election = false;
     // Without the no-op, entries of earlier terms commit only when a client writes in the

@@ -73,6 +73,23 @@ pub fn check_scenario<P: Protocol>(
     Ok(sim.violation().cloned())
 }
 
+/// Runs `spec` of `scenario` like [`check_scenario`], recording its trace: the first
+/// violation and the event log up to it, one line per event as the event log shows it.
+pub fn trace_scenario<P: Protocol>(
+    scenario: &Scenario<P>,
+    spec: &RunSpec,
+) -> Result<(Option<Violation>, Vec<String>), SimError> {
+    let options = SimOptions {
+        record_trace: true,
+        ..SimOptions::CHECK
+    };
+    let mut sim = Sim::new(scenario.clone(), spec.clone(), options)?;
+    sim.run_until_time(horizon(scenario, spec), true)?;
+    sim.finish_liveness();
+    let lines = sim.trace().iter().map(|e| e.line()).collect();
+    Ok((sim.violation().cloned(), lines))
+}
+
 /// Like [`swarm`], for a scenario value: the swarm plans of `scenario` over seeds
 /// `first..first + count`, stopping at the first violation.
 pub fn swarm_scenario<P: Protocol>(
@@ -151,11 +168,31 @@ pub struct Shrunk {
     pub attempts: usize,
 }
 
-/// Shrink a failing `spec` to a smaller one failing the same `property`: delta debugging over
-/// its overrides (fewer faults, fewer client requests), keeping a candidate only when it fails
-/// the same property no later than before, so the failing prefix never grows.
+/// Shrink a failing `spec` of a registered scenario to a smaller one failing the same
+/// `property` (see [`shrink_with`]).
 pub fn shrink(spec: &RunSpec, property: &str) -> Result<Shrunk, SimError> {
-    let first = check_spec(spec)?
+    shrink_with(spec, property, check_spec)
+}
+
+/// Like [`shrink`], for a scenario value that need not be registered.
+pub fn shrink_scenario<P: Protocol>(
+    scenario: &Scenario<P>,
+    spec: &RunSpec,
+    property: &str,
+) -> Result<Shrunk, SimError> {
+    shrink_with(spec, property, |s| check_scenario(scenario, s))
+}
+
+/// Shrink a failing `spec` to a smaller one failing the same `property`, judged by `check`:
+/// delta debugging over its overrides (fewer faults, fewer client requests), keeping a
+/// candidate only when it fails the same property no later than before, so the failing prefix
+/// never grows. A candidate whose check errs counts as not failing.
+pub fn shrink_with(
+    spec: &RunSpec,
+    property: &str,
+    check: impl Fn(&RunSpec) -> Result<Option<Violation>, SimError>,
+) -> Result<Shrunk, SimError> {
+    let first = check(spec)?
         .filter(|v| v.property == property)
         .ok_or_else(|| {
             SimError::BadCommand(format!("the run does not fail property '{property}'"))
@@ -165,7 +202,7 @@ pub fn shrink(spec: &RunSpec, property: &str) -> Result<Shrunk, SimError> {
     let mut attempts = 0;
     let mut try_candidate = |candidate: &RunSpec, best_v: &Violation| -> Option<Violation> {
         attempts += 1;
-        match check_spec(candidate) {
+        match check(candidate) {
             Ok(Some(v)) if v.property == property && v.step <= best_v.step => Some(v),
             _ => None,
         }
