@@ -1113,10 +1113,11 @@ pub fn properties() -> Vec<Property<Paxos>> {
 // ---------------------------------------------------------------------------------------------
 
 /// The seed each scenario's lesson is told with (content directives use these).
-pub const DEFAULT_SEEDS: [(&str, u64); 3] = [
+pub const DEFAULT_SEEDS: [(&str, u64); 4] = [
     ("paxos-basic", 1),
-    ("paxos-dueling", 1),
+    ("paxos-dueling", 136),
     ("paxos-split-brain-safe", 1),
+    ("paxos-crash-recovery", 1),
 ];
 
 fn at(t: u64, action: Action) -> Override {
@@ -1152,7 +1153,7 @@ fn base(
         properties: properties(),
         workload: vec![(0, "x"), (1, "y"), (0, "z"), (1, "w")],
         faulty_nodes: vec![0, 1, 2, 3, 4],
-        safety_ticks: 2_000,
+        safety_ticks: 400,
     }
 }
 
@@ -1221,9 +1222,47 @@ pub fn split_brain(variant: PaxosVariant) -> Scenario<Paxos> {
     )
 }
 
+/// `paxos-crash-recovery`: an acceptor crashes between promising a ballot and receiving a
+/// delayed `Accept` of a lower one; only its stable storage keeps agreement.
+pub fn crash_recovery(variant: PaxosVariant) -> Scenario<Paxos> {
+    base(
+        "paxos-crash-recovery",
+        "Paxos: why an acceptor persists its promise",
+        "n0 cannot reach n1 or n4, and its link to n2 takes 60 ticks. n0 is asked to propose \
+         x at t=0: it gathers promises from n0, n3 and (late) n2 for ballot 1.n0 and sends \
+         Accept 1.n0=x; n0 and n3 accept it soon, n2's copy is on the slow link. At t=62 n1, \
+         which cannot reach n0 or n3, is asked to propose y: n1, n2 and n4 promise the higher \
+         ballot 1.n1 and report nothing accepted, so n1 sends Accept 1.n1=y, its copy to n2 \
+         slowed down too. n2 crashes at t=100 and restarts at t=110. When the delayed Accept \
+         1.n0=x reaches it, the reference n2 still knows from stable storage that it promised \
+         1.n1, and refuses with a Nack: only y is chosen, and n0 adopts y in its next ballot. \
+         The forget-promises variant kept the promise in memory only: it accepts x (now \
+         chosen by n0, n2, n3) and then y with the higher ballot (chosen by n1, n2, n4). \
+         Agreement fails.",
+        vec![
+            at(0, Action::Cut(0, 1)),
+            at(0, Action::Cut(0, 4)),
+            at(0, Action::Latency(Some((0, 2)), 60, 60)),
+            req(0, 0, "x"),
+            at(61, Action::Cut(1, 0)),
+            at(61, Action::Cut(1, 3)),
+            req(62, 1, "y"),
+            at(80, Action::Latency(Some((1, 2)), 90, 90)),
+            at(100, Action::Crash(2)),
+            at(110, Action::Restart(2)),
+        ],
+        variant,
+    )
+}
+
 /// Every scenario of this module with one variant.
 pub fn all(variant: PaxosVariant) -> Vec<Scenario<Paxos>> {
-    vec![basic(variant), dueling(variant), split_brain(variant)]
+    vec![
+        basic(variant),
+        dueling(variant),
+        split_brain(variant),
+        crash_recovery(variant),
+    ]
 }
 
 /// The scenarios of this module.
@@ -1237,63 +1276,148 @@ pub fn scenarios() -> Vec<Box<dyn AnyScenario>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::trace::Event;
-    use crate::sim::world::{Sim, SimOptions};
+    use crate::rng::Rng;
+    use crate::sim::protocol::Effect;
 
-    /// The default run of `s` with `seed`, recorded, to true time `t`.
-    fn run(s: &Scenario<Paxos>, seed: u64, t: u64) -> Sim<Paxos> {
-        let spec = crate::scenarios::AnyScenario::default_spec(s, seed);
-        let mut sim = Sim::new(s.clone(), spec, SimOptions::INTERACTIVE).unwrap();
-        sim.run_until_time(t, false).unwrap();
-        sim
+    fn b(round: u64, proposer: NodeId) -> Ballot {
+        Ballot { round, proposer }
     }
 
-    fn preemptions(sim: &Sim<Paxos>) -> usize {
-        sim.trace()
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.event,
-                    Event::Note {
-                        note: Note::Preempted { .. },
-                        ..
-                    }
-                )
-            })
-            .count()
+    fn acceptor(variant: PaxosVariant) -> (Paxos, NodeState) {
+        (
+            Paxos::new(PaxosCfg::default(), variant),
+            NodeState::new(2, 5, false, None),
+        )
     }
 
-    fn first_learned(sim: &Sim<Paxos>) -> Option<u64> {
-        sim.trace()
-            .iter()
-            .find(|e| {
-                matches!(
-                    e.event,
-                    Event::Note {
-                        note: Note::Learned { .. },
-                        ..
-                    }
-                )
-            })
-            .map(|e| e.t)
+    /// Run `f` as a handler of node 2 and return what it did.
+    fn handle<T>(f: impl FnOnce(&mut Ctx<'_, Paxos>) -> T) -> (T, Vec<Effect<Paxos>>) {
+        let mut rng = Rng::new(1);
+        let mut effects = Vec::new();
+        let out = f(&mut Ctx::new(2, 5, 0, &mut rng, &mut effects));
+        (out, effects)
+    }
+
+    fn persisted(effects: &[Effect<Paxos>]) -> Option<&Durable> {
+        effects.iter().rev().find_map(|e| match e {
+            Effect::Persist(d) => Some(d),
+            _ => None,
+        })
     }
 
     #[test]
-    #[ignore]
-    fn explore_dueling() {
-        let mut s = dueling(PaxosVariant::Reference);
-        let base: u64 = std::env::var("B").unwrap().parse().unwrap();
-        let dbl: u32 = std::env::var("D").unwrap().parse().unwrap();
-        s.protocol.cfg.backoff_base_ticks = base;
-        s.protocol.cfg.backoff_max_doublings = dbl;
-        for seed in 0..300 {
-            let sim = run(&s, seed, 3_000);
-            println!(
-                "seed {seed}: {} preemptions, first learned {:?}, chosen {:?}",
-                preemptions(&sim),
-                first_learned(&sim),
-                chosen(&sim.world_ref())
-            );
-        }
+    fn s2_2_an_acceptor_promises_only_higher_ballots_and_reports_what_it_accepted() {
+        let (p, mut s) = acceptor(PaxosVariant::Reference);
+        let (r, fx) = handle(|ctx| p.on_prepare(&mut s, b(2, 0), ctx));
+        assert_eq!(
+            r,
+            Msg::Promise {
+                ballot: b(2, 0),
+                accepted: None
+            }
+        );
+        // §2.5: the promise is on stable storage, in the same step as the reply.
+        assert_eq!(persisted(&fx).unwrap().acceptor.promised, Some(b(2, 0)));
+        let (r, _) = handle(|ctx| p.on_prepare(&mut s, b(1, 1), ctx));
+        assert_eq!(
+            r,
+            Msg::Nack {
+                ballot: b(1, 1),
+                promised: b(2, 0)
+            }
+        );
+        let (r, fx) = handle(|ctx| p.on_accept(&mut s, b(2, 0), "x".into(), ctx));
+        assert_eq!(r, None);
+        assert_eq!(
+            persisted(&fx).unwrap().acceptor.accepted,
+            Some((b(2, 0), "x".into()))
+        );
+        // Every learner hears of it.
+        let told = fx
+            .iter()
+            .filter(|e| matches!(e, Effect::Send(_, Msg::Accepted { .. })))
+            .count();
+        assert_eq!(told, 4);
+        let (r, _) = handle(|ctx| p.on_prepare(&mut s, b(3, 1), ctx));
+        assert_eq!(
+            r,
+            Msg::Promise {
+                ballot: b(3, 1),
+                accepted: Some((b(2, 0), "x".into()))
+            }
+        );
+        // An Accept below the promise is refused.
+        let (r, _) = handle(|ctx| p.on_accept(&mut s, b(2, 0), "z".into(), ctx));
+        assert_eq!(
+            r,
+            Some(Msg::Nack {
+                ballot: b(2, 0),
+                promised: b(3, 1)
+            })
+        );
+        assert_eq!(s.acceptor.accepted, Some((b(2, 0), "x".into())));
+    }
+
+    #[test]
+    fn s2_2_the_proposer_adopts_the_value_of_the_highest_numbered_proposal() {
+        let own: Value = "mine".into();
+        assert_eq!(&*choose_value(None, &own), "mine");
+        assert_eq!(&*choose_value(Some(&(b(4, 1), "x".into())), &own), "x");
+    }
+
+    #[test]
+    fn the_wrong_variants_break_exactly_their_rule() {
+        // Accepting below the promise.
+        let (p, mut s) = acceptor(PaxosVariant::AcceptBelowPromise);
+        handle(|ctx| p.on_prepare(&mut s, b(3, 1), ctx));
+        let (r, _) = handle(|ctx| p.on_accept(&mut s, b(2, 0), "x".into(), ctx));
+        assert_eq!(r, None);
+        assert_eq!(s.acceptor.accepted, Some((b(2, 0), "x".into())));
+        // Forgetting promises: the promise is kept in memory, never written.
+        let (p, mut s) = acceptor(PaxosVariant::ForgetPromises);
+        let (r, fx) = handle(|ctx| p.on_prepare(&mut s, b(3, 1), ctx));
+        assert!(matches!(r, Msg::Promise { .. }));
+        assert!(persisted(&fx).is_none());
+        let restarted = NodeState::new(2, 5, false, Some(&s.disk));
+        assert_eq!(restarted.acceptor.promised, None);
+        // The reference restarts with its promise.
+        let (p, mut s) = acceptor(PaxosVariant::Reference);
+        handle(|ctx| p.on_prepare(&mut s, b(3, 1), ctx));
+        let restarted = NodeState::new(2, 5, false, Some(&s.disk));
+        assert_eq!(restarted.acceptor.promised, Some(b(3, 1)));
+    }
+
+    #[test]
+    fn a_learner_learns_once_a_majority_accepted_the_same_ballot() {
+        let (p, mut s) = acceptor(PaxosVariant::Reference);
+        let mut hear = |s: &mut NodeState, from, ballot, v: &str| {
+            handle(|ctx| p.on_accepted(s, from, ballot, v.into(), ctx)).1
+        };
+        hear(&mut s, 0, b(1, 0), "x");
+        hear(&mut s, 1, b(2, 1), "y");
+        hear(&mut s, 3, b(1, 0), "x");
+        // Three acceptors, but in two ballots: nothing learned yet.
+        assert_eq!(s.learned, None);
+        let fx = hear(&mut s, 4, b(1, 0), "x");
+        assert_eq!(s.learned.as_deref(), Some("x"));
+        assert!(fx
+            .iter()
+            .any(|e| matches!(e, Effect::Note(Note::Learned { .. }))));
+        assert_eq!(persisted(&fx).unwrap().learned.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn ballots_are_unique_and_above_anything_seen() {
+        let p = Paxos::new(PaxosCfg::default(), PaxosVariant::Reference);
+        let mut s = NodeState::new(1, 5, true, None);
+        s.value = Some("y".into());
+        s.max_seen = 7;
+        let (_, fx) = handle(|ctx| p.start_ballot(&mut s, ctx));
+        assert_eq!(s.round, 8);
+        // The round is on stable storage before the Prepare leaves (§2.5).
+        assert_eq!(persisted(&fx).unwrap().round, 8);
+        assert!(fx
+            .iter()
+            .any(|e| matches!(e, Effect::Send(0, Msg::Prepare(bb)) if *bb == b(8, 1))));
     }
 }
