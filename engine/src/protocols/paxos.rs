@@ -1390,7 +1390,7 @@ mod tests {
     #[test]
     fn a_learner_learns_once_a_majority_accepted_the_same_ballot() {
         let (p, mut s) = acceptor(PaxosVariant::Reference);
-        let mut hear = |s: &mut NodeState, from, ballot, v: &str| {
+        let hear = |s: &mut NodeState, from, ballot, v: &str| {
             handle(|ctx| p.on_accepted(s, from, ballot, v.into(), ctx)).1
         };
         hear(&mut s, 0, b(1, 0), "x");
