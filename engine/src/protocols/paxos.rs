@@ -4,7 +4,7 @@
 //!
 //! The code follows "Paxos Made Simple" section by section:
 //!
-//! * **Roles** (§1): five nodes, all of them *acceptors* and *learners*; the first
+//! * **Roles** (§2.1): five nodes, all of them *acceptors* and *learners*; the first
 //!   [`PaxosCfg::proposers`] (n0 and n1 by default) are also *proposers*. A proposer proposes
 //!   the value its client hands it.
 //! * **Proposal numbers** (§2.2, §2.5): a [`Ballot`] is a (round, proposer) pair, so ballots are
@@ -14,7 +14,7 @@
 //! * **Phase 1** (§2.2): `Prepare(n)` ([`Msg::Prepare`]); an acceptor that has promised nothing
 //!   higher promises to ignore proposals below n and reports the highest-numbered proposal it
 //!   has accepted ([`Msg::Promise`], [`Paxos::on_prepare`]). Otherwise it answers with a
-//!   [`Msg::Nack`] naming the higher ballot it promised — the optimisation §2.4 suggests, so the
+//!   [`Msg::Nack`] naming the higher ballot it promised — the optimisation §2.2 suggests, so the
 //!   proposer abandons the ballot without waiting for a timeout.
 //! * **Phase 2** (§2.2): with promises from a majority, the proposer sends `Accept(n, v)`
 //!   ([`Msg::Accept`]) where v is the value of the highest-numbered proposal among the
@@ -43,7 +43,7 @@
 //! by the protocol.
 //!
 //! [`PaxosVariant`] holds the reference and known-wrong implementations, each caught by
-//! `agreement` (see the tests at the end of this file).
+//! `agreement` (see `engine/tests/paxos.rs`).
 
 use std::fmt;
 use std::rc::Rc;
@@ -746,8 +746,8 @@ impl Paxos {
         }
     }
 
-    /// §2.4: a refusal means a higher ballot is about; abandon this one and back off for a
-    /// random time before trying above it.
+    /// §2.2 (the optimisation) and §2.4: a refusal means a higher ballot is about; abandon this
+    /// one and back off for a random time before trying above it.
     fn on_nack(
         &self,
         s: &mut NodeState,
@@ -794,12 +794,24 @@ impl Paxos {
             .iter()
             .filter(|h| h.as_ref().is_some_and(|(b, _)| *b == ballot))
             .count();
-        if votes < s.majority() || s.ghost.learned.contains(&value) {
+        if votes < s.majority() {
             return;
         }
-        if s.learned.is_none() {
-            s.learned = Some(value.clone());
+        match &s.learned {
+            Some(v) if *v == value => return,
+            Some(_) => {
+                // A second value on a majority means agreement is already broken (only a
+                // wrong variant gets here). The node keeps what it learned first; the ghost
+                // record notes the second value for the properties.
+                if !s.ghost.learned.contains(&value) {
+                    s.ghost.learned.push(value);
+                    self.persist(s, ctx);
+                }
+                return;
+            }
+            None => {}
         }
+        s.learned = Some(value.clone());
         s.ghost.learned.push(value.clone());
         self.persist(s, ctx);
         ctx.note(Note::Learned {
@@ -1194,8 +1206,8 @@ pub fn dueling(variant: PaxosVariant) -> Scenario<Paxos> {
          in turn pre-empts the other. This can go on forever — FLP says no deterministic \
          protocol can rule it out — but here a pre-empted proposer waits a random backoff \
          whose range doubles with each attempt, so after a few rounds one finishes both \
-         phases while the other waits, and the other then adopts the chosen value. Agreement \
-         holds at every step.",
+         phases while the other waits; the other learns the chosen value (or, if it tries \
+         again, finds it in its promises and proposes it). Agreement holds at every step.",
         vec![req(0, 0, "x"), req(1, 1, "y")],
         variant,
     )
