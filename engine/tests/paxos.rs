@@ -330,6 +330,22 @@ fn requests_and_messages_read_like_the_paper() {
     assert_eq!(Reply::Chosen("x".into()).to_string(), "chosen x");
     // Ballots order by round, then proposer.
     assert!(b(1, 1) > b(1, 0) && b(2, 0) > b(1, 1));
+    // The inspector: short role label, every role in a field, acceptor and proposer state.
+    let mut n0 = NodeState::new(0, 5, true, None);
+    n0.acceptor.promised = Some(b(2, 1));
+    n0.acceptor.accepted = Some((b(1, 0), "x".into()));
+    let v = p.view(0, &n0);
+    assert_eq!(v.role, "proposer");
+    let field = |name: &str| v.fields.iter().find(|f| f.0 == name).unwrap().1.clone();
+    assert_eq!(field("roles"), "proposer, acceptor, learner");
+    assert_eq!(field("promised"), "2.n1");
+    assert_eq!(field("accepted ballot"), "1.n0");
+    assert_eq!(field("accepted value"), "x");
+    assert_eq!(field("learned"), "-");
+    assert_eq!(field("phase"), "idle");
+    let v = p.view(3, &NodeState::new(3, 5, false, None));
+    assert_eq!(v.role, "acceptor");
+    assert!(v.fields.iter().all(|f| f.0 != "phase"));
 }
 
 #[test]

@@ -907,12 +907,14 @@ impl Protocol for Paxos {
     }
 
     fn view(&self, _node: NodeId, s: &NodeState) -> NodeView {
-        let role = if s.proposer {
-            "proposer · acceptor · learner"
+        // The short label is drawn inside the node; the field lists every role.
+        let (role, roles) = if s.proposer {
+            ("proposer", "proposer, acceptor, learner")
         } else {
-            "acceptor · learner"
+            ("acceptor", "acceptor, learner")
         };
         let mut v = NodeView::new(role)
+            .field("roles", roles)
             .field("promised", show_ballot(s.acceptor.promised))
             .field(
                 "accepted ballot",
