@@ -177,7 +177,7 @@ impl fmt::Display for Phase {
                 ..
             } => {
                 let n = promised_by.iter().filter(|p| **p).count();
-                write!(f, "phase 1 ({ballot}, {n} promises)")
+                write!(f, "phase 1 ({ballot}, promised by {n})")
             }
             Phase::Accepting { ballot, value } => write!(f, "phase 2 ({ballot}={value})"),
             Phase::Backoff => f.write_str("backoff"),
