@@ -6,7 +6,7 @@
 
 use crate::error::SimError;
 use crate::limits::PPM_ONE;
-use crate::protocols::{heartbeat, raft, retry};
+use crate::protocols::{heartbeat, paxos, raft, retry};
 use crate::rng::Rng;
 use crate::sim::protocol::{NodeId, Protocol};
 use crate::sim::session::DynSim;
@@ -234,6 +234,7 @@ pub fn registry() -> Vec<Box<dyn AnyScenario>> {
     all.extend(retry::scenarios());
     all.extend(heartbeat::scenarios());
     all.extend(raft::scenarios());
+    all.extend(paxos::scenarios());
     all
 }
 

@@ -4,5 +4,6 @@
 //! and lists its scenarios; it never reaches into the simulator.
 
 pub mod heartbeat;
+pub mod paxos;
 pub mod raft;
 pub mod retry;
