@@ -101,6 +101,31 @@ test("the editor highlights Rhai, runs on Ctrl+Enter, indents, and resets only a
   await page.close();
 });
 
+test("a Raft challenge: the reference passes, and a wrong vote replays in the simulation at its violation", async () => {
+  const raft = readFileSync(new URL("../engine/challenges/raft-request-vote.toml", import.meta.url), "utf8");
+  const reference = raft.match(/^reference = '''\n([\s\S]*?)'''/m)[1];
+  const twice = raft.match(/name = "votes twice in one term"\nviolates = "election-safety"\ncode = '''\n([\s\S]*?)'''/)[1];
+  const { page, problems } = await browser.open("#/chapter/consensus");
+  const section = page.locator("section.challenge", { has: page.locator("#challenge-raft-request-vote") });
+  await section.scrollIntoViewIfNeeded();
+  await typeCode(section, reference);
+  await check(section);
+  assert.match(await section.locator(".verdict-pass").textContent(), /Every property held on all 200 seeds/);
+  await typeCode(section, twice);
+  await check(section);
+  assert.match(await section.locator(".verdict-fail").textContent(), /election-safety failed on seed \d+/);
+  await section.getByRole("button", { name: "Replay this run" }).click();
+  const sim = section.locator("figure.sim");
+  await sim.waitFor({ timeout: 30_000 });
+  assert.match(await sim.locator(".properties .property.violated").first().textContent(), /election-safety/,
+    "the replay stops where the property fails");
+  assert.equal(await sim.locator(".sim-share").count(), 0, "a replay with learner code offers no share link");
+  await sim.scrollIntoViewIfNeeded();
+  await shot(page, "challenge-raft-replay");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("an endless loop ends with a budget message and the page stays responsive", async () => {
   const { page, problems } = await browser.open(CHAPTER_1);
   const section = await challenge(page);

@@ -83,6 +83,17 @@ pub enum Mount {
         /// The step it was shared at.
         step: u64,
     },
+    /// A challenge's counterexample, run with the learner's code.
+    Replay {
+        /// Challenge id.
+        challenge: String,
+        /// The learner's code that was checked.
+        source: String,
+        /// The shrunk run, as JSON.
+        spec_json: String,
+        /// The violating step.
+        step: u64,
+    },
 }
 
 /// A placeholder that becomes the simulation once the module has loaded.
@@ -119,6 +130,21 @@ pub fn SimMount(
                     Mount::Shared { token, step } => (
                         "mount_shared",
                         vec![host.into(), JsValue::from_str(token), JsValue::from(*step)],
+                    ),
+                    Mount::Replay {
+                        challenge,
+                        source,
+                        spec_json,
+                        step,
+                    } => (
+                        "mount_replay",
+                        vec![
+                            host.into(),
+                            JsValue::from_str(challenge),
+                            JsValue::from_str(source),
+                            JsValue::from_str(spec_json),
+                            JsValue::from(*step),
+                        ],
                     ),
                 };
                 call(&module, args.0, &args.1)?

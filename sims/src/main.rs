@@ -70,6 +70,38 @@ pub fn mount_shared(parent: web_sys::HtmlElement, token: String, step: u64) -> u
     keep(Box::new(handle))
 }
 
+/// Mounts a challenge's counterexample — `spec_json`, a `RunSpec` in JSON — run with the
+/// learner's `source` in place of the part the challenge replaces, positioned at `step` (the
+/// violation). A run that cannot be replayed shows why in place of the simulation.
+#[wasm_bindgen]
+pub fn mount_replay(
+    parent: web_sys::HtmlElement,
+    challenge: String,
+    source: String,
+    spec_json: String,
+    step: u64,
+) -> u32 {
+    let spec = serde_json::from_str::<RunSpec>(&spec_json).map_err(|e| e.to_string());
+    let handle = leptos::mount::mount_to(parent, move || {
+        match spec {
+        Ok(spec) => {
+            let caption = Some(format!(
+                "Your code, replayed on the smallest failing run the check found ({} {}), stopped at step {step} where the property fails. Step back with ← to see how it got there.",
+                spec.scenario, spec.seed
+            ));
+            let code = Some(view::LearnerCode { challenge, source });
+            view! { <view::SimView spec=spec code=code start_step=step caption=caption/> }
+                .into_any()
+        }
+        Err(err) => view! {
+            <div class="sim sim-error" role="alert">{format!("This run cannot be replayed: {err}")}</div>
+        }
+        .into_any(),
+    }
+    });
+    keep(Box::new(handle))
+}
+
 /// Unmounts a simulation mounted by [`mount_scenario`] or [`mount_shared`].
 #[wasm_bindgen]
 pub fn unmount(handle: u32) {

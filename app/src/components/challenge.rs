@@ -12,6 +12,7 @@ use leptos::prelude::*;
 
 use crate::browser::storage;
 use crate::components::editor::{CodeEditor, EditorHandle};
+use crate::sims::{Mount, SimMount};
 use crate::store::Store;
 use crate::worker::{spawn_worker, Running};
 
@@ -48,6 +49,8 @@ pub fn ChallengeView(
     // Each check has a number, so a time limit set for an earlier check never stops a later one.
     let generation = StoredValue::new(0u64);
     let editor = EditorHandle::default();
+    // The code of the last check, which a counterexample replays.
+    let checked = StoredValue::new(String::new());
 
     let save = move |text: &str| {
         if let Some(s) = storage() {
@@ -84,6 +87,7 @@ pub fn ChallengeView(
         let source = code.get_untracked();
         save(&source);
         editor.show_error(None);
+        checked.set_value(source.clone());
         let request = WorkerRequest::Check {
             challenge: id.to_string(),
             source,
@@ -184,7 +188,7 @@ pub fn ChallengeView(
                 <button type="button" class="button" on:click=reset>"Reset to starter"</button>
                 <span class="muted challenge-key">"Ctrl+Enter runs the check"</span>
             </div>
-            <CheckResult state=state go_to_line=go_to_line/>
+            <CheckResult state=state go_to_line=go_to_line challenge=id checked=checked/>
             <div class="challenge-hints">
                 {move || {
                     let shown = hints_shown.get();
@@ -214,6 +218,8 @@ pub fn ChallengeView(
 fn CheckResult(
     state: RwSignal<CheckState>,
     go_to_line: impl Fn(usize, usize) + Copy + Send + Sync + 'static,
+    challenge: &'static str,
+    checked: StoredValue<String>,
 ) -> impl IntoView {
     move || match state.get() {
         CheckState::Idle => ().into_any(),
@@ -230,13 +236,20 @@ fn CheckResult(
         CheckState::Problem(message) => {
             view! { <p class="check-status check-problem" role="alert">{message}</p> }.into_any()
         }
-        CheckState::Done(report) => report_view(*report, go_to_line).into_any(),
+        CheckState::Done(report) => {
+            report_view(*report, go_to_line, challenge, checked.get_value()).into_any()
+        }
     }
 }
+
+/// Counterexample lines shown before "show all".
+const COUNTEREXAMPLE_TAIL_LINES: usize = 40;
 
 fn report_view(
     report: CheckReport,
     go_to_line: impl Fn(usize, usize) + Copy + Send + Sync + 'static,
+    challenge: &'static str,
+    source: String,
 ) -> impl IntoView {
     let properties = report
         .properties
@@ -262,17 +275,48 @@ fn report_view(
             </p>
         }
         .into_any(),
-        Verdict::Failed(failure) => view! {
-            <div class="verdict verdict-fail" role="alert">
-                <p><strong>{format!("✗ {} failed on seed {}.", failure.property, failure.seed)}</strong> " " {failure.message.clone()}</p>
-                <p class="muted">{format!(
-                    "Smallest failing run found: {} of the seed's {} events.",
-                    failure.counterexample.len(), failure.events_before_shrinking
-                )}</p>
-                <pre class="counterexample">{failure.counterexample.join("\n")}</pre>
-            </div>
+        Verdict::Failed(failure) => {
+            let replay = failure.replay.as_ref().and_then(|spec| {
+                Some(Mount::Replay {
+                    challenge: challenge.to_string(),
+                    source: source.clone(),
+                    spec_json: serde_json::to_string(spec).ok()?,
+                    step: failure.step.unwrap_or(0),
+                })
+            });
+            let replaying = RwSignal::new(false);
+            let lines = failure.counterexample.len();
+            let tail = failure.counterexample[lines.saturating_sub(COUNTEREXAMPLE_TAIL_LINES)..]
+                .join("\n");
+            let all = failure.counterexample.join("\n");
+            view! {
+                <div class="verdict verdict-fail" role="alert">
+                    <p><strong>{format!("✗ {} failed on seed {}.", failure.property, failure.seed)}</strong> " " {failure.message.clone()}</p>
+                    <p class="muted">{format!(
+                        "Smallest failing run found: {} of the seed's {} events{}.",
+                        lines, failure.events_before_shrinking,
+                        if lines > COUNTEREXAMPLE_TAIL_LINES { format!("; the last {COUNTEREXAMPLE_TAIL_LINES} lead to the violation") } else { String::new() }
+                    )}</p>
+                    <pre class="counterexample">{tail}</pre>
+                    {(lines > COUNTEREXAMPLE_TAIL_LINES).then(|| view! {
+                        <details class="counterexample-all">
+                            <summary>{format!("All {lines} events")}</summary>
+                            <pre class="counterexample">{all}</pre>
+                        </details>
+                    })}
+                </div>
+                {replay.map(|mount| view! {
+                    <div class="replay">
+                        <button type="button" class="button primary replay-button"
+                            on:click=move |_| replaying.update(|r| *r = !*r)>
+                            {move || if replaying.get() { "Close the replay" } else { "Replay this run" }}
+                        </button>
+                        {move || replaying.get().then(|| view! { <SimMount what=mount.clone()/> })}
+                    </div>
+                })}
+            }
+            .into_any()
         }
-        .into_any(),
         Verdict::ScriptError { error, seed } => {
             let place = error.line.map(|l| (l, error.column.unwrap_or(1)));
             view! {

@@ -216,6 +216,22 @@ pub fn check(
     }
 }
 
+/// An interactive session on a failure's shrunk run (`Failure::replay`) with the learner's
+/// code in place, for the simulation view's "Replay this run". `Err` says why it cannot be
+/// replayed (a challenge whose harness is not a simulation, code that no longer compiles, a
+/// run that does not build).
+pub fn replay_session(
+    challenge_id: &str,
+    source: &str,
+    spec: &crate::sim::spec::RunSpec,
+) -> Result<crate::sim::session::Session, String> {
+    let challenge = challenge(challenge_id)
+        .ok_or_else(|| format!("There is no challenge '{challenge_id}'."))?;
+    let part = raft::Part::of_hook(&challenge.hook)
+        .ok_or_else(|| format!("Runs of '{}' cannot be replayed.", challenge.title))?;
+    raft::replay_sim(part, source, spec).map(crate::sim::session::Session::from_sim)
+}
+
 /// Whether `hook` names a harness [`check`] can run.
 #[cfg(test)]
 fn known_hook(hook: &str) -> bool {
@@ -372,5 +388,40 @@ mod tests {
             panic!("{:?}", budget.verdict)
         };
         assert_eq!(error.kind, ScriptErrorKind::Budget);
+    }
+
+    #[test]
+    fn a_raft_failure_replays_in_a_session_up_to_its_violation() {
+        let c = challenge("raft-request-vote").expect("challenge");
+        let wrong = c
+            .wrong
+            .iter()
+            .find(|w| w.violates == "election-safety")
+            .expect("a variant that votes twice");
+        let report = run(c, &wrong.code, 20);
+        let Verdict::Failed(failure) = report.verdict else {
+            panic!("{:?}", report.verdict)
+        };
+        let spec = failure.replay.as_deref().expect("a simulated run").clone();
+        let step = failure.step.expect("the violating step");
+        let mut session = replay_session(&c.id, &wrong.code, &spec).expect("it replays");
+        let view = session
+            .run(crate::sim::session::Command::Seek(step))
+            .expect("seek");
+        assert_eq!(view.step, step);
+        let violation = view.violation.expect("the violation is there at its step");
+        assert_eq!(violation.property, failure.property);
+        // With the reference in place the same run does not fail.
+        let mut fixed = replay_session(&c.id, &c.reference, &spec).expect("it replays");
+        let view = fixed
+            .run(crate::sim::session::Command::Seek(step))
+            .expect("seek");
+        assert!(view.violation.is_none(), "{:?}", view.violation);
+        // Runs of a challenge that is not a simulation, and code that does not compile, are
+        // refused with a reason.
+        assert!(replay_session("vector-clocks", "", &spec)
+            .err()
+            .is_some_and(|e| e.contains("cannot be replayed")));
+        assert!(replay_session(&c.id, "fn (", &spec).is_err());
     }
 }

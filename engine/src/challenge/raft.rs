@@ -708,6 +708,28 @@ pub fn replay(part: Part, source: &str, spec: &RunSpec) -> Result<Option<Violati
     judge(&script, &scenario, spec)
 }
 
+/// An interactive simulation of `spec` with the learner's script in place of `part`: what the
+/// simulation view opens when the learner asks to replay a counterexample. A script error
+/// while stepping falls back to the reference for that call, as in a check (the check has
+/// already reported it).
+pub fn replay_sim(
+    part: Part,
+    source: &str,
+    spec: &RunSpec,
+) -> Result<Box<dyn crate::sim::session::DynSim>, String> {
+    let sandbox = Sandbox::compile(source, part.required()).map_err(|e| e.to_string())?;
+    let hooks: Arc<dyn RaftHooks> = ScriptHooks::shared(part, sandbox);
+    let scenario = scenario_named(&spec.scenario, &hooks)
+        .ok_or_else(|| format!("'{}' is not a Raft scenario.", spec.scenario))?;
+    let sim = crate::sim::world::Sim::new(
+        scenario,
+        spec.clone(),
+        crate::sim::world::SimOptions::INTERACTIVE,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Box::new(sim))
+}
+
 /// Shrinks a failing run and describes it.
 fn explain(
     challenge: &Challenge,

@@ -370,6 +370,12 @@ impl Session {
         })
     }
 
+    /// Open a session on a simulation built elsewhere (e.g. a challenge's run with the
+    /// learner's code in place).
+    pub fn from_sim(sim: Box<dyn DynSim>) -> Session {
+        Session { sim, window: 200 }
+    }
+
     /// Open the scenario's default run with `seed`.
     pub fn open(scenario: &str, seed: u64) -> Result<Session, SimError> {
         Session::new(&crate::scenarios::default_spec(scenario, seed)?)

@@ -46,8 +46,11 @@ struct Sim {
 }
 
 impl Sim {
-    fn open(spec: &RunSpec) -> Result<Sim, String> {
-        let mut session = Session::new(spec).map_err(|e| e.to_string())?;
+    fn open(spec: &RunSpec, code: Option<&LearnerCode>) -> Result<Sim, String> {
+        let mut session = match code {
+            None => Session::new(spec).map_err(|e| e.to_string())?,
+            Some(code) => engine::challenge::replay_session(&code.challenge, &code.source, spec)?,
+        };
         session.set_trace_window(LOG_LINES);
         let view = session.view();
         Ok(Sim {
@@ -142,11 +145,24 @@ fn share_url(token: &str, step: u64) -> String {
     format!("{base}#/sim/{step}/{token}")
 }
 
-/// A simulation embedded in a chapter (or opened from a shared link).
+/// A learner's code for a challenge, run in place of the part of the protocol it replaces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LearnerCode {
+    /// The challenge id.
+    pub challenge: String,
+    /// The learner's script.
+    pub source: String,
+}
+
+/// A simulation embedded in a chapter (or opened from a shared link, or a challenge's
+/// counterexample replayed with the learner's code).
 #[component]
 pub fn SimView(
     /// The run to start from.
     spec: RunSpec,
+    /// The learner's code in place of part of the protocol (a replayed counterexample).
+    #[prop(default = None)]
+    code: Option<LearnerCode>,
     /// Step to open at (a shared link's position).
     #[prop(default = 0)]
     start_step: u64,
@@ -154,7 +170,8 @@ pub fn SimView(
     #[prop(default = None)]
     caption: Option<String>,
 ) -> impl IntoView {
-    let sim = match Sim::open(&spec) {
+    let replay = code.is_some();
+    let sim = match Sim::open(&spec, code.as_ref()) {
         Ok(sim) => sim,
         Err(message) => {
             return view! { <div class="sim sim-error" role="alert">{format!("This simulation cannot start: {message}")}</div> }
@@ -198,7 +215,7 @@ pub fn SimView(
                 <h3 class="sim-title">{title}</h3>
                 <p class="sim-description muted">{description}</p>
             </header>
-            <Controls sim=sim/>
+            <Controls sim=sim shareable=!replay/>
             <div class="sim-body">
                 <Cluster sim=sim/>
                 <Inspector sim=sim/>
@@ -242,7 +259,12 @@ fn summary(view: &WorldView) -> String {
 }
 
 #[component]
-fn Controls(sim: Sim) -> impl IntoView {
+fn Controls(
+    sim: Sim,
+    /// Whether a link can reproduce the run (not when it runs the learner's code, which a
+    /// link does not carry).
+    shareable: bool,
+) -> impl IntoView {
     let step_text = move || {
         sim.view
             .with(|v| format!("step {} · t = {}", v.step, v.time))
@@ -273,9 +295,11 @@ fn Controls(sim: Sim) -> impl IntoView {
             </label>
             <button type="button" class="button" title="Start this run again from step 0"
                 on:click=move |_| sim.step(Command::Seek(0))>"⟲ Restart"</button>
-            <button type="button" class="button sim-share" on:click=copy>
-                {move || if copied.get() { "Link copied" } else { "Copy link" }}
-            </button>
+            {shareable.then(|| view! {
+                <button type="button" class="button sim-share" on:click=copy>
+                    {move || if copied.get() { "Link copied" } else { "Copy link" }}
+                </button>
+            })}
             <span class="sim-clock">{step_text}</span>
         </div>
         <label class="sim-scrubber">
