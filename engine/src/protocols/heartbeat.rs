@@ -49,6 +49,9 @@ pub struct Heartbeat {
     pub policy: Option<Policy>,
 }
 
+/// A timeout decision: recent gaps in, timeout out (see [`Policy`]).
+pub type Decide = Rc<dyn Fn(&[u64]) -> u64>;
+
 /// An adaptive timeout: called whenever a heartbeat arrives with the gaps (local ticks) between
 /// the peer's latest arrivals, oldest first and at most `window` of them (never empty); the
 /// peer is suspected once it has been silent for longer than the returned number of ticks.
@@ -57,7 +60,7 @@ pub struct Policy {
     /// How many recent gaps the policy sees.
     pub window: usize,
     /// The decision.
-    pub decide: Rc<dyn Fn(&[u64]) -> u64>,
+    pub decide: Decide,
 }
 
 impl fmt::Debug for Policy {
