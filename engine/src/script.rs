@@ -227,7 +227,7 @@ impl Sandbox {
     }
 
     /// The 1-based line where `fn name(` is defined.
-    fn definition_line(&self, name: &str) -> Option<usize> {
+    pub fn definition_line(&self, name: &str) -> Option<usize> {
         let needle = format!("fn {name}(");
         self.source
             .lines()

@@ -10,6 +10,7 @@
 //! `dslab check` agree; a failure is shrunk to a small counterexample deterministically; the
 //! reference passes and every wrong variant fails with its named property (tested).
 
+pub mod failure_detector;
 pub mod vector_clocks;
 
 use std::sync::OnceLock;
@@ -21,7 +22,10 @@ use crate::script::ScriptError;
 /// Most seeds one challenge check may run.
 pub const CHECK_SEEDS_MAX: u64 = 100_000;
 
-const SOURCES: [&str; 1] = [include_str!("../../challenges/vector-clocks.toml")];
+const SOURCES: [&str; 2] = [
+    include_str!("../../challenges/vector-clocks.toml"),
+    include_str!("../../challenges/failure-detector.toml"),
+];
 
 /// A challenge definition, as written in its TOML file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +196,7 @@ pub fn check(
     let options = CheckOptions { seeds, ..options };
     match challenge.hook.as_str() {
         "vector-clocks" => vector_clocks::check(challenge, source, options, progress),
+        "failure-detector" => failure_detector::check(challenge, source, options, progress),
         other => unreachable!(
             "challenge {} names an unknown hook {other}; tests check every hook",
             challenge.id

@@ -155,7 +155,18 @@ pub struct Shrunk {
 /// its overrides (fewer faults, fewer client requests), keeping a candidate only when it fails
 /// the same property no later than before, so the failing prefix never grows.
 pub fn shrink(spec: &RunSpec, property: &str) -> Result<Shrunk, SimError> {
-    let first = check_spec(spec)?
+    shrink_with(spec, property, check_spec)
+}
+
+/// Like [`shrink`], with any deterministic check: an unregistered scenario (see
+/// [`check_scenario`]) or a harness whose properties are judged outside the world (e.g. a
+/// count over the trace).
+pub fn shrink_with(
+    spec: &RunSpec,
+    property: &str,
+    check: impl Fn(&RunSpec) -> Result<Option<Violation>, SimError>,
+) -> Result<Shrunk, SimError> {
+    let first = check(spec)?
         .filter(|v| v.property == property)
         .ok_or_else(|| {
             SimError::BadCommand(format!("the run does not fail property '{property}'"))
@@ -165,7 +176,7 @@ pub fn shrink(spec: &RunSpec, property: &str) -> Result<Shrunk, SimError> {
     let mut attempts = 0;
     let mut try_candidate = |candidate: &RunSpec, best_v: &Violation| -> Option<Violation> {
         attempts += 1;
-        match check_spec(candidate) {
+        match check(candidate) {
             Ok(Some(v)) if v.property == property && v.step <= best_v.step => Some(v),
             _ => None,
         }
