@@ -161,3 +161,171 @@ fn clock_syncs_hold_under_swarm_faults() {
     let report = engine::sim::check::swarm("clocks-sync", 0, 300).unwrap();
     assert_eq!(report.failure, None);
 }
+
+mod causality_demo {
+    use engine::protocols::causality::{self, consistent, EventRec, Kind};
+    use engine::scenarios::{build, default_spec};
+    use engine::sim::check::{check_spec, swarm};
+    use engine::sim::trace::Event;
+    use engine::sim::world::{Sim, SimOptions};
+
+    /// The default run's events in trace order: (process, event, message id sent or received).
+    fn events(seed: u64) -> Vec<(u16, EventRec, Option<u64>)> {
+        let spec = default_spec("causality", seed).unwrap();
+        let mut sim = Sim::new(causality::causality(), spec, SimOptions::INTERACTIVE).unwrap();
+        sim.run_until_time(10_000, false).unwrap();
+        assert!(sim.is_quiescent(), "the demo ends by itself");
+        let trace = sim.trace();
+        let mut out = Vec::new();
+        for (i, ev) in trace.iter().enumerate() {
+            if let Event::Note { node, note } = &ev.event {
+                // A send's note precedes its Send event; a receive's note follows its Recv.
+                let id = match note.kind {
+                    Kind::Local => None,
+                    Kind::Send(_) => trace[i + 1..].iter().find_map(|e| match &e.event {
+                        Event::Send { from, id, .. } if from == node => Some(*id),
+                        _ => None,
+                    }),
+                    Kind::Recv(..) => trace[..i].iter().rev().find_map(|e| match &e.event {
+                        Event::Recv { to, id, .. } if to == node => Some(*id),
+                        _ => None,
+                    }),
+                };
+                out.push((*node, note.clone(), id));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_event_is_stamped_and_the_notes_read_as_documented() {
+        let spec = default_spec("causality", 1).unwrap();
+        let mut sim = build(&spec, SimOptions::INTERACTIVE).unwrap();
+        sim.run_steps(10_000).unwrap();
+        let notes: Vec<String> = sim
+            .trace_lines(0, usize::MAX)
+            .into_iter()
+            .filter(|l| l.contains(" note "))
+            .collect();
+        let evs = events(1);
+        assert_eq!(notes.len(), evs.len());
+        // 3 processes × 8 actions, plus one receive per send.
+        let sends = evs
+            .iter()
+            .filter(|(_, e, _)| matches!(e.kind, Kind::Send(_)))
+            .count();
+        assert_eq!(evs.len(), 24 + sends);
+        assert!(sends >= 5, "{sends}");
+        let first = &notes[0];
+        assert!(
+            first.contains(" e1 L=1 V=[")
+                && (first.ends_with("local") || first.contains("send to n")),
+            "{first}"
+        );
+    }
+
+    /// Vector timestamps characterise happened-before computed from the trace alone (program
+    /// order plus send → receive, transitively); Lamport timestamps respect it.
+    #[test]
+    fn timestamps_match_happened_before_from_the_trace() {
+        for seed in 0..30 {
+            let evs = events(seed);
+            let n = evs.len();
+            // before[b] contains a when a → b.
+            let mut before = vec![vec![false; n]; n];
+            for b in 0..n {
+                for a in 0..b {
+                    let same_process = evs[a].0 == evs[b].0;
+                    let message = matches!(evs[a].1.kind, Kind::Send(_))
+                        && matches!(evs[b].1.kind, Kind::Recv(..))
+                        && evs[a].2.is_some()
+                        && evs[a].2 == evs[b].2;
+                    if same_process || message {
+                        before[b][a] = true;
+                        let earlier = before[a].clone();
+                        for (c, hb) in earlier.iter().enumerate() {
+                            if *hb {
+                                before[b][c] = true;
+                            }
+                        }
+                    }
+                }
+            }
+            let less = |x: &[u64], y: &[u64]| x.iter().zip(y).all(|(p, q)| p <= q) && x != y;
+            let mut concurrent = 0;
+            for a in 0..n {
+                for b in 0..n {
+                    let (va, vb) = (&evs[a].1.vector, &evs[b].1.vector);
+                    assert_eq!(before[b][a], less(va, vb), "seed {seed}: e{a} vs e{b}");
+                    if before[b][a] {
+                        assert!(evs[a].1.lamport < evs[b].1.lamport);
+                    }
+                    if a != b && !before[b][a] && !before[a][b] {
+                        concurrent += 1;
+                    }
+                }
+            }
+            assert!(concurrent > 0, "seed {seed}: some events are concurrent");
+        }
+    }
+
+    #[test]
+    fn lamport_consistency_holds_and_catches_a_bad_stamp() {
+        assert_eq!(
+            check_spec(&default_spec("causality", 3).unwrap()).unwrap(),
+            None
+        );
+        assert_eq!(swarm("causality", 0, 200).unwrap().failure, None);
+        let ok = vec![
+            EventRec {
+                k: 1,
+                kind: Kind::Local,
+                lamport: 1,
+                vector: vec![1, 0, 0],
+            },
+            EventRec {
+                k: 2,
+                kind: Kind::Recv(1, 4),
+                lamport: 5,
+                vector: vec![2, 3, 0],
+            },
+        ];
+        assert!(consistent(&ok));
+        let mut stale = ok.clone();
+        stale[1].lamport = 4; // not later than the send it received
+        assert!(!consistent(&stale));
+        let mut backwards = ok.clone();
+        backwards[0].lamport = 6;
+        backwards[1].kind = Kind::Local;
+        assert!(!consistent(&backwards));
+    }
+}
+
+#[test]
+fn each_chapter_1_scenario_replays_exactly() {
+    for id in ["clocks-drift", "clocks-sync", "causality"] {
+        for seed in [0, 7, 99] {
+            let hash = || {
+                let spec = default_spec(id, seed).unwrap();
+                let mut sim = engine::scenarios::build(&spec, SimOptions::FAST).unwrap();
+                sim.run_steps(3_000).unwrap();
+                sim.trace_hash()
+            };
+            assert_eq!(hash(), hash(), "{id} seed {seed}");
+        }
+        let session = |seed| {
+            let mut s = engine::sim::session::Session::open(id, seed).unwrap();
+            s.run(engine::sim::session::Command::Step(200)).unwrap()
+        };
+        assert_eq!(session(4), session(4), "{id}");
+    }
+}
+
+#[test]
+fn clocks_sync_numbers() {
+    // The numbers the chapter quotes: worst error over t ≤ 4000, seed 1.
+    let with = max_clock_errors(&clocks::sync(), 1, 4_000);
+    let without = max_clock_errors(&clocks::drift(), 1, 4_000);
+    println!("max |error| per node, seed 1: with sync {with:?}, without {without:?}");
+    assert!(with.iter().max() < without.iter().max());
+}
