@@ -330,8 +330,11 @@ impl Protocol for Clocks {
                 .field("last RTT", show(c.last_rtt))
                 .field(
                     "error bound",
-                    c.synced
-                        .map_or_else(|| "none yet".to_string(), |s| format!("±{}", s.bound)),
+                    match c.synced {
+                        Some(s) => format!("±{}", s.bound),
+                        None if self.sync => "none yet".to_string(),
+                        None => "none (never synced)".to_string(),
+                    },
                 )
             }
         }
