@@ -6,7 +6,7 @@
 
 use crate::error::SimError;
 use crate::limits::PPM_ONE;
-use crate::protocols::{heartbeat, paxos, raft, retry};
+use crate::protocols::{causality, clocks, heartbeat, paxos, raft, retry};
 use crate::rng::Rng;
 use crate::sim::protocol::{NodeId, Protocol};
 use crate::sim::session::DynSim;
@@ -231,6 +231,8 @@ fn swarm_plan<P: Protocol>(s: &Scenario<P>, seed: u64) -> RunSpec {
 /// Every scenario, in listing order.
 pub fn registry() -> Vec<Box<dyn AnyScenario>> {
     let mut all: Vec<Box<dyn AnyScenario>> = Vec::new();
+    all.extend(clocks::scenarios());
+    all.extend(causality::scenarios());
     all.extend(retry::scenarios());
     all.extend(heartbeat::scenarios());
     all.extend(raft::scenarios());

@@ -11,6 +11,7 @@
 //! `dslab check` agree; a failure is shrunk to a small counterexample deterministically; the
 //! reference passes and every wrong variant fails with its named property (tested).
 
+pub mod failure_detector;
 pub mod raft;
 pub mod vector_clocks;
 
@@ -23,8 +24,9 @@ use crate::script::ScriptError;
 /// Most seeds one challenge check may run.
 pub const CHECK_SEEDS_MAX: u64 = 100_000;
 
-const SOURCES: [&str; 4] = [
+const SOURCES: [&str; 5] = [
     include_str!("../../challenges/vector-clocks.toml"),
+    include_str!("../../challenges/failure-detector.toml"),
     include_str!("../../challenges/raft-request-vote.toml"),
     include_str!("../../challenges/raft-append-entries.toml"),
     include_str!("../../challenges/raft-commit-rule.toml"),
@@ -206,6 +208,7 @@ pub fn check(
     let options = CheckOptions { seeds, ..options };
     match challenge.hook.as_str() {
         "vector-clocks" => vector_clocks::check(challenge, source, options, progress),
+        "failure-detector" => failure_detector::check(challenge, source, options, progress),
         hook => match raft::Part::of_hook(hook) {
             Some(part) => raft::check(challenge, part, source, options, progress),
             None => unreachable!(
@@ -235,7 +238,7 @@ pub fn replay_session(
 /// Whether `hook` names a harness [`check`] can run.
 #[cfg(test)]
 fn known_hook(hook: &str) -> bool {
-    hook == "vector-clocks" || raft::Part::of_hook(hook).is_some()
+    matches!(hook, "vector-clocks" | "failure-detector") || raft::Part::of_hook(hook).is_some()
 }
 
 /// The report's per-property list when `violated` failed (or nothing did) after some seeds.

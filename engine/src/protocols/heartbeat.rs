@@ -10,8 +10,15 @@
 //! `heartbeat-spikes`: these are the false suspicions. After the network calms down, suspicions
 //! of live peers stop (`eventual-accuracy`, the ◇P "eventually perfect" detector).
 //! Node n0 is the monitor; n1.. are peers.
+//!
+//! The timeout decision is replaceable: by default it is the fixed `timeout_ticks`; a
+//! [`Policy`] instead computes each peer's timeout from the recent gaps between its heartbeats'
+//! arrivals (an adaptive detector, as in the `failure-detector` challenge and the phi accrual
+//! detector of Hayashibara et al., 2004). [`sweep`] runs the scenario over a range of fixed
+//! timeouts: the trade-off between false suspicions and detection time.
 
 use std::fmt;
+use std::rc::Rc;
 
 use crate::hash::{Canon, Fnv64};
 use crate::scenarios::AnyScenario;
@@ -33,10 +40,35 @@ pub const COMPLETENESS_TICKS: u64 = 160;
 pub struct Heartbeat {
     /// Peers send a heartbeat this often (local ticks).
     pub interval_ticks: u64,
-    /// The monitor suspects a peer silent for longer than this (local ticks).
+    /// The monitor suspects a peer silent for longer than this (local ticks); with a
+    /// [`Policy`], only until the peer's first gap between heartbeats is known.
     pub timeout_ticks: u64,
     /// The monitor checks this often (local ticks).
     pub check_ticks: u64,
+    /// An adaptive timeout replacing the fixed one, or `None`.
+    pub policy: Option<Policy>,
+}
+
+/// A timeout decision: recent gaps in, timeout out (see [`Policy`]).
+pub type Decide = Rc<dyn Fn(&[u64]) -> u64>;
+
+/// An adaptive timeout: called whenever a heartbeat arrives with the gaps (local ticks) between
+/// the peer's latest arrivals, oldest first and at most `window` of them (never empty); the
+/// peer is suspected once it has been silent for longer than the returned number of ticks.
+#[derive(Clone)]
+pub struct Policy {
+    /// How many recent gaps the policy sees.
+    pub window: usize,
+    /// The decision.
+    pub decide: Decide,
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The one message.
@@ -136,6 +168,13 @@ impl Canon for NoRequest {
 pub struct MonitorState {
     /// Local time each peer was last heard from (index = node id; n0 unused).
     pub last_heard: Vec<u64>,
+    /// Whether each peer has been heard from since the monitor started.
+    pub heard: Vec<bool>,
+    /// The latest gaps between each peer's heartbeat arrivals, oldest first (only kept with a
+    /// [`Policy`]).
+    pub gaps: Vec<Vec<u64>>,
+    /// Each peer's current timeout (local ticks of silence before it is suspected).
+    pub timeout: Vec<u64>,
     /// Whether each peer is suspected.
     pub suspected: Vec<bool>,
     /// Suspicions raised since the monitor started.
@@ -167,6 +206,9 @@ impl Protocol for Heartbeat {
             ctx.set_timer(Timer::Check, self.check_ticks);
             State::Monitor(MonitorState {
                 last_heard: vec![ctx.now(); n],
+                heard: vec![false; n],
+                gaps: vec![Vec::new(); n],
+                timeout: vec![self.timeout_ticks; n],
                 suspected: vec![false; n],
                 suspicions: 0,
             })
@@ -180,7 +222,19 @@ impl Protocol for Heartbeat {
     fn on_message(&self, state: &mut State, from: NodeId, _msg: Msg, ctx: &mut Ctx<'_, Self>) {
         let State::Monitor(m) = state else { return };
         let i = usize::from(from);
-        m.last_heard[i] = ctx.now();
+        let now = ctx.now();
+        if let Some(policy) = &self.policy {
+            if m.heard[i] {
+                let gaps = &mut m.gaps[i];
+                gaps.push(now.saturating_sub(m.last_heard[i]));
+                if gaps.len() > policy.window.max(1) {
+                    gaps.remove(0);
+                }
+                m.timeout[i] = (policy.decide)(gaps);
+            }
+        }
+        m.heard[i] = true;
+        m.last_heard[i] = now;
         if m.suspected[i] {
             m.suspected[i] = false;
             ctx.note(Note::Trust(from));
@@ -198,7 +252,7 @@ impl Protocol for Heartbeat {
                 let now = ctx.now();
                 for peer in 1..ctx.nodes() {
                     let i = usize::from(peer);
-                    if !m.suspected[i] && now.saturating_sub(m.last_heard[i]) > self.timeout_ticks {
+                    if !m.suspected[i] && now.saturating_sub(m.last_heard[i]) > m.timeout[i] {
                         m.suspected[i] = true;
                         m.suspicions += 1;
                         ctx.note(Note::Suspect(peer));
@@ -232,10 +286,21 @@ impl Protocol for Heartbeat {
                     .skip(1)
                     .map(|(i, t)| format!("n{i}@{t}"))
                     .collect();
-                NodeView::new("monitor")
+                let view = NodeView::new("monitor")
                     .field("suspected", suspected.join(" "))
                     .field("last heard", heard.join(" "))
-                    .field("suspicions", m.suspicions)
+                    .field("suspicions", m.suspicions);
+                if self.policy.is_none() {
+                    return view;
+                }
+                let timeouts: Vec<String> = m
+                    .timeout
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .map(|(i, t)| format!("n{i}:{t}"))
+                    .collect();
+                view.field("timeouts", timeouts.join(" "))
             }
             State::Peer(seq) => NodeView::new("peer").field("next seq", seq),
         }
@@ -252,13 +317,18 @@ fn monitor<'a>(w: &WorldRef<'a, Heartbeat>) -> Option<&'a MonitorState> {
 /// Safety (completeness with a bound): a peer down for [`COMPLETENESS_TICKS`] is suspected by
 /// a monitor that has been up at least that long.
 pub fn completeness(w: &WorldRef<'_, Heartbeat>) -> bool {
+    completeness_within::<COMPLETENESS_TICKS>(w)
+}
+
+/// Completeness with bound `Y`: a peer down for `Y` ticks is suspected by a monitor that has
+/// been up at least that long.
+pub fn completeness_within<const Y: u64>(w: &WorldRef<'_, Heartbeat>) -> bool {
     let Some(m) = monitor(w) else { return true };
-    if w.time() < w.status_since(MONITOR) + COMPLETENESS_TICKS {
+    if w.time() < w.status_since(MONITOR) + Y {
         return true;
     }
     (1..w.nodes()).all(|p| {
-        let long_dead =
-            w.status(p) == Status::Down && w.time() >= w.status_since(p) + COMPLETENESS_TICKS;
+        let long_dead = w.status(p) == Status::Down && w.time() >= w.status_since(p) + Y;
         !long_dead || m.suspected[usize::from(p)]
     })
 }
@@ -324,6 +394,7 @@ pub fn spikes() -> Scenario<Heartbeat> {
             interval_ticks: 10,
             timeout_ticks: 18,
             check_ticks: 5,
+            policy: None,
         },
         net: LinkCfg {
             latency_min_ticks: 2,
@@ -358,7 +429,109 @@ pub fn spikes() -> Scenario<Heartbeat> {
     }
 }
 
+/// One point of a [`sweep`]: how a fixed timeout fared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SweepPoint {
+    /// The fixed timeout (ticks).
+    pub timeout: u64,
+    /// Suspicions of a peer that was up.
+    pub false_suspicions: u64,
+    /// Ticks from the crash to its suspicion (the one crash of the run); a crash never
+    /// suspected counts as the rest of the run, [`SWEEP_END`] − [`SWEEP_CRASH_AT`].
+    pub mean_detection_ticks: u64,
+}
+
+/// When the sweep's one crash (of n3) happens.
+pub const SWEEP_CRASH_AT: u64 = 400;
+/// When each sweep run ends.
+pub const SWEEP_END: u64 = 1_200;
+/// The peer the sweep crashes.
+pub const SWEEP_CRASHED: NodeId = 3;
+
+/// The trade-off chart: the `heartbeat-spikes` world with seed `seed` and one crash (n3 at
+/// [`SWEEP_CRASH_AT`], never restarted), run to [`SWEEP_END`] once per fixed timeout. The
+/// monitor draws no randomness and sends nothing, so every run sees the same heartbeat
+/// latencies: only the timeout differs.
+pub fn sweep(seed: u64, timeouts: &[u64]) -> Vec<SweepPoint> {
+    timeouts
+        .iter()
+        .map(|&timeout| {
+            let mut scenario = spikes();
+            scenario.protocol.timeout_ticks = timeout;
+            let spec = crate::sim::spec::RunSpec {
+                scenario: scenario.id.to_string(),
+                seed,
+                overrides: vec![at(SWEEP_CRASH_AT, Action::Crash(SWEEP_CRASHED))],
+            };
+            let options = crate::sim::world::SimOptions {
+                record_trace: true,
+                checkpoints: false,
+                check_properties: false,
+            };
+            // The spec is well formed and the run short, far inside every limit: a failure
+            // here would be a bug, and it shows as a point with the worst values.
+            let trace = crate::sim::world::Sim::new(scenario, spec, options)
+                .and_then(|mut sim| sim.run_until_time(SWEEP_END, false).map(|()| sim))
+                .map(|sim| sim.trace().to_vec())
+                .unwrap_or_default();
+            let (_, false_suspicions) = suspicion_counts(&trace, 5);
+            let detected = trace.iter().find_map(|ev| match &ev.event {
+                Event::Note {
+                    note: Note::Suspect(p),
+                    ..
+                } if *p == SWEEP_CRASHED && ev.t >= SWEEP_CRASH_AT => Some(ev.t - SWEEP_CRASH_AT),
+                _ => None,
+            });
+            SweepPoint {
+                timeout,
+                false_suspicions,
+                mean_detection_ticks: detected.unwrap_or(SWEEP_END - SWEEP_CRASH_AT),
+            }
+        })
+        .collect()
+}
+
 /// The scenarios of this module.
 pub fn scenarios() -> Vec<Box<dyn AnyScenario>> {
     vec![Box::new(spikes())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sweep_trades_false_suspicions_for_detection_time() {
+        let timeouts = [12, 18, 25, 40, 60, 100, 150];
+        for seed in 0..5 {
+            let points = sweep(seed, &timeouts);
+            assert_eq!(points.len(), timeouts.len());
+            let (first, last) = (points[0], points[points.len() - 1]);
+            assert!(
+                first.false_suspicions > last.false_suspicions,
+                "seed {seed}: {points:?}"
+            );
+            assert!(
+                last.mean_detection_ticks > first.mean_detection_ticks,
+                "seed {seed}: {points:?}"
+            );
+            // Every run sees the same latencies, so a longer timeout never suspects more and
+            // never detects sooner.
+            for pair in points.windows(2) {
+                assert!(
+                    pair[1].false_suspicions <= pair[0].false_suspicions,
+                    "{points:?}"
+                );
+                assert!(
+                    pair[1].mean_detection_ticks >= pair[0].mean_detection_ticks,
+                    "{points:?}"
+                );
+            }
+            // A crash is detected no sooner than the timeout after the last heartbeat.
+            for p in &points {
+                assert!(p.mean_detection_ticks + 10 >= p.timeout, "{p:?}");
+            }
+        }
+        assert_eq!(sweep(3, &timeouts), sweep(3, &timeouts));
+    }
 }

@@ -3,6 +3,8 @@
 //! Invariant: a protocol module only implements [`Protocol`](crate::sim::protocol::Protocol)
 //! and lists its scenarios; it never reaches into the simulator.
 
+pub mod causality;
+pub mod clocks;
 pub mod heartbeat;
 pub mod paxos;
 pub mod raft;

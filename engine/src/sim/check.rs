@@ -183,7 +183,9 @@ pub fn shrink_scenario<P: Protocol>(
     shrink_with(spec, property, |s| check_scenario(scenario, s))
 }
 
-/// Shrink a failing `spec` to a smaller one failing the same `property`, judged by `check`:
+/// Shrink a failing `spec` to a smaller one failing the same `property`, judged by any
+/// deterministic `check` (an unregistered scenario, or a harness judging properties outside the
+/// world, e.g. a count over the trace):
 /// delta debugging over its overrides (fewer faults, fewer client requests), keeping a
 /// candidate only when it fails the same property no later than before, so the failing prefix
 /// never grows. A candidate whose check errs counts as not failing.

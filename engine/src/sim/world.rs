@@ -177,6 +177,7 @@ struct Node<P: Protocol> {
     since: u64,
     skew_ticks: i64,
     drift_ppm: i32,
+    clock_since: u64,
     timers: Vec<Armed<P::Timer>>,
     held: Vec<QEntry>,
 }
@@ -290,6 +291,18 @@ impl<'a, P: Protocol> WorldRef<'a, P> {
     pub fn status_since(&self, node: NodeId) -> u64 {
         self.world.nodes[usize::from(node)].since
     }
+    /// What a node's clock reads now (skewed and drifting). Properties and panels may compare
+    /// it with [`WorldRef::time`]; handlers never see the true time.
+    pub fn local_time(&self, node: NodeId) -> u64 {
+        let n = &self.world.nodes[usize::from(node)];
+        local_time(n.skew_ticks, n.drift_ppm, self.world.time)
+    }
+    /// A node's clock configuration: (skew in ticks, drift in ppm, true time it was last set;
+    /// 0 when it was set at the start or never).
+    pub fn clock(&self, node: NodeId) -> (i64, i32, u64) {
+        let n = &self.world.nodes[usize::from(node)];
+        (n.skew_ticks, n.drift_ppm, n.clock_since)
+    }
     /// The protocol configuration.
     pub fn protocol(&self) -> &'a P {
         self.protocol
@@ -389,6 +402,7 @@ impl<P: Protocol> Sim<P> {
                     since: 0,
                     skew_ticks: 0,
                     drift_ppm: 0,
+                    clock_since: 0,
                     timers: Vec::new(),
                     held: Vec::new(),
                 })
@@ -1116,6 +1130,7 @@ impl<P: Protocol> Sim<P> {
                 let node = &mut self.world.nodes[usize::from(*n)];
                 node.skew_ticks = *skew;
                 node.drift_ppm = *drift;
+                node.clock_since = self.world.time;
             }
             Action::Request(n, text) => {
                 let request = self
