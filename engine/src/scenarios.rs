@@ -311,3 +311,32 @@ pub fn trace_hash_of(scenario: &str, seed: u64, steps: u64) -> Result<u64, SimEr
     sim.run_steps(steps)?;
     Ok(sim.trace_hash())
 }
+
+/// The parameter sweep scenario `id` declares for its run with `seed`, if any (drawn as a chart
+/// beside the simulation).
+pub fn sweep(id: &str, seed: u64) -> Option<crate::sim::panel::Sweep> {
+    match id {
+        "heartbeat-spikes" => Some(heartbeat::sweep_chart(seed)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    #[test]
+    fn the_heartbeat_chart_shows_both_sides_of_the_trade_off() {
+        let chart = super::sweep("heartbeat-spikes", 5).expect("heartbeat-spikes declares one");
+        assert_eq!(chart.series.len(), 2);
+        let (suspicions, detection) = (&chart.series[0].points, &chart.series[1].points);
+        assert_eq!(suspicions.len(), detection.len());
+        // A short timeout falsely suspects live peers; a long one does not, but detects later.
+        assert!(suspicions[0].1 > suspicions[suspicions.len() - 1].1);
+        assert!(detection[0].1 < detection[detection.len() - 1].1);
+        let xs: Vec<u64> = suspicions.iter().map(|p| p.0).collect();
+        assert!(
+            xs.contains(&chart.current),
+            "the run's own timeout is a point"
+        );
+        assert!(super::sweep("retry-lossy", 5).is_none());
+    }
+}

@@ -491,6 +491,39 @@ pub fn sweep(seed: u64, timeouts: &[u64]) -> Vec<SweepPoint> {
         .collect()
 }
 
+/// Timeouts the `heartbeat-spikes` chart sweeps (ticks).
+pub const SWEEP_TIMEOUTS: [u64; 13] = [10, 12, 14, 16, 18, 21, 25, 30, 40, 50, 60, 80, 100];
+
+/// The `heartbeat-spikes` trade-off as a chart: false suspicions and detection time against
+/// the timeout, for the run with `seed`.
+pub fn sweep_chart(seed: u64) -> crate::sim::panel::Sweep {
+    let points = sweep(seed, &SWEEP_TIMEOUTS);
+    crate::sim::panel::Sweep {
+        title: "The timeout trade-off".into(),
+        x_label: "timeout (ticks)".into(),
+        current: spikes().protocol.timeout_ticks,
+        legend: format!(
+            "The same heartbeats (seed {seed}) judged with each timeout, with n{SWEEP_CRASHED} crashing at t={SWEEP_CRASH_AT}: a short timeout suspects live peers during latency spikes (accuracy), a long one takes longer to notice the crash (completeness). The dashed line is this run's timeout."
+        ),
+        series: vec![
+            crate::sim::panel::SweepSeries {
+                name: "false suspicions".into(),
+                points: points
+                    .iter()
+                    .map(|p| (p.timeout, p.false_suspicions))
+                    .collect(),
+            },
+            crate::sim::panel::SweepSeries {
+                name: "detection time (ticks)".into(),
+                points: points
+                    .iter()
+                    .map(|p| (p.timeout, p.mean_detection_ticks))
+                    .collect(),
+            },
+        ],
+    }
+}
+
 /// The scenarios of this module.
 pub fn scenarios() -> Vec<Box<dyn AnyScenario>> {
     vec![Box::new(spikes())]

@@ -56,3 +56,29 @@ pub struct Cell {
     /// Colour group (e.g. the term); the view maps groups to a colour-blind-safe palette.
     pub group: u32,
 }
+
+/// A parameter sweep a scenario declares: the same world run once per value of one parameter,
+/// with outcomes measured per run (e.g. false suspicions and detection time against a failure
+/// detector's timeout). The view draws it as a chart next to the live run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sweep {
+    /// Title, e.g. `The timeout trade-off`.
+    pub title: String,
+    /// The swept parameter with its unit, e.g. `timeout (ticks)`.
+    pub x_label: String,
+    /// The parameter's value in the scenario's own run (marked on the chart).
+    pub current: u64,
+    /// One sentence on how to read it.
+    pub legend: String,
+    /// Two series: the first on the left axis, the second on the right.
+    pub series: Vec<SweepSeries>,
+}
+
+/// One measured outcome of a [`Sweep`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepSeries {
+    /// Name with its unit, e.g. `false suspicions`.
+    pub name: String,
+    /// (parameter value, outcome), by increasing parameter.
+    pub points: Vec<(u64, u64)>,
+}

@@ -139,6 +139,126 @@ pub fn draw(canvas: web_sys::HtmlCanvasElement, data: &[Bucket], dark: bool) -> 
     root.present().ok()
 }
 
+/// Draws a scenario's parameter sweep on `canvas`: the first series on the left axis (circles),
+/// the second on the right (triangles), the scenario's own value as a dashed line (browser
+/// only).
+#[cfg(target_arch = "wasm32")]
+pub fn draw_sweep(
+    canvas: web_sys::HtmlCanvasElement,
+    sweep: &engine::sim::panel::Sweep,
+    dark: bool,
+) -> Option<()> {
+    use plotters::prelude::*;
+    use plotters_canvas::CanvasBackend;
+    let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
+    let (bg, fg) = if dark {
+        (RGBColor(0x16, 0x1c, 0x23), RGBColor(0xc8, 0xd0, 0xd8))
+    } else {
+        (RGBColor(0xff, 0xff, 0xff), RGBColor(0x40, 0x48, 0x50))
+    };
+    root.fill(&bg).ok()?;
+    let [left, right] = [sweep.series.first()?, sweep.series.get(1)?];
+    let x0 = left.points.iter().map(|p| p.0).min()?;
+    let x1 = left.points.iter().map(|p| p.0).max()?.max(x0 + 1);
+    let top = |s: &engine::sim::panel::SweepSeries| {
+        s.points.iter().map(|p| p.1).max().unwrap_or(0).max(1)
+    };
+    let (ly, ry) = (top(left), top(right));
+    let mut chart = ChartBuilder::on(&root)
+        .margin(8)
+        .x_label_area_size(36)
+        .y_label_area_size(40)
+        .right_y_label_area_size(44)
+        .build_cartesian_2d(x0..x1, 0u64..ly + ly / 5 + 1)
+        .ok()?
+        .set_secondary_coord(x0..x1, 0u64..ry + ry / 5 + 1);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(fg.mix(0.12))
+        .axis_style(fg.mix(0.6))
+        .label_style(("sans-serif", 11).into_font().color(&fg))
+        .x_desc(sweep.x_label.as_str())
+        .y_desc(left.name.as_str())
+        .x_labels(8)
+        .y_labels(5)
+        .draw()
+        .ok()?;
+    chart
+        .configure_secondary_axes()
+        .axis_style(fg.mix(0.6))
+        .label_style(("sans-serif", 11).into_font().color(&fg))
+        .y_desc(right.name.as_str())
+        .y_labels(5)
+        .draw()
+        .ok()?;
+    // Okabe–Ito vermillion and blue, with different markers.
+    let (lc, rc) = (RGBColor(0xD5, 0x5E, 0x00), RGBColor(0x00, 0x72, 0xB2));
+    chart
+        .draw_series(LineSeries::new(left.points.clone(), lc.stroke_width(2)))
+        .ok()?
+        .label(left.name.as_str())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], lc.stroke_width(2)));
+    chart
+        .draw_series(left.points.iter().map(|&p| Circle::new(p, 3, lc.filled())))
+        .ok()?;
+    chart
+        .draw_secondary_series(LineSeries::new(right.points.clone(), rc.stroke_width(2)))
+        .ok()?
+        .label(right.name.as_str())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], rc.stroke_width(2)));
+    chart
+        .draw_secondary_series(
+            right
+                .points
+                .iter()
+                .map(|&p| TriangleMarker::new(p, 4, rc.filled())),
+        )
+        .ok()?;
+    // The run's own parameter, dashed.
+    let top_y = ly + ly / 5 + 1;
+    let dashes = (0..top_y).step_by(((top_y / 12).max(1)) as usize * 2);
+    chart
+        .draw_series(dashes.map(|y| {
+            PathElement::new(
+                vec![
+                    (sweep.current, y),
+                    (sweep.current, (y + top_y / 12).min(top_y)),
+                ],
+                fg.mix(0.7).stroke_width(1),
+            )
+        }))
+        .ok()?;
+    chart
+        .configure_series_labels()
+        .background_style(bg.mix(0.85))
+        .border_style(fg.mix(0.3))
+        .label_font(("sans-serif", 11).into_font().color(&fg))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .ok()?;
+    root.present().ok()
+}
+
+/// The sweep as text, for screen readers and the table under the chart: one line per value.
+pub fn sweep_rows(sweep: &engine::sim::panel::Sweep) -> Vec<(u64, Vec<u64>)> {
+    let Some(first) = sweep.series.first() else {
+        return Vec::new();
+    };
+    first
+        .points
+        .iter()
+        .map(|&(x, _)| {
+            let values = sweep
+                .series
+                .iter()
+                .map(|s| s.points.iter().find(|p| p.0 == x).map_or(0, |p| p.1))
+                .collect();
+            (x, values)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +298,27 @@ mod tests {
         let b = buckets(&[], 100, 100);
         assert_eq!(b.len(), BUCKETS);
         assert!(b.windows(2).all(|w| w[1].from > w[0].from));
+    }
+
+    #[test]
+    fn sweep_rows_align_the_series_by_parameter() {
+        use engine::sim::panel::{Sweep, SweepSeries};
+        let sweep = Sweep {
+            title: "t".into(),
+            x_label: "x".into(),
+            current: 2,
+            legend: String::new(),
+            series: vec![
+                SweepSeries {
+                    name: "a".into(),
+                    points: vec![(1, 10), (2, 5)],
+                },
+                SweepSeries {
+                    name: "b".into(),
+                    points: vec![(2, 7), (1, 3)],
+                },
+            ],
+        };
+        assert_eq!(sweep_rows(&sweep), vec![(1, vec![10, 3]), (2, vec![5, 7])]);
     }
 }

@@ -171,6 +171,8 @@ pub fn SimView(
     caption: Option<String>,
 ) -> impl IntoView {
     let replay = code.is_some();
+    let dark = theme_signal();
+    let sweep = engine::scenarios::sweep(&spec.scenario, spec.seed);
     let sim = match Sim::open(&spec, code.as_ref()) {
         Ok(sim) => sim,
         Err(message) => {
@@ -221,7 +223,8 @@ pub fn SimView(
                 <Inspector sim=sim/>
             </div>
             <Panels sim=sim/>
-            <Traffic sim=sim/>
+            <Traffic sim=sim dark=dark/>
+            {sweep.map(|sweep| view! { <SweepChart sweep=sweep dark=dark/> })}
             <Network sim=sim/>
             <div class="sim-lower">
                 <EventLog sim=sim/>
@@ -588,7 +591,7 @@ fn dark_theme() -> bool {
 /// Messages sent, delivered and lost over the log window, drawn with plotters; redrawn only
 /// when the counts change.
 #[component]
-fn Traffic(sim: Sim) -> impl IntoView {
+fn Traffic(sim: Sim, dark: RwSignal<bool>) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let data = Memo::new(move |_| {
         sim.view.with(|v| {
@@ -606,15 +609,16 @@ fn Traffic(sim: Sim) -> impl IntoView {
     };
     Effect::new(move |_| {
         let buckets = data.get();
+        let dark = dark.get();
         let Some(element) = canvas.get() else {
             return;
         };
         #[cfg(target_arch = "wasm32")]
         {
-            let _ = chart::draw(element, &buckets, dark_theme());
+            let _ = chart::draw(element, &buckets, dark);
         }
         #[cfg(not(target_arch = "wasm32"))]
-        let _ = (element, buckets, dark_theme());
+        let _ = (element, buckets, dark);
     });
     view! {
         <figure class="sim-chart">
@@ -622,6 +626,99 @@ fn Traffic(sim: Sim) -> impl IntoView {
             <canvas node_ref=canvas width="640" height="190" role="img" aria-label=summary></canvas>
         </figure>
     }
+}
+
+/// The parameter sweep the scenario declares (see `engine::scenarios::sweep`), computed once
+/// for the run's seed and drawn with plotters, with the numbers in a table beneath.
+#[component]
+fn SweepChart(sweep: engine::sim::panel::Sweep, dark: RwSignal<bool>) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let rows = chart::sweep_rows(&sweep);
+    let names: Vec<String> = sweep.series.iter().map(|s| s.name.clone()).collect();
+    let summary = format!(
+        "{}: {}",
+        sweep.title,
+        rows.iter()
+            .map(|(x, v)| format!(
+                "{x}: {}",
+                v.iter()
+                    .zip(&names)
+                    .map(|(v, n)| format!("{v} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    let drawn = sweep.clone();
+    Effect::new(move |_| {
+        let dark = dark.get();
+        let Some(element) = canvas.get() else {
+            return;
+        };
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = chart::draw_sweep(element, &drawn, dark);
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = (element, &drawn, dark);
+    });
+    let x_label = sweep.x_label.clone();
+    let current = sweep.current;
+    view! {
+        <figure class="sim-chart sim-sweep">
+            <figcaption><strong>{sweep.title.clone()}</strong> " " <span class="muted">{sweep.legend.clone()}</span></figcaption>
+            <canvas node_ref=canvas width="640" height="220" role="img" aria-label=summary></canvas>
+            <details class="sweep-table">
+                <summary>"The numbers"</summary>
+                <table>
+                    <thead><tr><th>{x_label}</th>{names.iter().map(|n| view! { <th>{n.clone()}</th> }).collect_view()}</tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|(x, values)| view! {
+                            <tr class:current=x == current>
+                                <th>{x}</th>
+                                {values.into_iter().map(|v| view! { <td>{v}</td> }).collect_view()}
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </details>
+        </figure>
+    }
+}
+
+/// A signal that follows the page's theme (`html[data-theme]`), so charts redraw at once
+/// when the reader toggles it.
+fn theme_signal() -> RwSignal<bool> {
+    let dark = RwSignal::new(dark_theme());
+    #[cfg(target_arch = "wasm32")]
+    {
+        use leptos::wasm_bindgen::closure::Closure;
+        use leptos::wasm_bindgen::JsCast;
+        let changed = Closure::<dyn FnMut()>::new(move || dark.set(dark_theme()));
+        let root = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element());
+        if let (Some(root), Ok(observer)) = (
+            root,
+            web_sys::MutationObserver::new(changed.as_ref().unchecked_ref()),
+        ) {
+            let options = web_sys::MutationObserverInit::new();
+            options.set_attributes(true);
+            options.set_attribute_filter(&js_sys::Array::of1(&"data-theme".into()));
+            let _ = observer.observe_with_options(&root, &options);
+            // The observer and its callback live until the view is unmounted.
+            let held = StoredValue::new_local(Some((observer, changed)));
+            on_cleanup(move || {
+                held.update_value(|h| {
+                    if let Some((observer, _)) = h.take() {
+                        observer.disconnect();
+                    }
+                })
+            });
+        }
+    }
+    dark
 }
 
 /// The protocol's panels (see `engine::sim::panel`), drawn as markup by [`panels::markup`]:

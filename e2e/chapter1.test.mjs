@@ -1,0 +1,94 @@
+// Chapter 1 walked through as a reader would: every simulation runs and takes a fault, the
+// failure detector's trade-off chart is drawn, and the failure-detector challenge is solved by
+// typing its reference solution.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { shot, useBrowser } from "./lib.mjs";
+
+const browser = useBrowser();
+const CHAPTER_1 = "#/chapter/why-distributed-systems-are-hard";
+const SCENARIOS = ["retry-lossy", "retry-dedup", "clocks-drift", "clocks-sync", "causality", "heartbeat-spikes"];
+
+test("every simulation of chapter 1 runs, takes a crash, and logs it", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const sims = page.locator("figure.sim");
+  await sims.first().waitFor();
+  assert.equal(await sims.count(), SCENARIOS.length, "one simulation per scenario the chapter embeds");
+  for (let i = 0; i < SCENARIOS.length; i++) {
+    const sim = sims.nth(i);
+    await sim.scrollIntoViewIfNeeded();
+    await sim.focus();
+    for (let k = 0; k < 30; k++) await page.keyboard.press("ArrowRight");
+    assert.match(await sim.locator(".sim-clock").textContent(), /step 30/, `${SCENARIOS[i]} steps`);
+    // Crash the last node by clicking it; the log says so.
+    await sim.locator(".sim-cluster .node").last().click();
+    assert.equal(await sim.locator(".sim-cluster .node.down").count(), 1, `${SCENARIOS[i]}: a node is down`);
+    assert.match((await sim.locator(".log-line").allTextContents()).join("\n"), /crash/, `${SCENARIOS[i]}: the crash is logged`);
+    await sim.focus();
+    for (let k = 0; k < 20; k++) await page.keyboard.press("ArrowRight");
+    await sim.screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/ch1-${SCENARIOS[i]}.png` });
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the clocks simulations show drift without sync and a bounded error with it", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const sims = page.locator("figure.sim");
+  await sims.first().waitFor();
+  for (const [index, property, broken] of [[2, "clocks-agree-within-10", true], [3, "error-within-bound", false]]) {
+    const sim = sims.nth(index);
+    await sim.scrollIntoViewIfNeeded();
+    await sim.focus();
+    for (let k = 0; k < 150; k++) await page.keyboard.press("ArrowRight");
+    assert.equal(await sim.locator(".panel-grid").first().locator("tbody tr").count(), 4, "a Clocks row per node");
+    const mark = await sim.locator(".properties li", { hasText: property }).textContent();
+    assert.match(mark, broken ? /violated/ : /holds/, `${property}: ${mark}`);
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the heartbeat simulation draws the timeout trade-off", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const sim = page.locator("figure.sim").nth(5);
+  await sim.scrollIntoViewIfNeeded();
+  const chart = sim.locator(".sim-sweep");
+  await chart.waitFor();
+  assert.match(await chart.locator("canvas").getAttribute("aria-label"), /false suspicions/);
+  await chart.locator("summary").click();
+  const rows = chart.locator("tbody tr");
+  assert.ok(await rows.count() >= 10);
+  const first = Number(await rows.first().locator("td").first().textContent());
+  const last = Number(await rows.last().locator("td").first().textContent());
+  assert.ok(first > last, `a short timeout suspects more live peers (${first} > ${last})`);
+  assert.equal(await chart.locator("tr.current").count(), 1, "the run's own timeout is marked");
+  await chart.screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/ch1-timeout-trade-off.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the failure-detector challenge fails with its starter and passes with the reference", async () => {
+  const toml = readFileSync(new URL("../engine/challenges/failure-detector.toml", import.meta.url), "utf8");
+  const reference = toml.match(/^reference = '''\n([\s\S]*?)'''/m)[1];
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const section = page.locator("section.challenge", { has: page.locator("#challenge-failure-detector") });
+  await section.scrollIntoViewIfNeeded();
+  const run = async () => {
+    await section.getByRole("button", { name: /^Check on \d+ seeds$/ }).click();
+    await section.locator(".check-report, .check-problem").waitFor({ timeout: 30_000 });
+  };
+  await run();
+  assert.match(await section.locator(".verdict-fail").textContent(), /failed on seed \d+/);
+  await shot(page, "ch1-failure-detector-failed");
+  await section.locator(".editor[data-editor=rich] .cm-content").waitFor();
+  await section.locator(".cm-content").click();
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.insertText(reference);
+  await run();
+  assert.match(await section.locator(".verdict-pass").textContent(), /Every property held/);
+  await shot(page, "ch1-failure-detector-passed");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
