@@ -64,7 +64,7 @@ test("the starter fails, a syntax error is located, the reference passes and is 
   assert.match(await again.locator(".cm-content").textContent(), /message_clock\[i\] > clock\[i\]/, "the code survives a reload");
   assert.match(await again.locator(".embed-kicker").textContent(), /passed/);
   await page.goto(page.url().replace(/#.*/, "#/"));
-  assert.match(await page.locator(".chapter-card").first().locator(".progress-label").textContent(), /1\/1 challenges/);
+  assert.match(await page.locator(".chapter-card").first().locator(".progress-label").textContent(), /1\/2 challenges/);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -128,7 +128,7 @@ test("the space-time diagram follows the log and shows causality on click", asyn
 /** Chapter 4's election run, 80 steps in (a leader of term 1 exists by then). */
 async function raftElection() {
   const { page, problems } = await browser.open("#/chapter/consensus/leader-election");
-  const sim = page.locator("figure.sim").first();
+  const sim = page.locator('figure.sim[data-scenario="raft-election"]');
   await sim.waitFor();
   await sim.scrollIntoViewIfNeeded();
   await sim.focus();

@@ -210,7 +210,7 @@ pub fn SimView(
         event.stop_propagation();
     };
     view! {
-        <figure class="sim" tabindex="0" on:keydown=on_key
+        <figure class="sim" tabindex="0" on:keydown=on_key data-scenario=spec.scenario.clone()
             aria-label=label>
             <header class="sim-header">
                 <p class="embed-kicker">"Simulation"</p>
