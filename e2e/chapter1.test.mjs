@@ -8,7 +8,7 @@ import { shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
 const CHAPTER_1 = "#/chapter/why-distributed-systems-are-hard";
-const SCENARIOS = ["retry-lossy", "retry-dedup", "clocks-drift", "clocks-sync", "causality", "heartbeat-spikes"];
+const SCENARIOS = ["retry-lossy", "retry-dedup", "clocks-drift", "clocks-sync", "causality", "heartbeat-spikes", "heartbeat-wan"];
 
 test("every simulation of chapter 1 runs, takes a crash, and logs it", async () => {
   const { page, problems } = await browser.open(CHAPTER_1);
@@ -36,6 +36,20 @@ test("every simulation of chapter 1 runs, takes a crash, and logs it", async () 
     for (let k = 0; k < 20; k++) await page.keyboard.press("ArrowRight");
     await sim.screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/ch1-${SCENARIOS[i]}.png` });
   }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the slow-link detector draws every one of its 200-odd heartbeats in flight", async () => {
+  const { page, problems } = await browser.open("#/sim/700/1~heartbeat-wan~1~t600c4~t1200r4");
+  const sim = page.locator("figure.sim");
+  await sim.locator(".sim-clock", { hasText: "step 700 " }).waitFor();
+  const summary = await sim.locator("p.sr-only[aria-live]").textContent();
+  const [, nodes, inFlight] = summary.match(/(\d+) nodes, \d+ down, (\d+) messages in flight/);
+  assert.equal(Number(nodes), 7);
+  assert.ok(Number(inFlight) >= 190 && Number(inFlight) <= 230, summary);
+  assert.equal(await sim.locator(".sim-cluster .messages .message").count(), Number(inFlight));
+  await shot(page, "ch1-heartbeat-wan-in-flight");
   assert.deepEqual(problems, []);
   await page.close();
 });

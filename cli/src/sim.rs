@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use engine::hash::hex;
-use engine::scenarios::{bench_spec, build, default_spec, scenarios};
+use engine::scenarios::{
+    bench_spec, build, default_spec, scenarios, BENCH_EVENTS, BENCH_WARMUP_EVENTS,
+};
 use engine::sim::check::{shrink, swarm};
 use engine::sim::session::DynSim;
 use engine::sim::spec::RunSpec;
@@ -191,10 +193,12 @@ pub fn bench(args: &[String]) -> Result<ExitCode, Usage> {
     let scenario = args.first().map_or("heartbeat-spikes", String::as_str);
     let spec = bench_spec(scenario).map_err(|e| Usage(e.to_string()))?;
     let fail = |e: engine::SimError| Usage(e.to_string());
-    let steps = 5_000_000u64;
+    build(&spec, SimOptions::FAST)
+        .and_then(|mut warm| warm.run_steps(BENCH_WARMUP_EVENTS))
+        .map_err(fail)?;
     let mut sim = build(&spec, SimOptions::FAST).map_err(fail)?;
     let start = Instant::now();
-    let ran = sim.run_steps(steps).map_err(fail)?;
+    let ran = sim.run_steps(BENCH_EVENTS).map_err(fail)?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{scenario}: {ran} events in {secs:.3} s = {:.2} million events/s (t={}, hash {})",

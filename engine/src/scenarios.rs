@@ -281,6 +281,12 @@ pub fn default_spec(scenario: &str, seed: u64) -> Result<RunSpec, SimError> {
     Ok(find(scenario)?.default_spec(seed))
 }
 
+/// Events each simulator benchmark times, natively and in the browser.
+pub const BENCH_EVENTS: u64 = 2_000_000;
+/// Events run (and discarded) before timing, so that the browser has compiled the hot code
+/// with its optimizing tier (and natively, so that caches are warm) before the clock starts.
+pub const BENCH_WARMUP_EVENTS: u64 = 500_000;
+
 /// The benchmark workload, the same natively (`dslab bench`) and in the browser: a swarm run
 /// of `scenario` stretched so that every measured event happens under faults (crashes,
 /// partitions, loss, duplication, clock drift) and never healed. Pauses are left out: a node

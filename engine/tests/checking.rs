@@ -112,3 +112,60 @@ fn heartbeat_spikes_cause_false_suspicions() {
         "spikes cause false suspicions: {all} suspicions, {wrong} false"
     );
 }
+
+/// Across a slow link the detector stays complete and (after faults stop) accurate, in every
+/// swarm run; strong accuracy is left out, since swarms pause peers and partition the monitor.
+#[test]
+fn heartbeat_wan_is_complete_and_eventually_accurate() {
+    let s = find("heartbeat-wan").unwrap();
+    for seed in 0..60 {
+        let spec = s.swarm_spec(seed);
+        let mut scenario = heartbeat::wan();
+        scenario.properties.retain(|p| p.name != "accuracy");
+        let mut sim = Sim::new(scenario, spec, SimOptions::CHECK).unwrap();
+        sim.run_until_time(2_000 + s.liveness_ticks(), true)
+            .unwrap();
+        sim.finish_liveness();
+        assert_eq!(sim.violation(), None, "seed {seed}");
+    }
+}
+
+/// The lesson of `heartbeat-wan`: about 35 heartbeats per peer are in flight, the 60-tick
+/// timeout raises no false suspicion, and the crash of n4 at t=600 is noticed only after the
+/// heartbeats already on their way (320–380 ticks) have arrived: detection time is latency
+/// plus timeout, not timeout alone.
+#[test]
+fn heartbeat_wan_detection_takes_latency_plus_timeout() {
+    for seed in 0..20 {
+        let spec = default_spec("heartbeat-wan", seed).unwrap();
+        let mut sim = Sim::new(heartbeat::wan(), spec, SimOptions::INTERACTIVE).unwrap();
+        sim.run_until_time(500, false).unwrap();
+        let in_flight = sim.messages().len();
+        assert!(
+            (190..=230).contains(&in_flight),
+            "seed {seed}: {in_flight} in flight"
+        );
+        sim.run_until_time(1_190, false).unwrap();
+        assert_eq!(sim.violation(), None, "seed {seed}");
+        let (all, wrong) = suspicion_counts(sim.trace(), 7);
+        assert_eq!((all, wrong), (1, 0), "seed {seed}: only n4 is suspected");
+        let detected = sim
+            .trace()
+            .iter()
+            .find(|ev| {
+                matches!(
+                    ev.event,
+                    engine::sim::trace::Event::Note {
+                        note: heartbeat::Note::Suspect(4),
+                        ..
+                    }
+                )
+            })
+            .map(|ev| ev.t - 600)
+            .unwrap();
+        assert!(
+            (320 + 60..=380 + 60 + 5 + 10).contains(&detected),
+            "seed {seed}: detected {detected} ticks after the crash"
+        );
+    }
+}

@@ -109,8 +109,6 @@ pub fn unmount(handle: u32) {
     drop(removed);
 }
 
-/// Events the simulator benchmark runs.
-const SIM_EVENTS: u64 = 1_000_000;
 /// Steps of the recorded run the seek benchmark seeks in.
 const SEEK_RUN_STEPS: u64 = 100_000;
 /// Random seeks timed.
@@ -127,7 +125,7 @@ pub fn bench() -> String {
 }
 
 fn bench_rows() -> Result<Vec<(String, String, String)>, String> {
-    use engine::scenarios::{bench_spec, build};
+    use engine::scenarios::{bench_spec, build, BENCH_EVENTS, BENCH_WARMUP_EVENTS};
     use engine::sim::world::SimOptions;
     let fail = |e: engine::SimError| e.to_string();
     let mut rows = Vec::new();
@@ -142,9 +140,12 @@ fn bench_rows() -> Result<Vec<(String, String, String)>, String> {
         ),
     ] {
         let spec: RunSpec = bench_spec(id).map_err(fail)?;
+        build(&spec, SimOptions::FAST)
+            .and_then(|mut warm| warm.run_steps(BENCH_WARMUP_EVENTS))
+            .map_err(fail)?;
         let mut sim = build(&spec, SimOptions::FAST).map_err(fail)?;
         let start = now_ms();
-        let ran = sim.run_steps(SIM_EVENTS).map_err(fail)?;
+        let ran = sim.run_steps(BENCH_EVENTS).map_err(fail)?;
         let elapsed_ms = (now_ms() - start).max(0.001);
         rows.push((
             format!("sim-events-per-second-{id}"),

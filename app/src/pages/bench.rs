@@ -5,6 +5,7 @@
 //! headless Chromium and prints the table, so native and wasm numbers come from one command.
 
 use contentc::Block;
+use engine::challenge::Verdict;
 use engine::worker::{WorkerRequest, WorkerResponse};
 use leptos::prelude::*;
 
@@ -106,6 +107,91 @@ fn run_history_suites(
     }
 }
 
+/// Seeds each challenge's reference is checked on.
+const CHECK_SEEDS: u64 = 200;
+
+/// Checks each challenge's reference solution on [`CHECK_SEEDS`] seeds in a fresh worker, one
+/// after another, adding rows per challenge; then times the history suites, if given.
+fn run_checks(
+    mut challenges: Vec<(usize, String)>,
+    rows: RwSignal<Vec<Row>>,
+    status: RwSignal<String>,
+    worker: StoredValue<Option<Running>, LocalStorage>,
+) {
+    if challenges.is_empty() {
+        return match given_histories() {
+            Some(suites) => run_history_suites(suites, rows, status, worker),
+            None => status.set("Done.".into()),
+        };
+    }
+    let (chapter, id) = challenges.remove(0);
+    status.set(format!(
+        "Checking the {id} reference solution on {CHECK_SEEDS} seeds in the worker…"
+    ));
+    leptos::task::spawn_local(async move {
+        let chapter = &crate::course::course().chapters[chapter];
+        let source = match crate::course::load_body(chapter).await {
+            Ok(blocks) => blocks.iter().find_map(|b| match b {
+                Block::Challenge(c) if c.id == id => Some(c.reference.clone()),
+                _ => None,
+            }),
+            Err(message) => return status.set(message),
+        };
+        let Some(source) = source else {
+            return status.set(format!(
+                "Chapter {} lost its challenge {id}.",
+                chapter.number
+            ));
+        };
+        let request = WorkerRequest::Check {
+            challenge: id.clone(),
+            source,
+            seeds: CHECK_SEEDS,
+        };
+        let started = now_ms();
+        let ready_at = StoredValue::new(started);
+        let mut rest = Some(challenges);
+        let on_response = move |response| match response {
+            WorkerResponse::Ready => ready_at.set_value(now_ms()),
+            WorkerResponse::Report(report) => {
+                let done = now_ms();
+                let verdict = match &report.verdict {
+                    Verdict::Passed => "Passed".to_string(),
+                    other => format!("{other:?}").chars().take(160).collect(),
+                };
+                rows.update(|r| {
+                    r.push(Row {
+                        metric: format!("check-ms-{id}"),
+                        label: format!(
+                            "Check of {id}'s reference, {CHECK_SEEDS} seeds, in the worker (ms; with the worker's start)"
+                        ),
+                        value: format!(
+                            "{:.0} ({:.0}); {verdict}, {} seeds run",
+                            done - ready_at.get_value(),
+                            done - started,
+                            report.seeds_run
+                        ),
+                    });
+                });
+                worker.update_value(|w| {
+                    if let Some(w) = w.take() {
+                        w.terminate();
+                    }
+                });
+                if let Some(rest) = rest.take() {
+                    run_checks(rest, rows, status, worker);
+                }
+            }
+            WorkerResponse::Refused(why) => status.set(format!("The worker refused {id}: {why}")),
+            _ => {}
+        };
+        match spawn_worker(&request, on_response, move |m| status.set(m)) {
+            Ok(running) => worker.set_value(Some(running)),
+            Err(m) => status.set(m),
+        }
+    });
+}
+
 /// The benchmark page.
 #[component]
 pub fn BenchPage() -> impl IntoView {
@@ -134,81 +220,15 @@ pub fn BenchPage() -> impl IntoView {
                             return status.set(format!("The simulator benchmark failed: {err}"))
                         }
                     }
-                    status.set(
-                        "Checking the vector-clock reference solution on 200 seeds in the worker…"
-                            .into(),
-                    );
-                    // The reference as the page has it, from chapter 1's body (the main bundle
-                    // carries no challenge engine).
-                    let Some(chapter) = crate::course::course()
+                    // Every challenge's reference, as the page has it in its chapter's body
+                    // (the main bundle carries no challenge engine).
+                    let challenges: Vec<(usize, String)> = crate::course::course()
                         .chapters
                         .iter()
-                        .find(|c| c.challenges.iter().any(|id| id == "vector-clocks"))
-                    else {
-                        return status.set("No chapter embeds the vector-clock challenge.".into());
-                    };
-                    leptos::task::spawn_local(async move {
-                        let source = match crate::course::load_body(chapter).await {
-                            Ok(blocks) => blocks.iter().find_map(|b| match b {
-                                Block::Challenge(c) if c.id == "vector-clocks" => {
-                                    Some(c.reference.clone())
-                                }
-                                _ => None,
-                            }),
-                            Err(message) => return status.set(message),
-                        };
-                        let Some(source) = source else {
-                            return status.set("The chapter lost its challenge.".into());
-                        };
-                        let request = WorkerRequest::Check {
-                            challenge: "vector-clocks".into(),
-                            source,
-                            seeds: 200,
-                        };
-                        let started = now_ms();
-                        let ready_at = StoredValue::new(started);
-                        let on_response = move |response| match response {
-                            WorkerResponse::Ready => ready_at.set_value(now_ms()),
-                            WorkerResponse::Report(report) => {
-                                let done = now_ms();
-                                rows.update(|r| {
-                                    r.push(Row {
-                                        metric: "check-ms".into(),
-                                        label: "Challenge check, 200 seeds, in the worker (ms)"
-                                            .into(),
-                                        value: format!("{:.0}", done - ready_at.get_value()),
-                                    });
-                                    r.push(Row {
-                                        metric: "check-with-start-ms".into(),
-                                        label: "The same, including starting the worker (ms)"
-                                            .into(),
-                                        value: format!("{:.0}", done - started),
-                                    });
-                                    r.push(Row {
-                                        metric: "check-verdict".into(),
-                                        label: "Its verdict".into(),
-                                        value: format!("{:?}", report.verdict),
-                                    });
-                                });
-                                worker.update_value(|w| {
-                                    if let Some(w) = w.take() {
-                                        w.terminate();
-                                    }
-                                });
-                                match given_histories() {
-                                    Some(suites) => {
-                                        run_history_suites(suites, rows, status, worker)
-                                    }
-                                    None => status.set("Done.".into()),
-                                }
-                            }
-                            _ => {}
-                        };
-                        match spawn_worker(&request, on_response, move |m| status.set(m)) {
-                            Ok(running) => worker.set_value(Some(running)),
-                            Err(m) => status.set(m),
-                        }
-                    });
+                        .enumerate()
+                        .flat_map(|(i, c)| c.challenges.iter().map(move |id| (i, id.clone())))
+                        .collect();
+                    run_checks(challenges, rows, status, worker);
                 })
             },
             std::time::Duration::from_millis(50),

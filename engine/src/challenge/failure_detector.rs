@@ -88,6 +88,7 @@ pub fn scenario(decide: heartbeat::Decide) -> Scenario<Heartbeat> {
             interval_ticks: INTERVAL_TICKS,
             timeout_ticks: INITIAL_TIMEOUT_TICKS,
             check_ticks: CHECK_TICKS,
+            first_heartbeat_ticks: 0,
             policy: Some(Policy {
                 window: WINDOW,
                 decide,

@@ -45,6 +45,9 @@ pub struct Heartbeat {
     pub timeout_ticks: u64,
     /// The monitor checks this often (local ticks).
     pub check_ticks: u64,
+    /// A peer the monitor has never heard from is suspected only after this long (local
+    /// ticks), if longer than its timeout: the grace its first heartbeat needs to arrive.
+    pub first_heartbeat_ticks: u64,
     /// An adaptive timeout replacing the fixed one, or `None`.
     pub policy: Option<Policy>,
 }
@@ -252,7 +255,12 @@ impl Protocol for Heartbeat {
                 let now = ctx.now();
                 for peer in 1..ctx.nodes() {
                     let i = usize::from(peer);
-                    if !m.suspected[i] && now.saturating_sub(m.last_heard[i]) > m.timeout[i] {
+                    let limit = if m.heard[i] {
+                        m.timeout[i]
+                    } else {
+                        m.timeout[i].max(self.first_heartbeat_ticks)
+                    };
+                    if !m.suspected[i] && now.saturating_sub(m.last_heard[i]) > limit {
                         m.suspected[i] = true;
                         m.suspicions += 1;
                         ctx.note(Note::Suspect(peer));
@@ -336,10 +344,15 @@ pub fn completeness_within<const Y: u64>(w: &WorldRef<'_, Heartbeat>) -> bool {
 /// Safety (strong accuracy): no peer that has been alive for [`COMPLETENESS_TICKS`] is
 /// suspected. Latency spikes break it: that is the lesson.
 pub fn accuracy(w: &WorldRef<'_, Heartbeat>) -> bool {
+    accuracy_after::<COMPLETENESS_TICKS>(w)
+}
+
+/// Strong accuracy for peers alive for at least `Y` ticks (long enough for their first
+/// heartbeat to arrive).
+pub fn accuracy_after<const Y: u64>(w: &WorldRef<'_, Heartbeat>) -> bool {
     let Some(m) = monitor(w) else { return true };
     (1..w.nodes()).all(|p| {
-        let settled_alive =
-            w.status(p) != Status::Down && w.time() >= w.status_since(p) + COMPLETENESS_TICKS;
+        let settled_alive = w.status(p) != Status::Down && w.time() >= w.status_since(p) + Y;
         !settled_alive || !m.suspected[usize::from(p)]
     })
 }
@@ -394,6 +407,7 @@ pub fn spikes() -> Scenario<Heartbeat> {
             interval_ticks: 10,
             timeout_ticks: 18,
             check_ticks: 5,
+            first_heartbeat_ticks: 0,
             policy: None,
         },
         net: LinkCfg {
@@ -426,6 +440,68 @@ pub fn spikes() -> Scenario<Heartbeat> {
         workload: Vec::new(),
         faulty_nodes: vec![1, 2, 3, 4],
         safety_ticks: 1_000,
+    }
+}
+
+/// Completeness bound of `heartbeat-wan`: the longest latency a swarm run may set (three
+/// times the scenario's 380 ticks), the timeout with 10% clock drift, a check period and the
+/// largest clock step a swarm run may make (50 ticks), rounded up.
+pub const WAN_COMPLETENESS_TICKS: u64 = 1_300;
+
+/// The `heartbeat-wan` scenario: the same detector with the monitor far away. Heartbeats take
+/// 320–380 ticks but leave every 10, so about 35 from each peer are in flight at once;
+/// the timeout only has to cover the *jitter* between arrivals, yet a crash is noticed no
+/// sooner than one latency after it happens. A fresh monitor waits 500 ticks for a peer's
+/// first heartbeat instead of suspecting every peer before any heartbeat could arrive.
+pub fn wan() -> Scenario<Heartbeat> {
+    Scenario {
+        id: "heartbeat-wan",
+        title: "A failure detector across a slow link",
+        description: "A monitor in another region watches six peers beating every 10 ticks \
+                      (and gives each 500 ticks for its first heartbeat to arrive); \
+                      each heartbeat takes 320-380 ticks, so about 200 are in flight at once. \
+                      A 60-tick timeout covers the jitter between arrivals, but when n4 \
+                      crashes at t=600 the monitor learns it only after the heartbeats already \
+                      on the way have arrived: detection takes latency plus timeout. n4 \
+                      restarts at t=1200.",
+        nodes: 7,
+        protocol: Heartbeat {
+            interval_ticks: 10,
+            timeout_ticks: 60,
+            check_ticks: 5,
+            first_heartbeat_ticks: 500,
+            policy: None,
+        },
+        net: LinkCfg {
+            latency_min_ticks: 320,
+            latency_max_ticks: 380,
+            loss_ppm: 10_000,
+            dup_ppm: 0,
+            spike_ppm: 0,
+            spike_ticks_max: 0,
+        },
+        calm: LinkCfg::calm(320, 380),
+        script: vec![at(600, Action::Crash(4)), at(1_200, Action::Restart(4))],
+        properties: vec![
+            Property {
+                name: "completeness",
+                kind: PropKind::Always,
+                check: completeness_within::<WAN_COMPLETENESS_TICKS>,
+            },
+            Property {
+                name: "accuracy",
+                kind: PropKind::Always,
+                check: accuracy_after::<WAN_COMPLETENESS_TICKS>,
+            },
+            Property {
+                name: "eventual-accuracy",
+                kind: PropKind::EventuallyWithin(WAN_COMPLETENESS_TICKS),
+                check: no_live_peer_suspected,
+            },
+        ],
+        workload: Vec::new(),
+        faulty_nodes: vec![1, 2, 3, 4, 5, 6],
+        safety_ticks: 2_000,
     }
 }
 
@@ -526,7 +602,7 @@ pub fn sweep_chart(seed: u64) -> crate::sim::panel::Sweep {
 
 /// The scenarios of this module.
 pub fn scenarios() -> Vec<Box<dyn AnyScenario>> {
-    vec![Box::new(spikes())]
+    vec![Box::new(spikes()), Box::new(wan())]
 }
 
 #[cfg(test)]

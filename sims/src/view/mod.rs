@@ -28,6 +28,10 @@ use geometry::{
 const FRAME_GAP_MS_MAX: f64 = 100.0;
 /// Event-log lines kept in the view.
 const LOG_LINES: usize = 200;
+/// Shortest time between two redraws of the traffic chart, in milliseconds.
+const CHART_REDRAW_MS: f64 = 250.0;
+/// Shortest time between two redraws of the secondary parts while playing, in milliseconds.
+const SECONDARY_REDRAW_MS: f64 = 100.0;
 
 /// Everything the view's parts share; all fields are `Copy` handles.
 #[derive(Clone, Copy)]
@@ -43,6 +47,12 @@ struct Sim {
     selected: RwSignal<Option<u16>>,
     notice: RwSignal<Option<String>>,
     last_frame_ms: StoredValue<Option<f64>>,
+    /// Fires when the secondary parts (inspector, space-time diagram, screen-reader summary)
+    /// should redraw: on every change while paused, at most every [`SECONDARY_REDRAW_MS`]
+    /// while playing (see [`Sim::follow`]).
+    secondary: Trigger,
+    secondary_drawn_ms: StoredValue<f64>,
+    secondary_pending: StoredValue<bool>,
 }
 
 impl Sim {
@@ -63,7 +73,36 @@ impl Sim {
             selected: RwSignal::new(None),
             notice: RwSignal::new(None),
             last_frame_ms: StoredValue::new(None),
+            secondary: Trigger::new(),
+            secondary_drawn_ms: StoredValue::new(f64::NEG_INFINITY),
+            secondary_pending: StoredValue::new(false),
         })
+    }
+
+    /// Keeps the secondary parts in step with the view: at once when paused (stepping and
+    /// scrubbing are exact), throttled while playing so a frame's budget goes to the cluster
+    /// drawing and the log, always ending on the latest state.
+    fn follow(&self) {
+        let sim = *self;
+        Effect::new(move |_| {
+            sim.view.track();
+            let wait = SECONDARY_REDRAW_MS - (now_ms() - sim.secondary_drawn_ms.get_value());
+            if !sim.playing.get_untracked() || wait <= 0.0 {
+                sim.secondary_drawn_ms.set_value(now_ms());
+                sim.secondary.notify();
+            } else if !sim.secondary_pending.get_value() {
+                sim.secondary_pending.set_value(true);
+                set_timeout(
+                    move || {
+                        if sim.secondary_pending.try_set_value(false).is_none() {
+                            let _ = sim.secondary_drawn_ms.try_set_value(now_ms());
+                            sim.secondary.notify();
+                        }
+                    },
+                    std::time::Duration::from_millis(wait as u64),
+                );
+            }
+        });
     }
 
     /// Runs a command; a refused command (a limit, a bad value) becomes a notice.
@@ -183,6 +222,7 @@ pub fn SimView(
     if start_step > 0 {
         sim.step(Command::Seek(start_step));
     }
+    sim.follow();
     on_cleanup(move || sim.playing.set(false));
     let info = engine::scenarios::scenarios()
         .into_iter()
@@ -228,9 +268,12 @@ pub fn SimView(
             <Network sim=sim/>
             <div class="sim-lower">
                 <EventLog sim=sim/>
-                <spacetime::SpaceTime view=sim.view/>
+                <spacetime::SpaceTime view=sim.view redraw=sim.secondary/>
             </div>
-            <p class="sr-only" aria-live="polite">{move || summary(&sim.view.get())}</p>
+            <p class="sr-only" aria-live="polite">{move || {
+                sim.secondary.track();
+                sim.view.with_untracked(summary)
+            }}</p>
             {caption.map(|c| view! { <figcaption>{c}</figcaption> })}
         </figure>
     }
@@ -334,7 +377,7 @@ fn status_class(status: Status) -> &'static str {
 
 #[component]
 fn Cluster(sim: Sim) -> impl IntoView {
-    let count = move || sim.view.with(|v| v.nodes.len());
+    let n_nodes = sim.view.with_untracked(|v| v.nodes.len());
     let svg = NodeRef::<leptos::svg::Svg>::new();
     // A line drawn across the drawing cuts every link it crosses (a partition when the cut
     // links separate the nodes into groups).
@@ -402,12 +445,11 @@ fn Cluster(sim: Sim) -> impl IntoView {
         if length < 12.0 {
             return; // A click, not a stroke.
         }
-        let n = count();
-        let crossed = links_crossed(&points, n);
+        let crossed = links_crossed(&points, n_nodes);
         if crossed.is_empty() {
             return;
         }
-        match partition_groups(n, &crossed) {
+        match partition_groups(n_nodes, &crossed) {
             Some(groups) => sim.act(Action::Partition(groups)),
             None => {
                 for (a, b) in crossed {
@@ -427,21 +469,29 @@ fn Cluster(sim: Sim) -> impl IntoView {
             })
         })
     };
-    let position = move |id: u16| node_position(usize::from(id), count());
-    let links = move || {
-        let view = sim.view.get();
-        let n = view.nodes.len() as u16;
-        let mut pairs = Vec::new();
-        for a in 0..n {
-            for b in a + 1..n {
-                let cut = view
-                    .links
-                    .iter()
-                    .any(|l| l.cut && ((l.from, l.to) == (a, b) || (l.from, l.to) == (b, a)));
-                pairs.push((a, b, cut));
+    // A run's node count is fixed, and with it the drawing's geometry.
+    let position = move |id: u16| node_position(usize::from(id), n_nodes);
+    // Links and nodes are rebuilt only when what they show changes (a cut, a crash, a role),
+    // not on every animation frame; messages are keyed, so a frame only moves them.
+    let link_state = Memo::new(move |_| {
+        sim.view.with(|view| {
+            let n = view.nodes.len() as u16;
+            let mut pairs = Vec::new();
+            for a in 0..n {
+                for b in a + 1..n {
+                    let cut = view
+                        .links
+                        .iter()
+                        .any(|l| l.cut && ((l.from, l.to) == (a, b) || (l.from, l.to) == (b, a)));
+                    pairs.push((a, b, cut));
+                }
             }
-        }
-        pairs
+            pairs
+        })
+    });
+    let links = move || {
+        link_state
+            .get()
             .into_iter()
             .map(|(a, b, cut)| {
                 let (pa, pb) = (position(a), position(b));
@@ -472,39 +522,50 @@ fn Cluster(sim: Sim) -> impl IntoView {
             })
             .collect_view()
     };
-    let messages = move || {
-        let now = sim.now.get();
-        sim.view.with(|view| {
-            view.messages
-                .iter()
-                .map(|m: &MessageInfo| {
-                    let p = message_position(position(m.from), position(m.to), m.sent_at, m.deliver_at, now);
-                    let id = m.id;
-                    let title = format!(
-                        "{} from n{} to n{} (sent t={}, due t={}). Click: deliver now; Shift+click: drop.",
-                        m.label, m.from, m.to, m.sent_at, m.deliver_at
-                    );
-                    view! {
-                        <g class="message" on:click=move |e: ev::MouseEvent| {
-                            sim.act(if e.shift_key() { Action::Drop(id) } else { Action::Deliver(id) })
-                        }>
-                            <title>{title}</title>
-                            <circle cx=p.x cy=p.y r="7"></circle>
-                        </g>
-                    }
-                })
-                .collect_view()
-        })
+    let messages = move || sim.view.with(|view| view.messages.clone());
+    let message = move |m: MessageInfo| {
+        let (from, to, sent_at, deliver_at, id) = (m.from, m.to, m.sent_at, m.deliver_at, m.id);
+        let at = move || {
+            message_position(
+                position(from),
+                position(to),
+                sent_at,
+                deliver_at,
+                sim.now.get(),
+            )
+        };
+        let title = format!(
+            "{} from n{from} to n{to} (sent t={sent_at}, due t={deliver_at}). Click: deliver now; Shift+click: drop.",
+            m.label
+        );
+        view! {
+            <g class="message" on:click=move |e: ev::MouseEvent| {
+                sim.act(if e.shift_key() { Action::Drop(id) } else { Action::Deliver(id) })
+            }>
+                <title>{title}</title>
+                <circle r="7" transform=move || {
+                    let p = at();
+                    format!("translate({:.1} {:.1})", p.x, p.y)
+                }></circle>
+            </g>
+        }
     };
-    let nodes = move || {
+    let node_state = Memo::new(move |_| {
         sim.view.with(|view| {
             view.nodes
                 .iter()
-                .map(|node| {
-                    let id = node.id;
+                .map(|n| (n.id, n.status, n.view.as_ref().map(|v| v.role.clone())))
+                .collect::<Vec<_>>()
+        })
+    });
+    let nodes = move || {
+        node_state.with(|nodes| {
+            nodes
+                .iter()
+                .map(|(id, status, role)| {
+                    let (id, status) = (*id, *status);
                     let p = position(id);
-                    let status = node.status;
-                    let role = node.view.as_ref().map(|v| v.role.clone()).unwrap_or_else(|| "down".into());
+                    let role = role.clone().unwrap_or_else(|| "down".into());
                     let click = move |e: ev::MouseEvent| {
                         sim.selected.set(Some(id));
                         if e.shift_key() {
@@ -571,7 +632,9 @@ fn Cluster(sim: Sim) -> impl IntoView {
             on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up
             on:pointercancel=move |_| stroke.set(None)>
             <g class="links">{links}</g>
-            <g class="messages">{messages}</g>
+            <g class="messages">
+                <For each=messages key=|m| (m.id, m.from, m.to, m.sent_at, m.deliver_at) children=message/>
+            </g>
             <g class="timers" aria-hidden="true">{timer_rings}</g>
             <g class="nodes">{nodes}</g>
             {move || stroke_points().map(|points| view! { <polyline class="knife" points=points></polyline> })}
@@ -607,18 +670,43 @@ fn Traffic(sim: Sim, dark: RwSignal<bool>) -> impl IntoView {
             format!("Over the log window: {s} sent, {r} delivered, {l} lost.")
         })
     };
-    Effect::new(move |_| {
-        let buckets = data.get();
-        let dark = dark.get();
-        let Some(element) = canvas.get() else {
+    // Redrawn at most every CHART_REDRAW_MS while the counts keep changing (plotters measures
+    // every label in the page's layout), always ending on the latest counts.
+    let last_drawn = StoredValue::new(f64::NEG_INFINITY);
+    let pending = StoredValue::new(false);
+    let draw = move || {
+        let _ = last_drawn.try_set_value(now_ms());
+        let (Some(Some(element)), Some(dark)) =
+            (canvas.try_get_untracked(), dark.try_get_untracked())
+        else {
             return;
         };
-        #[cfg(target_arch = "wasm32")]
-        {
-            let _ = chart::draw(element, &buckets, dark);
+        data.try_with_untracked(|buckets| {
+            #[cfg(target_arch = "wasm32")]
+            {
+                let _ = chart::draw(element, buckets, dark);
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            let _ = (element, buckets, dark);
+        });
+    };
+    Effect::new(move |_| {
+        data.track();
+        dark.track();
+        canvas.track();
+        let wait = CHART_REDRAW_MS - (now_ms() - last_drawn.get_value());
+        if wait <= 0.0 {
+            draw();
+        } else if !pending.get_value() {
+            pending.set_value(true);
+            set_timeout(
+                move || {
+                    let _ = pending.try_set_value(false);
+                    draw();
+                },
+                std::time::Duration::from_millis(wait as u64),
+            );
         }
-        #[cfg(not(target_arch = "wasm32"))]
-        let _ = (element, buckets, dark);
     });
     view! {
         <figure class="sim-chart">
@@ -734,7 +822,8 @@ fn Panels(sim: Sim) -> impl IntoView {
 #[component]
 fn Inspector(sim: Sim) -> impl IntoView {
     let body = move || {
-        let view = sim.view.get();
+        sim.secondary.track();
+        let view = sim.view.get_untracked();
         let selected = sim
             .selected
             .get()
@@ -845,7 +934,14 @@ fn Inspector(sim: Sim) -> impl IntoView {
 
 #[component]
 fn Network(sim: Sim) -> impl IntoView {
-    let link = move || sim.view.with(|v| v.links.first().map(|l| l.config));
+    let link = Memo::new(move |_| sim.view.with(|v| v.links.first().map(|l| l.config)));
+    // Room to double the scenario's own latency (a slow-link scenario starts above 200).
+    let latency_cap = sim.view.with_untracked(|v| {
+        v.links
+            .first()
+            .map_or(200, |l| (l.config.latency_max_ticks * 2).max(200))
+    });
+    let link = move || link.get();
     let slider = move |name: &'static str,
                        label: &'static str,
                        max: u64,
@@ -868,7 +964,7 @@ fn Network(sim: Sim) -> impl IntoView {
         <div class="sim-network" role="group" aria-label="Network faults">
             {slider("loss_ppm", "Loss", 500_000, "ppm", |c| u64::from(c.loss_ppm))}
             {slider("dup_ppm", "Duplication", 300_000, "ppm", |c| u64::from(c.dup_ppm))}
-            {slider("latency_max_ticks", "Max latency", 200, "ticks", |c| c.latency_max_ticks)}
+            {slider("latency_max_ticks", "Max latency", latency_cap, "ticks", |c| c.latency_max_ticks)}
             <button type="button" class="button" on:click=move |_| sim.act(Action::HealAll)
                 title="Heal links, restart crashed nodes, resume paused ones, calm the network">"Heal everything"</button>
         </div>
@@ -886,34 +982,23 @@ fn format_param(value: u64, unit: &str) -> String {
 #[component]
 fn EventLog(sim: Sim) -> impl IntoView {
     let filter = RwSignal::new(String::new());
+    // Lines are keyed by their place in the whole trace, so a frame adds the new lines and
+    // drops the old ones instead of redrawing the window. The newest line is the current step
+    // (marked by CSS as the list's last line when no filter hides lines).
     let lines = move || {
         let needle = filter.get().to_ascii_lowercase();
         sim.view.with(|v| {
-            let total = v.trace.len();
             v.trace
                 .iter()
                 .enumerate()
                 .filter(|(_, line)| {
                     needle.is_empty() || line.to_ascii_lowercase().contains(&needle)
                 })
-                .map(|(i, line)| {
-                    let class = if i + 1 == total {
-                        "log-line current"
-                    } else {
-                        "log-line"
-                    };
-                    view! { <li class=class>{line.clone()}</li> }
-                })
-                .collect_view()
+                .map(|(i, line)| (v.trace_start + i, line.clone()))
+                .collect::<Vec<_>>()
         })
     };
-    let log_ref = NodeRef::<leptos::html::Ol>::new();
-    Effect::new(move |_| {
-        sim.view.track();
-        if let Some(list) = log_ref.get() {
-            list.set_scroll_top(list.scroll_height());
-        }
-    });
+    let line = move |(_, text): (usize, String)| view! { <li class="log-line">{text}</li> };
     view! {
         <section class="sim-log" aria-label="Event log">
             <div class="sim-log-header">
@@ -921,7 +1006,13 @@ fn EventLog(sim: Sim) -> impl IntoView {
                 <input type="search" placeholder="Filter: n1, send, crash…" aria-label="Filter the event log"
                     on:input=move |e| filter.set(event_target_value(&e))/>
             </div>
-            <ol class="log" node_ref=log_ref>{lines}</ol>
+            // A column-reverse scroller starts, and stays, at its end: the newest line is in
+            // view without reading the layout on every frame.
+            <div class="log-scroller">
+                <ol class="log" class:filtered=move || filter.with(|f| !f.trim().is_empty())>
+                    <For each=lines key=|(i, text)| (*i, text.clone()) children=line/>
+                </ol>
+            </div>
         </section>
     }
 }

@@ -68,81 +68,122 @@ pub fn causal_past(events: &[SpacetimeEvent]) -> Vec<Vec<usize>> {
         .collect()
 }
 
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The diagram of `events` among `count` nodes as SVG markup, with event `chosen` (an index
+/// into `events`) and its causal past and future marked. Drawn as one string, so a frame of a
+/// running simulation costs one parse instead of hundreds of DOM calls; each event carries
+/// `data-i`, its index, for the click handler.
+pub fn markup(events: &[SpacetimeEvent], count: usize, chosen: Option<usize>) -> String {
+    use std::fmt::Write;
+    let (t0, t1) = (
+        events.first().map_or(0, |e| e.t),
+        events.last().map_or(0, |e| e.t),
+    );
+    let past = chosen.map(|_| causal_past(events));
+    let relation = |i: usize| match (chosen, &past) {
+        (Some(c), _) if c == i => "st-event chosen",
+        (Some(c), Some(past)) if past[c].contains(&i) => "st-event past",
+        (Some(c), Some(past)) if past[i].contains(&c) => "st-event future",
+        (Some(_), _) => "st-event concurrent",
+        (None, _) => "st-event",
+    };
+    let mut out = String::from(
+        r#"<defs><marker id="st-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="st-arrowhead"></path></marker></defs>"#,
+    );
+    for n in 0..count as u16 {
+        let x = lane_x(n, count);
+        let _ = write!(
+            out,
+            r#"<line class="st-lane" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}"></line><text class="st-lane-label" x="{x:.1}" y="12" text-anchor="middle">n{n}</text>"#,
+            MARGIN / 2.0,
+            HEIGHT - MARGIN / 3.0
+        );
+    }
+    let mut sends: std::collections::HashMap<(u64, u16), &SpacetimeEvent> = Default::default();
+    for e in events {
+        if let SpacetimeKind::Send { id, .. } = e.kind {
+            sends.insert((id, e.node), e);
+        }
+    }
+    for e in events {
+        if let SpacetimeKind::Recv { from, id } = e.kind {
+            if let Some(send) = sends.get(&(id, from)) {
+                let _ = write!(
+                    out,
+                    r#"<line class="st-message" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" marker-end="url(#st-arrow)"></line>"#,
+                    lane_x(send.node, count),
+                    time_y(send.t, t0, t1),
+                    lane_x(e.node, count),
+                    time_y(e.t, t0, t1)
+                );
+            }
+        }
+    }
+    for (i, e) in events.iter().enumerate() {
+        let (shape, r) = match e.kind {
+            SpacetimeKind::Drop { .. } => ("st-drop", 5.0),
+            SpacetimeKind::Local => ("st-local", 3.5),
+            _ => ("st-msg", 5.0),
+        };
+        let _ = write!(
+            out,
+            r#"<circle class="{} {shape}" data-i="{i}" cx="{:.1}" cy="{:.1}" r="{r}"><title>{}</title></circle>"#,
+            relation(i),
+            lane_x(e.node, count),
+            time_y(e.t, t0, t1),
+            escape(&e.line)
+        );
+    }
+    out
+}
+
 /// The diagram for the current view.
 #[component]
 pub fn SpaceTime(
     /// The world being drawn.
     view: RwSignal<WorldView>,
+    /// Fires when the diagram should follow `view` (throttled while the run plays).
+    redraw: Trigger,
 ) -> impl IntoView {
     let selected = RwSignal::new(None::<(u64, u16, String)>);
     let body = move || {
-        view.with(|v| {
-            let events = &v.spacetime;
-            let count = v.nodes.len();
-            let (t0, t1) = (events.first().map_or(0, |e| e.t), events.last().map_or(0, |e| e.t));
-            let past = causal_past(events);
-            let chosen = selected
-                .get()
-                .and_then(|(t, node, line)| events.iter().position(|e| e.t == t && e.node == node && e.line == line));
-            let relation = |i: usize| match chosen {
-                None => "st-event",
-                Some(c) if c == i => "st-event chosen",
-                Some(c) if past[c].contains(&i) => "st-event past",
-                Some(c) if past[i].contains(&c) => "st-event future",
-                Some(_) => "st-event concurrent",
-            };
-            let lanes = (0..count as u16)
-                .map(|n| {
-                    let x = lane_x(n, count);
-                    view! {
-                        <line class="st-lane" x1=x y1=MARGIN / 2.0 x2=x y2=HEIGHT - MARGIN / 3.0></line>
-                        <text class="st-lane-label" x=x y=12.0 text-anchor="middle">{format!("n{n}")}</text>
-                    }
-                })
-                .collect_view();
-            let arrows = events
-                .iter()
-                .filter_map(|e| match e.kind {
-                    SpacetimeKind::Recv { from, id } => {
-                        let send = events.iter().find(|s| matches!(s.kind, SpacetimeKind::Send { id: sid, .. } if sid == id) && s.node == from)?;
-                        Some(view! {
-                            <line class="st-message" x1=lane_x(send.node, count) y1=time_y(send.t, t0, t1)
-                                x2=lane_x(e.node, count) y2=time_y(e.t, t0, t1) marker-end="url(#st-arrow)"></line>
-                        })
-                    }
-                    _ => None,
-                })
-                .collect_view();
-            let dots = events
-                .iter()
-                .enumerate()
-                .map(|(i, e)| {
-                    let key = (e.t, e.node, e.line.clone());
-                    let shape = match e.kind {
-                        SpacetimeKind::Drop { .. } => "st-drop",
-                        SpacetimeKind::Local => "st-local",
-                        _ => "st-msg",
-                    };
-                    view! {
-                        <circle class=format!("{} {shape}", relation(i)) cx=lane_x(e.node, count) cy=time_y(e.t, t0, t1)
-                            r=if shape == "st-local" { 3.5 } else { 5.0 }
-                            on:click=move |_| selected.update(|s| *s = if s.as_ref() == Some(&key) { None } else { Some(key.clone()) })>
-                            <title>{e.line.clone()}</title>
-                        </circle>
-                    }
-                })
-                .collect_view();
-            view! {
-                <defs>
-                    <marker id="st-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
-                        <path d="M 0 0 L 10 5 L 0 10 z" class="st-arrowhead"></path>
-                    </marker>
-                </defs>
-                {lanes}
-                {arrows}
-                {dots}
-            }
+        let chosen = selected.get();
+        redraw.track();
+        view.with_untracked(|v| {
+            let chosen = chosen.and_then(|(t, node, line)| {
+                v.spacetime
+                    .iter()
+                    .position(|e| e.t == t && e.node == node && e.line == line)
+            });
+            markup(&v.spacetime, v.nodes.len(), chosen)
         })
+    };
+    let on_click = move |e: leptos::ev::MouseEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        let index = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("[data-i]").ok().flatten())
+            .and_then(|el| el.get_attribute("data-i"))
+            .and_then(|i| i.parse::<usize>().ok());
+        let Some(key) = index.and_then(|i| {
+            view.with_untracked(|v| v.spacetime.get(i).map(|e| (e.t, e.node, e.line.clone())))
+        }) else {
+            return;
+        };
+        selected.update(|s| {
+            *s = if s.as_ref() == Some(&key) {
+                None
+            } else {
+                Some(key)
+            }
+        });
     };
     let legend = move || {
         selected.get().map_or("Click an event to see what happened before it, after it, and what is concurrent with it.".to_string(), |(_, _, line)| {
@@ -152,9 +193,9 @@ pub fn SpaceTime(
     view! {
         <section class="sim-spacetime" aria-label="Space-time diagram">
             <h4>"Space-time diagram"</h4>
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img"
-                aria-label="Space-time diagram: one line per node, time downwards, arrows for messages">
-                {body}
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" on:click=on_click
+                aria-label="Space-time diagram: one line per node, time downwards, arrows for messages"
+                inner_html=body>
             </svg>
             <p class="muted st-legend">{legend}</p>
         </section>
@@ -205,6 +246,40 @@ mod tests {
             event(6, 1, SpacetimeKind::Recv { from: 0, id: 3 }),
         ];
         assert_eq!(causal_past(&events)[1], vec![0]);
+    }
+
+    #[test]
+    fn the_markup_marks_the_chosen_events_past_future_and_concurrent_events() {
+        let events = [
+            event(1, 0, SpacetimeKind::Send { to: 1, id: 7 }),
+            event(2, 2, SpacetimeKind::Local),
+            event(3, 1, SpacetimeKind::Recv { from: 0, id: 7 }),
+            event(4, 1, SpacetimeKind::Local),
+        ];
+        let plain = markup(&events, 3, None);
+        assert_eq!(plain.matches("<circle").count(), 4);
+        assert_eq!(
+            plain.matches("class=\"st-message\"").count(),
+            1,
+            "one arrow, send to receive"
+        );
+        assert_eq!(plain.matches("st-lane-label").count(), 3);
+        assert!(!plain.contains("chosen"));
+        let chosen = markup(&events, 3, Some(2));
+        assert!(
+            chosen.contains(r#"class="st-event past st-msg" data-i="0""#),
+            "{chosen}"
+        );
+        assert!(chosen.contains(r#"class="st-event concurrent st-local" data-i="1""#));
+        assert!(chosen.contains(r#"class="st-event chosen st-msg" data-i="2""#));
+        assert!(chosen.contains(r#"class="st-event future st-local" data-i="3""#));
+        let hostile = [SpacetimeEvent {
+            t: 1,
+            node: 0,
+            kind: SpacetimeKind::Local,
+            line: "<script>\"&".into(),
+        }];
+        assert!(markup(&hostile, 1, None).contains("<title>&lt;script&gt;&quot;&amp;</title>"));
     }
 
     #[test]
