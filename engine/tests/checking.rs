@@ -76,21 +76,31 @@ fn liveness_fails_when_the_network_never_heals() {
     assert_eq!(v.property, "all-answered");
 }
 
+/// Runs `seeds` swarm runs of a heartbeat scenario without its strong-accuracy property
+/// (swarms pause peers and partition the monitor) and asserts that none violates the rest.
+fn complete_and_eventually_accurate(
+    scenario: fn() -> engine::sim::world::Scenario<heartbeat::Heartbeat>,
+    seeds: u64,
+) {
+    let s = find(scenario().id).unwrap();
+    for seed in 0..seeds {
+        let spec = s.swarm_spec(seed);
+        let mut checked = scenario();
+        checked.properties.retain(|p| p.name != "accuracy");
+        let horizon = checked.safety_ticks;
+        let mut sim = Sim::new(checked, spec, SimOptions::CHECK).unwrap();
+        sim.run_until_time(horizon + s.liveness_ticks(), true)
+            .unwrap();
+        sim.finish_liveness();
+        assert_eq!(sim.violation(), None, "{} seed {seed}", s.id());
+    }
+}
+
 /// Completeness (Chandra–Toueg): every crashed peer is suspected within the bound, in every
 /// swarm run; and after faults stop, live peers are trusted again.
 #[test]
 fn heartbeat_is_complete_and_eventually_accurate() {
-    let s = find("heartbeat-spikes").unwrap();
-    for seed in 0..150 {
-        let spec = s.swarm_spec(seed);
-        let mut scenario = heartbeat::spikes();
-        scenario.properties.retain(|p| p.name != "accuracy");
-        let mut sim = Sim::new(scenario, spec, SimOptions::CHECK).unwrap();
-        sim.run_until_time(1_000 + s.liveness_ticks(), true)
-            .unwrap();
-        sim.finish_liveness();
-        assert_eq!(sim.violation(), None, "seed {seed}");
-    }
+    complete_and_eventually_accurate(heartbeat::spikes, 150);
 }
 
 /// Accuracy: latency spikes longer than the timeout make the monitor suspect live peers.
@@ -114,20 +124,10 @@ fn heartbeat_spikes_cause_false_suspicions() {
 }
 
 /// Across a slow link the detector stays complete and (after faults stop) accurate, in every
-/// swarm run; strong accuracy is left out, since swarms pause peers and partition the monitor.
+/// swarm run.
 #[test]
 fn heartbeat_wan_is_complete_and_eventually_accurate() {
-    let s = find("heartbeat-wan").unwrap();
-    for seed in 0..60 {
-        let spec = s.swarm_spec(seed);
-        let mut scenario = heartbeat::wan();
-        scenario.properties.retain(|p| p.name != "accuracy");
-        let mut sim = Sim::new(scenario, spec, SimOptions::CHECK).unwrap();
-        sim.run_until_time(2_000 + s.liveness_ticks(), true)
-            .unwrap();
-        sim.finish_liveness();
-        assert_eq!(sim.violation(), None, "seed {seed}");
-    }
+    complete_and_eventually_accurate(heartbeat::wan, 60);
 }
 
 /// The lesson of `heartbeat-wan`: about 35 heartbeats per peer are in flight, the 60-tick
