@@ -31,7 +31,29 @@ commands:
                        (default: ../shared/data/linearizability)
 ";
 
+/// Exit status of a Unix tool killed by SIGPIPE (128 + 13).
+const CLOSED_PIPE_STATUS: i32 = 141;
+
+/// A reader that stops early (`dslab run … --trace | head`) ends the output, not the program
+/// with a panic message: `print!` panics when stdout is a closed pipe, so that one panic exits
+/// quietly, with the status a Unix tool killed by SIGPIPE would have. Every other panic is
+/// reported as usual.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map_or("", String::as_str);
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(CLOSED_PIPE_STATUS);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("help" | "--help" | "-h") => {

@@ -105,3 +105,31 @@ fn bad_usage_exits_2() {
         2
     );
 }
+
+/// A reader that closes the pipe early (`dslab run … --trace | head`) stops the output
+/// quietly: the SIGPIPE status, and no panic message.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dslab"))
+        .args([
+            "run",
+            "heartbeat-spikes",
+            "--seed",
+            "1",
+            "--steps",
+            "200000",
+            "--trace",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The rest of the trace (megabytes) cannot fit in the pipe: the next write fails.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
