@@ -117,6 +117,20 @@ test("the space-time diagram follows the log and shows causality on click", asyn
   assert.equal(await sim.locator(".sim-spacetime .chosen").count(), 1);
   assert.ok(await sim.locator(".sim-spacetime .past").count() > 0, "the last event has a causal past");
   assert.match(await sim.locator(".st-legend").textContent(), /happened before it/);
+  // The keyboard does the same: ↑ chooses the event before, Esc clears the choice.
+  const chosenTitle = () => sim.locator(".sim-spacetime .chosen title").textContent();
+  const lastTitle = await chosenTitle();
+  const clock = await sim.locator(".sim-clock").textContent();
+  await sim.locator(".sim-spacetime svg").focus();
+  await page.keyboard.press("ArrowUp");
+  assert.equal(await sim.locator(".sim-spacetime .chosen").count(), 1);
+  assert.notEqual(await chosenTitle(), lastTitle, "ArrowUp moved the choice to an earlier event");
+  assert.equal(await sim.locator(".sim-clock").textContent(), clock, "the arrow did not step the simulation");
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await chosenTitle(), lastTitle, "ArrowDown moved it back");
+  await page.keyboard.press("Escape");
+  assert.equal(await sim.locator(".sim-spacetime .chosen").count(), 0, "Escape cleared the choice");
+  await dots.last().click();
   await sim.locator(".sim-spacetime").screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/sim-spacetime.png` });
   await sim.getByRole("button", { name: "Step back" }).click();
   assert.equal(await dots.count(), atNode(await logLines(sim)), "the diagram follows the timeline back");

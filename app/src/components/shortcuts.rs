@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// Every shortcut the page knows, as (keys, what they do).
-pub const SHORTCUTS: [(&str, &str); 11] = [
+pub const SHORTCUTS: [(&str, &str); 12] = [
     ("?", "Show or hide this list"),
     ("n / p", "Next / previous chapter"),
     ("h", "Course overview"),
@@ -19,6 +19,10 @@ pub const SHORTCUTS: [(&str, &str); 11] = [
     (
         "Drag across links",
         "Cut every link the line crosses: a partition when it splits the nodes into groups",
+    ),
+    (
+        "↑ / ↓",
+        "In a focused space-time diagram: choose the previous / next event (Esc clears)",
     ),
     (
         "Ctrl+Enter",

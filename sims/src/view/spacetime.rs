@@ -185,8 +185,44 @@ pub fn SpaceTime(
             }
         });
     };
+    // Keyboard: arrows move the chosen event through the window in trace order, Home and End
+    // jump to its ends, Escape clears the choice.
+    let on_key = move |e: leptos::ev::KeyboardEvent| {
+        let key = e.key();
+        if key == "Escape" {
+            selected.set(None);
+            e.prevent_default();
+            e.stop_propagation();
+            return;
+        }
+        let next = view.with_untracked(|v| {
+            let events = &v.spacetime;
+            let last = events.len().checked_sub(1)?;
+            let current = selected.with_untracked(|s| {
+                s.as_ref().and_then(|(t, node, line)| {
+                    events
+                        .iter()
+                        .position(|e| e.t == *t && e.node == *node && &e.line == line)
+                })
+            });
+            let index = match (key.as_str(), current) {
+                ("ArrowUp" | "ArrowLeft", Some(i)) => i.saturating_sub(1),
+                ("ArrowDown" | "ArrowRight", Some(i)) => (i + 1).min(last),
+                ("ArrowUp" | "ArrowLeft" | "ArrowDown" | "ArrowRight" | "End", None)
+                | ("End", _) => last,
+                ("Home", _) => 0,
+                _ => return None,
+            };
+            events.get(index).map(|e| (e.t, e.node, e.line.clone()))
+        });
+        if let Some(key) = next {
+            selected.set(Some(key));
+            e.prevent_default();
+            e.stop_propagation();
+        }
+    };
     let legend = move || {
-        selected.get().map_or("Click an event to see what happened before it, after it, and what is concurrent with it.".to_string(), |(_, _, line)| {
+        selected.get().map_or("Click an event (or focus the diagram and use the arrow keys) to see what happened before it, after it, and what is concurrent with it.".to_string(), |(_, _, line)| {
             format!("{line} — blue: happened before it; green: happened after it; faded: concurrent.")
         })
     };
@@ -194,10 +230,11 @@ pub fn SpaceTime(
         <section class="sim-spacetime" aria-label="Space-time diagram">
             <h4>"Space-time diagram"</h4>
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" on:click=on_click
-                aria-label="Space-time diagram: one line per node, time downwards, arrows for messages"
+                tabindex="0" on:keydown=on_key
+                aria-label="Space-time diagram: one line per node, time downwards, arrows for messages. Arrow keys choose an event, Escape clears."
                 inner_html=body>
             </svg>
-            <p class="muted st-legend">{legend}</p>
+            <p class="muted st-legend" aria-live="polite">{legend}</p>
         </section>
     }
 }
