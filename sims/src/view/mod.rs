@@ -51,8 +51,6 @@ struct Sim {
     /// should redraw: on every change while paused, at most every [`SECONDARY_REDRAW_MS`]
     /// while playing (see [`Sim::follow`]).
     secondary: Trigger,
-    secondary_drawn_ms: StoredValue<f64>,
-    secondary_pending: StoredValue<bool>,
 }
 
 impl Sim {
@@ -74,8 +72,6 @@ impl Sim {
             notice: RwSignal::new(None),
             last_frame_ms: StoredValue::new(None),
             secondary: Trigger::new(),
-            secondary_drawn_ms: StoredValue::new(f64::NEG_INFINITY),
-            secondary_pending: StoredValue::new(false),
         })
     }
 
@@ -84,25 +80,12 @@ impl Sim {
     /// drawing and the log, always ending on the latest state.
     fn follow(&self) {
         let sim = *self;
-        Effect::new(move |_| {
-            sim.view.track();
-            let wait = SECONDARY_REDRAW_MS - (now_ms() - sim.secondary_drawn_ms.get_value());
-            if !sim.playing.get_untracked() || wait <= 0.0 {
-                sim.secondary_drawn_ms.set_value(now_ms());
-                sim.secondary.notify();
-            } else if !sim.secondary_pending.get_value() {
-                sim.secondary_pending.set_value(true);
-                set_timeout(
-                    move || {
-                        if sim.secondary_pending.try_set_value(false).is_none() {
-                            let _ = sim.secondary_drawn_ms.try_set_value(now_ms());
-                            sim.secondary.notify();
-                        }
-                    },
-                    std::time::Duration::from_millis(wait as u64),
-                );
-            }
-        });
+        throttled(
+            SECONDARY_REDRAW_MS,
+            move || sim.view.track(),
+            move || !sim.playing.get_untracked(),
+            move || sim.secondary.notify(),
+        );
     }
 
     /// Runs a command; a refused command (a limit, a bad value) becomes a notice.
@@ -146,6 +129,39 @@ impl Sim {
             animate(*self);
         }
     }
+}
+
+/// Calls `act` after every change that `track` subscribes to, but at most once per `min_ms`
+/// unless `at_once` says this change must show now; a change inside the window schedules one
+/// trailing call, so the latest change is always acted on.
+fn throttled(
+    min_ms: f64,
+    track: impl Fn() + 'static,
+    at_once: impl Fn() -> bool + 'static,
+    act: impl Fn() + Copy + 'static,
+) {
+    let last = StoredValue::new(f64::NEG_INFINITY);
+    let pending = StoredValue::new(false);
+    Effect::new(move |_| {
+        track();
+        let wait = min_ms - (now_ms() - last.get_value());
+        if at_once() || wait <= 0.0 {
+            last.set_value(now_ms());
+            act();
+        } else if !pending.get_value() {
+            pending.set_value(true);
+            set_timeout(
+                move || {
+                    // A view unmounted meanwhile has disposed `pending`: nothing to draw.
+                    if pending.try_set_value(false).is_none() {
+                        let _ = last.try_set_value(now_ms());
+                        act();
+                    }
+                },
+                std::time::Duration::from_millis(wait as u64),
+            );
+        }
+    });
 }
 
 /// One animation frame: advance simulated time by the real time since the last frame.
@@ -672,10 +688,7 @@ fn Traffic(sim: Sim, dark: RwSignal<bool>) -> impl IntoView {
     };
     // Redrawn at most every CHART_REDRAW_MS while the counts keep changing (plotters measures
     // every label in the page's layout), always ending on the latest counts.
-    let last_drawn = StoredValue::new(f64::NEG_INFINITY);
-    let pending = StoredValue::new(false);
     let draw = move || {
-        let _ = last_drawn.try_set_value(now_ms());
         let (Some(Some(element)), Some(dark)) =
             (canvas.try_get_untracked(), dark.try_get_untracked())
         else {
@@ -690,24 +703,16 @@ fn Traffic(sim: Sim, dark: RwSignal<bool>) -> impl IntoView {
             let _ = (element, buckets, dark);
         });
     };
-    Effect::new(move |_| {
-        data.track();
-        dark.track();
-        canvas.track();
-        let wait = CHART_REDRAW_MS - (now_ms() - last_drawn.get_value());
-        if wait <= 0.0 {
-            draw();
-        } else if !pending.get_value() {
-            pending.set_value(true);
-            set_timeout(
-                move || {
-                    let _ = pending.try_set_value(false);
-                    draw();
-                },
-                std::time::Duration::from_millis(wait as u64),
-            );
-        }
-    });
+    throttled(
+        CHART_REDRAW_MS,
+        move || {
+            data.track();
+            dark.track();
+            canvas.track();
+        },
+        || false,
+        draw,
+    );
     view! {
         <figure class="sim-chart">
             <figcaption class="muted">"Messages per time bucket over the log window " <span class="sr-only">{summary}</span></figcaption>

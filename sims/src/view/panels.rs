@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 /// Okabe–Ito, safe for colour-blind readers; the cell text carries the same information).
 pub const PALETTE_SIZE: u32 = 8;
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -6,6 +6,8 @@
 use engine::sim::session::{SpacetimeEvent, SpacetimeKind, WorldView};
 use leptos::prelude::*;
 
+use super::panels::escape;
+
 /// Width of the diagram's viewBox.
 const WIDTH: f64 = 640.0;
 /// Height of the diagram's viewBox.
@@ -66,13 +68,6 @@ pub fn causal_past(events: &[SpacetimeEvent]) -> Vec<Vec<usize>> {
                 .collect()
         })
         .collect()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The diagram of `events` among `count` nodes as SVG markup, with event `chosen` (an index
