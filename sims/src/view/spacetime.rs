@@ -138,6 +138,20 @@ pub fn markup(events: &[SpacetimeEvent], count: usize, chosen: Option<usize>) ->
     out
 }
 
+/// How a chosen event is remembered across frames (the window slides, so not by index).
+type EventKey = (u64, u16, String);
+
+fn key_of(e: &SpacetimeEvent) -> EventKey {
+    (e.t, e.node, e.line.clone())
+}
+
+/// Where the event `key` names sits in `events`, if it is still in the window.
+fn index_of(events: &[SpacetimeEvent], key: &EventKey) -> Option<usize> {
+    events
+        .iter()
+        .position(|e| e.t == key.0 && e.node == key.1 && e.line == key.2)
+}
+
 /// The diagram for the current view.
 #[component]
 pub fn SpaceTime(
@@ -146,16 +160,12 @@ pub fn SpaceTime(
     /// Fires when the diagram should follow `view` (throttled while the run plays).
     redraw: Trigger,
 ) -> impl IntoView {
-    let selected = RwSignal::new(None::<(u64, u16, String)>);
+    let selected = RwSignal::new(None::<EventKey>);
     let body = move || {
         let chosen = selected.get();
         redraw.track();
         view.with_untracked(|v| {
-            let chosen = chosen.and_then(|(t, node, line)| {
-                v.spacetime
-                    .iter()
-                    .position(|e| e.t == t && e.node == node && e.line == line)
-            });
+            let chosen = chosen.and_then(|key| index_of(&v.spacetime, &key));
             markup(&v.spacetime, v.nodes.len(), chosen)
         })
     };
@@ -167,9 +177,8 @@ pub fn SpaceTime(
             .and_then(|el| el.closest("[data-i]").ok().flatten())
             .and_then(|el| el.get_attribute("data-i"))
             .and_then(|i| i.parse::<usize>().ok());
-        let Some(key) = index.and_then(|i| {
-            view.with_untracked(|v| v.spacetime.get(i).map(|e| (e.t, e.node, e.line.clone())))
-        }) else {
+        let Some(key) = index.and_then(|i| view.with_untracked(|v| v.spacetime.get(i).map(key_of)))
+        else {
             return;
         };
         selected.update(|s| {
@@ -193,13 +202,8 @@ pub fn SpaceTime(
         let next = view.with_untracked(|v| {
             let events = &v.spacetime;
             let last = events.len().checked_sub(1)?;
-            let current = selected.with_untracked(|s| {
-                s.as_ref().and_then(|(t, node, line)| {
-                    events
-                        .iter()
-                        .position(|e| e.t == *t && e.node == *node && &e.line == line)
-                })
-            });
+            let current =
+                selected.with_untracked(|s| s.as_ref().and_then(|key| index_of(events, key)));
             let index = match (key.as_str(), current) {
                 ("ArrowUp" | "ArrowLeft", Some(i)) => i.saturating_sub(1),
                 ("ArrowDown" | "ArrowRight", Some(i)) => (i + 1).min(last),
@@ -208,7 +212,7 @@ pub fn SpaceTime(
                 ("Home", _) => 0,
                 _ => return None,
             };
-            events.get(index).map(|e| (e.t, e.node, e.line.clone()))
+            events.get(index).map(key_of)
         });
         if let Some(key) = next {
             selected.set(Some(key));
