@@ -10,9 +10,8 @@ use engine::hash::hex;
 use engine::scenarios::{
     bench_spec, build, default_spec, scenarios, BENCH_EVENTS, BENCH_WARMUP_EVENTS,
 };
-use engine::sim::check::{shrink, swarm};
+use engine::scenarios::{shrink, swarm};
 use engine::sim::session::DynSim;
-use engine::sim::spec::RunSpec;
 use engine::sim::world::SimOptions;
 
 /// A usage problem: the caller prints it with the usage text and exits with code 2.
@@ -61,7 +60,7 @@ pub fn run(args: &[String]) -> Result<ExitCode, Usage> {
         i += 1;
     }
     let spec = if target.starts_with("1~") {
-        RunSpec::from_url_token(target).map_err(|e| Usage(e.to_string()))?
+        engine::scenarios::spec_from_token(target).map_err(|e| Usage(e.to_string()))?
     } else {
         let seed = seed.ok_or_else(|| Usage("run needs --seed N".into()))?;
         default_spec(target, seed).map_err(|e| Usage(e.to_string()))?

@@ -80,7 +80,7 @@ fn a_wrong_raft_rule_fails_with_a_replayable_run() {
         .lines()
         .find_map(|l| l.split("): ").nth(1).filter(|_| l.starts_with("run spec")))
         .expect("the run spec is printed");
-    let spec = engine::sim::spec::RunSpec::from_url_token(token).unwrap();
+    let spec = engine::scenarios::spec_from_token(token).unwrap();
     assert_eq!((spec.scenario.as_str(), spec.seed), ("raft-figure8", 14));
 }
 

@@ -9,7 +9,12 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SimError {
     /// No scenario has this id.
-    UnknownScenario(String),
+    UnknownScenario {
+        /// The id asked for.
+        id: String,
+        /// The ids that exist.
+        known: Vec<String>,
+    },
     /// A URL token could not be decoded.
     BadToken(String),
     /// An override is malformed (bad node id, bad range…) before the run starts.
@@ -47,9 +52,8 @@ impl SimError {
 impl fmt::Display for SimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SimError::UnknownScenario(id) => {
-                let known = crate::scenarios::scenario_ids().join(", ");
-                write!(f, "unknown scenario '{id}' (known: {known})")
+            SimError::UnknownScenario { id, known } => {
+                write!(f, "unknown scenario '{id}' (known: {})", known.join(", "))
             }
             SimError::BadToken(why) => write!(f, "bad run token: {why}"),
             SimError::BadOverride(why) => write!(f, "bad override: {why}"),

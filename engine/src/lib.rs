@@ -8,9 +8,9 @@
 //!
 //! ```
 //! use engine::scenarios::{default_spec, trace_hash_of};
-//! use engine::sim::session::{Command, Session};
+//! use engine::sim::session::Command;
 //!
-//! let mut session = Session::open("retry-lossy", 7).unwrap();
+//! let mut session = engine::scenarios::open("retry-lossy", 7).unwrap();
 //! let view = session.run(Command::Step(20)).unwrap();
 //! assert_eq!(view.step, 20);
 //! let back = session.run(Command::Seek(10)).unwrap();

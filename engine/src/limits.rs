@@ -22,7 +22,7 @@ pub const TRACE_EVENTS_MAX: usize = 1_000_000;
 pub const TRACE_WINDOW_LINES_MAX: usize = 1_000;
 /// Most overrides in one [`RunSpec`](crate::sim::spec::RunSpec).
 pub const OVERRIDES_MAX: usize = 1_000;
-/// Longest URL token accepted by [`RunSpec::from_url_token`](crate::sim::spec::RunSpec::from_url_token).
+/// Longest URL token accepted by [`RunSpec::parse_url_token`](crate::sim::spec::RunSpec::parse_url_token).
 pub const TOKEN_CHARS_MAX: usize = 16_000;
 /// Longest client request text.
 pub const REQUEST_TEXT_CHARS_MAX: usize = 64;

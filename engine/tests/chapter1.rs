@@ -2,8 +2,9 @@
 //! with the numbers the text quotes.
 
 use engine::protocols::clocks::{self, Clocks, State as ClockState};
+use engine::scenarios::check_spec;
 use engine::scenarios::default_spec;
-use engine::sim::check::{check_scenario, check_spec};
+use engine::sim::check::check_scenario;
 use engine::sim::world::{Scenario, Sim, SimOptions};
 
 /// Runs `scenario`'s default run with `seed` to true time `until` and returns, per node, the
@@ -158,14 +159,14 @@ fn asymmetric_delay_pushes_the_error_to_the_edge_of_the_bound() {
 
 #[test]
 fn clock_syncs_hold_under_swarm_faults() {
-    let report = engine::sim::check::swarm("clocks-sync", 0, 300).unwrap();
+    let report = engine::scenarios::swarm("clocks-sync", 0, 300).unwrap();
     assert_eq!(report.failure, None);
 }
 
 mod causality_demo {
     use engine::protocols::causality::{self, consistent, EventRec, Kind};
     use engine::scenarios::{build, default_spec};
-    use engine::sim::check::{check_spec, swarm};
+    use engine::scenarios::{check_spec, swarm};
     use engine::sim::trace::Event;
     use engine::sim::world::{Sim, SimOptions};
 
@@ -314,7 +315,7 @@ fn each_chapter_1_scenario_replays_exactly() {
             assert_eq!(hash(), hash(), "{id} seed {seed}");
         }
         let session = |seed| {
-            let mut s = engine::sim::session::Session::open(id, seed).unwrap();
+            let mut s = engine::scenarios::open(id, seed).unwrap();
             s.run(engine::sim::session::Command::Step(200)).unwrap()
         };
         assert_eq!(session(4), session(4), "{id}");

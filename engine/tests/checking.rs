@@ -2,8 +2,8 @@
 //! passes, and the failure detector's properties say what the lesson says.
 
 use engine::protocols::heartbeat::{self, suspicion_counts};
+use engine::scenarios::{check_spec, shrink, swarm};
 use engine::scenarios::{default_spec, find};
-use engine::sim::check::{check_spec, shrink, swarm};
 use engine::sim::spec::{Action, When};
 use engine::sim::world::{Sim, SimOptions};
 

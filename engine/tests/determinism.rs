@@ -5,7 +5,6 @@ mod common;
 
 use engine::hash::hex;
 use engine::scenarios::{build, default_spec, find, scenario_ids, trace_hash_of};
-use engine::sim::spec::RunSpec;
 use engine::sim::world::SimOptions;
 
 const SEEDS: u64 = 1_000;
@@ -98,7 +97,7 @@ fn traces_match_the_recorded_text() {
         ),
     ];
     for (file, token, steps) in runs {
-        let spec = RunSpec::from_url_token(token).unwrap();
+        let spec = engine::scenarios::spec_from_token(token).unwrap();
         let mut sim = build(&spec, SimOptions::INTERACTIVE).unwrap();
         sim.run_steps(steps).unwrap();
         let mut text = format!("# {token} steps={steps}\n");

@@ -5,7 +5,7 @@ use std::fmt;
 use engine::error::SimError;
 use engine::hash::{Canon, Fnv64};
 use engine::limits::*;
-use engine::sim::check::swarm;
+use engine::scenarios::swarm;
 use engine::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
 use engine::sim::spec::{Action, Override, RunSpec, When};
 use engine::sim::world::{LinkCfg, Scenario, Sim, SimOptions};
@@ -221,7 +221,10 @@ fn overrides_max() {
     for t in 0..=OVERRIDES_MAX {
         token.push_str(&format!("~t{t}h"));
     }
-    assert_eq!(limit_of(RunSpec::from_url_token(&token)), "OVERRIDES_MAX");
+    assert_eq!(
+        limit_of(engine::scenarios::spec_from_token(&token)),
+        "OVERRIDES_MAX"
+    );
     let many = RunSpec {
         overrides: vec![
             Override {
@@ -242,7 +245,10 @@ fn overrides_max() {
 #[test]
 fn token_chars_max() {
     let token = format!("1~retry-lossy~1~{}", "h".repeat(TOKEN_CHARS_MAX));
-    assert_eq!(limit_of(RunSpec::from_url_token(&token)), "TOKEN_CHARS_MAX");
+    assert_eq!(
+        limit_of(engine::scenarios::spec_from_token(&token)),
+        "TOKEN_CHARS_MAX"
+    );
 }
 
 #[test]

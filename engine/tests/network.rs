@@ -3,11 +3,11 @@
 
 use engine::scenarios::build;
 use engine::sim::session::{Command, Session};
-use engine::sim::spec::{Action, RunSpec};
+use engine::sim::spec::Action;
 use engine::sim::world::{SimOptions, Status};
 
 fn session(token: &str) -> Session {
-    Session::new(&RunSpec::from_url_token(token).unwrap()).unwrap()
+    engine::scenarios::session(&engine::scenarios::spec_from_token(token).unwrap()).unwrap()
 }
 
 fn all_lines(s: &Session) -> Vec<String> {
@@ -77,7 +77,8 @@ fn clocks_skew_and_drift() {
 
 #[test]
 fn a_partition_drops_messages_across_it() {
-    let spec = RunSpec::from_url_token("1~heartbeat-spikes~1~t0l0~t50p0.1_2.3.4").unwrap();
+    let spec =
+        engine::scenarios::spec_from_token("1~heartbeat-spikes~1~t0l0~t50p0.1_2.3.4").unwrap();
     let mut sim = build(&spec, SimOptions::INTERACTIVE).unwrap();
     sim.run_until_time(200, false).unwrap();
     let lines = sim.trace_lines(0, usize::MAX);

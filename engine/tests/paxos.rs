@@ -215,7 +215,7 @@ fn paxos_reference_survives_10000_swarm_seeds_per_scenario() {
 fn safety_only(mut s: Scenario<Paxos>) -> Scenario<Paxos> {
     for p in &mut s.properties {
         if p.kind != PropKind::Always {
-            p.check = |_| true;
+            p.check = engine::sim::world::Check::State(|_| true);
         }
     }
     s
@@ -288,8 +288,8 @@ fn paxos_events_per_second() {
 #[test]
 fn the_acceptors_grid_shows_promises_and_marks_the_chosen_proposal() {
     use engine::sim::panel::Panel;
-    use engine::sim::session::{Command, Session};
-    let mut session = Session::open("paxos-basic", seed_of("paxos-basic")).unwrap();
+    use engine::sim::session::Command;
+    let mut session = engine::scenarios::open("paxos-basic", seed_of("paxos-basic")).unwrap();
     let view = session.run(Command::Step(10_000)).unwrap();
     let [Panel::Grid(grid)] = view.panels.as_slice() else {
         panic!("{:?}", view.panels)

@@ -62,13 +62,13 @@ proptest! {
     #[test]
     fn tokens_round_trip(seed in any::<u64>(), overrides in overrides()) {
         let spec = RunSpec { scenario: "retry-dedup".into(), seed, overrides };
-        prop_assert_eq!(RunSpec::from_url_token(&spec.to_url_token()).unwrap(), spec);
+        prop_assert_eq!(engine::scenarios::spec_from_token(&spec.to_url_token()).unwrap(), spec);
     }
 
     #[test]
     fn arbitrary_tokens_never_panic(text in "[0-9a-zA-Z~._-]{0,60}") {
-        let _ = RunSpec::from_url_token(&text);
-        let _ = RunSpec::from_url_token(&format!("1~retry-lossy~1~{text}"));
+        let _ = engine::scenarios::spec_from_token(&text);
+        let _ = engine::scenarios::spec_from_token(&format!("1~retry-lossy~1~{text}"));
     }
 
     #[test]

@@ -205,7 +205,7 @@ fn raft_reference_survives_10000_swarm_seeds_per_scenario() {
 fn safety_only(mut s: Scenario<Raft>) -> Scenario<Raft> {
     for p in &mut s.properties {
         if p.kind != PropKind::Always {
-            p.check = |_| true;
+            p.check = engine::sim::world::Check::State(|_| true);
         }
     }
     s
@@ -329,8 +329,8 @@ fn raft_events_per_second() {
 #[test]
 fn the_log_grid_shows_every_server_with_terms_and_commit_markers() {
     use engine::sim::panel::Panel;
-    use engine::sim::session::{Command, Session};
-    let mut session = Session::open("raft-election", 1).unwrap();
+    use engine::sim::session::Command;
+    let mut session = engine::scenarios::open("raft-election", 1).unwrap();
     let view = session.run(Command::Step(3_000)).unwrap();
     let [Panel::Grid(grid)] = view.panels.as_slice() else {
         panic!("{:?}", view.panels)

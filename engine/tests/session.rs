@@ -1,7 +1,7 @@
 //! The app's boundary: commands in, plain serde views out, for every scenario.
 
 use engine::scenarios::{scenario_ids, scenarios};
-use engine::sim::session::{Command, Session, WorldView};
+use engine::sim::session::{Command, WorldView};
 use engine::sim::spec::Action;
 use engine::sim::world::Status;
 
@@ -10,7 +10,7 @@ fn every_scenario_opens_steps_and_serializes() {
     assert_eq!(scenarios().len(), scenario_ids().len());
     assert_eq!(engine::catalog::scenario_ids(), scenario_ids());
     for id in scenario_ids() {
-        let mut session = Session::open(id, 1).unwrap();
+        let mut session = engine::scenarios::open(id, 1).unwrap();
         let view = session.run(Command::Step(25)).unwrap();
         assert_eq!(view.step, 25, "{id}");
         assert!(!view.nodes.is_empty());
@@ -31,7 +31,7 @@ fn every_scenario_opens_steps_and_serializes() {
 
 #[test]
 fn deliver_and_drop_by_hand() {
-    let mut session = Session::open("retry-lossy", 3).unwrap();
+    let mut session = engine::scenarios::open("retry-lossy", 3).unwrap();
     let view = session.run(Command::Step(2)).unwrap();
     let first = view
         .messages
@@ -61,7 +61,7 @@ fn deliver_and_drop_by_hand() {
 
 #[test]
 fn partitions_pauses_and_params_show_in_the_view() {
-    let mut session = Session::open("heartbeat-spikes", 1).unwrap();
+    let mut session = engine::scenarios::open("heartbeat-spikes", 1).unwrap();
     session.run(Command::Step(10)).unwrap();
     let view = session
         .run(Command::Apply(Action::Partition(vec![
@@ -115,7 +115,7 @@ fn partitions_pauses_and_params_show_in_the_view() {
 
 #[test]
 fn crash_loses_volatile_state_and_keeps_durable_state() {
-    let mut session = Session::open("retry-dedup", 5).unwrap();
+    let mut session = engine::scenarios::open("retry-dedup", 5).unwrap();
     session.run(Command::RunUntil(300)).unwrap();
     let counter = |v: &WorldView| v.nodes[0].view.as_ref().unwrap().fields[0].1.clone();
     let before = counter(&session.view());

@@ -3,7 +3,7 @@
 
 use engine::rng::Rng;
 use engine::scenarios::{build, default_spec, find};
-use engine::sim::session::{Command, Session};
+use engine::sim::session::Command;
 use engine::sim::spec::{Action, Override, When};
 use engine::sim::world::SimOptions;
 
@@ -58,7 +58,7 @@ fn seek_replays_at_most_one_checkpoint_interval() {
 
 #[test]
 fn an_override_changes_the_future_and_replays() {
-    let mut session = Session::open("heartbeat-spikes", 4).unwrap();
+    let mut session = engine::scenarios::open("heartbeat-spikes", 4).unwrap();
     session.set_trace_window(50);
     session.run(Command::Step(300)).unwrap();
     let before = session.view();

@@ -14,7 +14,11 @@ fn swarm_specs_round_trip() {
             assert!(token
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)));
-            assert_eq!(RunSpec::from_url_token(&token).unwrap(), spec, "{token}");
+            assert_eq!(
+                engine::scenarios::spec_from_token(&token).unwrap(),
+                spec,
+                "{token}"
+            );
         }
     }
 }
@@ -58,7 +62,7 @@ fn every_action_round_trips() {
         overrides,
     };
     let token = spec.to_url_token();
-    assert_eq!(RunSpec::from_url_token(&token).unwrap(), spec);
+    assert_eq!(engine::scenarios::spec_from_token(&token).unwrap(), spec);
     // JSON works too, for the app's boundary.
     let json = serde_json::to_string(&spec).unwrap();
     assert_eq!(serde_json::from_str::<RunSpec>(&json).unwrap(), spec);
@@ -84,7 +88,7 @@ fn garbage_is_rejected_with_a_reason() {
         ("%%%", "version"),
     ];
     for (token, why) in cases {
-        match RunSpec::from_url_token(token) {
+        match engine::scenarios::spec_from_token(token) {
             Err(SimError::BadToken(msg)) => assert!(msg.contains(why), "{token:?}: {msg}"),
             other => panic!("{token:?}: expected BadToken, got {other:?}"),
         }
@@ -94,10 +98,10 @@ fn garbage_is_rejected_with_a_reason() {
 #[test]
 fn wrong_scenario_or_override_is_rejected() {
     assert!(matches!(
-        RunSpec::from_url_token("1~no-such-thing~1"),
-        Err(SimError::UnknownScenario(_))
+        engine::scenarios::spec_from_token("1~no-such-thing~1"),
+        Err(SimError::UnknownScenario { .. })
     ));
-    let msg = RunSpec::from_url_token("1~no-such-thing~1")
+    let msg = engine::scenarios::spec_from_token("1~no-such-thing~1")
         .unwrap_err()
         .to_string();
     assert!(
@@ -113,7 +117,7 @@ fn wrong_scenario_or_override_is_rejected() {
     ] {
         assert!(
             matches!(
-                RunSpec::from_url_token(token),
+                engine::scenarios::spec_from_token(token),
                 Err(SimError::BadOverride(_))
             ),
             "{token}"
@@ -123,8 +127,8 @@ fn wrong_scenario_or_override_is_rejected() {
 
 #[test]
 fn an_override_that_does_not_apply_is_an_error_value() {
-    use engine::sim::session::{Command, Session};
-    let mut session = Session::open("retry-lossy", 1).unwrap();
+    use engine::sim::session::Command;
+    let mut session = engine::scenarios::open("retry-lossy", 1).unwrap();
     session.run(Command::Step(3)).unwrap();
     let before = session.view();
     for action in [
@@ -147,7 +151,7 @@ fn an_override_that_does_not_apply_is_an_error_value() {
             "a failed override leaves the world unchanged"
         );
     }
-    let spec = RunSpec::from_url_token("1~retry-lossy~1~t0c1~t1c1").unwrap();
+    let spec = engine::scenarios::spec_from_token("1~retry-lossy~1~t0c1~t1c1").unwrap();
     let mut sim = engine::scenarios::build(&spec, engine::sim::world::SimOptions::FAST).unwrap();
     assert!(matches!(
         sim.run_steps(10),

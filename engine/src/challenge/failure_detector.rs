@@ -22,21 +22,18 @@
 //! congestion's silences takes more than 64 ticks, detecting within Y in calm takes less.
 //! Mean plus six mean absolute deviations plus 20 ticks passes them all.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use rhai::Dynamic;
 
-use super::{outcomes, Challenge, CheckOptions, CheckReport, Failure, Verdict};
-use crate::error::SimError;
+use super::harness::{last_override_time, Script, SimChallenge};
 use crate::protocols::heartbeat::{self, Heartbeat, Note, Policy, State, MONITOR};
 use crate::rng::Rng;
-use crate::script::{RequiredFn, Sandbox, ScriptError, ScriptErrorKind};
-use crate::sim::check::shrink_with;
+use crate::script::RequiredFn;
 use crate::sim::protocol::NodeId;
-use crate::sim::spec::{Action, Override, RunSpec, When};
-use crate::sim::trace::Event;
-use crate::sim::world::{LinkCfg, PropKind, Property, Scenario, Sim, SimOptions, Violation};
+use crate::sim::spec::{Action, Override, RunSpec};
+use crate::sim::trace::{Event, TraceEvent};
+use crate::sim::world::{LinkCfg, Monitor, PropKind, Property, Scenario, Sim, Violation, WorldRef};
 
 /// Peers watched by the monitor (n1..=n3).
 pub const PEERS: u16 = 3;
@@ -97,21 +94,17 @@ pub fn scenario(decide: heartbeat::Decide) -> Scenario<Heartbeat> {
         net: NET,
         calm: NET,
         script: Vec::new(),
-        properties: vec![Property {
-            name: "completeness",
-            kind: PropKind::Always,
-            check: heartbeat::completeness_within::<COMPLETENESS_TICKS>,
-        }],
+        properties: vec![
+            Property::monitor("completeness", PropKind::Always, || {
+                Box::new(Completeness::default())
+            }),
+            Property::monitor("accuracy", PropKind::Always, || {
+                Box::new(Accuracy::default())
+            }),
+        ],
         workload: Vec::new(),
         faulty_nodes: (1..=PEERS).collect(),
         safety_ticks: 0,
-    }
-}
-
-fn at(t: u64, action: Action) -> Override {
-    Override {
-        at: When::Time(t),
-        action,
     }
 }
 
@@ -122,16 +115,19 @@ pub fn spec(seed: u64) -> RunSpec {
     let mut overrides = Vec::new();
     for (k, &hi) in RAMP.iter().enumerate() {
         let t = start + k as u64 * PHASE_TICKS;
-        overrides.push(at(t, Action::Latency(None, NET.latency_min_ticks, hi)));
+        overrides.push(Override::at(
+            t,
+            Action::Latency(None, NET.latency_min_ticks, hi),
+        ));
     }
     let calm = start + RAMP.len() as u64 * PHASE_TICKS;
-    overrides.push(at(
+    overrides.push(Override::at(
         calm,
         Action::Latency(None, NET.latency_min_ticks, NET.latency_max_ticks),
     ));
     let crash = calm + 200 + rng.range_inclusive(0, 150);
     let victim = rng.range_inclusive(1, u64::from(PEERS)) as NodeId;
-    overrides.push(at(crash, Action::Crash(victim)));
+    overrides.push(Override::at(crash, Action::Crash(victim)));
     RunSpec {
         scenario: "failure-detector".to_string(),
         seed,
@@ -141,38 +137,19 @@ pub fn spec(seed: u64) -> RunSpec {
 
 /// When a run of `spec` ends: Y plus a margin after its last scripted event.
 fn horizon(spec: &RunSpec) -> u64 {
-    let last = spec
-        .overrides
-        .iter()
-        .filter_map(|o| match o.at {
-            When::Time(t) => Some(t),
-            When::Step(_) => None,
-        })
-        .max()
-        .unwrap_or(0);
-    last + COMPLETENESS_TICKS + TAIL_TICKS
+    last_override_time(spec) + COMPLETENESS_TICKS + TAIL_TICKS
 }
 
-/// A violation with the peer it is about.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Found {
-    /// The property, step and time.
-    pub violation: Violation,
-    /// The peer wrongly suspected, or crashed and not suspected.
-    pub peer: NodeId,
-    /// What went wrong, in a sentence or two.
-    pub message: String,
-    /// Events in the run up to the violation.
-    pub events: usize,
-}
+/// Nodes in a run: the monitor and its peers.
+const NODES: usize = PEERS as usize + 1;
 
-fn monitor_view(sim: &Sim<Heartbeat>, peer: NodeId) -> Option<(u64, Vec<u64>)> {
-    match sim.world_ref().state(MONITOR) {
+fn monitor_view(w: &WorldRef<'_, Heartbeat>, peer: NodeId) -> (u64, Vec<u64>) {
+    match w.state(MONITOR) {
         Some(State::Monitor(m)) => {
             let i = usize::from(peer);
-            Some((m.timeout[i], m.gaps[i].clone()))
+            (m.timeout[i], m.gaps[i].clone())
         }
-        _ => None,
+        _ => (0, Vec::new()),
     }
 }
 
@@ -181,104 +158,134 @@ fn show_gaps(gaps: &[u64]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-/// Runs `spec` with `scenario` and judges both properties: completeness as the run goes,
-/// accuracy by counting suspicions of peers that are up.
-pub fn judge(scenario: &Scenario<Heartbeat>, spec: &RunSpec) -> Result<Option<Found>, SimError> {
-    let options = SimOptions {
-        record_trace: true,
-        checkpoints: false,
-        check_properties: true,
-    };
-    let end = horizon(spec);
-    let mut sim = Sim::new(scenario.clone(), spec.clone(), options)?;
-    let nodes = usize::from(scenario.nodes);
-    let mut down = vec![false; nodes];
-    let mut crashed_at = vec![0u64; nodes];
-    let mut wrong = 0u64;
-    let mut seen = 0;
-    while sim.time() <= end && sim.step()? {
-        let trace = sim.trace();
-        let mut suspected_live = None;
-        for ev in &trace[seen..] {
-            match &ev.event {
-                Event::Action(Action::Crash(n)) => {
-                    down[usize::from(*n)] = true;
-                    crashed_at[usize::from(*n)] = ev.t;
-                }
-                Event::Action(Action::Restart(n)) => down[usize::from(*n)] = false,
-                Event::Note {
-                    note: Note::Suspect(p),
-                    ..
-                } if !down[usize::from(*p)] => {
-                    wrong += 1;
-                    suspected_live = Some(*p);
-                }
-                _ => {}
-            }
-        }
-        seen = trace.len();
-        let step = sim.step_count();
-        let time = sim.time();
-        if let (Some(peer), true) = (suspected_live, wrong > FALSE_SUSPICIONS_MAX) {
-            let (timeout, gaps) = monitor_view(&sim, peer).unwrap_or_default();
-            return Ok(Some(Found {
-                violation: Violation {
-                    property: "accuracy".into(),
-                    step,
-                    time,
-                },
-                peer,
-                message: format!(
-                    "At t={time} the monitor suspected n{peer}, which was up: false suspicion \
-                     {wrong} in this run, more than the {FALSE_SUSPICIONS_MAX} allowed. n{peer}'s \
-                     timeout was {timeout} ticks; its recent gaps were {}.",
-                    show_gaps(&gaps)
-                ),
-                events: seen,
-            }));
-        }
-        if let Some(v) = sim.violation().cloned() {
-            let w = sim.world_ref();
-            let peer = (1..scenario.nodes)
-                .find(|&p| {
-                    down[usize::from(p)]
-                        && !matches!(w.state(MONITOR), Some(State::Monitor(m)) if m.suspected[usize::from(p)])
-                })
-                .unwrap_or(1);
-            let (timeout, gaps) = monitor_view(&sim, peer).unwrap_or_default();
-            let crash = crashed_at[usize::from(peer)];
-            return Ok(Some(Found {
-                violation: v,
-                peer,
-                message: format!(
-                    "n{peer} crashed at t={crash} and was still trusted at t={time}, more than \
+/// `completeness`, as a monitor: a peer that crashes at `c` is suspected no later than
+/// `c + Y`. Fails at the first event after that deadline (or at the end of the run) while the
+/// crashed peer is still trusted.
+#[derive(Clone, Default)]
+struct Completeness {
+    crashed_at: [Option<u64>; NODES],
+    suspected: [bool; NODES],
+}
+
+impl Completeness {
+    fn late(&self, now: u64, w: &WorldRef<'_, Heartbeat>) -> Result<(), String> {
+        for peer in 1..NODES {
+            let Some(crash) = self.crashed_at[peer] else {
+                continue;
+            };
+            if now > crash + COMPLETENESS_TICKS && !self.suspected[peer] {
+                let (timeout, gaps) = monitor_view(w, peer as NodeId);
+                return Err(format!(
+                    "n{peer} crashed at t={crash} and was still trusted at t={now}, more than \
                      {COMPLETENESS_TICKS} ticks later. Its timeout was {timeout} ticks after its \
                      last heartbeat; its last gaps were {}.",
                     show_gaps(&gaps)
-                ),
-                events: seen,
-            }));
+                ));
+            }
         }
+        Ok(())
     }
-    Ok(None)
 }
 
-/// The event log of a run up to its violation, kept to the lines about `peer` (its heartbeats,
-/// the monitor's verdicts on it, the scripted network changes and crash), the last
-/// [`COUNTEREXAMPLE_LINES_MAX`] of them.
-fn render(scenario: &Scenario<Heartbeat>, spec: &RunSpec, found: &Found) -> Vec<String> {
-    let options = SimOptions {
-        record_trace: true,
-        checkpoints: false,
-        check_properties: false,
-    };
-    let Ok(mut sim) = Sim::new(scenario.clone(), spec.clone(), options) else {
-        return Vec::new();
-    };
-    if sim.run_steps(found.violation.step).is_err() {
-        return Vec::new();
+impl Monitor<Heartbeat> for Completeness {
+    fn on_event(
+        &mut self,
+        ev: &TraceEvent<Heartbeat>,
+        w: &WorldRef<'_, Heartbeat>,
+    ) -> Result<(), String> {
+        match &ev.event {
+            Event::Action(Action::Crash(n)) => {
+                self.crashed_at[usize::from(*n)] = Some(ev.t);
+                self.suspected[usize::from(*n)] = false;
+            }
+            Event::Action(Action::Restart(n)) => self.crashed_at[usize::from(*n)] = None,
+            Event::Note {
+                note: Note::Suspect(p),
+                ..
+            } => self.suspected[usize::from(*p)] = true,
+            Event::Note {
+                note: Note::Trust(p),
+                ..
+            } => self.suspected[usize::from(*p)] = false,
+            _ => {}
+        }
+        self.late(ev.t, w)
     }
-    let peer = found.peer;
+    fn at_end(&mut self, w: &WorldRef<'_, Heartbeat>) -> Result<(), String> {
+        self.late(w.time(), w)
+    }
+    fn clone_box(&self) -> Box<dyn Monitor<Heartbeat>> {
+        Box::new(self.clone())
+    }
+}
+
+/// `accuracy`, as a monitor: at most X suspicions of peers that are up, per run.
+#[derive(Clone, Default)]
+struct Accuracy {
+    down: [bool; NODES],
+    wrong: u64,
+}
+
+impl Monitor<Heartbeat> for Accuracy {
+    fn on_event(
+        &mut self,
+        ev: &TraceEvent<Heartbeat>,
+        w: &WorldRef<'_, Heartbeat>,
+    ) -> Result<(), String> {
+        match &ev.event {
+            Event::Action(Action::Crash(n)) => self.down[usize::from(*n)] = true,
+            Event::Action(Action::Restart(n)) => self.down[usize::from(*n)] = false,
+            Event::Note {
+                note: Note::Suspect(p),
+                ..
+            } if !self.down[usize::from(*p)] => {
+                self.wrong += 1;
+                if self.wrong > FALSE_SUSPICIONS_MAX {
+                    let (timeout, gaps) = monitor_view(w, *p);
+                    return Err(format!(
+                        "At t={} the monitor suspected n{p}, which was up: false suspicion {} in \
+                         this run, more than the {FALSE_SUSPICIONS_MAX} allowed. n{p}'s timeout \
+                         was {timeout} ticks; its recent gaps were {}.",
+                        ev.t,
+                        self.wrong,
+                        show_gaps(&gaps)
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    fn clone_box(&self) -> Box<dyn Monitor<Heartbeat>> {
+        Box::new(self.clone())
+    }
+}
+
+/// The peer a violation is about: the last one suspected (accuracy) or the crashed one
+/// (completeness).
+fn peer_of(trace: &[TraceEvent<Heartbeat>], violation: &Violation) -> NodeId {
+    let found = trace
+        .iter()
+        .rev()
+        .find_map(|ev| match (&ev.event, violation.property.as_str()) {
+            (
+                Event::Note {
+                    note: Note::Suspect(p),
+                    ..
+                },
+                "accuracy",
+            ) => Some(*p),
+            (Event::Action(Action::Crash(n)), "completeness") => Some(*n),
+            _ => None,
+        });
+    found.unwrap_or(1)
+}
+
+/// The event log of a run up to its violation, kept to the lines about the peer it is about
+/// (its heartbeats, the monitor's verdicts on it, the scripted network changes and crash), the
+/// last [`COUNTEREXAMPLE_LINES_MAX`] of them.
+fn render(sim: &Sim<Heartbeat>, violation: &Violation) -> Vec<String> {
+    let peer = peer_of(sim.trace(), violation);
     let lines: Vec<String> = sim
         .trace()
         .iter()
@@ -308,176 +315,83 @@ fn render(scenario: &Scenario<Heartbeat>, spec: &RunSpec, found: &Found) -> Vec<
 /// Most lines a counterexample shows.
 pub const COUNTEREXAMPLE_LINES_MAX: usize = 40;
 
-/// The first mistake a script made while deciding a timeout, kept while the run goes on (a
-/// handler cannot stop the simulation) and reported once it ends.
-type FirstError = Rc<RefCell<Option<ScriptError>>>;
-
 /// The learner's `timeout(intervals)` as a policy. A script error or a value that is not a
-/// non-negative integer is recorded in `error` and the initial timeout is used meanwhile.
-fn script_policy(sandbox: Rc<Sandbox>, error: FirstError) -> heartbeat::Decide {
+/// non-negative integer is latched in the [`Script`] and the initial timeout is used meanwhile.
+fn script_policy(script: Rc<Script>) -> heartbeat::Decide {
     Rc::new(move |gaps: &[u64]| {
-        if error.borrow().is_some() {
-            return INITIAL_TIMEOUT_TICKS;
-        }
         let intervals: rhai::Array = gaps
             .iter()
             .map(|&g| Dynamic::from_int(i64::try_from(g).unwrap_or(i64::MAX)))
             .collect();
-        let result = sandbox.call("timeout", (intervals,)).and_then(|value| {
-            let shown = value.to_string();
-            let kind = value.type_name();
-            match value.as_int() {
-                Ok(t) if t >= 0 => Ok(t as u64),
-                Ok(t) => Err(wrong_result(
-                    &sandbox,
-                    format!("`timeout` returned {t}: a timeout is a number of ticks, 0 or more."),
-                )),
-                Err(_) => Err(wrong_result(
-                    &sandbox,
-                    format!(
-                        "`timeout` returned {shown} (a {kind}): it must return an integer number of ticks."
-                    ),
-                )),
-            }
-        });
-        match result {
-            Ok(t) => t,
-            Err(e) => {
-                *error.borrow_mut() = Some(e);
+        let Some(value) = script.call("timeout", (intervals,)) else {
+            return INITIAL_TIMEOUT_TICKS;
+        };
+        match value.as_int() {
+            Ok(t) if t >= 0 => t as u64,
+            _ => {
+                script.wrong("timeout", &value, "an integer number of ticks, 0 or more");
                 INITIAL_TIMEOUT_TICKS
             }
         }
     })
 }
 
-fn wrong_result(sandbox: &Sandbox, message: String) -> ScriptError {
-    let mut error = ScriptError::new(ScriptErrorKind::WrongResult, message);
-    error.line = sandbox.definition_line("timeout");
-    error.column = error.line.map(|_| 1);
-    error
-}
+/// The failure-detector challenge: the learner's policy in the monitor, one run per seed.
+pub struct FailureDetector;
 
-/// Checks a learner's timeout policy over `options.seeds` runs.
-pub fn check(
-    challenge: &Challenge,
-    source: &str,
-    options: CheckOptions,
-    progress: &mut dyn FnMut(u64, u64) -> bool,
-) -> CheckReport {
-    let report = |seeds_run, properties, verdict, printed| CheckReport {
-        challenge: challenge.id.clone(),
-        seeds_total: options.seeds,
-        seeds_run,
-        properties,
-        verdict,
-        printed,
-    };
-    let sandbox = match Sandbox::compile(source, &REQUIRED) {
-        Ok(sandbox) => Rc::new(sandbox),
-        Err(error) => {
-            return report(
-                0,
-                outcomes(challenge, None, false),
-                Verdict::ScriptError { error, seed: None },
-                Vec::new(),
-            )
-        }
-    };
-    let error: FirstError = Rc::new(RefCell::new(None));
-    let world = scenario(script_policy(sandbox.clone(), error.clone()));
-    // A judged run and whether the script failed in it.
-    let run = |spec: &RunSpec| -> Result<Option<Found>, Result<ScriptError, SimError>> {
-        let found = judge(&world, spec).map_err(Err)?;
-        match error.borrow_mut().take() {
-            Some(e) => Err(Ok(e)),
-            None => Ok(found),
-        }
-    };
-    let script_error = |done, error, seed| {
-        report(
-            done,
-            outcomes(challenge, None, false),
-            Verdict::ScriptError {
-                error,
-                seed: Some(seed),
-            },
-            sandbox.printed().0,
-        )
-    };
-    for done in 0..options.seeds {
-        let seed = options.first_seed + done;
-        let spec = spec(seed);
-        let found = match run(&spec) {
-            Ok(found) => found,
-            Err(Ok(e)) => return script_error(done, e, seed),
-            Err(Err(e)) => {
-                // The runs are small and well formed: a limit here is our bug, reported
-                // rather than hidden.
-                let e = ScriptError::new(
-                    ScriptErrorKind::Runtime,
-                    format!("The simulation stopped: {e}"),
-                );
-                return script_error(done, e, seed);
-            }
-        };
-        if let Some(found) = found {
-            let property = found.violation.property.clone();
-            let shrunk = shrink_with(&spec, &property, |candidate| {
-                Ok(run(candidate).ok().flatten().map(|f| f.violation))
-            });
-            let (small_spec, small) = match shrunk {
-                Ok(s) => match run(&s.spec) {
-                    Ok(Some(f)) if f.violation.property == property => (s.spec, f),
-                    _ => (spec.clone(), found.clone()),
-                },
-                Err(_) => (spec.clone(), found.clone()),
-            };
-            let failure = Failure {
-                property: property.clone(),
-                seed,
-                message: small.message.clone(),
-                events_before_shrinking: found.events,
-                counterexample: render(&world, &small_spec, &small),
-                replay: None,
-                step: None,
-            };
-            return report(
-                done + 1,
-                outcomes(challenge, Some(&property), false),
-                Verdict::Failed(failure),
-                sandbox.printed().0,
-            );
-        }
-        if !progress(done + 1, options.seeds) {
-            return report(
-                done + 1,
-                outcomes(challenge, None, false),
-                Verdict::Cancelled,
-                sandbox.printed().0,
-            );
-        }
+impl SimChallenge for FailureDetector {
+    type P = Heartbeat;
+    type Installed = Scenario<Heartbeat>;
+
+    fn required(&self) -> &'static [RequiredFn] {
+        &REQUIRED
     }
-    report(
-        options.seeds,
-        outcomes(challenge, None, true),
-        Verdict::Passed,
-        sandbox.printed().0,
-    )
+    fn install(&self, script: Rc<Script>) -> Scenario<Heartbeat> {
+        scenario(script_policy(script))
+    }
+    fn scenario(&self, installed: &Scenario<Heartbeat>, id: &str) -> Option<Scenario<Heartbeat>> {
+        (id == installed.id).then(|| installed.clone())
+    }
+    fn run_of(&self, seed: u64) -> RunSpec {
+        spec(seed)
+    }
+    fn properties(&self) -> Vec<&'static str> {
+        scenario(Rc::new(|_: &[u64]| 0))
+            .properties
+            .iter()
+            .map(|p| p.name)
+            .collect()
+    }
+    fn horizon(&self, _: &Scenario<Heartbeat>, spec: &RunSpec) -> u64 {
+        horizon(spec)
+    }
+    fn lines(&self, sim: &Sim<Heartbeat>, violation: &Violation) -> Vec<String> {
+        render(sim, violation)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::challenge::challenge;
+    use crate::challenge::{challenge, check, CheckOptions, CheckReport, Verdict};
     use crate::script::ScriptErrorKind;
+    use crate::sim::world::SimOptions;
+
+    /// The first violation of a run of `spec` with `world`, judged as a check judges it.
+    fn judge(world: &Scenario<Heartbeat>, spec: &RunSpec) -> Option<Violation> {
+        let mut sim = Sim::new(world.clone(), spec.clone(), SimOptions::CHECK).unwrap();
+        sim.run_until_time(horizon(spec), true).unwrap();
+        sim.finish_liveness();
+        sim.violation().cloned()
+    }
 
     /// Seeds (of 0..200) on which `decide` fails completeness and accuracy.
     fn failures(decide: impl Fn(&[u64]) -> u64 + 'static) -> (Vec<u64>, Vec<u64>) {
         let world = scenario(Rc::new(decide));
         let (mut completeness, mut accuracy) = (Vec::new(), Vec::new());
         for seed in 0..200 {
-            match judge(&world, &spec(seed)).unwrap() {
-                Some(f) if f.violation.property == "completeness" => completeness.push(seed),
+            match judge(&world, &spec(seed)) {
+                Some(v) if v.property == "completeness" => completeness.push(seed),
                 Some(_) => accuracy.push(seed),
                 None => {}
             }
@@ -534,10 +448,7 @@ mod tests {
         assert_eq!(spec(5), spec(5));
         assert_ne!(spec(5), spec(6));
         let world = scenario(Rc::new(|_: &[u64]| 30));
-        assert_eq!(
-            judge(&world, &spec(3)).unwrap(),
-            judge(&world, &spec(3)).unwrap()
-        );
+        assert_eq!(judge(&world, &spec(3)), judge(&world, &spec(3)));
         let c = challenge("failure-detector").unwrap();
         assert_eq!(run(&c.wrong[0].code, 40), run(&c.wrong[0].code, 40));
         assert_eq!(run(&c.reference, 20), run(&c.reference, 20));

@@ -3,15 +3,16 @@
 //!
 //! A challenge is data: one TOML file in `engine/challenges/` with its statement, the API the
 //! script sees, progressive hints, starter code, a reference solution, the properties checked
-//! and at least three known-wrong variants, each naming the property it must violate. Its
-//! `hook` names the Rust harness that runs the script ([`vector_clocks`]; [`raft`] serves the
-//! three Raft hooks).
+//! and at least three known-wrong variants, each naming the property it must violate. The
+//! [`TABLE`] pairs each file with the [`harness::Harness`] that runs the script: adding a
+//! challenge is its TOML, one adapter file and one line there.
 //!
 //! Invariants: a check is a pure function of (challenge, script, seeds), so the browser and
 //! `dslab check` agree; a failure is shrunk to a small counterexample deterministically; the
 //! reference passes and every wrong variant fails with its named property (tested).
 
 pub mod failure_detector;
+pub mod harness;
 pub mod raft;
 pub mod vector_clocks;
 
@@ -20,16 +21,41 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::script::ScriptError;
+use harness::Simulated;
 
 /// Most seeds one challenge check may run.
 pub const CHECK_SEEDS_MAX: u64 = 100_000;
 
-const SOURCES: [&str; 5] = [
-    include_str!("../../challenges/vector-clocks.toml"),
-    include_str!("../../challenges/failure-detector.toml"),
-    include_str!("../../challenges/raft-request-vote.toml"),
-    include_str!("../../challenges/raft-append-entries.toml"),
-    include_str!("../../challenges/raft-commit-rule.toml"),
+/// A challenge: its definition file and the harness that checks it.
+pub struct Entry {
+    /// The TOML text.
+    pub source: &'static str,
+    /// The harness.
+    pub harness: &'static dyn harness::DynHarness,
+}
+
+/// Every challenge, in listing order.
+pub const TABLE: &[Entry] = &[
+    Entry {
+        source: include_str!("../../challenges/vector-clocks.toml"),
+        harness: &vector_clocks::VectorClocks,
+    },
+    Entry {
+        source: include_str!("../../challenges/failure-detector.toml"),
+        harness: &Simulated(failure_detector::FailureDetector),
+    },
+    Entry {
+        source: include_str!("../../challenges/raft-request-vote.toml"),
+        harness: &Simulated(raft::RaftChallenge(raft::Part::RequestVote)),
+    },
+    Entry {
+        source: include_str!("../../challenges/raft-append-entries.toml"),
+        harness: &Simulated(raft::RaftChallenge(raft::Part::AppendEntries)),
+    },
+    Entry {
+        source: include_str!("../../challenges/raft-commit-rule.toml"),
+        harness: &Simulated(raft::RaftChallenge(raft::Part::CommitRule)),
+    },
 ];
 
 /// A challenge definition, as written in its TOML file.
@@ -42,8 +68,6 @@ pub struct Challenge {
     pub chapter: u8,
     /// Its title.
     pub title: String,
-    /// The Rust harness that runs the script.
-    pub hook: String,
     /// Seeds checked by default.
     pub seeds: u64,
     /// One sentence for lists.
@@ -93,11 +117,22 @@ pub struct WrongVariant {
 pub fn challenges() -> &'static [Challenge] {
     static ALL: OnceLock<Vec<Challenge>> = OnceLock::new();
     ALL.get_or_init(|| {
-        SOURCES
+        TABLE
             .iter()
-            .map(|source| toml::from_str(source).expect("challenge files are checked by tests"))
+            .map(|entry| {
+                toml::from_str(entry.source).expect("challenge files are checked by tests")
+            })
             .collect()
     })
+}
+
+/// The harness of a challenge from [`challenges`].
+fn harness_of(challenge: &Challenge) -> &'static dyn harness::DynHarness {
+    let index = challenges()
+        .iter()
+        .position(|c| c.id == challenge.id)
+        .expect("challenges come from the table");
+    TABLE[index].harness
 }
 
 /// The challenge with this id.
@@ -206,17 +241,7 @@ pub fn check(
 ) -> CheckReport {
     let seeds = options.seeds.clamp(1, CHECK_SEEDS_MAX);
     let options = CheckOptions { seeds, ..options };
-    match challenge.hook.as_str() {
-        "vector-clocks" => vector_clocks::check(challenge, source, options, progress),
-        "failure-detector" => failure_detector::check(challenge, source, options, progress),
-        hook => match raft::Part::of_hook(hook) {
-            Some(part) => raft::check(challenge, part, source, options, progress),
-            None => unreachable!(
-                "challenge {} names an unknown hook {hook}; tests check every hook",
-                challenge.id
-            ),
-        },
-    }
+    harness_of(challenge).check(challenge, source, options, progress)
 }
 
 /// An interactive session on a failure's shrunk run (`Failure::replay`) with the learner's
@@ -230,35 +255,9 @@ pub fn replay_session(
 ) -> Result<crate::sim::session::Session, String> {
     let challenge = challenge(challenge_id)
         .ok_or_else(|| format!("There is no challenge '{challenge_id}'."))?;
-    let part = raft::Part::of_hook(&challenge.hook)
-        .ok_or_else(|| format!("Runs of '{}' cannot be replayed.", challenge.title))?;
-    raft::replay_sim(part, source, spec).map(crate::sim::session::Session::from_sim)
-}
-
-/// Whether `hook` names a harness [`check`] can run.
-#[cfg(test)]
-fn known_hook(hook: &str) -> bool {
-    matches!(hook, "vector-clocks" | "failure-detector") || raft::Part::of_hook(hook).is_some()
-}
-
-/// The report's per-property list when `violated` failed (or nothing did) after some seeds.
-fn outcomes(challenge: &Challenge, violated: Option<&str>, complete: bool) -> Vec<PropertyOutcome> {
-    challenge
-        .properties
-        .iter()
-        .map(|p| PropertyOutcome {
-            id: p.id.clone(),
-            title: p.title.clone(),
-            explanation: p.explanation.clone(),
-            status: if violated == Some(p.id.as_str()) {
-                PropertyStatus::Violated
-            } else if complete {
-                PropertyStatus::Held
-            } else {
-                PropertyStatus::Inconclusive
-            },
-        })
-        .collect()
+    harness_of(challenge)
+        .replay(source, spec)
+        .map_err(|why| format!("{} — {why}", challenge.title))
 }
 
 #[cfg(test)]
@@ -282,7 +281,13 @@ mod tests {
     fn every_challenge_file_is_complete() {
         assert!(!challenges().is_empty());
         for c in challenges() {
-            assert!(known_hook(&c.hook), "{}: unknown hook {}", c.id, c.hook);
+            let ids: Vec<&str> = c.properties.iter().map(|p| p.id.as_str()).collect();
+            assert_eq!(
+                ids,
+                harness_of(c).properties(),
+                "{}: the file lists the properties its harness judges, in order",
+                c.id
+            );
             assert!(c.hints.len() >= 2, "{}: progressive hints", c.id);
             assert!(
                 c.wrong.len() >= 3,
@@ -393,6 +398,43 @@ mod tests {
         assert_eq!(error.kind, ScriptErrorKind::Budget);
     }
 
+    /// "Replay this run" for a monitored challenge: the shrunk run of a failure-detector
+    /// variant opens in a session that reaches the same violation at the same step, also after
+    /// seeking back and forth (monitors are part of the checkpointed world).
+    #[test]
+    fn a_failure_detector_failure_replays_and_seeks_to_its_violation() {
+        let c = challenge("failure-detector").expect("challenge");
+        for wrong in &c.wrong {
+            let report = run(c, &wrong.code, 20);
+            let Verdict::Failed(failure) = report.verdict else {
+                panic!("{}: {:?}", wrong.name, report.verdict)
+            };
+            let spec = failure.replay.as_deref().expect("a simulated run").clone();
+            let step = failure.step.expect("the violating step");
+            let mut session = replay_session(&c.id, &wrong.code, &spec).expect("it replays");
+            let at = |session: &mut crate::sim::session::Session, s| {
+                session
+                    .run(crate::sim::session::Command::Seek(s))
+                    .expect("seek")
+                    .violation
+            };
+            let first = at(&mut session, step).expect("the violation is there at its step");
+            assert_eq!(first.property, failure.property, "{}", wrong.name);
+            assert_eq!(first.step, step);
+            assert!(at(&mut session, step / 2).is_none(), "not yet half way");
+            assert_eq!(
+                at(&mut session, step),
+                Some(first.clone()),
+                "seeking back and forth"
+            );
+            let said = first
+                .message
+                .as_deref()
+                .expect("a monitor says what went wrong");
+            assert!(failure.message.contains(said), "{}", failure.message);
+        }
+    }
+
     #[test]
     fn a_raft_failure_replays_in_a_session_up_to_its_violation() {
         let c = challenge("raft-request-vote").expect("challenge");
@@ -425,6 +467,10 @@ mod tests {
         assert!(replay_session("vector-clocks", "", &spec)
             .err()
             .is_some_and(|e| e.contains("cannot be replayed")));
+        let detector = &challenge("failure-detector").expect("challenge").reference;
+        assert!(replay_session("failure-detector", detector, &spec)
+            .err()
+            .is_some_and(|e| e.contains("not a scenario of this challenge")));
         assert!(replay_session(&c.id, "fn (", &spec).is_err());
     }
 }

@@ -10,11 +10,14 @@
 //! receives of in-flight messages in any order (the network reorders freely). Each seed draws
 //! one execution from the engine's own PRNG.
 
-use rhai::{Array, Dynamic};
+use std::rc::Rc;
 
-use super::{outcomes, Challenge, CheckOptions, CheckReport, Failure, Verdict};
+use rhai::Dynamic;
+
+use super::harness::{Found, Harness, Script, Shown};
 use crate::rng::Rng;
-use crate::script::{RequiredFn, Sandbox, ScriptError};
+use crate::script::convert::{as_counts, ints};
+use crate::script::RequiredFn;
 
 /// Most events in one generated execution (happened-before sets are `u64` bit masks).
 pub const EVENTS_MAX: usize = 24;
@@ -228,7 +231,8 @@ fn reference_clocks(execution: &Execution) -> Vec<Vec<i64>> {
     stamps
 }
 
-/// Why one execution fails, or the script error it hit.
+/// Why one execution fails. A script error is latched in the [`Script`] and reported by the
+/// harness, whatever this says.
 enum Outcome {
     Ok,
     Violation {
@@ -236,20 +240,10 @@ enum Outcome {
         message: String,
         stamps: Vec<Vec<i64>>,
     },
-    Error(ScriptError),
 }
 
 fn to_dynamic(clock: &[i64]) -> Dynamic {
-    Dynamic::from_array(clock.iter().map(|&c| Dynamic::from_int(c)).collect())
-}
-
-fn from_dynamic(value: Dynamic, processes: usize) -> Option<Vec<i64>> {
-    let array: Array = value.try_cast()?;
-    let clock: Vec<i64> = array
-        .into_iter()
-        .map(|v| v.as_int().ok())
-        .collect::<Option<_>>()?;
-    (clock.len() == processes && clock.iter().all(|&c| c >= 0)).then_some(clock)
+    ints(clock.iter().copied())
 }
 
 fn label(event: &Event) -> String {
@@ -266,7 +260,7 @@ fn show(clock: &[i64]) -> String {
 }
 
 /// Runs the learner's functions over one execution and checks the three properties.
-fn judge(sandbox: &Sandbox, execution: &Execution) -> Outcome {
+fn judge(script: &Script, execution: &Execution) -> Outcome {
     let n = execution.processes;
     let mut clocks = vec![vec![0i64; n]; n];
     let mut stamps: Vec<Vec<i64>> = Vec::with_capacity(execution.events.len());
@@ -275,19 +269,18 @@ fn judge(sandbox: &Sandbox, execution: &Execution) -> Outcome {
         let me = p as i64;
         let current = to_dynamic(&clocks[p]);
         let (function, result) = match event.kind {
-            Kind::Local => ("on_local", sandbox.call("on_local", (current, me))),
-            Kind::Send { .. } => ("on_send", sandbox.call("on_send", (current, me))),
+            Kind::Local => ("on_local", script.call("on_local", (current, me))),
+            Kind::Send { .. } => ("on_send", script.call("on_send", (current, me))),
             Kind::Receive { send, .. } => (
                 "on_receive",
-                sandbox.call("on_receive", (current, me, to_dynamic(&stamps[send]))),
+                script.call("on_receive", (current, me, to_dynamic(&stamps[send]))),
             ),
         };
-        let value = match result {
-            Ok(value) => value,
-            Err(error) => return Outcome::Error(error),
+        let Some(value) = result else {
+            return Outcome::Ok;
         };
         let shown = value.to_string();
-        let Some(clock) = from_dynamic(value, n) else {
+        let Some(clock) = as_counts(value, n) else {
             return Outcome::Violation {
                 property: "well-formed",
                 message: format!(
@@ -343,12 +336,11 @@ fn judge(sandbox: &Sandbox, execution: &Execution) -> Outcome {
     for a in 0..len {
         for b in 0..len {
             let truth = Relation::of_events(&before, a, b);
-            let answer = match sandbox.call(
+            let Some(answer) = script.call(
                 "compare",
                 (to_dynamic(&reference[a]), to_dynamic(&reference[b])),
-            ) {
-                Ok(value) => value,
-                Err(error) => return Outcome::Error(error),
+            ) else {
+                return Outcome::Ok;
             };
             if answer.clone().into_string().ok().as_deref() != Some(truth.as_str()) {
                 return Outcome::Violation {
@@ -367,30 +359,6 @@ fn judge(sandbox: &Sandbox, execution: &Execution) -> Outcome {
         }
     }
     Outcome::Ok
-}
-
-/// Removes events while the same property still fails, until no single removal keeps it
-/// failing. Deterministic: tries removals from the last event to the first.
-fn shrink(sandbox: &Sandbox, execution: Execution, property: &str) -> Execution {
-    let mut current = execution;
-    loop {
-        let mut smaller = None;
-        for index in (0..current.events.len()).rev() {
-            let candidate = current.without(index);
-            if candidate.events.is_empty() {
-                continue;
-            }
-            if matches!(judge(sandbox, &candidate), Outcome::Violation { property: p, .. } if p == property)
-            {
-                smaller = Some(candidate);
-                break;
-            }
-        }
-        match smaller {
-            Some(candidate) => current = candidate,
-            None => return current,
-        }
-    }
 }
 
 /// The event log of an execution with the learner's clocks, one line per event.
@@ -413,97 +381,66 @@ fn render(execution: &Execution, stamps: &[Vec<i64>]) -> Vec<String> {
         .collect()
 }
 
-/// Checks a learner's vector clocks over `options.seeds` executions.
-pub fn check(
-    challenge: &Challenge,
-    source: &str,
-    options: CheckOptions,
-    progress: &mut dyn FnMut(u64, u64) -> bool,
-) -> CheckReport {
-    let report = |seeds_run, properties, verdict, printed| CheckReport {
-        challenge: challenge.id.clone(),
-        seeds_total: options.seeds,
-        seeds_run,
-        properties,
-        verdict,
-        printed,
-    };
-    let sandbox = match Sandbox::compile(source, &REQUIRED) {
-        Ok(sandbox) => sandbox,
-        Err(error) => {
-            return report(
-                0,
-                outcomes(challenge, None, false),
-                Verdict::ScriptError { error, seed: None },
-                Vec::new(),
-            )
-        }
-    };
-    for done in 0..options.seeds {
-        let seed = options.first_seed + done;
-        let execution = Execution::generate(seed);
-        match judge(&sandbox, &execution) {
-            Outcome::Ok => {}
-            Outcome::Error(error) => {
-                let verdict = Verdict::ScriptError {
-                    error,
-                    seed: Some(seed),
-                };
-                return report(
-                    done,
-                    outcomes(challenge, None, false),
-                    verdict,
-                    sandbox.printed().0,
-                );
-            }
+/// The vector-clock harness: a case is a generated execution.
+pub struct VectorClocks;
+
+impl Harness for VectorClocks {
+    type Installed = Rc<Script>;
+    type Case = Execution;
+
+    fn required(&self) -> &'static [RequiredFn] {
+        &REQUIRED
+    }
+    fn properties(&self) -> Vec<&'static str> {
+        vec!["well-formed", "characterises-causality", "compare-is-exact"]
+    }
+    fn install(&self, script: Rc<Script>) -> Rc<Script> {
+        script
+    }
+    fn case(&self, _: &Rc<Script>, seed: u64) -> Execution {
+        Execution::generate(seed)
+    }
+    fn judge(&self, script: &Rc<Script>, execution: &Execution) -> Result<Option<Found>, String> {
+        Ok(match judge(script, execution) {
+            Outcome::Ok => None,
             Outcome::Violation {
                 property, message, ..
-            } => {
-                let events_before_shrinking = execution.events.len();
-                let small = shrink(&sandbox, execution, property);
-                let (message, stamps) = match judge(&sandbox, &small) {
-                    Outcome::Violation {
-                        message, stamps, ..
-                    } => (message, stamps),
-                    _ => (message, Vec::new()),
-                };
-                let failure = Failure {
-                    property: property.to_string(),
-                    seed,
-                    message,
-                    events_before_shrinking,
-                    counterexample: render(&small, &stamps),
-                    replay: None,
-                    step: None,
-                };
-                return report(
-                    done + 1,
-                    outcomes(challenge, Some(property), false),
-                    Verdict::Failed(failure),
-                    sandbox.printed().0,
-                );
-            }
-        }
-        if !progress(done + 1, options.seeds) {
-            return report(
-                done + 1,
-                outcomes(challenge, None, false),
-                Verdict::Cancelled,
-                sandbox.printed().0,
-            );
+            } => Some(Found {
+                property: property.to_string(),
+                message: Some(message),
+                size: execution.events.len(),
+                step: None,
+            }),
+        })
+    }
+    /// The execution without one event (and the receive of a message it sent), from the last
+    /// event to the first.
+    fn smaller(&self, execution: &Execution) -> Vec<Execution> {
+        (0..execution.events.len())
+            .rev()
+            .map(|index| execution.without(index))
+            .filter(|candidate| !candidate.events.is_empty())
+            .collect()
+    }
+    fn show(&self, script: &Rc<Script>, execution: &Execution, found: &Found, _: &str) -> Shown {
+        let (message, stamps) = match judge(script, execution) {
+            Outcome::Violation {
+                message, stamps, ..
+            } => (message, stamps),
+            Outcome::Ok => (found.message.clone().unwrap_or_default(), Vec::new()),
+        };
+        Shown {
+            message,
+            counterexample: render(execution, &stamps),
+            replay: None,
         }
     }
-    report(
-        options.seeds,
-        outcomes(challenge, None, true),
-        Verdict::Passed,
-        sandbox.printed().0,
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::challenge::{CheckOptions, Verdict};
 
     /// Lamport 1978: happened-before is program order plus send → receive, transitively.
     #[test]
@@ -608,7 +545,7 @@ mod tests {
     fn a_failure_is_shrunk_to_a_few_events_and_explained() {
         let challenge = super::super::challenge("vector-clocks").unwrap();
         let no_merge = &challenge.wrong[0].code;
-        let report = check(
+        let report = super::super::check(
             challenge,
             no_merge,
             CheckOptions {

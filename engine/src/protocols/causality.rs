@@ -17,7 +17,7 @@ use crate::hash::{Canon, Fnv64};
 use crate::scenarios::AnyScenario;
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
-use crate::sim::world::{LinkCfg, PropKind, Property, Scenario, Status, WorldRef};
+use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
 
 /// Actions (local events and sends) each process performs before it only receives.
 pub const ACTIONS: u32 = 8;
@@ -334,11 +334,7 @@ pub fn causality() -> Scenario<Causality> {
         net: LinkCfg::calm(2, 20),
         calm: LinkCfg::calm(2, 20),
         script: Vec::new(),
-        properties: vec![Property {
-            name: "lamport-consistent",
-            kind: PropKind::Always,
-            check: lamport_consistent,
-        }],
+        properties: vec![Property::always("lamport-consistent", lamport_consistent)],
         workload: Vec::new(),
         faulty_nodes: vec![0, 1, 2],
         safety_ticks: 300,

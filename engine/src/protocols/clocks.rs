@@ -28,8 +28,8 @@ use crate::limits::PPM_ONE;
 use crate::scenarios::AnyScenario;
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
-use crate::sim::spec::{Action, Override, When};
-use crate::sim::world::{LinkCfg, PropKind, Property, Scenario, Status, WorldRef};
+use crate::sim::spec::{Action, Override};
+use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
 
 /// The time server is always node 0.
 pub const SERVER: NodeId = 0;
@@ -472,17 +472,10 @@ pub fn clocks_agree(w: &WorldRef<'_, Clocks>) -> bool {
     }
 }
 
-fn at(t: u64, action: Action) -> Override {
-    Override {
-        at: When::Time(t),
-        action,
-    }
-}
-
 fn clock_script() -> Vec<Override> {
     CLIENT_CLOCKS
         .iter()
-        .map(|&(n, skew, drift)| at(0, Action::Clock(n, skew, drift)))
+        .map(|&(n, skew, drift)| Override::at(0, Action::Clock(n, skew, drift)))
         .collect()
 }
 
@@ -516,14 +509,10 @@ pub fn drift() -> Scenario<Clocks> {
         calm: LinkCfg::calm(2, 12),
         script: {
             let mut s = clock_script();
-            s.push(at(4_000, Action::HealAll));
+            s.push(Override::at(4_000, Action::HealAll));
             s
         },
-        properties: vec![Property {
-            name: "clocks-agree-within-10",
-            kind: PropKind::Always,
-            check: clocks_agree,
-        }],
+        properties: vec![Property::always("clocks-agree-within-10", clocks_agree)],
         workload: Vec::new(),
         faulty_nodes: vec![1, 2, 3],
         safety_ticks: 2_000,
@@ -550,16 +539,18 @@ pub fn sync() -> Scenario<Clocks> {
         calm: LinkCfg::calm(2, 12),
         script: {
             let mut s = clock_script();
-            s.push(at(2_000, Action::Latency(Some((3, SERVER)), 20, 30)));
-            s.push(at(2_000, Action::Latency(Some((SERVER, 3)), 2, 3)));
-            s.push(at(4_000, Action::HealAll));
+            s.push(Override::at(
+                2_000,
+                Action::Latency(Some((3, SERVER)), 20, 30),
+            ));
+            s.push(Override::at(
+                2_000,
+                Action::Latency(Some((SERVER, 3)), 2, 3),
+            ));
+            s.push(Override::at(4_000, Action::HealAll));
             s
         },
-        properties: vec![Property {
-            name: "error-within-bound",
-            kind: PropKind::Always,
-            check: error_within_bound,
-        }],
+        properties: vec![Property::always("error-within-bound", error_within_bound)],
         workload: Vec::new(),
         faulty_nodes: vec![1, 2, 3],
         safety_ticks: 2_000,

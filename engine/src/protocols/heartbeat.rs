@@ -23,9 +23,9 @@ use std::rc::Rc;
 use crate::hash::{Canon, Fnv64};
 use crate::scenarios::AnyScenario;
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
-use crate::sim::spec::{Action, Override, When};
+use crate::sim::spec::{Action, Override};
 use crate::sim::trace::{Event, TraceEvent};
-use crate::sim::world::{LinkCfg, PropKind, Property, Scenario, Status, WorldRef};
+use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
 
 /// The monitor is always node 0.
 pub const MONITOR: NodeId = 0;
@@ -386,13 +386,6 @@ pub fn suspicion_counts(trace: &[TraceEvent<Heartbeat>], nodes: u16) -> (u64, u6
     (all, wrong)
 }
 
-fn at(t: u64, action: Action) -> Override {
-    Override {
-        at: When::Time(t),
-        action,
-    }
-}
-
 /// The `heartbeat-spikes` scenario.
 pub fn spikes() -> Scenario<Heartbeat> {
     Scenario {
@@ -419,23 +412,11 @@ pub fn spikes() -> Scenario<Heartbeat> {
             spike_ticks_max: 80,
         },
         calm: LinkCfg::calm(2, 6),
-        script: vec![at(400, Action::Crash(3)), at(800, Action::Restart(3))],
+        script: vec![Override::at(400, Action::Crash(3)), Override::at(800, Action::Restart(3))],
         properties: vec![
-            Property {
-                name: "completeness",
-                kind: PropKind::Always,
-                check: completeness,
-            },
-            Property {
-                name: "accuracy",
-                kind: PropKind::Always,
-                check: accuracy,
-            },
-            Property {
-                name: "eventual-accuracy",
-                kind: PropKind::EventuallyWithin(200),
-                check: no_live_peer_suspected,
-            },
+            Property::always("completeness", completeness),
+            Property::always("accuracy", accuracy),
+            Property::eventually("eventual-accuracy", 200, no_live_peer_suspected),
         ],
         workload: Vec::new(),
         faulty_nodes: vec![1, 2, 3, 4],
@@ -481,23 +462,21 @@ pub fn wan() -> Scenario<Heartbeat> {
             spike_ticks_max: 0,
         },
         calm: LinkCfg::calm(320, 380),
-        script: vec![at(600, Action::Crash(4)), at(1_200, Action::Restart(4))],
+        script: vec![
+            Override::at(600, Action::Crash(4)),
+            Override::at(1_200, Action::Restart(4)),
+        ],
         properties: vec![
-            Property {
-                name: "completeness",
-                kind: PropKind::Always,
-                check: completeness_within::<WAN_COMPLETENESS_TICKS>,
-            },
-            Property {
-                name: "accuracy",
-                kind: PropKind::Always,
-                check: accuracy_after::<WAN_COMPLETENESS_TICKS>,
-            },
-            Property {
-                name: "eventual-accuracy",
-                kind: PropKind::EventuallyWithin(WAN_COMPLETENESS_TICKS),
-                check: no_live_peer_suspected,
-            },
+            Property::always(
+                "completeness",
+                completeness_within::<WAN_COMPLETENESS_TICKS>,
+            ),
+            Property::always("accuracy", accuracy_after::<WAN_COMPLETENESS_TICKS>),
+            Property::eventually(
+                "eventual-accuracy",
+                WAN_COMPLETENESS_TICKS,
+                no_live_peer_suspected,
+            ),
         ],
         workload: Vec::new(),
         faulty_nodes: vec![1, 2, 3, 4, 5, 6],
@@ -537,7 +516,7 @@ pub fn sweep(seed: u64, timeouts: &[u64]) -> Vec<SweepPoint> {
             let spec = crate::sim::spec::RunSpec {
                 scenario: scenario.id.to_string(),
                 seed,
-                overrides: vec![at(SWEEP_CRASH_AT, Action::Crash(SWEEP_CRASHED))],
+                overrides: vec![Override::at(SWEEP_CRASH_AT, Action::Crash(SWEEP_CRASHED))],
             };
             let options = crate::sim::world::SimOptions {
                 record_trace: true,

@@ -52,8 +52,8 @@ use crate::hash::{Canon, Fnv64};
 use crate::scenarios::AnyScenario;
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
-use crate::sim::spec::{Action, Override, When};
-use crate::sim::world::{LinkCfg, PropKind, Property, Scenario, Status, WorldRef};
+use crate::sim::spec::{Action, Override};
+use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
 
 /// A proposed value: one word, e.g. `x` or `put.x.1`.
 pub type Value = Rc<str>;
@@ -1099,26 +1099,10 @@ pub const LIVENESS_TICKS: u64 = 2_000;
 /// Every property, in the order they are checked.
 pub fn properties() -> Vec<Property<Paxos>> {
     vec![
-        Property {
-            name: "agreement",
-            kind: PropKind::Always,
-            check: agreement,
-        },
-        Property {
-            name: "validity",
-            kind: PropKind::Always,
-            check: validity,
-        },
-        Property {
-            name: "learner-consistency",
-            kind: PropKind::Always,
-            check: learner_consistency,
-        },
-        Property {
-            name: "value-chosen",
-            kind: PropKind::EventuallyWithin(LIVENESS_TICKS),
-            check: value_chosen,
-        },
+        Property::always("agreement", agreement),
+        Property::always("validity", validity),
+        Property::always("learner-consistency", learner_consistency),
+        Property::eventually("value-chosen", LIVENESS_TICKS, value_chosen),
     ]
 }
 
@@ -1134,15 +1118,8 @@ pub const DEFAULT_SEEDS: [(&str, u64); 4] = [
     ("paxos-crash-recovery", 1),
 ];
 
-fn at(t: u64, action: Action) -> Override {
-    Override {
-        at: When::Time(t),
-        action,
-    }
-}
-
 fn req(t: u64, node: NodeId, text: &str) -> Override {
-    at(t, Action::Request(node, text.into()))
+    Override::at(t, Action::Request(node, text.into()))
 }
 
 /// Links of 5–15 ticks: a phase (one round trip) takes 10–30.
@@ -1186,11 +1163,11 @@ pub fn basic(variant: PaxosVariant) -> Scenario<Paxos> {
          in 1.n0, so n1 must propose x, not y — its client is told x was chosen, and n4 \
          learns x too.",
         vec![
-            at(5, Action::Crash(1)),
-            at(5, Action::Crash(4)),
+            Override::at(5, Action::Crash(1)),
+            Override::at(5, Action::Crash(4)),
             req(10, 0, "x"),
-            at(200, Action::Restart(1)),
-            at(200, Action::Restart(4)),
+            Override::at(200, Action::Restart(1)),
+            Override::at(200, Action::Restart(4)),
             req(300, 1, "y"),
         ],
         variant,
@@ -1227,10 +1204,10 @@ pub fn split_brain(variant: PaxosVariant) -> Scenario<Paxos> {
          whose promises report y, so n0 proposes y and its client learns y was chosen. Both \
          sides were busy; only one could choose.",
         vec![
-            at(0, Action::Partition(vec![vec![0, 3], vec![1, 2, 4]])),
+            Override::at(0, Action::Partition(vec![vec![0, 3], vec![1, 2, 4]])),
             req(10, 0, "x"),
             req(20, 1, "y"),
-            at(800, Action::Heal),
+            Override::at(800, Action::Heal),
         ],
         variant,
     )
@@ -1254,16 +1231,16 @@ pub fn crash_recovery(variant: PaxosVariant) -> Scenario<Paxos> {
          chosen by n0, n2, n3) and then y with the higher ballot (chosen by n1, n2, n4). \
          Agreement fails.",
         vec![
-            at(0, Action::Cut(0, 1)),
-            at(0, Action::Cut(0, 4)),
-            at(0, Action::Latency(Some((0, 2)), 60, 60)),
+            Override::at(0, Action::Cut(0, 1)),
+            Override::at(0, Action::Cut(0, 4)),
+            Override::at(0, Action::Latency(Some((0, 2)), 60, 60)),
             req(0, 0, "x"),
-            at(61, Action::Cut(1, 0)),
-            at(61, Action::Cut(1, 3)),
+            Override::at(61, Action::Cut(1, 0)),
+            Override::at(61, Action::Cut(1, 3)),
             req(62, 1, "y"),
-            at(80, Action::Latency(Some((1, 2)), 90, 90)),
-            at(100, Action::Crash(2)),
-            at(110, Action::Restart(2)),
+            Override::at(80, Action::Latency(Some((1, 2)), 90, 90)),
+            Override::at(100, Action::Crash(2)),
+            Override::at(110, Action::Restart(2)),
         ],
         variant,
     )

@@ -43,7 +43,7 @@ use crate::scenarios::AnyScenario;
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override, When};
-use crate::sim::world::{LinkCfg, PropKind, Property, Scenario, Status, WorldRef};
+use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
 
 /// A term number (§5.1): a logical clock; each term has at most one leader.
 pub type Term = u64;
@@ -1504,41 +1504,13 @@ pub fn log_committed(w: &WorldRef<'_, Raft>) -> bool {
 /// Every property, in the order they are checked.
 pub fn properties() -> Vec<Property<Raft>> {
     vec![
-        Property {
-            name: "election-safety",
-            kind: PropKind::Always,
-            check: election_safety,
-        },
-        Property {
-            name: "leader-append-only",
-            kind: PropKind::Always,
-            check: leader_append_only,
-        },
-        Property {
-            name: "log-matching",
-            kind: PropKind::Always,
-            check: log_matching,
-        },
-        Property {
-            name: "leader-completeness",
-            kind: PropKind::Always,
-            check: leader_completeness,
-        },
-        Property {
-            name: "state-machine-safety",
-            kind: PropKind::Always,
-            check: state_machine_safety,
-        },
-        Property {
-            name: "leader-elected",
-            kind: PropKind::EventuallyWithin(LIVENESS_TICKS),
-            check: leader_elected,
-        },
-        Property {
-            name: "log-committed",
-            kind: PropKind::EventuallyWithin(LIVENESS_TICKS),
-            check: log_committed,
-        },
+        Property::always("election-safety", election_safety),
+        Property::always("leader-append-only", leader_append_only),
+        Property::always("log-matching", log_matching),
+        Property::always("leader-completeness", leader_completeness),
+        Property::always("state-machine-safety", state_machine_safety),
+        Property::eventually("leader-elected", LIVENESS_TICKS, leader_elected),
+        Property::eventually("log-committed", LIVENESS_TICKS, log_committed),
     ]
 }
 

@@ -18,8 +18,8 @@ use std::fmt;
 use crate::hash::{Canon, Fnv64};
 use crate::scenarios::AnyScenario;
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
-use crate::sim::spec::{Action, Override, When};
-use crate::sim::world::{LinkCfg, PropKind, Property, Scenario, WorldRef};
+use crate::sim::spec::{Action, Override};
+use crate::sim::world::{LinkCfg, Property, Scenario, WorldRef};
 
 /// The server is always node 0.
 pub const SERVER: NodeId = 0;
@@ -407,13 +407,6 @@ pub fn all_answered(w: &WorldRef<'_, Retry>) -> bool {
     })
 }
 
-fn at(t: u64, action: Action) -> Override {
-    Override {
-        at: When::Time(t),
-        action,
-    }
-}
-
 fn scenario(
     id: &'static str,
     title: &'static str,
@@ -421,12 +414,12 @@ fn scenario(
     dedup: bool,
 ) -> Scenario<Retry> {
     let script = vec![
-        at(0, Action::Request(1, "inc".into())),
-        at(5, Action::Request(2, "add5".into())),
-        at(60, Action::Request(1, "inc".into())),
-        at(80, Action::Request(2, "inc".into())),
-        at(150, Action::Request(1, "add2".into())),
-        at(200, Action::Request(2, "inc".into())),
+        Override::at(0, Action::Request(1, "inc".into())),
+        Override::at(5, Action::Request(2, "add5".into())),
+        Override::at(60, Action::Request(1, "inc".into())),
+        Override::at(80, Action::Request(2, "inc".into())),
+        Override::at(150, Action::Request(1, "add2".into())),
+        Override::at(200, Action::Request(2, "inc".into())),
     ];
     Scenario {
         id,
@@ -448,16 +441,8 @@ fn scenario(
         calm: LinkCfg::calm(5, 30),
         script,
         properties: vec![
-            Property {
-                name: "no-duplicate-effects",
-                kind: PropKind::Always,
-                check: no_duplicate_effects,
-            },
-            Property {
-                name: "all-answered",
-                kind: PropKind::EventuallyWithin(500),
-                check: all_answered,
-            },
+            Property::always("no-duplicate-effects", no_duplicate_effects),
+            Property::eventually("all-answered", 500, all_answered),
         ],
         workload: vec![(1, "inc"), (2, "inc"), (1, "add5"), (2, "add3")],
         faulty_nodes: vec![0, 1, 2],

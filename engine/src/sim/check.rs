@@ -6,8 +6,8 @@
 
 use crate::error::SimError;
 use crate::limits::{SHRINK_ATTEMPTS_MAX, SWARM_SEEDS_MAX};
-use crate::scenarios::{find, AnyScenario};
 use crate::sim::protocol::Protocol;
+use crate::sim::scenario::AnyScenario;
 use crate::sim::spec::{RunSpec, When};
 use crate::sim::world::{Scenario, Sim, SimOptions, Violation};
 
@@ -39,7 +39,7 @@ pub struct SwarmReport {
 
 /// The true time up to which a spec is checked: its last timed override plus the liveness
 /// window.
-fn horizon(scenario: &dyn AnyScenario, spec: &RunSpec) -> u64 {
+pub fn horizon(scenario: &dyn AnyScenario, spec: &RunSpec) -> u64 {
     let last = spec
         .overrides
         .iter()
@@ -52,17 +52,20 @@ fn horizon(scenario: &dyn AnyScenario, spec: &RunSpec) -> u64 {
     last + scenario.liveness_ticks()
 }
 
-/// Run `spec` with property checks up to its horizon; the first violation, if any.
-pub fn check_spec(spec: &RunSpec) -> Result<Option<Violation>, SimError> {
-    let scenario = find(&spec.scenario)?;
+/// Runs `spec` of a scenario whose protocol is erased with property checks up to its horizon:
+/// the first violation, if any.
+pub fn check_dyn(
+    scenario: &dyn AnyScenario,
+    spec: &RunSpec,
+) -> Result<Option<Violation>, SimError> {
     let mut sim = scenario.build(spec, SimOptions::CHECK)?;
-    sim.run_until_time(horizon(scenario.as_ref(), spec), true)?;
+    sim.run_until_time(horizon(scenario, spec), true)?;
     sim.finish_liveness();
     Ok(sim.violation())
 }
 
-/// Like [`check_spec`], for a scenario value that need not be registered (e.g. a protocol
-/// variant under test, or a learner's implementation plugged into a registered scenario).
+/// Runs `spec` of `scenario` with property checks up to its horizon (its last timed override
+/// plus the liveness window): the first violation, if any.
 pub fn check_scenario<P: Protocol>(
     scenario: &Scenario<P>,
     spec: &RunSpec,
@@ -90,7 +93,7 @@ pub fn trace_scenario<P: Protocol>(
     Ok((sim.violation().cloned(), lines))
 }
 
-/// Like [`swarm`], for a scenario value: the swarm plans of `scenario` over seeds
+/// Swarm-tests a scenario value: the swarm plans of `scenario` over seeds
 /// `first..first + count`, stopping at the first violation.
 pub fn swarm_scenario<P: Protocol>(
     scenario: &Scenario<P>,
@@ -109,25 +112,9 @@ pub fn swarm_scenario<P: Protocol>(
     )
 }
 
-/// Swarm-test `scenario` over seeds `first..first + count`: each seed gets its own fault plan
-/// and fault probabilities; stop at the first violation.
-pub fn swarm(scenario: &str, first: u64, count: u64) -> Result<SwarmReport, SimError> {
-    if count > SWARM_SEEDS_MAX {
-        return Err(SimError::limit("SWARM_SEEDS_MAX", SWARM_SEEDS_MAX));
-    }
-    let s = find(scenario)?;
-    swarm_with(
-        scenario,
-        first,
-        count,
-        |seed| s.swarm_spec(seed),
-        check_spec,
-    )
-}
-
 /// The swarm loop shared by registered and unregistered scenarios: the first seed whose spec
 /// fails its check, or none.
-fn swarm_with(
+pub fn swarm_with(
     scenario: &str,
     first: u64,
     count: u64,
@@ -168,13 +155,7 @@ pub struct Shrunk {
     pub attempts: usize,
 }
 
-/// Shrink a failing `spec` of a registered scenario to a smaller one failing the same
-/// `property` (see [`shrink_with`]).
-pub fn shrink(spec: &RunSpec, property: &str) -> Result<Shrunk, SimError> {
-    shrink_with(spec, property, check_spec)
-}
-
-/// Like [`shrink`], for a scenario value that need not be registered.
+/// Shrinks a failing `spec` of a scenario value (see [`shrink_with`]).
 pub fn shrink_scenario<P: Protocol>(
     scenario: &Scenario<P>,
     spec: &RunSpec,

@@ -25,6 +25,7 @@
 pub mod check;
 pub mod panel;
 pub mod protocol;
+pub mod scenario;
 pub mod session;
 pub mod spec;
 pub mod trace;

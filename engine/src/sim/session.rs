@@ -11,7 +11,7 @@ use crate::limits::TRACE_WINDOW_LINES_MAX;
 use crate::sim::protocol::{NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, RunSpec};
 use crate::sim::trace::{Event, TraceEvent};
-use crate::sim::world::{LinkCfg, PropKind, Sim, SimOptions, Status, Violation};
+use crate::sim::world::{LinkCfg, PropKind, Sim, Status, Violation};
 
 /// One node as the UI shows it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -362,23 +362,10 @@ pub struct Session {
 }
 
 impl Session {
-    /// Open a session on `spec` (trace, checkpoints and properties on).
-    pub fn new(spec: &RunSpec) -> Result<Session, SimError> {
-        Ok(Session {
-            sim: crate::scenarios::build(spec, SimOptions::INTERACTIVE)?,
-            window: 200,
-        })
-    }
-
-    /// Open a session on a simulation built elsewhere (e.g. a challenge's run with the
-    /// learner's code in place).
+    /// A session on a simulation: a registered scenario's (`crate::scenarios::session`) or one
+    /// built elsewhere (e.g. a challenge's run with the learner's code in place).
     pub fn from_sim(sim: Box<dyn DynSim>) -> Session {
         Session { sim, window: 200 }
-    }
-
-    /// Open the scenario's default run with `seed`.
-    pub fn open(scenario: &str, seed: u64) -> Result<Session, SimError> {
-        Session::new(&crate::scenarios::default_spec(scenario, seed)?)
     }
 
     /// How many trace lines views carry (at most [`TRACE_WINDOW_LINES_MAX`]).

@@ -77,14 +77,34 @@ pub enum PropKind {
     EventuallyWithin(u64),
 }
 
-/// A named predicate over the world.
+/// A named claim about a run: a predicate over the world checked after every step, or a
+/// monitor that sees the trace as it grows.
 pub struct Property<P: Protocol> {
     /// Name, e.g. `no-duplicate-effects`.
     pub name: &'static str,
-    /// Always or eventually.
+    /// Always or eventually. A monitor decides its own deadlines; an eventually-monitor only
+    /// lengthens the horizon a checked run goes to.
     pub kind: PropKind,
-    /// The predicate.
-    pub check: fn(&WorldRef<'_, P>) -> bool,
+    /// How the claim is judged.
+    pub check: Check<P>,
+}
+
+/// How a [`Property`] is judged.
+pub enum Check<P: Protocol> {
+    /// A predicate over the world, checked after every step (or, for an eventually-property,
+    /// after the heal-all until it holds once).
+    State(fn(&WorldRef<'_, P>) -> bool),
+    /// A history monitor, made fresh for each run (see [`Monitor`]).
+    Monitor(fn() -> Box<dyn Monitor<P>>),
+}
+
+impl<P: Protocol> Clone for Check<P> {
+    fn clone(&self) -> Self {
+        match self {
+            Check::State(f) => Check::State(*f),
+            Check::Monitor(make) => Check::Monitor(*make),
+        }
+    }
 }
 
 impl<P: Protocol> Clone for Property<P> {
@@ -92,7 +112,108 @@ impl<P: Protocol> Clone for Property<P> {
         Property {
             name: self.name,
             kind: self.kind,
-            check: self.check,
+            check: self.check.clone(),
+        }
+    }
+}
+
+impl<P: Protocol> Property<P> {
+    /// Safety: `holds` after every step.
+    pub fn always(name: &'static str, holds: fn(&WorldRef<'_, P>) -> bool) -> Self {
+        Property {
+            name,
+            kind: PropKind::Always,
+            check: Check::State(holds),
+        }
+    }
+
+    /// Liveness: once faults stop (a heal-all), `holds` at some step within `within_ticks`.
+    pub fn eventually(
+        name: &'static str,
+        within_ticks: u64,
+        holds: fn(&WorldRef<'_, P>) -> bool,
+    ) -> Self {
+        Property {
+            name,
+            kind: PropKind::EventuallyWithin(within_ticks),
+            check: Check::State(holds),
+        }
+    }
+
+    /// A history monitor (see [`Monitor`]): `kind` says what it claims, `make` builds one for a
+    /// run.
+    pub fn monitor(name: &'static str, kind: PropKind, make: fn() -> Box<dyn Monitor<P>>) -> Self {
+        Property {
+            name,
+            kind,
+            check: Check::Monitor(make),
+        }
+    }
+}
+
+/// A property judged on the run's *history*: it sees every trace event in order, as it is
+/// recorded (whether or not the trace is kept), and may fail at any event or at the end of the
+/// run. What a predicate over one world state cannot say — "at most two false suspicions per
+/// run", "every crashed peer is suspected within Y ticks of its crash", "the money moved by
+/// committed transfers adds up" — a monitor can, keeping whatever it needs as it goes.
+///
+/// A monitor is part of the world's state: it is cloned into checkpoints, so seeking back and
+/// forth in a run gives the same verdicts as the first pass. It must be deterministic.
+///
+/// ```
+/// use engine::protocols::heartbeat::{Heartbeat, Note};
+/// use engine::sim::spec::Action;
+/// use engine::sim::trace::{Event, TraceEvent};
+/// use engine::sim::world::{Monitor, PropKind, Property, WorldRef};
+///
+/// /// Fails the run at the third suspicion of any peer.
+/// #[derive(Clone, Default)]
+/// struct AtMostTwoSuspicions(u32);
+///
+/// impl Monitor<Heartbeat> for AtMostTwoSuspicions {
+///     fn on_event(&mut self, ev: &TraceEvent<Heartbeat>, _: &WorldRef<'_, Heartbeat>) -> Result<(), String> {
+///         if let Event::Note { note: Note::Suspect(p), .. } = &ev.event {
+///             self.0 += 1;
+///             if self.0 > 2 {
+///                 return Err(format!("n{p} is suspicion number {} of this run", self.0));
+///             }
+///         }
+///         Ok(())
+///     }
+///     fn clone_box(&self) -> Box<dyn Monitor<Heartbeat>> {
+///         Box::new(self.clone())
+///     }
+/// }
+///
+/// let property = Property::monitor("few-suspicions", PropKind::Always, || {
+///     Box::new(AtMostTwoSuspicions::default())
+/// });
+/// # let _ = property;
+/// ```
+pub trait Monitor<P: Protocol>: 'static {
+    /// Sees one trace event, with the world as it is when the event is recorded. `Err` fails
+    /// the property at this step, with the message saying what went wrong.
+    fn on_event(&mut self, event: &TraceEvent<P>, world: &WorldRef<'_, P>) -> Result<(), String>;
+    /// Sees the end of the run (its horizon in a check). `Err` fails the property there.
+    fn at_end(&mut self, _world: &WorldRef<'_, P>) -> Result<(), String> {
+        Ok(())
+    }
+    /// A copy, for checkpoints.
+    fn clone_box(&self) -> Box<dyn Monitor<P>>;
+}
+
+/// One monitor's state in the world.
+struct Watch<P: Protocol> {
+    /// The property's index in the scenario.
+    property: usize,
+    monitor: Box<dyn Monitor<P>>,
+}
+
+impl<P: Protocol> Clone for Watch<P> {
+    fn clone(&self) -> Self {
+        Watch {
+            property: self.property,
+            monitor: self.monitor.clone_box(),
         }
     }
 }
@@ -106,6 +227,9 @@ pub struct Violation {
     pub step: u64,
     /// True time then.
     pub time: u64,
+    /// What a monitor said went wrong (predicates say nothing beyond their name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// How much to record.
@@ -254,6 +378,11 @@ struct World<P: Protocol> {
     healed_at: Option<u64>,
     eventually_ok: Vec<bool>,
     violation: Option<Violation>,
+    /// The scenario's monitors, when properties are checked.
+    watches: Vec<Watch<P>>,
+    /// A monitor's failure during the current step: (property index, message), made the
+    /// violation once the step is complete, so that it carries the step that shows it.
+    watch_failed: Option<(usize, String)>,
 }
 
 /// Read-only access to the world for properties and views.
@@ -423,6 +552,23 @@ impl<P: Protocol> Sim<P> {
             healed_at: None,
             eventually_ok: vec![false; eventually],
             violation: None,
+            watches: if options.check_properties {
+                scenario
+                    .properties
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(property, p)| match p.check {
+                        Check::Monitor(make) => Some(Watch {
+                            property,
+                            monitor: make(),
+                        }),
+                        Check::State(_) => None,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            watch_failed: None,
         };
         let mut sim = Sim {
             scenario,
@@ -515,6 +661,9 @@ impl<P: Protocol> Sim<P> {
             event,
         };
         ev.canon(&mut self.world.hash);
+        if !self.world.watches.is_empty() && self.world.watch_failed.is_none() {
+            self.watch(&ev);
+        }
         if self.options.record_trace && self.world.trace_len >= self.trace.len() {
             if self.trace.len() >= TRACE_EVENTS_MAX {
                 return Err(SimError::limit("TRACE_EVENTS_MAX", TRACE_EVENTS_MAX));
@@ -523,6 +672,36 @@ impl<P: Protocol> Sim<P> {
         }
         self.world.trace_len += 1;
         Ok(())
+    }
+
+    /// Shows `ev` to every monitor; the first that fails is kept for the end of the step.
+    fn watch(&mut self, ev: &TraceEvent<P>) {
+        if self.world.violation.is_some() {
+            return;
+        }
+        let mut watches = std::mem::take(&mut self.world.watches);
+        let view = WorldRef {
+            world: &self.world,
+            protocol: &self.scenario.protocol,
+        };
+        let failed = watches.iter_mut().find_map(|w| {
+            w.monitor
+                .on_event(ev, &view)
+                .err()
+                .map(|message| (w.property, message))
+        });
+        self.world.watches = watches;
+        self.world.watch_failed = failed;
+    }
+
+    /// Records the violation of property `index`.
+    fn fail(&mut self, index: usize, message: Option<String>) {
+        self.world.violation = Some(Violation {
+            property: self.scenario.properties[index].name.to_string(),
+            step: self.world.step,
+            time: self.world.time,
+            message,
+        });
     }
 
     fn idx(&self, a: NodeId, b: NodeId) -> usize {
@@ -898,6 +1077,10 @@ impl<P: Protocol> Sim<P> {
         if self.world.violation.is_some() {
             return;
         }
+        if let Some((property, message)) = self.world.watch_failed.take() {
+            self.fail(property, Some(message));
+            return;
+        }
         let view = WorldRef {
             world: &self.world,
             protocol: &self.scenario.protocol,
@@ -905,10 +1088,13 @@ impl<P: Protocol> Sim<P> {
         let mut found = None;
         let mut satisfied = Vec::new();
         for (i, p) in self.scenario.properties.iter().enumerate() {
+            let Check::State(holds) = p.check else {
+                continue;
+            };
             match p.kind {
                 PropKind::Always => {
-                    if !(p.check)(&view) {
-                        found = Some(p.name);
+                    if !holds(&view) {
+                        found = Some(i);
                         break;
                     }
                 }
@@ -919,10 +1105,10 @@ impl<P: Protocol> Sim<P> {
                     if self.world.eventually_ok[i] {
                         continue;
                     }
-                    if (p.check)(&view) {
+                    if holds(&view) {
                         satisfied.push(i);
                     } else if self.world.time > healed.saturating_add(within) {
-                        found = Some(p.name);
+                        found = Some(i);
                         break;
                     }
                 }
@@ -931,30 +1117,52 @@ impl<P: Protocol> Sim<P> {
         for i in satisfied {
             self.world.eventually_ok[i] = true;
         }
-        if let Some(name) = found {
-            self.world.violation = Some(Violation {
-                property: name.to_string(),
-                step: self.world.step,
-                time: self.world.time,
-            });
+        if let Some(i) = found {
+            self.fail(i, None);
         }
     }
 
     /// After the run has ended (or reached its horizon): report eventually-properties that
-    /// never held after the heal.
+    /// never held after the heal, and let every monitor judge the end of the run.
     pub fn finish_liveness(&mut self) {
-        if self.world.violation.is_some() || self.world.healed_at.is_none() {
+        if self.world.violation.is_some() {
             return;
         }
-        for (i, p) in self.scenario.properties.iter().enumerate() {
-            if matches!(p.kind, PropKind::EventuallyWithin(_)) && !self.world.eventually_ok[i] {
-                self.world.violation = Some(Violation {
-                    property: p.name.to_string(),
-                    step: self.world.step,
-                    time: self.world.time,
+        if let Some((property, message)) = self.world.watch_failed.take() {
+            self.fail(property, Some(message));
+            return;
+        }
+        if self.world.healed_at.is_some() {
+            let never = self
+                .scenario
+                .properties
+                .iter()
+                .enumerate()
+                .position(|(i, p)| {
+                    matches!(
+                        (&p.check, p.kind),
+                        (Check::State(_), PropKind::EventuallyWithin(_))
+                    ) && !self.world.eventually_ok[i]
                 });
+            if let Some(i) = never {
+                self.fail(i, None);
                 return;
             }
+        }
+        let mut watches = std::mem::take(&mut self.world.watches);
+        let view = WorldRef {
+            world: &self.world,
+            protocol: &self.scenario.protocol,
+        };
+        let failed = watches.iter_mut().find_map(|w| {
+            w.monitor
+                .at_end(&view)
+                .err()
+                .map(|message| (w.property, message))
+        });
+        self.world.watches = watches;
+        if let Some((property, message)) = failed {
+            self.fail(property, Some(message));
         }
     }
 

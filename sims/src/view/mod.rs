@@ -56,7 +56,7 @@ struct Sim {
 impl Sim {
     fn open(spec: &RunSpec, code: Option<&LearnerCode>) -> Result<Sim, String> {
         let mut session = match code {
-            None => Session::new(spec).map_err(|e| e.to_string())?,
+            None => engine::scenarios::session(spec).map_err(|e| e.to_string())?,
             Some(code) => engine::challenge::replay_session(&code.challenge, &code.source, spec)?,
         };
         session.set_trace_window(LOG_LINES);
@@ -1031,7 +1031,7 @@ pub fn SharedSim(
     /// The step the link was shared at.
     step: u64,
 ) -> impl IntoView {
-    let (spec, problem) = match RunSpec::from_url_token(&token) {
+    let (spec, problem) = match engine::scenarios::spec_from_token(&token) {
         Ok(spec) => (spec, None),
         Err(err) => {
             let first = engine::scenarios::scenario_ids()

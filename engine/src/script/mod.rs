@@ -14,6 +14,8 @@
 //!   mistyped functions come back as a [`ScriptError`] with a line, a column and a
 //!   plain-language message.
 
+pub mod convert;
+
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
