@@ -55,10 +55,10 @@ pub fn check(raw: &RawHistory, limits: &Limits) -> Result<Judgement, ParseError>
                     operations,
                     format!(
                         "no order respecting real time explains the reads: after the longest \
-                         order found ({} operations, {} = {}), none of {} can come next",
+                         order found ({} operations, leaving {} at {}), none of {} can come next",
                         explanation.prefix.len(),
                         if explanation.partition.is_empty() {
-                            "value".to_string()
+                            "the register".to_string()
                         } else {
                             explanation.partition.clone()
                         },

@@ -23,18 +23,44 @@
 use super::{ConsistencyModel, Judgement, Limits, Verdict};
 use crate::lin::hash::FxBuildHasher;
 use crate::lin::{
-    KvOp, KvWholeModel, Model, Operation, ParseError, Prepared, RawHistory, RegisterInput,
-    RegisterModel, RegisterOutput,
+    KvInput, KvOp, KvOutput, KvWholeModel, Model, Operation, ParseError, Prepared, RawHistory,
+    RegisterInput, RegisterModel, RegisterOutput,
 };
 use std::collections::{BTreeMap, HashSet};
 
 const MODEL: ConsistencyModel = ConsistencyModel::Sequential;
 
-/// A sequential specification that can tell which operations never change its state.
+/// A sequential specification that can say which operations never change its state, and which
+/// value of which cell (a register, a key) an operation needs and sets. The search uses the first
+/// to place such operations greedily and the second to prune: once nothing left can set a cell
+/// back to a value that some operation left still needs, the branch is dead.
 pub trait StatePreserving: Model {
     /// Whether this operation, with this output, leaves every state unchanged (a read, a failed
     /// cas). Such operations can be placed greedily.
     fn preserves_state(&self, input: &Self::Input, output: Option<&Self::Output>) -> bool;
+
+    /// The (cell, value) this operation needs to find, if it needs one exact value.
+    fn needs(&self, input: &Self::Input, output: Option<&Self::Output>) -> Option<Cell>;
+
+    /// What this operation may write.
+    fn effect(&self, input: &Self::Input) -> Effect;
+
+    /// The value of `cell` in `state`.
+    fn value(&self, state: &Self::State, cell: u32) -> Option<i64>;
+}
+
+/// A cell (register or key id) and a value in it (`None`: nil).
+pub type Cell = (u32, Option<i64>);
+
+/// What an operation may write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Nothing.
+    Nothing,
+    /// At most this value to this cell.
+    Sets(Cell),
+    /// Something the model cannot name in advance (an append): pruning is off.
+    Opaque,
 }
 
 impl StatePreserving for RegisterModel {
@@ -45,15 +71,53 @@ impl StatePreserving for RegisterModel {
             RegisterInput::Cas { .. } => output == Some(&RegisterOutput::Cas(false)),
         }
     }
+
+    fn needs(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> Option<Cell> {
+        match (input, output) {
+            (RegisterInput::Read, Some(RegisterOutput::Read(v))) => Some((0, *v)),
+            (RegisterInput::Cas { from, .. }, Some(RegisterOutput::Cas(true))) => {
+                Some((0, Some(*from)))
+            }
+            _ => None,
+        }
+    }
+
+    fn effect(&self, input: &RegisterInput) -> Effect {
+        match input {
+            RegisterInput::Read => Effect::Nothing,
+            RegisterInput::Write(v) | RegisterInput::Cas { to: v, .. } => {
+                Effect::Sets((0, Some(*v)))
+            }
+        }
+    }
+
+    fn value(&self, state: &Option<i64>, _: u32) -> Option<i64> {
+        *state
+    }
 }
 
 impl StatePreserving for KvWholeModel<'_> {
-    fn preserves_state(
-        &self,
-        input: &crate::lin::KvInput,
-        _: Option<&crate::lin::KvOutput>,
-    ) -> bool {
+    fn preserves_state(&self, input: &KvInput, _: Option<&KvOutput>) -> bool {
         input.op == KvOp::Get
+    }
+
+    fn needs(&self, input: &KvInput, output: Option<&KvOutput>) -> Option<Cell> {
+        match (input.op, output) {
+            (KvOp::Get, Some(seen)) => Some((input.key, Some(i64::from(seen.value)))),
+            _ => None,
+        }
+    }
+
+    fn effect(&self, input: &KvInput) -> Effect {
+        match input.op {
+            KvOp::Get => Effect::Nothing,
+            KvOp::Put => Effect::Sets((input.key, Some(i64::from(input.arg)))),
+            KvOp::Append => Effect::Opaque,
+        }
+    }
+
+    fn value(&self, state: &std::rc::Rc<[u32]>, cell: u32) -> Option<i64> {
+        state.get(cell as usize).map(|&v| i64::from(v))
     }
 }
 
@@ -169,6 +233,15 @@ struct Plan<'a, M: Model> {
     ghosts: Vec<(usize, usize, u32)>,
     /// Per op: whether it never changes state.
     preserving: Vec<bool>,
+    /// Whether every operation's effect is known in advance, so dead branches can be pruned.
+    pruning: bool,
+    /// Cells with a value some placed operation needs or sets, numbered.
+    slot_of: BTreeMap<Cell, usize>,
+    /// Per op: the slot it needs and the slot it sets.
+    needs_slot: Vec<Option<usize>>,
+    sets_slot: Vec<Option<usize>>,
+    /// Per slot: how many operations need it and how many may set it, before the search.
+    counts: Vec<(u32, u32)>,
 }
 
 impl<'a, M: StatePreserving> Plan<'a, M> {
@@ -200,12 +273,51 @@ impl<'a, M: StatePreserving> Plan<'a, M> {
                 (None, false) => ghosts.push((i, chain, chains[chain].len() as u32)),
             }
         }
+        let placed = chains
+            .iter()
+            .flatten()
+            .copied()
+            .chain(ghosts.iter().map(|g| g.0));
+        let mut slot_of: BTreeMap<Cell, usize> = BTreeMap::new();
+        let mut needs_slot = vec![None; ops.len()];
+        let mut sets_slot = vec![None; ops.len()];
+        let mut counts: Vec<(u32, u32)> = Vec::new();
+        let mut pruning = true;
+        for i in placed {
+            let mut slot = |cell: Cell, counts: &mut Vec<(u32, u32)>| {
+                let next = slot_of.len();
+                let k = *slot_of.entry(cell).or_insert(next);
+                if k == counts.len() {
+                    counts.push((0, 0));
+                }
+                k
+            };
+            if let Some(cell) = model.needs(&ops[i].input, ops[i].output.as_ref()) {
+                let k = slot(cell, &mut counts);
+                counts[k].0 += 1;
+                needs_slot[i] = Some(k);
+            }
+            match model.effect(&ops[i].input) {
+                Effect::Nothing => {}
+                Effect::Sets(cell) => {
+                    let k = slot(cell, &mut counts);
+                    counts[k].1 += 1;
+                    sets_slot[i] = Some(k);
+                }
+                Effect::Opaque => pruning = false,
+            }
+        }
         Plan {
             model,
             ops,
             chains,
             ghosts,
             preserving,
+            pruning,
+            slot_of,
+            needs_slot,
+            sets_slot,
+            counts,
         }
     }
 }
@@ -235,6 +347,8 @@ struct State<'p, 'a, M: Model> {
     memo: HashSet<(Vec<u32>, M::State), FxBuildHasher>,
     steps: u64,
     best: Vec<usize>,
+    /// Per slot: operations left that need it, and operations left that may set it.
+    counts: Vec<(u32, u32)>,
 }
 
 impl<'p, 'a, M: StatePreserving> State<'p, 'a, M> {
@@ -249,6 +363,7 @@ impl<'p, 'a, M: StatePreserving> State<'p, 'a, M> {
             memo: HashSet::default(),
             steps: 0,
             best: Vec::new(),
+            counts: plan.counts.clone(),
         }
     }
 
@@ -269,22 +384,39 @@ impl<'p, 'a, M: StatePreserving> State<'p, 'a, M> {
         }
     }
 
-    fn candidate(&self, k: usize) -> Move {
-        if k < self.plan.chains.len() {
-            Move::Chain(k)
-        } else {
-            Move::Ghost(k - self.plan.chains.len())
-        }
+    /// The moves possible here, earliest invoke first: real-time order is the likeliest to
+    /// work, since most histories are nearly linearizable. The same configuration always gives
+    /// the same list, so backtracking can resume in it by position.
+    fn moves(&self) -> Vec<Move> {
+        let mut moves: Vec<Move> = (0..self.plan.chains.len())
+            .map(Move::Chain)
+            .chain((0..self.plan.ghosts.len()).map(Move::Ghost))
+            .filter(|&mv| self.enabled(mv))
+            .collect();
+        moves.sort_by_key(|&mv| {
+            let op = self.op_of(mv);
+            (self.plan.ops[op].call, op)
+        });
+        moves
     }
 
-    /// Applies `mv` if the model accepts it: the state before.
+    /// Applies `mv` if the model accepts it and the branch stays alive: the state before.
     fn apply(&mut self, mv: Move) -> Option<M::State> {
-        let op = &self.plan.ops[self.op_of(mv)];
+        let index = self.op_of(mv);
+        let op = &self.plan.ops[index];
         self.steps += 1;
         let next = self
             .plan
             .model
             .step(&self.state, &op.input, op.output.as_ref())?;
+        let left =
+            self.plan.sets_slot[index].and_then(|_| match self.plan.model.effect(&op.input) {
+                Effect::Sets((cell, _)) => {
+                    let old = self.plan.model.value(&self.state, cell);
+                    (self.plan.model.value(&next, cell) != old).then_some((cell, old))
+                }
+                _ => None,
+            });
         match mv {
             Move::Chain(c) => {
                 self.positions[c] += 1;
@@ -292,7 +424,38 @@ impl<'p, 'a, M: StatePreserving> State<'p, 'a, M> {
             }
             Move::Ghost(g) => self.ghost_placed[g] = true,
         }
-        Some(std::mem::replace(&mut self.state, next))
+        self.count(index, false);
+        let previous = std::mem::replace(&mut self.state, next);
+        if self.plan.pruning && left.is_some_and(|cell| self.dead(cell)) {
+            self.undo(mv, previous);
+            return None;
+        }
+        Some(previous)
+    }
+
+    /// Whether `cell`, just left, is needed by an operation left that nothing left can satisfy.
+    fn dead(&self, cell: Cell) -> bool {
+        self.plan
+            .slot_of
+            .get(&cell)
+            .is_some_and(|&k| self.counts[k].0 > 0 && self.counts[k].1 == 0)
+    }
+
+    /// Counts operation `index` as placed (or, with `back`, as left again).
+    fn count(&mut self, index: usize, back: bool) {
+        let step = |n: &mut u32| {
+            if back {
+                *n += 1;
+            } else {
+                *n -= 1;
+            }
+        };
+        if let Some(k) = self.plan.needs_slot[index] {
+            step(&mut self.counts[k].0);
+        }
+        if let Some(k) = self.plan.sets_slot[index] {
+            step(&mut self.counts[k].1);
+        }
     }
 
     fn undo(&mut self, mv: Move, previous: M::State) {
@@ -304,6 +467,7 @@ impl<'p, 'a, M: StatePreserving> State<'p, 'a, M> {
             }
             Move::Ghost(g) => self.ghost_placed[g] = false,
         }
+        self.count(self.op_of(mv), true);
     }
 
     /// Records the configuration reached; `false` if it was explored before.
@@ -333,7 +497,6 @@ impl<'p, 'a, M: StatePreserving> State<'p, 'a, M> {
     }
 
     fn run(&mut self, limits: &Limits) -> Search {
-        let candidates = self.plan.chains.len() + self.plan.ghosts.len();
         let mut cursor = 0usize;
         loop {
             if self.remaining == 0 {
@@ -371,11 +534,8 @@ impl<'p, 'a, M: StatePreserving> State<'p, 'a, M> {
                 }
             }
             if cursor != usize::MAX {
-                for k in cursor..candidates {
-                    let mv = self.candidate(k);
-                    if !self.enabled(mv) {
-                        continue;
-                    }
+                let moves = self.moves();
+                for (k, &mv) in moves.iter().enumerate().skip(cursor) {
                     let Some(previous) = self.apply(mv) else {
                         continue;
                     };
