@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 mod challenge;
+mod classify;
 mod lin;
 mod sim;
 
@@ -29,6 +30,10 @@ commands:
                        (exit 0 linearizable, 1 not linearizable, 3 unknown)
   bench-lin [dir]      time the checker on the reference histories
                        (default: ../shared/data/linearizability)
+  classify <file> [--format auto|jepsen|kv|jsonl] [--final <file>] [--json]
+                       judge a history under every consistency model, one line each
+                       (linearizable, sequential, causal, session guarantees, converged)
+  bench-classify       time classify on generated 100-operation, 5-client histories
 ";
 
 /// Exit status of a Unix tool killed by SIGPIPE (128 + 13).
@@ -68,6 +73,11 @@ fn main() -> ExitCode {
         Some("bench") => sim_command(sim::bench(&args[1..])),
         Some("lin") => lin::run_lin(&args[1..]).unwrap_or_else(|m| usage_error(&m)),
         Some("bench-lin") => lin::run_bench(&args[1..]).unwrap_or_else(|m| usage_error(&m)),
+        Some("classify") => classify::run_classify(&args[1..])
+            .unwrap_or_else(|m| usage_error_with(&m, classify::USAGE)),
+        Some("bench-classify") => {
+            classify::run_bench(&args[1..]).unwrap_or_else(|m| usage_error(&m))
+        }
         Some(other) => usage_error(&format!("unknown command '{other}'")),
     }
 }
@@ -77,6 +87,10 @@ fn sim_command(result: Result<ExitCode, sim::Usage>) -> ExitCode {
 }
 
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("dslab: {message}\n\n{USAGE}");
+    usage_error_with(message, USAGE)
+}
+
+fn usage_error_with(message: &str, usage: &str) -> ExitCode {
+    eprintln!("dslab: {message}\n\n{usage}");
     ExitCode::from(2)
 }

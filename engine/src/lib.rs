@@ -24,6 +24,7 @@
 
 pub mod catalog;
 pub mod challenge;
+pub mod consistency;
 pub mod error;
 pub mod hash;
 pub mod limits;
