@@ -49,3 +49,22 @@ pub async fn load_script(
     }
     Ok(())
 }
+
+/// The location's hash, `#` included.
+pub fn current_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// Scrolls to the element with this id, or to the top.
+pub fn scroll_to(id: Option<&str>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let target = id.and_then(|id| window.document()?.get_element_by_id(id));
+    match target {
+        Some(element) => element.scroll_into_view(),
+        None => window.scroll_to_with_x_and_y(0.0, 0.0),
+    }
+}

@@ -3,6 +3,7 @@
 use leptos::ev;
 use leptos::prelude::*;
 
+use crate::browser::{current_hash, scroll_to};
 use crate::components::shortcuts::ShortcutsDialog;
 use crate::course::{course, neighbours};
 use crate::pages::{
@@ -13,28 +14,9 @@ use crate::sims::{Mount, SimMount};
 use crate::store::Store;
 use crate::theme::use_theme;
 
-/// The location's hash, `#` included.
-pub(crate) fn current_hash() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default()
-}
-
 fn navigate(href: &str) {
     if let Some(window) = web_sys::window() {
         let _ = window.location().set_hash(href.trim_start_matches('#'));
-    }
-}
-
-/// Scrolls to the element with this id, or to the top.
-pub(crate) fn scroll_to(id: Option<&str>) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let target = id.and_then(|id| window.document()?.get_element_by_id(id));
-    match target {
-        Some(element) => element.scroll_into_view(),
-        None => window.scroll_to_with_x_and_y(0.0, 0.0),
     }
 }
 

@@ -6,8 +6,11 @@
 
 use crate::error::SimError;
 use crate::limits::SWARM_SEEDS_MAX;
+use crate::protocols::paxos::PaxosVariant;
+use crate::protocols::raft::RaftVariant;
 use crate::protocols::{causality, clocks, heartbeat, paxos, raft, retry};
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
+use crate::sim::panel::Sweep;
 use crate::sim::session::{DynSim, Session};
 use crate::sim::spec::{validate_override, Action, RunSpec, When};
 use crate::sim::world::SimOptions;
@@ -15,16 +18,63 @@ use crate::sim::world::Violation;
 
 pub use crate::sim::scenario::{AnyScenario, ScenarioInfo, SWARM_FAULTS_MAX, SWARM_REQUESTS_MAX};
 
-/// Every scenario, in listing order.
+/// One runnable scenario: its id, how to build it, and the parameter sweep it declares (drawn
+/// as a chart beside the simulation), if any.
+pub struct Entry {
+    /// The id it is found by (a test checks it is the built scenario's).
+    pub id: &'static str,
+    /// Builds it.
+    pub build: fn() -> Box<dyn AnyScenario>,
+    /// Its parameter sweep for a seed.
+    pub sweep: Option<fn(u64) -> Sweep>,
+}
+
+/// A scenario without a sweep.
+macro_rules! entry {
+    ($id:literal, $build:expr) => {
+        Entry {
+            id: $id,
+            build: || Box::new($build),
+            sweep: None,
+        }
+    };
+}
+
+/// Every scenario, in listing order: adding one is one line.
+pub const TABLE: &[Entry] = &[
+    entry!("clocks-drift", clocks::drift()),
+    entry!("clocks-sync", clocks::sync()),
+    entry!("causality", causality::causality()),
+    entry!("retry-lossy", retry::lossy()),
+    entry!("retry-dedup", retry::dedup()),
+    Entry {
+        id: "heartbeat-spikes",
+        build: || Box::new(heartbeat::spikes()),
+        sweep: Some(heartbeat::sweep_chart),
+    },
+    entry!("heartbeat-wan", heartbeat::wan()),
+    entry!("raft-election", raft::election(RaftVariant::Reference)),
+    entry!(
+        "raft-partitioned-leader",
+        raft::partitioned_leader(RaftVariant::Reference)
+    ),
+    entry!("raft-log-repair", raft::log_repair(RaftVariant::Reference)),
+    entry!("raft-figure8", raft::figure8(RaftVariant::Reference)),
+    entry!("paxos-basic", paxos::basic(PaxosVariant::Reference)),
+    entry!("paxos-dueling", paxos::dueling(PaxosVariant::Reference)),
+    entry!(
+        "paxos-split-brain-safe",
+        paxos::split_brain(PaxosVariant::Reference)
+    ),
+    entry!(
+        "paxos-crash-recovery",
+        paxos::crash_recovery(PaxosVariant::Reference)
+    ),
+];
+
+/// Every scenario, built, in listing order.
 pub fn registry() -> Vec<Box<dyn AnyScenario>> {
-    let mut all: Vec<Box<dyn AnyScenario>> = Vec::new();
-    all.extend(clocks::scenarios());
-    all.extend(causality::scenarios());
-    all.extend(retry::scenarios());
-    all.extend(heartbeat::scenarios());
-    all.extend(raft::scenarios());
-    all.extend(paxos::scenarios());
-    all
+    TABLE.iter().map(|e| (e.build)()).collect()
 }
 
 /// Runs `spec` of a registered scenario with property checks up to its horizon; the first
@@ -81,14 +131,15 @@ pub fn scenarios() -> Vec<ScenarioInfo> {
 
 /// Every scenario id.
 pub fn scenario_ids() -> Vec<&'static str> {
-    registry().iter().map(|s| s.id()).collect()
+    TABLE.iter().map(|e| e.id).collect()
 }
 
 /// The scenario with this id.
 pub fn find(id: &str) -> Result<Box<dyn AnyScenario>, SimError> {
-    registry()
-        .into_iter()
-        .find(|s| s.id() == id)
+    TABLE
+        .iter()
+        .find(|e| e.id == id)
+        .map(|e| (e.build)())
         .ok_or_else(|| SimError::UnknownScenario {
             id: id.to_string(),
             known: scenario_ids().iter().map(ToString::to_string).collect(),
@@ -157,15 +208,21 @@ pub fn trace_hash_of(scenario: &str, seed: u64, steps: u64) -> Result<u64, SimEr
 
 /// The parameter sweep scenario `id` declares for its run with `seed`, if any (drawn as a chart
 /// beside the simulation).
-pub fn sweep(id: &str, seed: u64) -> Option<crate::sim::panel::Sweep> {
-    match id {
-        "heartbeat-spikes" => Some(heartbeat::sweep_chart(seed)),
-        _ => None,
-    }
+pub fn sweep(id: &str, seed: u64) -> Option<Sweep> {
+    TABLE.iter().find(|e| e.id == id)?.sweep.map(|f| f(seed))
 }
 
 #[cfg(test)]
 mod sweep_tests {
+    #[test]
+    fn every_entry_builds_the_scenario_it_is_found_by() {
+        let mut seen = std::collections::BTreeSet::new();
+        for entry in super::TABLE {
+            assert_eq!((entry.build)().id(), entry.id);
+            assert!(seen.insert(entry.id), "{} is listed twice", entry.id);
+        }
+    }
+
     #[test]
     fn the_heartbeat_chart_shows_both_sides_of_the_trade_off() {
         let chart = super::sweep("heartbeat-spikes", 5).expect("heartbeat-spikes declares one");

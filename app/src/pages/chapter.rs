@@ -3,13 +3,13 @@
 use contentc::{Block, Chapter};
 use leptos::prelude::*;
 
+use crate::browser::{current_hash, scroll_to};
 use crate::components::embed::{ChallengeBlock, SimBlock};
 use crate::components::progress_bar::ProgressBar;
 use crate::components::quiz::QuizView;
 use crate::course::{load_body, neighbours};
 use crate::history::HistoryBlock;
 use crate::route::{chapter_href, Route};
-use crate::shell::{current_hash, scroll_to};
 use crate::store::Store;
 
 fn wide_screen() -> bool {

@@ -14,7 +14,6 @@
 use std::fmt;
 
 use crate::hash::{Canon, Fnv64};
-use crate::scenarios::AnyScenario;
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
 use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
@@ -339,9 +338,4 @@ pub fn causality() -> Scenario<Causality> {
         faulty_nodes: vec![0, 1, 2],
         safety_ticks: 300,
     }
-}
-
-/// The scenarios of this module.
-pub fn scenarios() -> Vec<Box<dyn AnyScenario>> {
-    vec![Box::new(causality())]
 }

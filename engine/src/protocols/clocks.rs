@@ -25,7 +25,6 @@ use std::fmt;
 
 use crate::hash::{Canon, Fnv64};
 use crate::limits::PPM_ONE;
-use crate::scenarios::AnyScenario;
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override};
@@ -555,9 +554,4 @@ pub fn sync() -> Scenario<Clocks> {
         faulty_nodes: vec![1, 2, 3],
         safety_ticks: 2_000,
     }
-}
-
-/// The scenarios of this module.
-pub fn scenarios() -> Vec<Box<dyn AnyScenario>> {
-    vec![Box::new(drift()), Box::new(sync())]
 }

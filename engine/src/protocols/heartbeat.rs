@@ -21,7 +21,6 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::hash::{Canon, Fnv64};
-use crate::scenarios::AnyScenario;
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override};
 use crate::sim::trace::{Event, TraceEvent};
@@ -577,11 +576,6 @@ pub fn sweep_chart(seed: u64) -> crate::sim::panel::Sweep {
             },
         ],
     }
-}
-
-/// The scenarios of this module.
-pub fn scenarios() -> Vec<Box<dyn AnyScenario>> {
-    vec![Box::new(spikes()), Box::new(wan())]
 }
 
 #[cfg(test)]

@@ -49,7 +49,6 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::hash::{Canon, Fnv64};
-use crate::scenarios::AnyScenario;
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override};
@@ -1254,14 +1253,6 @@ pub fn all(variant: PaxosVariant) -> Vec<Scenario<Paxos>> {
         split_brain(variant),
         crash_recovery(variant),
     ]
-}
-
-/// The scenarios of this module.
-pub fn scenarios() -> Vec<Box<dyn AnyScenario>> {
-    all(PaxosVariant::Reference)
-        .into_iter()
-        .map(|s| Box::new(s) as Box<dyn AnyScenario>)
-        .collect()
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::hash::{Canon, Fnv64};
-use crate::scenarios::AnyScenario;
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override};
 use crate::sim::world::{LinkCfg, Property, Scenario, WorldRef};
@@ -450,22 +449,24 @@ fn scenario(
     }
 }
 
-/// The scenarios of this module.
-pub fn scenarios() -> Vec<Box<dyn AnyScenario>> {
-    vec![
-        Box::new(scenario(
-            "retry-lossy",
-            "Retries over a lossy network: duplicate effects",
-            "Two clients retry on timeout over a network that loses 15% of messages and delays \
-             some; the server applies every request it receives, so some are applied twice.",
-            false,
-        )),
-        Box::new(scenario(
-            "retry-dedup",
-            "Retries with request ids: exactly-once effects",
-            "The same clients and network, but the server remembers applied request ids \
-             durably and answers repeats from its table: every effect happens once.",
-            true,
-        )),
-    ]
+/// `retry-lossy`: the server applies every request it receives.
+pub fn lossy() -> Scenario<Retry> {
+    scenario(
+        "retry-lossy",
+        "Retries over a lossy network: duplicate effects",
+        "Two clients retry on timeout over a network that loses 15% of messages and delays \
+         some; the server applies every request it receives, so some are applied twice.",
+        false,
+    )
+}
+
+/// `retry-dedup`: the server remembers applied request ids.
+pub fn dedup() -> Scenario<Retry> {
+    scenario(
+        "retry-dedup",
+        "Retries with request ids: exactly-once effects",
+        "The same clients and network, but the server remembers applied request ids \
+         durably and answers repeats from its table: every effect happens once.",
+        true,
+    )
 }

@@ -9,6 +9,7 @@ use crate::error::SimError;
 use crate::hash::hex;
 use crate::limits::TRACE_WINDOW_LINES_MAX;
 use crate::sim::protocol::{NodeId, NodeView, Protocol};
+use crate::sim::scenario::{AnyScenario, ScenarioInfo};
 use crate::sim::spec::{Action, RunSpec};
 use crate::sim::trace::{Event, TraceEvent};
 use crate::sim::world::{LinkCfg, PropKind, Sim, Status, Violation};
@@ -228,6 +229,8 @@ pub trait DynSim {
     fn checkpoint_count(&self) -> usize;
     /// Nothing left to happen.
     fn is_quiescent(&self) -> bool;
+    /// The scenario's listing (its title, description and properties).
+    fn info(&self) -> ScenarioInfo;
 }
 
 impl<P: Protocol> DynSim for Sim<P> {
@@ -288,6 +291,9 @@ impl<P: Protocol> DynSim for Sim<P> {
     }
     fn is_quiescent(&self) -> bool {
         Sim::is_quiescent(self)
+    }
+    fn info(&self) -> ScenarioInfo {
+        AnyScenario::info(self.scenario())
     }
     fn view(&self, window: usize) -> WorldView {
         let window = window.min(TRACE_WINDOW_LINES_MAX);
@@ -392,6 +398,11 @@ impl Session {
             }
         }
         Ok(self.view())
+    }
+
+    /// The listing of the scenario this session runs (registered or not).
+    pub fn info(&self) -> ScenarioInfo {
+        self.sim.info()
     }
 
     /// The current snapshot.

@@ -240,13 +240,9 @@ pub fn SimView(
     }
     sim.follow();
     on_cleanup(move || sim.playing.set(false));
-    let info = engine::scenarios::scenarios()
-        .into_iter()
-        .find(|s| s.id == spec.scenario);
-    let title = info
-        .as_ref()
-        .map_or(spec.scenario.clone(), |i| i.title.clone());
-    let description = info.map(|i| i.description).unwrap_or_default();
+    let info = sim.session.with_value(|s| s.info());
+    let title = info.title;
+    let description = info.description;
     let label = format!("Simulation: {title}. Space plays or pauses, arrows step.");
     let on_key = move |event: ev::KeyboardEvent| {
         let in_field = event
