@@ -76,6 +76,7 @@ pub fn check(args: &[String]) -> Result<ExitCode, Usage> {
             println!("[{mark}] {:<26} {}", property.id, property.explanation);
         }
         println!("seeds: {} of {}", report.seeds_run, report.seeds_total);
+        print_output(&report.printed);
     }
     Ok(match &report.verdict {
         Verdict::Passed => {
@@ -112,12 +113,36 @@ pub fn check(args: &[String]) -> Result<ExitCode, Usage> {
         Verdict::ScriptError { error, seed } => {
             if !json {
                 let at = seed.map(|s| format!(" (seed {s})")).unwrap_or_default();
-                eprintln!("{path}:{error}{at}");
+                // `file:line:column: message`, as compilers print it; `file: message` when the
+                // mistake has no place.
+                let sep = if error.line.is_some() { ":" } else { ": " };
+                eprintln!("{path}{sep}{error}{at}");
             }
             ExitCode::from(2)
         }
         Verdict::Cancelled => unreachable!("the CLI never cancels"),
     })
+}
+
+/// Most lines of the script's `print` output shown in text mode (`--json` has them all).
+const PRINTED_LINES_SHOWN_MAX: usize = 20;
+
+/// What the script printed, at most [`PRINTED_LINES_SHOWN_MAX`] lines, saying how many more
+/// there were.
+fn print_output(printed: &[String]) {
+    if printed.is_empty() {
+        return;
+    }
+    println!("your script printed:");
+    for line in printed.iter().take(PRINTED_LINES_SHOWN_MAX) {
+        println!("  {line}");
+    }
+    if printed.len() > PRINTED_LINES_SHOWN_MAX {
+        println!(
+            "  … {} more line(s) (all of them with --json)",
+            printed.len() - PRINTED_LINES_SHOWN_MAX
+        );
+    }
 }
 
 fn number<T: std::str::FromStr>(args: &[String], i: usize, name: &str) -> Result<T, Usage> {

@@ -25,6 +25,8 @@ commands:
   check <challenge> <file.rhai> [--seeds N] [--from N] [--json]
                        check a solution; exit 0 pass, 1 a property failed, 2 script error
   bench [scenario]     simulated events per second, checkpoint size, seek latency
+  bench-swarm <scenario> [--seeds N]
+                       checked swarm runs per second (default 10000 seeds)
   lin <file> [--format auto|jepsen|kv|jsonl] [--timeout-ms N] [--json]
                        check a history for linearizability
                        (exit 0 linearizable, 1 not linearizable, 3 unknown)
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Some("challenges") => sim_command(challenge::list(&args[1..])),
         Some("check") => sim_command(challenge::check(&args[1..])),
         Some("bench") => sim_command(sim::bench(&args[1..])),
+        Some("bench-swarm") => sim_command(sim::bench_swarm(&args[1..])),
         Some("lin") => lin::run_lin(&args[1..]).unwrap_or_else(|m| usage_error(&m)),
         Some("bench-lin") => lin::run_bench(&args[1..]).unwrap_or_else(|m| usage_error(&m)),
         Some("classify") => classify::run_classify(&args[1..])

@@ -230,6 +230,49 @@ pub fn bench(args: &[String]) -> Result<ExitCode, Usage> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Most seeds `bench-swarm` runs.
+const BENCH_SWARM_SEEDS_MAX: u64 = 100_000;
+
+/// `dslab bench-swarm <scenario> [--seeds N]`: whole checked swarm runs per second, each to
+/// its check horizon with every property judged after each step — the work a challenge check
+/// or `dslab swarm` does, for protocols whose runs end early (a single Paxos decree).
+pub fn bench_swarm(args: &[String]) -> Result<ExitCode, Usage> {
+    let (scenario, seeds) = match args {
+        [scenario] => (scenario, 10_000),
+        [scenario, flag, n] if flag == "--seeds" => (
+            scenario,
+            n.parse()
+                .ok()
+                .filter(|&n| (1..=BENCH_SWARM_SEEDS_MAX).contains(&n))
+                .ok_or_else(|| Usage(format!("--seeds takes 1 to {BENCH_SWARM_SEEDS_MAX}")))?,
+        ),
+        _ => {
+            return Err(Usage(
+                "bench-swarm takes a scenario and optionally --seeds N".into(),
+            ))
+        }
+    };
+    let s = engine::scenarios::find(scenario).map_err(|e| Usage(e.to_string()))?;
+    let start = Instant::now();
+    let mut events = 0;
+    for seed in 0..seeds {
+        let spec = s.swarm_spec(seed);
+        let mut sim = s
+            .build(&spec, SimOptions::CHECK)
+            .map_err(|e| Usage(e.to_string()))?;
+        sim.run_until_time(engine::sim::check::horizon(s.as_ref(), &spec), false)
+            .map_err(|e| Usage(e.to_string()))?;
+        events += sim.step_count();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{scenario} swarm, properties checked: {seeds} runs, {events} events in {secs:.3} s = {:.2} million events/s, {:.0} runs/s",
+        events as f64 / secs / 1e6,
+        seeds as f64 / secs
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

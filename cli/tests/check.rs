@@ -133,3 +133,35 @@ fn a_closed_pipe_ends_the_output_quietly() {
     assert_eq!(out.status.code(), Some(141));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn printed_lines_show_in_text_mode_capped_and_a_placeless_error_reads_file_colon_space() {
+    let c = engine::challenge::challenge("failure-detector").unwrap();
+    let noisy = c.reference.replace(
+        "fn timeout(intervals) {",
+        "fn timeout(intervals) {\n    print(`gaps ${intervals.len()}`);",
+    );
+    let path = script("noisy", &noisy);
+    let (code, out, _) = dslab(&[
+        "check",
+        "failure-detector",
+        path.to_str().unwrap(),
+        "--seeds",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("your script printed:\n  gaps "), "{out}");
+    assert!(
+        out.contains("more line(s) (all of them with --json)"),
+        "{out}"
+    );
+    assert_eq!(out.matches("\n  gaps ").count(), 20, "{out}");
+    let path = script("missing", "fn time_out(intervals) { 10 }");
+    let (code, _, err) = dslab(&["check", "failure-detector", path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let shown = path.to_str().unwrap();
+    assert!(
+        err.starts_with(&format!("{shown}: Define `fn timeout(intervals)`")),
+        "{err}"
+    );
+}

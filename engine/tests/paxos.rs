@@ -253,38 +253,6 @@ fn every_known_wrong_variant_is_caught_by_agreement() {
     }
 }
 
-/// Native throughput: `cargo test -p engine --release -- --ignored paxos_events_per_second
-/// --nocapture`. A single decree ends once a value is chosen (`bench_spec`'s run of
-/// `paxos-dueling` is over after a few dozen events), so this measures whole swarm runs
-/// instead: 10,000 seeds of `paxos-dueling`, each to its check horizon.
-#[test]
-#[ignore]
-fn paxos_events_per_second() {
-    let s = paxos::dueling(PaxosVariant::Reference);
-    for (options, what) in [
-        (SimOptions::FAST, "hash only"),
-        (SimOptions::CHECK, "every property checked after each step"),
-    ] {
-        let start = Instant::now();
-        let mut events = 0;
-        let seeds = 10_000;
-        for seed in 0..seeds {
-            let spec = s.swarm_spec(seed);
-            let mut sim = Sim::new(s.clone(), spec, options).unwrap();
-            sim.run_until_time(s.safety_ticks + paxos::LIVENESS_TICKS, false)
-                .unwrap();
-            events += sim.step_count();
-        }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "paxos-dueling swarm ({what}): {seeds} runs, {events} events in {secs:.3} s = \
-             {:.2} million events/s, {:.0} runs/s",
-            events as f64 / secs / 1e6,
-            seeds as f64 / secs
-        );
-    }
-}
-
 #[test]
 fn the_acceptors_grid_shows_promises_and_marks_the_chosen_proposal() {
     use engine::sim::panel::Panel;

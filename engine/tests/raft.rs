@@ -8,9 +8,8 @@ use std::time::Instant;
 use engine::protocols::raft::{
     self, Msg, NodeState, Raft, RaftCfg, RaftHooks, RaftVariant, Role, DEFAULT_SEEDS,
 };
-use engine::scenarios::{bench_spec, build, AnyScenario};
+use engine::scenarios::{build, AnyScenario};
 use engine::sim::check::{check_scenario, swarm_scenario};
-use engine::sim::spec::Action;
 use engine::sim::trace::Event;
 use engine::sim::world::{PropKind, Scenario, Sim, SimOptions};
 
@@ -289,39 +288,6 @@ fn the_same_spec_gives_the_same_trace_twice() {
                 sim.trace_hash()
             };
             assert_eq!(run(), run(), "{}", spec.to_url_token());
-        }
-    }
-}
-
-/// Native throughput of Raft under faults: `cargo test -p engine --release -- --ignored
-/// raft_events_per_second --nocapture`. The workload is `bench_spec`'s (a swarm plan stretched
-/// so every event happens under faults, never healed) without its pauses: a node paused for
-/// millions of ticks holds every heartbeat sent to it, and its inbox reaches
-/// `MESSAGES_IN_FLIGHT_MAX`.
-#[test]
-#[ignore]
-fn raft_events_per_second() {
-    for id in ["raft-election", "raft-partitioned-leader"] {
-        let mut spec = bench_spec(id).unwrap();
-        spec.overrides
-            .retain(|o| !matches!(o.action, Action::Pause(_) | Action::Resume(_)));
-        for (options, steps, what) in [
-            (SimOptions::FAST, 5_000_000, "hash only"),
-            (
-                SimOptions::CHECK,
-                1_000_000,
-                "every property checked after each step",
-            ),
-        ] {
-            let mut sim = build(&spec, options).unwrap();
-            let start = Instant::now();
-            let ran = sim.run_steps(steps).unwrap();
-            let secs = start.elapsed().as_secs_f64();
-            println!(
-                "{id} ({what}): {ran} events in {secs:.3} s = {:.2} million events/s (t={})",
-                ran as f64 / secs / 1e6,
-                sim.time()
-            );
         }
     }
 }

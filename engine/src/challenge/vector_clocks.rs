@@ -16,7 +16,7 @@ use rhai::Dynamic;
 
 use super::harness::{Found, Harness, Script, Shown};
 use crate::rng::Rng;
-use crate::script::convert::{as_counts, ints};
+use crate::script::convert::{as_counts, ints, shown};
 use crate::script::RequiredFn;
 
 /// Most events in one generated execution (happened-before sets are `u64` bit masks).
@@ -279,7 +279,7 @@ fn judge(script: &Script, execution: &Execution) -> Outcome {
         let Some(value) = result else {
             return Outcome::Ok;
         };
-        let shown = value.to_string();
+        let shown = shown(&value);
         let Some(clock) = as_counts(value, n) else {
             return Outcome::Violation {
                 property: "well-formed",
@@ -539,6 +539,34 @@ mod tests {
                 assert!(send < i && matches!(smaller.events[send].kind, Kind::Send { .. }));
             }
         }
+    }
+
+    #[test]
+    fn a_function_that_returns_nothing_is_shown_as_unit() {
+        let challenge = super::super::challenge("vector-clocks").unwrap();
+        let forgot = challenge.reference.replacen("    clock\n}", "}", 1);
+        assert_ne!(
+            forgot, challenge.reference,
+            "the reference ends on_local with `clock`"
+        );
+        let report = super::super::check(
+            challenge,
+            &forgot,
+            CheckOptions {
+                seeds: 5,
+                first_seed: 0,
+            },
+            &mut |_, _| true,
+        );
+        let Verdict::Failed(failure) = report.verdict else {
+            panic!("{:?}", report.verdict)
+        };
+        assert_eq!(failure.property, "well-formed");
+        assert!(
+            failure.message.contains("returned (), not an array"),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]
