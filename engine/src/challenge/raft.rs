@@ -96,7 +96,15 @@ impl Part {
 }
 
 /// The scripted scenarios every [`SCRIPTED_EVERY`]-th seed replays, in turn.
-const SCRIPTED: [&str; 3] = ["raft-partitioned-leader", "raft-log-repair", "raft-figure8"];
+const SCRIPTED: [&str; 7] = [
+    "raft-partitioned-leader",
+    "raft-log-repair",
+    "raft-figure8",
+    "raft-stale-candidate",
+    "raft-shorter-log",
+    "raft-stale-tail",
+    "raft-minority-down",
+];
 
 /// The Raft scenario `id` with these hooks.
 fn scenario_named(id: &str, hooks: &Arc<dyn RaftHooks>) -> Option<Scenario<Raft>> {
@@ -106,6 +114,10 @@ fn scenario_named(id: &str, hooks: &Arc<dyn RaftHooks>) -> Option<Scenario<Raft>
         "raft-partitioned-leader" => raft::partitioned_leader(hooks),
         "raft-log-repair" => raft::log_repair(hooks),
         "raft-figure8" => raft::figure8(hooks),
+        "raft-stale-candidate" => raft::stale_candidate(hooks),
+        "raft-shorter-log" => raft::shorter_log(hooks),
+        "raft-stale-tail" => raft::stale_tail(hooks),
+        "raft-minority-down" => raft::minority_down(hooks),
         _ => return None,
     })
 }
