@@ -14,8 +14,10 @@
 //! Runs: seed `s` runs the `raft-election` swarm plan of seed `s` (crashes, restarts,
 //! partitions, pauses, loss, duplication, clock drift and client requests, then a heal), except
 //! that every [`SCRIPTED_EVERY`]-th seed replays one of the chapter's scripted scenarios
-//! (`raft-partitioned-leader`, `raft-log-repair`, `raft-figure8`) with seed `s`, so the
-//! interleavings of the paper's figures are always among those checked. The first violation is
+//! (`raft-partitioned-leader`, `raft-log-repair`, `raft-figure8`, and the states behind the
+//! classic mistakes: `raft-stale-candidate`, `raft-shorter-log`, `raft-stale-tail`,
+//! `raft-minority-down`) with seed `s`, so the interleavings of the paper's figures are always
+//! among those checked. The first violation is
 //! shrunk (fewer faults, fewer requests) and reported with its event log and a replayable
 //! [`RunSpec`].
 

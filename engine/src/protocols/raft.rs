@@ -30,7 +30,8 @@
 //!
 //! Properties (Figure 3): `election-safety`, `leader-append-only`, `log-matching`,
 //! `leader-completeness`, `state-machine-safety`; liveness: `leader-elected` and
-//! `log-committed` after the network heals. Properties that speak of the past read *ghost*
+//! `log-committed` after the network heals, and, with servers down, the [`ProgressPhase`]s of
+//! two scripted scenarios (`progress-minority-down`, `progress-leader-down`). Properties that speak of the past read *ghost*
 //! state ([`Ghost`]): a record kept in the durable state for verification only, never read by
 //! the protocol.
 
@@ -705,11 +706,25 @@ pub enum RaftVariant {
     TruncateMatching,
     /// Commits any entry stored on a majority, whatever its term (Figure 8).
     CommitOldTerm,
+    /// Judges "at least as up-to-date" by log length alone (§5.4.1): a stale server with a
+    /// longer log of an older term wins and overwrites committed entries (breaks leader
+    /// completeness).
+    UpToDateByLength,
+    /// Checks the current term only for its last entry, then commits the highest entry on a
+    /// majority: Figure 8 (c), where the leader's own entry is on no one else (breaks leader
+    /// completeness).
+    CommitIfLastEntryCurrent,
+    /// Commits only what four of five servers store: safe, but with two servers down nothing
+    /// commits (breaks progress with failures).
+    CommitOnFourOfFive,
+    /// A follower sets `commitIndex = leaderCommit`, even past the entries the message vouches
+    /// for: a stale tail gets applied (breaks state machine safety).
+    CommitToLeaderCommit,
 }
 
 impl RaftVariant {
     /// Every variant, the reference first.
-    pub const ALL: [RaftVariant; 7] = [
+    pub const ALL: [RaftVariant; 11] = [
         RaftVariant::Reference,
         RaftVariant::NoUpToDateCheck,
         RaftVariant::VoteTwice,
@@ -717,6 +732,10 @@ impl RaftVariant {
         RaftVariant::NoPrevLogCheck,
         RaftVariant::TruncateMatching,
         RaftVariant::CommitOldTerm,
+        RaftVariant::UpToDateByLength,
+        RaftVariant::CommitIfLastEntryCurrent,
+        RaftVariant::CommitOnFourOfFive,
+        RaftVariant::CommitToLeaderCommit,
     ];
 }
 
@@ -737,6 +756,10 @@ impl RaftHooks for RaftVariant {
             RaftVariant::NoPrevLogCheck => "no-prev-log-check",
             RaftVariant::TruncateMatching => "truncate-matching",
             RaftVariant::CommitOldTerm => "commit-old-term",
+            RaftVariant::UpToDateByLength => "up-to-date-by-length",
+            RaftVariant::CommitIfLastEntryCurrent => "commit-if-last-entry-current",
+            RaftVariant::CommitOnFourOfFive => "commit-on-four-of-five",
+            RaftVariant::CommitToLeaderCommit => "commit-to-leader-commit",
         }
     }
 
@@ -764,6 +787,17 @@ impl RaftHooks for RaftVariant {
                 let up_to_date =
                     (args.last_log_term, args.last_log_index) >= (p.last_term(), p.last_index());
                 let grant = args.term == term && up_to_date;
+                if grant {
+                    p.voted_for = Some(args.candidate_id);
+                }
+                RequestVoteReply {
+                    term,
+                    vote_granted: grant,
+                }
+            }
+            RaftVariant::UpToDateByLength => {
+                let free = p.voted_for.is_none_or(|v| v == args.candidate_id);
+                let grant = args.term == term && free && args.last_log_index >= p.last_index();
                 if grant {
                     p.voted_for = Some(args.candidate_id);
                 }
@@ -825,6 +859,14 @@ impl RaftHooks for RaftVariant {
                 }
                 ok(last_new)
             }
+            RaftVariant::CommitToLeaderCommit => {
+                let commit = s.commit_index;
+                let reply = handle_append_entries(cfg, s, args);
+                if reply.success {
+                    s.commit_index = commit.max(args.leader_commit);
+                }
+                reply
+            }
             _ => handle_append_entries(cfg, s, args),
         }
     }
@@ -835,6 +877,28 @@ impl RaftHooks for RaftVariant {
                 let mut n = s.persistent.last_index();
                 while n > s.commit_index {
                     if replicas(s, n) >= s.majority() {
+                        return n;
+                    }
+                    n -= 1;
+                }
+                s.commit_index
+            }
+            RaftVariant::CommitIfLastEntryCurrent => {
+                let p = &s.persistent;
+                if p.last_term() != p.current_term {
+                    return s.commit_index;
+                }
+                let mut n = p.last_index();
+                while n > s.commit_index && replicas(s, n) < s.majority() {
+                    n -= 1;
+                }
+                n
+            }
+            RaftVariant::CommitOnFourOfFive => {
+                let p = &s.persistent;
+                let mut n = p.last_index();
+                while n > s.commit_index {
+                    if p.term_at(n) == Some(p.current_term) && replicas(s, n) > s.majority() {
                         return n;
                     }
                     n -= 1;
@@ -1816,7 +1880,9 @@ pub fn stale_candidate(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
     script.push(req(1300, 2, "put.d.5"));
     script.push(at(PROGRESS_PHASES[1].since, Action::Crash(2)));
     script.push(at(1600, Action::Heal));
-    script.extend(heal_all(2600));
+    // Once n0 has campaigned, n3 is the first of the majority side to time out.
+    script.extend(clocks(1800, &[3], &[0, 1, 4]));
+    script.extend(heal_all(2800));
     let mut s = base(
         "raft-stale-candidate",
         "Raft: a longer log is not a more up-to-date one",
@@ -1829,7 +1895,7 @@ pub fn stale_candidate(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
          more up-to-date, whatever the lengths, so n3 and n4 refuse it (n1, whose log is \
          n0's, grants), and the next leader comes from the majority side. A voter that \
          compares lengths would elect n0, which would overwrite the committed put.d.5. With \
-         n2 down, the four others must still elect a leader and commit its log by t=2400 \
+         n2 down, the four others must still elect a leader and commit its log by t=2600 \
          (progress-leader-down).",
         script,
         hooks.into(),
@@ -2004,7 +2070,7 @@ pub const PROGRESS_PHASES: [ProgressPhase; 2] = [
         name: "progress-leader-down",
         down: &[2],
         since: 1_600,
-        deadline_ticks: 2_400,
+        deadline_ticks: 2_600,
         command: None,
     },
 ];
