@@ -14,8 +14,10 @@
 //! Runs: seed `s` runs the `raft-election` swarm plan of seed `s` (crashes, restarts,
 //! partitions, pauses, loss, duplication, clock drift and client requests, then a heal), except
 //! that every [`SCRIPTED_EVERY`]-th seed replays one of the chapter's scripted scenarios
-//! (`raft-partitioned-leader`, `raft-log-repair`, `raft-figure8`) with seed `s`, so the
-//! interleavings of the paper's figures are always among those checked. The first violation is
+//! (`raft-partitioned-leader`, `raft-log-repair`, `raft-figure8`, and the states behind the
+//! classic mistakes: `raft-stale-candidate`, `raft-shorter-log`, `raft-stale-tail`,
+//! `raft-minority-down`) with seed `s`, so the interleavings of the paper's figures are always
+//! among those checked. The first violation is
 //! shrunk (fewer faults, fewer requests) and reported with its event log and a replayable
 //! [`RunSpec`].
 
@@ -87,7 +89,15 @@ impl Part {
 }
 
 /// The scripted scenarios every [`SCRIPTED_EVERY`]-th seed replays, in turn.
-const SCRIPTED: [&str; 3] = ["raft-partitioned-leader", "raft-log-repair", "raft-figure8"];
+const SCRIPTED: [&str; 7] = [
+    "raft-partitioned-leader",
+    "raft-log-repair",
+    "raft-figure8",
+    "raft-stale-candidate",
+    "raft-shorter-log",
+    "raft-stale-tail",
+    "raft-minority-down",
+];
 
 /// The Raft scenario `id` with these hooks.
 fn scenario_named(id: &str, hooks: &Arc<dyn RaftHooks>) -> Option<Scenario<Raft>> {
@@ -97,6 +107,10 @@ fn scenario_named(id: &str, hooks: &Arc<dyn RaftHooks>) -> Option<Scenario<Raft>
         "raft-partitioned-leader" => raft::partitioned_leader(hooks),
         "raft-log-repair" => raft::log_repair(hooks),
         "raft-figure8" => raft::figure8(hooks),
+        "raft-stale-candidate" => raft::stale_candidate(hooks),
+        "raft-shorter-log" => raft::shorter_log(hooks),
+        "raft-stale-tail" => raft::stale_tail(hooks),
+        "raft-minority-down" => raft::minority_down(hooks),
         _ => return None,
     })
 }

@@ -30,7 +30,8 @@
 //!
 //! Properties (Figure 3): `election-safety`, `leader-append-only`, `log-matching`,
 //! `leader-completeness`, `state-machine-safety`; liveness: `leader-elected` and
-//! `log-committed` after the network heals. Properties that speak of the past read *ghost*
+//! `log-committed` after the network heals, and, with servers down, the [`ProgressPhase`]s of
+//! two scripted scenarios (`progress-minority-down`, `progress-leader-down`). Properties that speak of the past read *ghost*
 //! state ([`Ghost`]): a record kept in the durable state for verification only, never read by
 //! the protocol.
 
@@ -705,11 +706,25 @@ pub enum RaftVariant {
     TruncateMatching,
     /// Commits any entry stored on a majority, whatever its term (Figure 8).
     CommitOldTerm,
+    /// Judges "at least as up-to-date" by log length alone (§5.4.1): a stale server with a
+    /// longer log of an older term wins and overwrites committed entries (breaks leader
+    /// completeness).
+    UpToDateByLength,
+    /// Checks the current term only for its last entry, then commits the highest entry on a
+    /// majority: Figure 8 (c), where the leader's own entry is on no one else (breaks leader
+    /// completeness).
+    CommitIfLastEntryCurrent,
+    /// Commits only what four of five servers store: safe, but with two servers down nothing
+    /// commits (breaks progress with failures).
+    CommitOnFourOfFive,
+    /// A follower sets `commitIndex = leaderCommit`, even past the entries the message vouches
+    /// for: a stale tail gets applied (breaks state machine safety).
+    CommitToLeaderCommit,
 }
 
 impl RaftVariant {
     /// Every variant, the reference first.
-    pub const ALL: [RaftVariant; 7] = [
+    pub const ALL: [RaftVariant; 11] = [
         RaftVariant::Reference,
         RaftVariant::NoUpToDateCheck,
         RaftVariant::VoteTwice,
@@ -717,6 +732,10 @@ impl RaftVariant {
         RaftVariant::NoPrevLogCheck,
         RaftVariant::TruncateMatching,
         RaftVariant::CommitOldTerm,
+        RaftVariant::UpToDateByLength,
+        RaftVariant::CommitIfLastEntryCurrent,
+        RaftVariant::CommitOnFourOfFive,
+        RaftVariant::CommitToLeaderCommit,
     ];
 }
 
@@ -737,6 +756,10 @@ impl RaftHooks for RaftVariant {
             RaftVariant::NoPrevLogCheck => "no-prev-log-check",
             RaftVariant::TruncateMatching => "truncate-matching",
             RaftVariant::CommitOldTerm => "commit-old-term",
+            RaftVariant::UpToDateByLength => "up-to-date-by-length",
+            RaftVariant::CommitIfLastEntryCurrent => "commit-if-last-entry-current",
+            RaftVariant::CommitOnFourOfFive => "commit-on-four-of-five",
+            RaftVariant::CommitToLeaderCommit => "commit-to-leader-commit",
         }
     }
 
@@ -764,6 +787,17 @@ impl RaftHooks for RaftVariant {
                 let up_to_date =
                     (args.last_log_term, args.last_log_index) >= (p.last_term(), p.last_index());
                 let grant = args.term == term && up_to_date;
+                if grant {
+                    p.voted_for = Some(args.candidate_id);
+                }
+                RequestVoteReply {
+                    term,
+                    vote_granted: grant,
+                }
+            }
+            RaftVariant::UpToDateByLength => {
+                let free = p.voted_for.is_none_or(|v| v == args.candidate_id);
+                let grant = args.term == term && free && args.last_log_index >= p.last_index();
                 if grant {
                     p.voted_for = Some(args.candidate_id);
                 }
@@ -825,6 +859,14 @@ impl RaftHooks for RaftVariant {
                 }
                 ok(last_new)
             }
+            RaftVariant::CommitToLeaderCommit => {
+                let commit = s.commit_index;
+                let reply = handle_append_entries(cfg, s, args);
+                if reply.success {
+                    s.commit_index = commit.max(args.leader_commit);
+                }
+                reply
+            }
             _ => handle_append_entries(cfg, s, args),
         }
     }
@@ -835,6 +877,28 @@ impl RaftHooks for RaftVariant {
                 let mut n = s.persistent.last_index();
                 while n > s.commit_index {
                     if replicas(s, n) >= s.majority() {
+                        return n;
+                    }
+                    n -= 1;
+                }
+                s.commit_index
+            }
+            RaftVariant::CommitIfLastEntryCurrent => {
+                let p = &s.persistent;
+                if p.last_term() != p.current_term {
+                    return s.commit_index;
+                }
+                let mut n = p.last_index();
+                while n > s.commit_index && replicas(s, n) < s.majority() {
+                    n -= 1;
+                }
+                n
+            }
+            RaftVariant::CommitOnFourOfFive => {
+                let p = &s.persistent;
+                let mut n = p.last_index();
+                while n > s.commit_index {
+                    if p.term_at(n) == Some(p.current_term) && replicas(s, n) > s.majority() {
                         return n;
                     }
                     n -= 1;
@@ -1524,11 +1588,15 @@ pub const LIVENESS_TICKS: u64 = 3_000;
 // ---------------------------------------------------------------------------------------------
 
 /// The seed each scenario's lesson is told with (content directives use these).
-pub const DEFAULT_SEEDS: [(&str, u64); 4] = [
+pub const DEFAULT_SEEDS: [(&str, u64); 8] = [
     ("raft-election", 1),
     ("raft-partitioned-leader", 1),
     ("raft-log-repair", 1),
     ("raft-figure8", 1),
+    ("raft-stale-candidate", 1),
+    ("raft-shorter-log", 1),
+    ("raft-stale-tail", 1),
+    ("raft-minority-down", 1),
 ];
 
 fn at(t: u64, action: Action) -> Override {
@@ -1656,44 +1724,62 @@ pub fn log_repair(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
     )
 }
 
+/// One-way cuts at `t` between every two servers of `among` other than `keep`: the others
+/// can reach `keep` but not one another, so only `keep` can gather a majority of votes.
+fn cut_all_but(t: u64, keep: NodeId, among: &[NodeId]) -> Vec<Override> {
+    let mut v = Vec::new();
+    for &a in among {
+        for &b in among {
+            if a != b && a != keep && b != keep {
+                v.push(at(t, Action::Cut(a, b)));
+            }
+        }
+    }
+    v
+}
+
+/// Clock drift from `t` on: the `fast` servers' timers run 40% fast and the `slow` ones' 40%
+/// slow, so a fast server times out (and campaigns) first. Together with [`cut_all_but`] this
+/// is how a script chooses an election's winner whatever the seed.
+fn clocks(t: u64, fast: &[NodeId], slow: &[NodeId]) -> Vec<Override> {
+    let mut v: Vec<Override> = fast
+        .iter()
+        .map(|&n| at(t, Action::Clock(n, 0, 400_000)))
+        .collect();
+    v.extend(slow.iter().map(|&n| at(t, Action::Clock(n, 0, -400_000))));
+    v
+}
+
+/// The end of a script's faults at `t`: every server up, links calm, clocks true.
+fn heal_all(t: u64) -> Vec<Override> {
+    let mut v = vec![at(t, Action::HealAll)];
+    v.extend((0..5).map(|n| at(t, Action::Clock(n, 0, 0))));
+    v
+}
+
+/// Term 1 of most scripts: only n0 can win the first election, then it commits `put.x.1`
+/// everywhere. The cuts stay until the script's next partition or heal.
+fn n0_leads_first() -> Vec<Override> {
+    let mut v = clocks(0, &[0], &[1, 2, 3, 4]);
+    v.extend(cut_all_but(0, 0, &[0, 1, 2, 3, 4]));
+    v.push(req(600, 0, "put.x.1"));
+    v
+}
+
 /// `raft-figure8`: the situation of Figure 8, scripted with partitions and one-way cuts that
 /// leave exactly one server able to win each election.
 pub fn figure8(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
-    let cut_all_but = |keep: NodeId, among: &[NodeId]| -> Vec<Action> {
-        let mut v = Vec::new();
-        for &a in among {
-            for &b in among {
-                if a != b && a != keep && b != keep {
-                    v.push(Action::Cut(a, b));
-                }
-            }
-        }
-        v
-    };
-    // Clock drift makes the intended winner time out first; cuts make it the only server
-    // that can gather a majority.
-    let clocks = |t: u64, fast: &[NodeId], slow: &[NodeId]| -> Vec<Override> {
-        let mut v: Vec<Override> = fast
-            .iter()
-            .map(|&n| at(t, Action::Clock(n, 0, 400_000)))
-            .collect();
-        v.extend(slow.iter().map(|&n| at(t, Action::Clock(n, 0, -400_000))));
-        v
-    };
     let mut script = Vec::new();
     // (a) Only n0 can gather a majority: n1-n4 cannot reach one another.
     script.extend(clocks(0, &[0], &[1, 2, 3, 4]));
-    script.extend(
-        cut_all_but(0, &[0, 1, 2, 3, 4])
-            .into_iter()
-            .map(|a| at(0, a)),
-    );
+    script.extend(cut_all_but(0, 0, &[0, 1, 2, 3, 4]));
     script.push(req(600, 0, "put.x.1"));
+    // (b) Among n2-n4 only n4 can win: n2 and n3 cannot reach each other, and n4's clock
+    // runs fast from before the partition, so the timer its last heartbeat arms is fast too.
+    script.extend(clocks(700, &[4], &[2, 3]));
     script.push(at(800, Action::Partition(vec![vec![0, 1], vec![2, 3, 4]])));
-    // (b) Among n2-n4 only n4 can win: n2 and n3 cannot reach each other.
     script.push(at(800, Action::Cut(2, 3)));
     script.push(at(800, Action::Cut(3, 2)));
-    script.extend(clocks(800, &[4], &[2, 3]));
     script.push(req(810, 0, "put.a.2"));
     script.push(at(
         1300,
@@ -1701,19 +1787,18 @@ pub fn figure8(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
     ));
     script.push(req(1310, 4, "put.b.3"));
     // (c) n4 is cut off; n0 rejoins n2 and n3 (n1 cannot reach them, so only n0 can win) and
-    // replicates its old entry to them.
+    // replicates its old entry to them. Then it takes put.c.4 in its own term, which goes no
+    // further: its links out are cut.
     script.push(at(1400, Action::Partition(vec![vec![0, 1, 2, 3], vec![4]])));
     script.push(at(1400, Action::Cut(1, 2)));
     script.push(at(1400, Action::Cut(1, 3)));
     script.extend(clocks(1400, &[0], &[1, 2, 3]));
+    script.extend((1..4).map(|n| at(2300, Action::Cut(0, n))));
+    script.push(req(2310, 0, "put.c.4"));
     // (d) n0 crashes; n4 returns, and only n4 can win (n1-n3 cannot reach one another).
     script.push(at(2400, Action::Crash(0)));
     script.push(at(2400, Action::Heal));
-    script.extend(
-        cut_all_but(4, &[1, 2, 3, 4])
-            .into_iter()
-            .map(|a| at(2400, a)),
-    );
+    script.extend(cut_all_but(2400, 4, &[1, 2, 3, 4]));
     script.extend(clocks(2400, &[4], &[1, 2, 3]));
     // (e) Everything heals.
     script.push(at(3600, Action::Heal));
@@ -1728,11 +1813,13 @@ pub fn figure8(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
          which reaches only n1. (b) n4 wins a later term with votes from n2 and n3 and takes \
          put.b.3, which reaches no one. (c) n0 rejoins n2 and n3, wins a still later term and \
          replicates put.a.2: it is now on a majority. Watch n0's commit index: the reference \
-         does not move it, because the entry is not from n0's current term (§5.4.2). (d) n0 \
-         crashes; n4 returns and, with a last log term higher than n1-n3's, wins and \
-         overwrites put.a.2 everywhere with put.b.3 — safe, since it never committed. Had n0 \
-         committed it by counting replicas (variant commit-old-term), a committed entry would \
-         now be lost: leader-completeness fails.",
+         does not move it, because the entry is not from n0's current term (§5.4.2) — not even \
+         when n0 appends put.c.4 of its own term at t=2310, which its cut links keep from \
+         anyone else. (d) n0 crashes; n4 returns and, with a last log term higher than \
+         n1-n3's, wins and overwrites put.a.2 everywhere with put.b.3 — safe, since it never \
+         committed. Had n0 committed it by counting replicas (variant commit-old-term), or by \
+         checking only that its last entry is of its term, a committed entry would now be \
+         lost: leader-completeness fails.",
         script,
         hooks.into(),
     );
@@ -1743,6 +1830,256 @@ pub fn figure8(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
     s
 }
 
+/// `raft-stale-candidate`: a former leader with a longer log of an older term campaigns
+/// against a majority that committed an entry of a later term (§5.4.1).
+///
+/// The state it builds: n0 leads the first term and is cut off with n1; it appends three
+/// commands that reach only n1, so n0 and n1 hold five entries whose last term is n0's. The
+/// majority n2-n4 elects n2 (the only one of them that can win), which commits its no-op and
+/// put.d.5: four entries, the last of a later term. Then n2 crashes, the partition heals and
+/// n0, whose clock runs fast, campaigns first. Its log is longer but less up-to-date: a voter
+/// that compares lengths first, or lengths only, elects it, and it overwrites the committed
+/// entries (leader-completeness).
+pub fn stale_candidate(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
+    let mut script = n0_leads_first();
+    script.extend(clocks(700, &[0, 2], &[1, 3, 4]));
+    script.push(at(800, Action::Partition(vec![vec![0, 1], vec![2, 3, 4]])));
+    script.push(at(800, Action::Cut(3, 4)));
+    script.push(at(800, Action::Cut(4, 3)));
+    script.push(req(850, 0, "put.a.2"));
+    script.push(req(900, 0, "put.b.3"));
+    script.push(req(950, 0, "put.c.4"));
+    script.push(req(1300, 2, "put.d.5"));
+    script.push(at(PROGRESS_PHASES[1].since, Action::Crash(2)));
+    script.push(at(1600, Action::Heal));
+    // Once n0 has campaigned, n3 is the first of the majority side to time out.
+    script.extend(clocks(1800, &[3], &[0, 1, 4]));
+    script.extend(heal_all(2800));
+    let mut s = base(
+        "raft-stale-candidate",
+        "Raft: a longer log is not a more up-to-date one",
+        "n0 leads the first term and commits put.x.1. At t=800 it is cut off with n1 and \
+         takes put.a.2, put.b.3 and put.c.4, which reach only n1: they never commit. The \
+         other three elect n2 (n3 and n4 cannot reach each other), which commits its no-op \
+         and put.d.5 — a log one entry shorter than n0's, but ending in a later term. At \
+         t=1600 n2 crashes and the partition heals; n0's clock runs fast, so it campaigns \
+         first, with the longer log. §5.4.1: the log whose last entry has the later term is \
+         more up-to-date, whatever the lengths, so n3 and n4 refuse it (n1, whose log is \
+         n0's, grants), and the next leader comes from the majority side. A voter that \
+         compares lengths would elect n0, which would overwrite the committed put.d.5. With \
+         n2 down, the four others must still elect a leader and commit its log by t=2600 \
+         (progress-leader-down).",
+        script,
+        hooks.into(),
+    );
+    s.properties.push(ProgressPhase::property::<1>());
+    s
+}
+
+/// `raft-shorter-log`: a candidate whose last entry has the same term as the voters' but whose
+/// log is shorter (§5.4.1).
+///
+/// The state it builds: n0 leads the first term; its links to n3 and n4 are cut, and two
+/// commands commit on n0-n2 only. n0 crashes; n3 (fast clock) campaigns with a log that ends
+/// in the same term as n1's and n2's but lacks the two committed entries. A voter that
+/// compares last terms only, or takes equal terms as enough, elects it (leader-completeness).
+pub fn shorter_log(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
+    let mut script = n0_leads_first();
+    script.push(at(800, Action::Heal));
+    script.push(at(800, Action::Cut(0, 3)));
+    script.push(at(800, Action::Cut(0, 4)));
+    script.push(req(810, 0, "put.y.2"));
+    script.push(req(820, 0, "put.z.3"));
+    script.push(at(1000, Action::Crash(0)));
+    script.extend(clocks(1000, &[3], &[1, 2, 4]));
+    script.extend(heal_all(2200));
+    base(
+        "raft-shorter-log",
+        "Raft: the same last term, but a shorter log",
+        "n0 leads the first term and commits put.x.1 everywhere. At t=800 its links to n3 \
+         and n4 are cut: put.y.2 and put.z.3 reach n1 and n2 only, a majority, and commit. At \
+         t=1000 n0 crashes, and n3 — whose log stops at put.x.1 — times out first. Its last \
+         entry has the same term as n1's and n2's, so the lengths decide (§5.4.1): theirs is \
+         longer, they refuse, and only n4 votes for n3. Soon n1 or n2 campaigns, wins with \
+         n3's and n4's votes and brings them up to date. A voter that looks at the last term \
+         only would elect n3 and lose the two committed commands.",
+        script,
+        hooks.into(),
+    )
+}
+
+/// `raft-stale-tail`: a follower whose log matches the leader's up to a point and then holds
+/// stale entries of an older term, repaired one entry per AppendEntries (§5.3).
+///
+/// The state it builds: n0 leads the first term and is cut off with n4; four commands reach
+/// only n4. The majority elects n1, which commits put.d.6; n1 crashes, n0 rejoins n2 and n3,
+/// and n2 wins a later term with a log longer than n4's matching prefix (n0's stale entries
+/// are repaired). n4 restarts at t=2000 with its stale tail and the leader walks nextIndex
+/// back one rejection at a time, sending one entry per message; heartbeats overlapping the
+/// walk make it overshoot, so n4 receives AppendEntries whose entries match its prefix and
+/// end before its stale tail, with a leaderCommit beyond them. `commitIndex = leaderCommit`
+/// there commits and applies the stale entries (state-machine-safety); keeping the rest of
+/// a conflicting log leaves old entries after new ones (log-matching).
+pub fn stale_tail(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
+    let mut script = n0_leads_first();
+    script.push(req(650, 0, "put.w.2"));
+    script.extend(clocks(700, &[1], &[0, 2, 3, 4]));
+    script.push(at(800, Action::Partition(vec![vec![0, 4], vec![1, 2, 3]])));
+    script.push(at(800, Action::Cut(2, 3)));
+    script.push(at(800, Action::Cut(3, 2)));
+    for (k, cmd) in ["put.s.3", "put.t.4", "put.u.5", "put.v.6"]
+        .into_iter()
+        .enumerate()
+    {
+        script.push(req(850 + 20 * k as u64, 0, cmd));
+    }
+    script.push(req(1300, 1, "put.d.7"));
+    script.push(req(1320, 1, "put.f.8"));
+    script.push(at(1400, Action::Crash(1)));
+    script.push(at(1400, Action::Crash(4)));
+    script.push(at(1400, Action::Heal));
+    script.extend(cut_all_but(1400, 2, &[0, 2, 3]));
+    script.extend(clocks(1400, &[2], &[0, 3, 4]));
+    script.extend(rough_repair(1400, 2, 0));
+    script.push(req(1900, 2, "put.e.9"));
+    script.push(req(1920, 2, "put.g.10"));
+    script.push(at(2000, Action::Heal));
+
+    script.push(at(2000, Action::Restart(4)));
+    script.extend(rough_repair(2000, 2, 4));
+    script.extend(heal_all(3000));
+    let mut s = base(
+        "raft-stale-tail",
+        "Raft: a follower with a stale tail",
+        "Leaders here send one entry per AppendEntries. n0 leads the first term; at t=800 it \
+         is cut off with n4 and takes four commands that reach only n4. The other side elects \
+         n1, which commits put.d.6, and crashes at t=1400 together with n4; n0 rejoins n2 and \
+         n3, and n2 wins a later term, repairs n0's log and commits put.e.7. At t=2000 n4 \
+         restarts with its old log: the first two entries match the leader's, the four after \
+         them are stale. The leader walks nextIndex back, one rejection per round trip; \
+         heartbeats sent during the walk add rejections, so it may step past the match point \
+         and send an entry n4 already has, with leaderCommit 7. That entry vouches only for \
+         itself: the commit index becomes min(leaderCommit, index of last new entry), 2 here, \
+         never 7 — n4's entries 3 to 6 are still the stale ones, and are truncated by the next \
+         AppendEntries (§5.3).",
+        script,
+        hooks.into(),
+    );
+    s.protocol.cfg.max_entries_per_append = 1;
+    s
+}
+
+/// From `t`, the link between `leader` and `follower` makes a log repair overshoot: every reply
+/// of the follower arrives twice (each rejection lowers nextIndex), and the leader's messages
+/// take 5-60 ticks or are lost (30%), so they arrive out of order.
+fn rough_repair(t: u64, leader: NodeId, follower: NodeId) -> Vec<Override> {
+    vec![
+        at(t, Action::Dup(Some((follower, leader)), 1_000_000)),
+        at(t, Action::Latency(Some((leader, follower)), 5, 60)),
+        at(t, Action::Loss(Some((leader, follower)), 300_000)),
+    ]
+}
+
+/// A liveness phase with failures (§5.2, §5.3): from `since` on, the servers `down` stay down
+/// and the others up (a majority); by `deadline_ticks` one of them must lead in the highest
+/// term and have committed its whole log (its no-op and every client command it took), and
+/// every server up must have applied it. A script's phase is recognised by its crashes at
+/// exactly `since`, so it says nothing about a run that does not follow the script. It is
+/// judged only at moments when the servers up agree on the current term: a server cut off from
+/// the others falls behind in term, so a run whose partition never heals (a script shrunk
+/// without its heal) is not held to it; and it asks for no particular command, so a run shrunk
+/// to fewer requests is judged fairly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgressPhase {
+    /// The property's name.
+    pub name: &'static str,
+    /// Servers crashed at `since` and still down.
+    pub down: &'static [NodeId],
+    /// True time of the crashes.
+    pub since: u64,
+    /// True time by which the servers up must have made progress.
+    pub deadline_ticks: u64,
+}
+
+impl ProgressPhase {
+    /// Whether the phase's promise holds in `w` (vacuously outside the phase).
+    fn holds(&self, w: &WorldRef<'_, Raft>) -> bool {
+        let in_phase = (0..w.nodes()).all(|n| {
+            if self.down.contains(&n) {
+                w.status(n) == Status::Down && w.status_since(n) == self.since
+            } else {
+                w.status(n) == Status::Up
+            }
+        });
+        let mut terms = (0..w.nodes())
+            .filter_map(|n| up_state(w, n))
+            .map(|s| s.persistent.current_term);
+        let first = terms.next();
+        let one_term = terms.all(|t| Some(t) == first);
+        !in_phase || !one_term || w.time() < self.deadline_ticks || log_committed(w)
+    }
+
+    /// The phase as a property of scenario `K` in [`PROGRESS_PHASES`].
+    fn property<const K: usize>() -> Property<Raft> {
+        Property {
+            name: PROGRESS_PHASES[K].name,
+            kind: PropKind::Always,
+            check: |w| PROGRESS_PHASES[K].holds(w),
+        }
+    }
+}
+
+/// The scripted liveness phases: `raft-minority-down`, then `raft-stale-candidate`.
+pub const PROGRESS_PHASES: [ProgressPhase; 2] = [
+    ProgressPhase {
+        name: "progress-minority-down",
+        down: &[3, 4],
+        since: 0,
+        deadline_ticks: 2_400,
+    },
+    ProgressPhase {
+        name: "progress-leader-down",
+        down: &[2],
+        since: 1_600,
+        deadline_ticks: 2_600,
+    },
+];
+
+/// `raft-minority-down`: liveness with failures — two of five servers are down from the start,
+/// and the three others, a majority, must elect a leader and commit (§5.2, §5.3).
+///
+/// The state it builds: n3 and n4 crash at t=0 and stay down until the heal at t=2600; a
+/// client sends put.m.1 at t=600 (and, in case no leader was known yet, again at t=1000 and
+/// t=1400). The `progress-minority-down` phase requires the leader's log, the command
+/// included, committed and applied on n0-n2 by t=2400: a commit rule that waits for more than
+/// a majority never commits it.
+pub fn minority_down(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
+    let phase = PROGRESS_PHASES[0];
+    let mut script: Vec<Override> = phase
+        .down
+        .iter()
+        .map(|&n| at(phase.since, Action::Crash(n)))
+        .collect();
+    for (t, n) in [(600, 0), (1000, 1), (1400, 2)] {
+        script.push(req(t, n, "put.m.1"));
+    }
+    script.push(at(2600, Action::HealAll));
+    let mut s = base(
+        "raft-minority-down",
+        "Raft: progress with two servers down",
+        "n3 and n4 are down from the start. Three servers are a majority of five, so n0-n2 \
+         elect a leader among themselves (§5.2: a candidate needs three votes, its own \
+         included) and commit its no-op and the client's put.m.1 (sent at t=600 to n0, and \
+         again at t=1000 and t=1400 in case no leader was known) once three servers store \
+         them (§5.3). By t=2400 every server up must have applied it (progress-minority-down). \
+         At t=2600 n3 and n4 restart and catch up from the leader.",
+        script,
+        hooks.into(),
+    );
+    s.properties.push(ProgressPhase::property::<0>());
+    s
+}
+
 /// Every scenario of this module with the reference implementation.
 pub fn all(variant: RaftVariant) -> Vec<Scenario<Raft>> {
     vec![
@@ -1750,6 +2087,10 @@ pub fn all(variant: RaftVariant) -> Vec<Scenario<Raft>> {
         partitioned_leader(variant),
         log_repair(variant),
         figure8(variant),
+        stale_candidate(variant),
+        shorter_log(variant),
+        stale_tail(variant),
+        minority_down(variant),
     ]
 }
 
