@@ -60,6 +60,19 @@ pub const TABLE: &[Entry] = &[
     ),
     entry!("raft-log-repair", raft::log_repair(RaftVariant::Reference)),
     entry!("raft-figure8", raft::figure8(RaftVariant::Reference)),
+    entry!(
+        "raft-stale-candidate",
+        raft::stale_candidate(RaftVariant::Reference)
+    ),
+    entry!(
+        "raft-shorter-log",
+        raft::shorter_log(RaftVariant::Reference)
+    ),
+    entry!("raft-stale-tail", raft::stale_tail(RaftVariant::Reference)),
+    entry!(
+        "raft-minority-down",
+        raft::minority_down(RaftVariant::Reference)
+    ),
     entry!("paxos-basic", paxos::basic(PaxosVariant::Reference)),
     entry!("paxos-dueling", paxos::dueling(PaxosVariant::Reference)),
     entry!(
@@ -221,6 +234,17 @@ mod sweep_tests {
             assert_eq!((entry.build)().id(), entry.id);
             assert!(seen.insert(entry.id), "{} is listed twice", entry.id);
         }
+        // The chapter 4 challenges find Raft's scenarios in Raft's own table: the same ids.
+        let listed: Vec<&str> = seen
+            .into_iter()
+            .filter(|id| id.starts_with("raft-"))
+            .collect();
+        let mut raft: Vec<&str> = crate::protocols::raft::SCENARIOS
+            .iter()
+            .map(|(id, _)| *id)
+            .collect();
+        raft.sort_unstable();
+        assert_eq!(listed, raft);
     }
 
     #[test]

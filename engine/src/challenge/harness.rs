@@ -133,7 +133,7 @@ pub trait Harness: Sync {
     type Case: Clone;
     /// The functions the script must define.
     fn required(&self) -> &'static [RequiredFn];
-    /// The ids of the properties it judges, in the order the challenge lists them.
+    /// The ids of the properties it judges (the challenge file lists exactly these).
     fn properties(&self) -> Vec<&'static str>;
     /// Installs the compiled script.
     fn install(&self, script: Rc<Script>) -> Self::Installed;

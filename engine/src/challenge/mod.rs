@@ -281,11 +281,13 @@ mod tests {
     fn every_challenge_file_is_complete() {
         assert!(!challenges().is_empty());
         for c in challenges() {
-            let ids: Vec<&str> = c.properties.iter().map(|p| p.id.as_str()).collect();
+            let mut ids: Vec<&str> = c.properties.iter().map(|p| p.id.as_str()).collect();
+            let mut judged = harness_of(c).properties();
+            ids.sort_unstable();
+            judged.sort_unstable();
             assert_eq!(
-                ids,
-                harness_of(c).properties(),
-                "{}: the file lists the properties its harness judges, in order",
+                ids, judged,
+                "{}: the file lists exactly the properties its harness judges",
                 c.id
             );
             assert!(c.hints.len() >= 2, "{}: progressive hints", c.id);

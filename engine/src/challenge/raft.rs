@@ -99,27 +99,12 @@ const SCRIPTED: [&str; 7] = [
     "raft-minority-down",
 ];
 
-/// The Raft scenario `id` with these hooks.
-fn scenario_named(id: &str, hooks: &Arc<dyn RaftHooks>) -> Option<Scenario<Raft>> {
-    let hooks = hooks.clone();
-    Some(match id {
-        "raft-election" => raft::election(hooks),
-        "raft-partitioned-leader" => raft::partitioned_leader(hooks),
-        "raft-log-repair" => raft::log_repair(hooks),
-        "raft-figure8" => raft::figure8(hooks),
-        "raft-stale-candidate" => raft::stale_candidate(hooks),
-        "raft-shorter-log" => raft::shorter_log(hooks),
-        "raft-stale-tail" => raft::stale_tail(hooks),
-        "raft-minority-down" => raft::minority_down(hooks),
-        _ => return None,
-    })
-}
-
 /// The scenario and run of `seed` (see the module documentation).
 pub fn run_of(hooks: &Arc<dyn RaftHooks>, seed: u64) -> (Scenario<Raft>, RunSpec) {
     if seed % SCRIPTED_EVERY == SCRIPTED_EVERY - 1 {
         let id = SCRIPTED[((seed / SCRIPTED_EVERY) % SCRIPTED.len() as u64) as usize];
-        let scenario = scenario_named(id, hooks).expect("the scripted scenarios are Raft's");
+        let scenario =
+            raft::scenario(id, hooks.clone()).expect("the scripted scenarios are Raft's");
         let spec = scenario.default_spec(seed);
         (scenario, spec)
     } else {
@@ -537,18 +522,22 @@ impl SimChallenge for RaftChallenge {
         ScriptHooks::shared(self.0, script)
     }
     fn scenario(&self, hooks: &Arc<dyn RaftHooks>, id: &str) -> Option<Scenario<Raft>> {
-        scenario_named(id, hooks)
+        raft::scenario(id, hooks.clone())
     }
     fn run_of(&self, seed: u64) -> RunSpec {
         run_of(&raft::RaftVariant::Reference.into(), seed).1
     }
+    /// Every property of the scenarios its seeds run (the swarm's and the scripted ones).
     fn properties(&self) -> Vec<&'static str> {
-        let reference: Arc<dyn RaftHooks> = raft::RaftVariant::Reference.into();
-        raft::election(reference)
-            .properties
-            .iter()
-            .map(|p| p.name)
-            .collect()
+        let mut names: Vec<&'static str> = Vec::new();
+        for (_, build) in raft::SCENARIOS {
+            for p in build(raft::RaftVariant::Reference.into()).properties {
+                if !names.contains(&p.name) {
+                    names.push(p.name);
+                }
+            }
+        }
+        names
     }
 }
 

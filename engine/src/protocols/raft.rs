@@ -40,7 +40,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::hash::{Canon, Fnv64};
-use crate::scenarios::AnyScenario;
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
 use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override, When};
@@ -2021,11 +2020,7 @@ impl ProgressPhase {
 
     /// The phase as a property of scenario `K` in [`PROGRESS_PHASES`].
     fn property<const K: usize>() -> Property<Raft> {
-        Property {
-            name: PROGRESS_PHASES[K].name,
-            kind: PropKind::Always,
-            check: |w| PROGRESS_PHASES[K].holds(w),
-        }
+        Property::always(PROGRESS_PHASES[K].name, |w| PROGRESS_PHASES[K].holds(w))
     }
 }
 
@@ -2080,25 +2075,35 @@ pub fn minority_down(hooks: impl Into<Arc<dyn RaftHooks>>) -> Scenario<Raft> {
     s
 }
 
-/// Every scenario of this module with the reference implementation.
-pub fn all(variant: RaftVariant) -> Vec<Scenario<Raft>> {
-    vec![
-        election(variant),
-        partitioned_leader(variant),
-        log_repair(variant),
-        figure8(variant),
-        stale_candidate(variant),
-        shorter_log(variant),
-        stale_tail(variant),
-        minority_down(variant),
-    ]
+/// A Raft scenario built with a given set of hooks.
+pub type Build = fn(Arc<dyn RaftHooks>) -> Scenario<Raft>;
+
+/// Every Raft scenario by id: the registry builds them with the reference hooks, the chapter 4
+/// challenges with the learner's.
+pub const SCENARIOS: [(&str, Build); 8] = [
+    ("raft-election", |h| election(h)),
+    ("raft-partitioned-leader", |h| partitioned_leader(h)),
+    ("raft-log-repair", |h| log_repair(h)),
+    ("raft-figure8", |h| figure8(h)),
+    ("raft-stale-candidate", |h| stale_candidate(h)),
+    ("raft-shorter-log", |h| shorter_log(h)),
+    ("raft-stale-tail", |h| stale_tail(h)),
+    ("raft-minority-down", |h| minority_down(h)),
+];
+
+/// The Raft scenario `id` with these hooks.
+pub fn scenario(id: &str, hooks: Arc<dyn RaftHooks>) -> Option<Scenario<Raft>> {
+    SCENARIOS
+        .iter()
+        .find(|(name, _)| *name == id)
+        .map(|(_, build)| build(hooks))
 }
 
-/// The scenarios of this module.
-pub fn scenarios() -> Vec<Box<dyn AnyScenario>> {
-    all(RaftVariant::Reference)
-        .into_iter()
-        .map(|s| Box::new(s) as Box<dyn AnyScenario>)
+/// Every Raft scenario with one variant's hooks.
+pub fn all(variant: RaftVariant) -> Vec<Scenario<Raft>> {
+    SCENARIOS
+        .iter()
+        .map(|(_, build)| build(variant.into()))
         .collect()
 }
 
