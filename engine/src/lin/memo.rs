@@ -1,0 +1,270 @@
+//! The memo of explored configurations and the byte account that bounds the search's memory.
+//!
+//! A configuration is (set of linearized operations, model state). The set is stored in the form
+//! the search keeps it: a *frontier* `k` (every operation whose return ranks below `k` is
+//! linearized, the one ranked `k` is not), the bitset words from `k`'s to the highest linearized
+//! rank, and the bitset of the operations that never returned. An operation is linearized only
+//! after its call was reached, and the search never walks past a return whose operation is not
+//! linearized, so the returned operations above the frontier all overlap one instant (the
+//! frontier's return): the window spans about as many ranks as operations were open then. A
+//! sequential history keeps one word, and an entry costs a few words whatever the history's
+//! length.
+//!
+//! Invariant: every allocation the memo makes is accounted in [`Bytes`] *before* it is made, old
+//! and new buffer together while a vector moves, and refused when it would pass the limit; the
+//! memo then answers [`Insert::Full`] and the search gives up honestly.
+
+use super::hash::{fx_hash, mix64};
+
+/// Bytes held by the checker's own structures (memos, search stacks and lists) against a limit.
+#[derive(Debug)]
+pub(crate) struct Bytes {
+    /// Bytes held now.
+    pub used: usize,
+    /// Most bytes that may be held at once.
+    pub max: usize,
+    /// Most bytes held at once so far, counting both buffers of a vector while it moves.
+    pub peak: usize,
+}
+
+/// Items a vector first grows to (so that tiny memos do not reallocate at every insert).
+const VEC_ITEMS_FIRST: usize = 64;
+
+impl Bytes {
+    /// A fresh account with limit `max` (bytes).
+    pub fn new(max: usize) -> Self {
+        Bytes {
+            used: 0,
+            max,
+            peak: 0,
+        }
+    }
+
+    /// Takes `bytes` for a structure about to be allocated, if they fit.
+    pub fn take(&mut self, bytes: usize) -> bool {
+        match self.used.checked_add(bytes) {
+            Some(total) if total <= self.max => {
+                self.used = total;
+                self.peak = self.peak.max(total);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Gives back `bytes` of a structure that was freed.
+    pub fn release(&mut self, bytes: usize) {
+        self.used -= bytes;
+    }
+
+    /// Makes room in `items` for `extra` more, growing by half (or exactly, near the limit) if
+    /// the grown buffer fits beside what is held; `false` if it does not.
+    pub fn reserve<T>(&mut self, items: &mut Vec<T>, extra: usize) -> bool {
+        let needed = items.len() + extra;
+        if needed <= items.capacity() {
+            return true;
+        }
+        let size = std::mem::size_of::<T>().max(1);
+        let old_bytes = items.capacity() * size;
+        let fits = |capacity: usize| {
+            capacity
+                .checked_mul(size)
+                .and_then(|b| b.checked_add(self.used))
+                .is_some_and(|total| total <= self.max)
+        };
+        let grown = (items.capacity() + items.capacity() / 2)
+            .max(needed)
+            .max(VEC_ITEMS_FIRST);
+        let capacity = if fits(grown) {
+            grown
+        } else if fits(needed) {
+            needed
+        } else {
+            return false;
+        };
+        items.reserve_exact(capacity - items.len());
+        let new_bytes = items.capacity() * size;
+        // While the buffer moves, the old one and the new one both exist.
+        self.peak = self.peak.max(self.used + new_bytes);
+        self.used = self.used - old_bytes + new_bytes;
+        true
+    }
+}
+
+/// The bytes `items` holds (its capacity).
+pub(crate) fn vec_bytes<T>(items: &Vec<T>) -> usize {
+    items.capacity() * std::mem::size_of::<T>()
+}
+
+pub(crate) enum Insert {
+    New,
+    Seen,
+    Full,
+}
+
+/// The set of explored configurations: an open-addressing hash table with linear probing whose
+/// 64-bit slots pack the high half of the entry's hash with its index, so a probe reads the stored
+/// configuration only when 32 bits of hash agree, and growing the table needs no rehashing of
+/// states. Entries live in flat vectors (one frontier, one end offset into the shared arena of
+/// set words, one state each): an insert allocates nothing but amortised growth.
+pub(crate) struct Memo<S> {
+    /// Slots: `0` when empty, else `hash_high << 32 | (entry + 1)`; the length is a power of two.
+    table: Vec<u64>,
+    /// log2 of the table's length.
+    table_bits: u32,
+    frontiers: Vec<u32>,
+    /// Per entry: where its set words (window, then never-returned operations) end in `words`
+    /// (they start where the previous entry's end).
+    word_ends: Vec<u32>,
+    words: Vec<u64>,
+    states: Vec<S>,
+}
+
+/// log2 of the number of slots in a new memo table.
+const MEMO_SLOTS_FIRST_BITS: u32 = 10;
+
+/// Most entries one memo can index (slots hold a 32-bit index plus one).
+pub(crate) const MEMO_INDEX_MAX: usize = u32::MAX as usize - 1;
+
+impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
+    /// Bytes a new memo allocates at once (its first table).
+    pub fn first_bytes() -> usize {
+        (1usize << MEMO_SLOTS_FIRST_BITS) * std::mem::size_of::<u64>()
+    }
+
+    /// A new memo; its [`Memo::first_bytes`] must already be accounted.
+    pub fn new() -> Self {
+        Memo {
+            table: vec![0; 1 << MEMO_SLOTS_FIRST_BITS],
+            table_bits: MEMO_SLOTS_FIRST_BITS,
+            frontiers: Vec::new(),
+            word_ends: Vec::new(),
+            words: Vec::new(),
+            states: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Bytes the memo holds (a state's own heap data, such as the whole-store model's shared
+    /// per-key array, is not counted).
+    pub fn bytes(&self) -> usize {
+        vec_bytes(&self.table)
+            + vec_bytes(&self.frontiers)
+            + vec_bytes(&self.word_ends)
+            + vec_bytes(&self.words)
+            + vec_bytes(&self.states)
+    }
+
+    #[inline(always)]
+    fn home(high: u32, table_bits: u32) -> usize {
+        (high >> (32 - table_bits)) as usize
+    }
+
+    #[inline(always)]
+    fn set_words(&self, entry: usize) -> &[u64] {
+        let start = if entry == 0 {
+            0
+        } else {
+            self.word_ends[entry - 1] as usize
+        };
+        &self.words[start..self.word_ends[entry] as usize]
+    }
+
+    /// Adds the configuration (`frontier`, `window`, `open`, `state`), whose set hashes to
+    /// `set_hash`, unless it is already there. When `entries_full`, or when the growth it needs
+    /// does not fit in `bytes`, only looks.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert(
+        &mut self,
+        set_hash: u64,
+        frontier: u32,
+        window: &[u64],
+        open: &[u64],
+        state: &S,
+        entries_full: bool,
+        bytes: &mut Bytes,
+    ) -> Insert {
+        let hash = mix64(set_hash ^ fx_hash(state));
+        let high = (hash >> 32) as u32;
+        let tag = u64::from(high) << 32;
+        let mask = self.table.len() - 1;
+        let mut slot = Self::home(high, self.table_bits);
+        loop {
+            let packed = self.table[slot];
+            if packed == 0 {
+                break;
+            }
+            if packed & !u64::from(u32::MAX) == tag {
+                let i = (packed as u32 - 1) as usize;
+                if self.frontiers[i] == frontier && self.states[i] == *state && {
+                    let stored = self.set_words(i);
+                    stored.len() == window.len() + open.len()
+                        && stored[..window.len()] == *window
+                        && stored[window.len()..] == *open
+                } {
+                    return Insert::Seen;
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+        if entries_full
+            || self.len() >= MEMO_INDEX_MAX
+            || !self.make_room(window.len() + open.len(), bytes)
+        {
+            return Insert::Full;
+        }
+        if self.table.len() - 1 != mask {
+            slot = self.empty_slot(high);
+        }
+        self.table[slot] = tag | (self.states.len() as u64 + 1);
+        self.frontiers.push(frontier);
+        // Word by word: the slices are a few words, and a call to `memmove` costs more.
+        for &word in window.iter().chain(open) {
+            self.words.push(word);
+        }
+        self.word_ends.push(self.words.len() as u32);
+        self.states.push(state.clone());
+        Insert::New
+    }
+
+    /// Grows what one more entry with `set_len` words needs, within `bytes`.
+    fn make_room(&mut self, set_len: usize, bytes: &mut Bytes) -> bool {
+        // Keep the load factor at most one half so probe runs stay short.
+        if (self.len() + 1) * 2 > self.table.len() && !self.grow(bytes) {
+            return false;
+        }
+        bytes.reserve(&mut self.frontiers, 1)
+            && bytes.reserve(&mut self.word_ends, 1)
+            && bytes.reserve(&mut self.words, set_len)
+            && bytes.reserve(&mut self.states, 1)
+    }
+
+    fn empty_slot(&self, high: u32) -> usize {
+        let mask = self.table.len() - 1;
+        let mut slot = Self::home(high, self.table_bits);
+        while self.table[slot] != 0 {
+            slot = (slot + 1) & mask;
+        }
+        slot
+    }
+
+    fn grow(&mut self, bytes: &mut Bytes) -> bool {
+        let new_bytes = self.table.len() * 2 * std::mem::size_of::<u64>();
+        if !bytes.take(new_bytes) {
+            return false;
+        }
+        let slots = self.table.len() * 2;
+        let old = std::mem::replace(&mut self.table, vec![0; slots]);
+        self.table_bits += 1;
+        for packed in old.iter().copied().filter(|&p| p != 0) {
+            let slot = self.empty_slot((packed >> 32) as u32);
+            self.table[slot] = packed;
+        }
+        bytes.release(vec_bytes(&old));
+        true
+    }
+}
