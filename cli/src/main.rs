@@ -24,11 +24,13 @@ commands:
   check <challenge> <file.rhai> [--seeds N] [--from N] [--json]
                        check a solution; exit 0 pass, 1 a property failed, 2 script error
   bench [scenario]     simulated events per second, checkpoint size, seek latency
-  lin <file> [--format auto|jepsen|kv|jsonl] [--timeout-ms N] [--json]
+  lin <file> [--format auto|jepsen|kv|jsonl] [--timeout-ms N] [--json] [--stats]
                        check a history for linearizability
                        (exit 0 linearizable, 1 not linearizable, 3 unknown)
-  bench-lin [dir]      time the checker on the reference histories
-                       (default: ../shared/data/linearizability)
+  bench-lin [dir] [--series-only]
+                       time the checker on the reference histories
+                       (default: ../shared/data/linearizability) and a generated series
+  <command> --help     a command's own usage (lin, bench-lin)
 ";
 
 /// Exit status of a Unix tool killed by SIGPIPE (128 + 13).
