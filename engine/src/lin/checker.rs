@@ -155,7 +155,8 @@ pub struct CheckReport {
     pub steps: u64,
     /// Peak number of memo entries held at once, over all partitions (entries).
     pub memo_entries_peak: usize,
-    /// Peak bytes the searches and their memos held at once (bytes).
+    /// Peak bytes the searches and their memos (and the polynomial decisions, estimated) held at
+    /// once (bytes).
     #[serde(default)]
     pub memo_bytes_peak: usize,
     /// Number of partitions the history was split into.
@@ -199,8 +200,11 @@ pub fn check<M: Model>(
     let mut searches: Vec<Option<Search<'_, M>>> = Vec::with_capacity(partitions.len());
     let mut gave_up = None;
     for (p, (_, indices)) in partitions.iter().enumerate() {
-        if indices.len() >= budget.fast_path_operations_min {
-            match model.decide_fast(history, indices) {
+        let fast_bytes = FAST_PATH_BYTES_PER_OPERATION * (history.len() + indices.len());
+        if indices.len() >= budget.fast_path_operations_min && bytes.take(fast_bytes) {
+            let fast = model.decide_fast(history, indices);
+            bytes.release(fast_bytes);
+            match fast {
                 Some(FastVerdict::Linearizable(order)) => {
                     orders[p] = order;
                     report.fast_partitions += 1;
@@ -228,6 +232,7 @@ pub fn check<M: Model>(
             searches.push(None);
         }
     }
+    report.memo_bytes_peak = bytes.peak;
     let mut memo_entries = 0usize;
     let mut slice_steps = SLICE_STEPS_FIRST;
     while searches.iter().any(Option::is_some) {
@@ -313,6 +318,11 @@ fn conflict_verdict<M: Model>(
         explanation: Box::new(explain_conflict(model, history, conflict, label)),
     }
 }
+
+/// Bytes a polynomial decision is taken to hold per operation of the history and of the
+/// partition, against the byte limit (an upper estimate: ranks, events, clusters, lookups and
+/// the order, a few words each).
+const FAST_PATH_BYTES_PER_OPERATION: usize = 96;
 
 /// Steps each partition gets in the first round-robin round (later rounds double it).
 const SLICE_STEPS_FIRST: u64 = 4_096;

@@ -57,8 +57,8 @@ impl Bytes {
         self.used -= bytes;
     }
 
-    /// Makes room in `items` for `extra` more, growing by half (or exactly, near the limit) if
-    /// the grown buffer fits beside what is held; `false` if it does not.
+    /// Makes room in `items` for `extra` more, growing by half (or by an eighth, near the limit)
+    /// if the grown buffer fits beside what is held; `false` if it does not.
     pub fn reserve<T>(&mut self, items: &mut Vec<T>, extra: usize) -> bool {
         let needed = items.len() + extra;
         if needed <= items.capacity() {
@@ -72,14 +72,11 @@ impl Bytes {
                 .and_then(|b| b.checked_add(self.used))
                 .is_some_and(|total| total <= self.max)
         };
-        let grown = (items.capacity() + items.capacity() / 2)
-            .max(needed)
-            .max(VEC_ITEMS_FIRST);
-        let capacity = if fits(grown) {
-            grown
-        } else if fits(needed) {
-            needed
-        } else {
+        let grown = |step: usize| (items.capacity() + step).max(needed).max(VEC_ITEMS_FIRST);
+        let Some(capacity) = [grown(items.capacity() / 2), grown(items.capacity() / 8)]
+            .into_iter()
+            .find(|&capacity| fits(capacity))
+        else {
             return false;
         };
         items.reserve_exact(capacity - items.len());
@@ -105,19 +102,24 @@ pub(crate) enum Insert {
 /// The set of explored configurations: an open-addressing hash table with linear probing whose
 /// 64-bit slots pack the high half of the entry's hash with its index, so a probe reads the stored
 /// configuration only when 32 bits of hash agree, and growing the table needs no rehashing of
-/// states. Entries live in flat vectors (one frontier, one end offset into the shared arena of
-/// set words, one state each): an insert allocates nothing but amortised growth.
+/// states. An entry is one record (frontier, where its set words are, state), so a probe that
+/// matches a tag reads one record and, if the set has words, one run of the shared arena: an
+/// insert allocates nothing but amortised growth.
 pub(crate) struct Memo<S> {
     /// Slots: `0` when empty, else `hash_high << 32 | (entry + 1)`; the length is a power of two.
     table: Vec<u64>,
     /// log2 of the table's length.
     table_bits: u32,
-    frontiers: Vec<u32>,
-    /// Per entry: where its set words (window, then never-returned operations) end in `words`
-    /// (they start where the previous entry's end).
-    word_ends: Vec<u32>,
+    entries: Vec<Entry<S>>,
+    /// The entries' set words (window, then never-returned operations), one run per entry.
     words: Vec<u64>,
-    states: Vec<S>,
+}
+
+struct Entry<S> {
+    frontier: u32,
+    words_start: u32,
+    words_len: u32,
+    state: S,
 }
 
 /// log2 of the number of slots in a new memo table.
@@ -137,40 +139,24 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         Memo {
             table: vec![0; 1 << MEMO_SLOTS_FIRST_BITS],
             table_bits: MEMO_SLOTS_FIRST_BITS,
-            frontiers: Vec::new(),
-            word_ends: Vec::new(),
+            entries: Vec::new(),
             words: Vec::new(),
-            states: Vec::new(),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.states.len()
+        self.entries.len()
     }
 
     /// Bytes the memo holds (a state's own heap data, such as the whole-store model's shared
     /// per-key array, is not counted).
     pub fn bytes(&self) -> usize {
-        vec_bytes(&self.table)
-            + vec_bytes(&self.frontiers)
-            + vec_bytes(&self.word_ends)
-            + vec_bytes(&self.words)
-            + vec_bytes(&self.states)
+        vec_bytes(&self.table) + vec_bytes(&self.entries) + vec_bytes(&self.words)
     }
 
     #[inline(always)]
     fn home(high: u32, table_bits: u32) -> usize {
         (high >> (32 - table_bits)) as usize
-    }
-
-    #[inline(always)]
-    fn set_words(&self, entry: usize) -> &[u64] {
-        let start = if entry == 0 {
-            0
-        } else {
-            self.word_ends[entry - 1] as usize
-        };
-        &self.words[start..self.word_ends[entry] as usize]
     }
 
     /// Adds the configuration (`frontier`, `window`, `open`, `state`), whose set hashes to
@@ -199,13 +185,16 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
                 break;
             }
             if packed & !u64::from(u32::MAX) == tag {
-                let i = (packed as u32 - 1) as usize;
-                if self.frontiers[i] == frontier && self.states[i] == *state && {
-                    let stored = self.set_words(i);
-                    stored.len() == window.len() + open.len()
-                        && stored[..window.len()] == *window
-                        && stored[window.len()..] == *open
-                } {
+                let entry = &self.entries[(packed as u32 - 1) as usize];
+                if entry.frontier == frontier
+                    && entry.words_len as usize == window.len() + open.len()
+                    && entry.state == *state
+                    && {
+                        let start = entry.words_start as usize;
+                        let stored = &self.words[start..start + entry.words_len as usize];
+                        stored[..window.len()] == *window && stored[window.len()..] == *open
+                    }
+                {
                     return Insert::Seen;
                 }
             }
@@ -220,14 +209,17 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         if self.table.len() - 1 != mask {
             slot = self.empty_slot(high);
         }
-        self.table[slot] = tag | (self.states.len() as u64 + 1);
-        self.frontiers.push(frontier);
+        self.table[slot] = tag | (self.entries.len() as u64 + 1);
+        self.entries.push(Entry {
+            frontier,
+            words_start: self.words.len() as u32,
+            words_len: (window.len() + open.len()) as u32,
+            state: state.clone(),
+        });
         // Word by word: the slices are a few words, and a call to `memmove` costs more.
         for &word in window.iter().chain(open) {
             self.words.push(word);
         }
-        self.word_ends.push(self.words.len() as u32);
-        self.states.push(state.clone());
         Insert::New
     }
 
@@ -237,10 +229,7 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         if (self.len() + 1) * 2 > self.table.len() && !self.grow(bytes) {
             return false;
         }
-        bytes.reserve(&mut self.frontiers, 1)
-            && bytes.reserve(&mut self.word_ends, 1)
-            && bytes.reserve(&mut self.words, set_len)
-            && bytes.reserve(&mut self.states, 1)
+        bytes.reserve(&mut self.entries, 1) && bytes.reserve(&mut self.words, set_len)
     }
 
     fn empty_slot(&self, high: u32) -> usize {

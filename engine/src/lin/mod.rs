@@ -272,6 +272,8 @@ pub fn check_text(
 ) -> Result<Checked, ParseError> {
     let (format, raw) = read(text, format)?;
     let prepared = Prepared::from_raw(&raw)?;
+    // The raw operations are no longer needed: free them before the search takes its bytes.
+    drop(raw);
     Ok(Checked {
         format,
         model: prepared.model(),
