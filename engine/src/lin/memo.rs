@@ -100,14 +100,16 @@ pub(crate) enum Insert {
 }
 
 /// The set of explored configurations: an open-addressing hash table with linear probing whose
-/// 64-bit slots pack the high half of the entry's hash with its index, so a probe reads the stored
-/// configuration only when 32 bits of hash agree, and growing the table needs no rehashing of
-/// states. An entry is one record (frontier, where its set words are, state), so a probe that
+/// 32-bit slots pack an 8-bit tag of the entry's hash with its index, so the table stays small
+/// enough to cache well and a probe reads the stored configuration only when the tags agree (a
+/// false match 1 time in 256); each entry keeps the high half of its hash, so growing the table
+/// needs no rehashing of states. An entry is one record (frontier, where its set words are, state), so a probe that
 /// matches a tag reads one record and, if the set has words, one run of the shared arena: an
 /// insert allocates nothing but amortised growth.
 pub(crate) struct Memo<S> {
-    /// Slots: `0` when empty, else `hash_high << 32 | (entry + 1)`; the length is a power of two.
-    table: Vec<u64>,
+    /// Slots: `0` when empty, else `tag << INDEX_BITS | (entry + 1)`; the length is a power of
+    /// two.
+    table: Vec<u32>,
     /// log2 of the table's length.
     table_bits: u32,
     entries: Vec<Entry<S>>,
@@ -116,6 +118,8 @@ pub(crate) struct Memo<S> {
 }
 
 struct Entry<S> {
+    /// The high half of its hash (its home slot's bits).
+    hash_high: u32,
     frontier: u32,
     words_start: u32,
     words_len: u32,
@@ -125,13 +129,18 @@ struct Entry<S> {
 /// log2 of the number of slots in a new memo table.
 const MEMO_SLOTS_FIRST_BITS: u32 = 10;
 
-/// Most entries one memo can index (slots hold a 32-bit index plus one).
-pub(crate) const MEMO_INDEX_MAX: usize = u32::MAX as usize - 1;
+/// Bits of a slot that hold the entry index (plus one); the rest hold the tag.
+const INDEX_BITS: u32 = 24;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+
+/// Most entries one memo can index: more than [`super::MEMO_BYTES_MAX`] holds at the smallest
+/// entry size.
+pub(crate) const MEMO_INDEX_MAX: usize = INDEX_MASK as usize - 1;
 
 impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
     /// Bytes a new memo allocates at once (its first table).
     pub fn first_bytes() -> usize {
-        (1usize << MEMO_SLOTS_FIRST_BITS) * std::mem::size_of::<u64>()
+        (1usize << MEMO_SLOTS_FIRST_BITS) * std::mem::size_of::<u32>()
     }
 
     /// A new memo; its [`Memo::first_bytes`] must already be accounted.
@@ -176,7 +185,7 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
     ) -> Insert {
         let hash = mix64(set_hash ^ fx_hash(state));
         let high = (hash >> 32) as u32;
-        let tag = u64::from(high) << 32;
+        let tag = (hash as u32) << INDEX_BITS;
         let mask = self.table.len() - 1;
         let mut slot = Self::home(high, self.table_bits);
         loop {
@@ -184,8 +193,8 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
             if packed == 0 {
                 break;
             }
-            if packed & !u64::from(u32::MAX) == tag {
-                let entry = &self.entries[(packed as u32 - 1) as usize];
+            if packed & !INDEX_MASK == tag {
+                let entry = &self.entries[(packed & INDEX_MASK) as usize - 1];
                 if entry.frontier == frontier
                     && entry.words_len as usize == window.len() + open.len()
                     && entry.state == *state
@@ -209,8 +218,9 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         if self.table.len() - 1 != mask {
             slot = self.empty_slot(high);
         }
-        self.table[slot] = tag | (self.entries.len() as u64 + 1);
+        self.table[slot] = tag | (self.entries.len() as u32 + 1);
         self.entries.push(Entry {
+            hash_high: high,
             frontier,
             words_start: self.words.len() as u32,
             words_len: (window.len() + open.len()) as u32,
@@ -242,7 +252,7 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
     }
 
     fn grow(&mut self, bytes: &mut Bytes) -> bool {
-        let new_bytes = self.table.len() * 2 * std::mem::size_of::<u64>();
+        let new_bytes = self.table.len() * 2 * std::mem::size_of::<u32>();
         if !bytes.take(new_bytes) {
             return false;
         }
@@ -250,7 +260,8 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         let old = std::mem::replace(&mut self.table, vec![0; slots]);
         self.table_bits += 1;
         for packed in old.iter().copied().filter(|&p| p != 0) {
-            let slot = self.empty_slot((packed >> 32) as u32);
+            let high = self.entries[(packed & INDEX_MASK) as usize - 1].hash_high;
+            let slot = self.empty_slot(high);
             self.table[slot] = packed;
         }
         bytes.release(vec_bytes(&old));
