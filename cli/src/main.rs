@@ -27,15 +27,17 @@ commands:
   bench [scenario]     simulated events per second, checkpoint size, seek latency
   bench-swarm <scenario> [--seeds N]
                        checked swarm runs per second (default 10000 seeds)
-  lin <file> [--format auto|jepsen|kv|jsonl] [--timeout-ms N] [--json]
+  lin <file> [--format auto|jepsen|kv|jsonl] [--timeout-ms N] [--json] [--stats]
                        check a history for linearizability
                        (exit 0 linearizable, 1 not linearizable, 3 unknown)
-  bench-lin [dir]      time the checker on the reference histories
-                       (default: ../shared/data/linearizability)
+  bench-lin [dir] [--series-only]
+                       time the checker on the reference histories
+                       (default: ../shared/data/linearizability) and a generated series
   classify <file> [--format auto|jepsen|kv|jsonl] [--final <file>] [--json]
                        judge a history under every consistency model, one line each
                        (linearizable, sequential, causal, session guarantees, converged)
   bench-classify       time classify on generated 100-operation, 5-client histories
+  <command> --help     a command's own usage (lin, bench-lin, classify)
 ";
 
 /// Exit status of a Unix tool killed by SIGPIPE (128 + 13).

@@ -315,11 +315,15 @@ fn full_memo_gives_unknown() {
         ..Budget::default()
     };
     let report = check(&RegisterModel, &pathological(24), &mut budget);
-    assert_eq!(
-        report.verdict,
-        Verdict::Unknown {
-            reason: UnknownReason::MemoFull { entries: 100 }
-        }
+    assert!(
+        matches!(
+            report.verdict,
+            Verdict::Unknown {
+                reason: UnknownReason::MemoFull { entries: 100, .. }
+            }
+        ),
+        "{:?}",
+        report.verdict
     );
     assert_eq!(report.memo_entries_peak, 100);
 }

@@ -185,3 +185,62 @@ fn bad_values_for_the_model() {
         "register operations take no key",
     );
 }
+
+#[test]
+fn invoke_after_the_same_clients_info_is_rejected() {
+    // Jepsen: after :info the operation may still take effect, so the process is gone and the
+    // next operation runs under a new process id.
+    let jepsen = "INFO  jepsen.util - 3\t:invoke\t:write\t1\n\
+                  INFO  jepsen.util - 3\t:info\t:write\t:timed-out\n\
+                  INFO  jepsen.util - 3\t:invoke\t:read\tnil\n";
+    assert_error(jepsen, 3, "client 3 invokes read after its info on line 2");
+    let json = "{\"client\": 0, \"type\": \"invoke\", \"f\": \"write\", \"value\": 1}\n\
+                {\"client\": 0, \"type\": \"info\", \"f\": \"write\", \"value\": 1}\n\
+                {\"client\": 0, \"type\": \"invoke\", \"f\": \"write\", \"value\": 2}\n";
+    assert_error(json, 3, "after its info on line 2");
+    // The same history with a fresh client for the next operation is well formed.
+    let fresh = json.replacen(
+        "{\"client\": 0, \"type\": \"invoke\", \"f\": \"write\", \"value\": 2}",
+        "{\"client\": 1, \"type\": \"invoke\", \"f\": \"write\", \"value\": 2}",
+        1,
+    );
+    assert!(check_text(&fresh, Format::Auto, &mut Budget::default()).is_ok());
+}
+
+#[test]
+fn errors_quote_at_most_200_characters_of_a_huge_line() {
+    let huge = "9".repeat(1 << 20);
+    let jepsen = format!("INFO  jepsen.util - 0\t:invoke\t:write\t{huge}x\n");
+    let json = format!("{{\"client\": 0, \"type\": \"{huge}\", \"f\": \"read\"}}\n");
+    let edn = format!("{{:process 0, :type :invoke, :f :get, :key \"k\", :value {huge}}}\n");
+    let register_value = format!(
+        "{{\"client\": 0, \"type\": \"invoke\", \"f\": \"write\", \"value\": \"{huge}\"}}\n"
+    );
+    for text in [jepsen, json, edn, register_value] {
+        let e = error(&text);
+        assert_eq!(e.line, 1);
+        assert!(
+            e.message.len() < 600,
+            "a {} byte message: {}…",
+            e.message.len(),
+            &e.message[..100]
+        );
+        assert!(
+            !e.message.contains(&"9".repeat(201)),
+            "quotes more than 200 characters"
+        );
+    }
+}
+
+#[test]
+fn quote_cuts_long_text_and_keeps_short_text() {
+    use engine::lin::parse::{quote, QUOTE_CHARS_MAX};
+    assert_eq!(quote("short"), "short");
+    let long = "é".repeat(QUOTE_CHARS_MAX + 10);
+    let quoted = quote(&long);
+    assert_eq!(
+        quoted.chars().filter(|&c| c == 'é').count(),
+        QUOTE_CHARS_MAX
+    );
+    assert!(quoted.ends_with("(20 more bytes)"), "{quoted}");
+}

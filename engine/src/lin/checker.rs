@@ -8,14 +8,23 @@
 //! undoes the last linearized operation and tries the next candidate after it. The history is
 //! linearizable when the list is empty, and not when the search must undo with nothing to undo.
 //!
-//! The linearized set is a bitset of `u64` words whose hash is kept incrementally (XOR of one
-//! fixed 64-bit key per operation), so a memo probe costs one state hash and, on a hit, one
-//! comparison.
+//! The linearized set is a bitset over return ranks with a *frontier* (every rank below it is
+//! linearized) and a hash kept incrementally (XOR of one fixed 64-bit key per operation); the memo
+//! stores only the words from the frontier's to the highest linearized one, plus the words of the
+//! operations that never returned (see [`super::memo`]). Linearizing, undoing and probing the memo
+//! cost time in the number of operations open at once, not in the history's length.
+//!
+//! Invariants: every search step is counted against [`Budget::steps_max`]; every byte the search
+//! and its memo hold is accounted against [`Budget::memo_bytes_max`] before it is allocated; a
+//! budget's end is always [`Verdict::Unknown`] with its reason, never an answer.
 
-use super::explain::{explain, Explanation};
-use super::hash::{fx_hash, mix64};
+use super::explain::{explain, explain_conflict, Explanation};
+use super::fast::{Conflict, FastVerdict};
+use super::hash::mix64;
+use super::memo::{Bytes, Insert, Memo};
 use super::{
-    Model, Operation, MEMO_ENTRIES_MAX, SEARCH_STEPS_MAX_DEFAULT, STOP_POLL_INTERVAL_STEPS,
+    Model, Operation, FAST_PATH_OPERATIONS_MIN, MEMO_BYTES_MAX, MEMO_ENTRIES_MAX, RETURN_NEVER,
+    SEARCH_STEPS_MAX_DEFAULT, STOP_POLL_INTERVAL_STEPS,
 };
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +34,12 @@ pub struct Budget<'a> {
     pub steps_max: u64,
     /// Most memo entries held at once, at most [`MEMO_ENTRIES_MAX`] (a larger value is capped).
     pub memo_entries_max: usize,
+    /// Most bytes the searches and their memos may hold at once, at most [`MEMO_BYTES_MAX`] (a
+    /// larger value is capped).
+    pub memo_bytes_max: usize,
+    /// Partitions with at least this many operations are first offered to the model's
+    /// polynomial decision ([`Model::decide_fast`]); `usize::MAX` always searches.
+    pub fast_path_operations_min: usize,
     /// Polled every [`STOP_POLL_INTERVAL_STEPS`] steps; returning `true` stops the check with
     /// [`UnknownReason::Stopped`]. The CLI passes a wall-clock deadline, the browser a cancel
     /// button; the engine itself never reads a clock.
@@ -36,6 +51,8 @@ impl Default for Budget<'_> {
         Budget {
             steps_max: SEARCH_STEPS_MAX_DEFAULT,
             memo_entries_max: MEMO_ENTRIES_MAX,
+            memo_bytes_max: MEMO_BYTES_MAX,
+            fast_path_operations_min: FAST_PATH_OPERATIONS_MIN,
             should_stop: None,
         }
     }
@@ -46,17 +63,15 @@ impl<'a> Budget<'a> {
     pub fn steps(steps_max: u64) -> Self {
         Budget {
             steps_max,
-            memo_entries_max: MEMO_ENTRIES_MAX,
-            should_stop: None,
+            ..Budget::default()
         }
     }
 
     /// A budget of the default steps with a "should stop" callback.
     pub fn with_stop(should_stop: &'a mut dyn FnMut() -> bool) -> Self {
         Budget {
-            steps_max: SEARCH_STEPS_MAX_DEFAULT,
-            memo_entries_max: MEMO_ENTRIES_MAX,
             should_stop: Some(should_stop),
+            ..Budget::default()
         }
     }
 }
@@ -75,12 +90,19 @@ pub enum UnknownReason {
         /// Steps taken.
         steps: u64,
     },
-    /// The memos reached their bound ([`Budget::memo_entries_max`]).
+    /// The memos reached their bound ([`Budget::memo_entries_max`] or
+    /// [`Budget::memo_bytes_max`]).
     MemoFull {
-        /// Entries in the memo.
+        /// Entries in the memos.
         entries: usize,
+        /// Bytes the searches held when the next one did not fit.
+        #[serde(default)]
+        bytes: usize,
     },
 }
+
+/// Bytes in a mebibyte.
+const BYTES_PER_MIB: usize = 1 << 20;
 
 impl std::fmt::Display for UnknownReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -91,10 +113,11 @@ impl std::fmt::Display for UnknownReason {
             UnknownReason::Stopped { steps } => {
                 write!(f, "stopped by the caller after {steps} steps")
             }
-            UnknownReason::MemoFull { entries } => {
+            UnknownReason::MemoFull { entries, bytes } => {
                 write!(
                     f,
-                    "the memo of explored configurations is full ({entries} entries)"
+                    "memo full at {} MiB ({entries} explored configurations)",
+                    bytes.div_ceil(BYTES_PER_MIB)
                 )
             }
         }
@@ -132,17 +155,29 @@ pub struct CheckReport {
     pub steps: u64,
     /// Peak number of memo entries held at once, over all partitions (entries).
     pub memo_entries_peak: usize,
+    /// Peak bytes the searches and their memos (and the polynomial decisions, estimated) held at
+    /// once (bytes).
+    #[serde(default)]
+    pub memo_bytes_peak: usize,
     /// Number of partitions the history was split into.
     pub partitions: usize,
+    /// Partitions decided by the model's polynomial decision, without search.
+    #[serde(default)]
+    pub fast_partitions: usize,
 }
 
 /// Checks `history` against `model` within `budget`.
 ///
-/// Partitions (if the model has them) are searched round-robin in slices of steps that double
-/// each round, so one hard partition cannot hide a violation that another would show at once
-/// (Porcupine gets the same effect by checking partitions in parallel). The first partition
-/// found not linearizable decides the answer; if none is and some gave up, the answer is
-/// `Unknown`.
+/// Large partitions are first offered to the model's polynomial decision
+/// ([`Model::decide_fast`]). Its "linearizable" comes with an order the model accepted, and is
+/// final; its "not linearizable" is confirmed by a search of at most
+/// [`CONFLICT_SEARCH_STEPS_MAX`] steps, whose explanation (the longest prefix) is preferred, and
+/// otherwise explained by the conflict it found.
+///
+/// Partitions are searched round-robin in slices of steps that double each round, so one hard
+/// partition cannot hide a violation that another would show at once (Porcupine gets the same
+/// effect by checking partitions in parallel). The first partition found not linearizable
+/// decides the answer; if none is and some gave up, the answer is `Unknown`.
 pub fn check<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
@@ -155,33 +190,101 @@ pub fn check<M: Model>(
         verdict: Verdict::Linearizable { order: Vec::new() },
         steps: 0,
         memo_entries_peak: 0,
+        memo_bytes_peak: 0,
         partitions: partitions.len(),
+        fast_partitions: 0,
     };
-    let mut searches: Vec<Option<Search<'_, M>>> = partitions
-        .iter()
-        .map(|(_, indices)| Some(Search::new(model, history, indices)))
-        .collect();
+    let mut bytes = Bytes::new(budget.memo_bytes_max.min(MEMO_BYTES_MAX));
     let mut orders: Vec<Vec<usize>> = vec![Vec::new(); partitions.len()];
-    let mut memo_entries = 0usize;
+    let mut conflicts: Vec<Option<(Conflict, u64)>> = vec![None; partitions.len()];
+    let mut searches: Vec<Option<Search<'_, M>>> = Vec::with_capacity(partitions.len());
     let mut gave_up = None;
+    for (p, (_, indices)) in partitions.iter().enumerate() {
+        let fast_bytes = FAST_PATH_BYTES_PER_OPERATION * (history.len() + indices.len());
+        if indices.len() >= budget.fast_path_operations_min && bytes.take(fast_bytes) {
+            let fast = model.decide_fast(history, indices);
+            bytes.release(fast_bytes);
+            match fast {
+                Some(FastVerdict::Linearizable(order)) => {
+                    orders[p] = order;
+                    report.fast_partitions += 1;
+                    searches.push(None);
+                    continue;
+                }
+                Some(FastVerdict::NotLinearizable(conflict)) => {
+                    report.fast_partitions += 1;
+                    conflicts[p] = Some((conflict, CONFLICT_SEARCH_STEPS_MAX));
+                }
+                None => {}
+            }
+        }
+        if bytes.take(Search::<M>::bytes_needed(indices.len())) {
+            searches.push(Some(Search::new(model, history, indices)));
+        } else if let Some((conflict, _)) = conflicts[p].take() {
+            report.verdict = conflict_verdict(model, history, &partitions[p].0, &conflict);
+            report.memo_bytes_peak = bytes.peak;
+            return report;
+        } else {
+            gave_up.get_or_insert(UnknownReason::MemoFull {
+                entries: 0,
+                bytes: bytes.used,
+            });
+            searches.push(None);
+        }
+    }
+    report.memo_bytes_peak = bytes.peak;
+    let mut memo_entries = 0usize;
     let mut slice_steps = SLICE_STEPS_FIRST;
     while searches.iter().any(Option::is_some) {
         for (p, slot) in searches.iter_mut().enumerate() {
             let Some(search) = slot else { continue };
-            let outcome = search.run(slice_steps, budget, &mut report.steps, &mut memo_entries);
+            let slice = match &conflicts[p] {
+                Some((_, left)) => slice_steps.min(*left),
+                None => slice_steps,
+            };
+            let before = report.steps;
+            let outcome = search.run(
+                slice,
+                budget,
+                &mut report.steps,
+                &mut memo_entries,
+                &mut bytes,
+            );
             report.memo_entries_peak = report.memo_entries_peak.max(memo_entries);
+            report.memo_bytes_peak = bytes.peak;
+            if let Some((_, left)) = &mut conflicts[p] {
+                *left -= (report.steps - before).min(*left);
+            }
+            let outcome = match (outcome, &conflicts[p]) {
+                (None, Some((_, 0))) | (Some(Outcome::GaveUp(_)), Some(_)) => {
+                    Some(Outcome::Conflict)
+                }
+                (outcome, _) => outcome,
+            };
             let Some(outcome) = outcome else { continue };
             memo_entries -= search.memo.len();
+            bytes.release(search.bytes());
+            let (label, indices) = &partitions[p];
             match outcome {
-                Outcome::Linearizable(order) => orders[p] = order,
+                Outcome::Linearizable(order) => {
+                    debug_assert!(
+                        conflicts[p].is_none(),
+                        "the fast decision found a conflict in a linearizable partition"
+                    );
+                    orders[p] = order;
+                }
                 Outcome::NotLinearizable => {
-                    let (label, indices) = &partitions[p];
                     let prefix: Vec<usize> =
                         search.best.iter().map(|&i| indices[i as usize]).collect();
                     let explanation = explain(model, history, indices, &prefix, label);
                     report.verdict = Verdict::NotLinearizable {
                         explanation: Box::new(explanation),
                     };
+                    return report;
+                }
+                Outcome::Conflict => {
+                    let (conflict, _) = conflicts[p].as_ref().expect("a conflict was found");
+                    report.verdict = conflict_verdict(model, history, label, conflict);
                     return report;
                 }
                 Outcome::GaveUp(reason @ UnknownReason::MemoFull { .. }) => {
@@ -205,12 +308,34 @@ pub fn check<M: Model>(
     report
 }
 
+fn conflict_verdict<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    label: &str,
+    conflict: &Conflict,
+) -> Verdict {
+    Verdict::NotLinearizable {
+        explanation: Box::new(explain_conflict(model, history, conflict, label)),
+    }
+}
+
+/// Bytes a polynomial decision is taken to hold per operation of the history and of the
+/// partition, against the byte limit (an upper estimate: ranks, events, clusters, lookups and
+/// the order, a few words each).
+const FAST_PATH_BYTES_PER_OPERATION: usize = 96;
+
 /// Steps each partition gets in the first round-robin round (later rounds double it).
 const SLICE_STEPS_FIRST: u64 = 4_096;
+
+/// Most search steps spent on a partition the polynomial decision found a conflict in, looking
+/// for the longest-prefix explanation before the conflict itself explains the answer.
+pub const CONFLICT_SEARCH_STEPS_MAX: u64 = 2_000_000;
 
 enum Outcome {
     Linearizable(Vec<usize>),
     NotLinearizable,
+    /// The fast decision's conflict decides (its confirming search stopped).
+    Conflict,
     GaveUp(UnknownReason),
 }
 
@@ -232,14 +357,25 @@ struct Search<'m, M: Model> {
     entry_match: Vec<u32>,
     next: Vec<u32>,
     prev: Vec<u32>,
+    /// Per local operation: its rank among the returns (0 returns first).
+    ret_rank: Vec<u32>,
     /// Per operation: its key in the incremental hash of the linearized set.
     op_key: Vec<u64>,
     memo: Memo<M::State>,
-    /// The longest sequence of linearized operations seen (local indices).
+    /// The longest sequence of linearized operations seen (local indices); its first
+    /// `best_agree` operations are the stack's first.
     best: Vec<u32>,
-    /// Where the search stands: the linearized set, its hash, the model state, the undo stack
-    /// of (call entry, state before it) and the entry to visit next.
-    linearized: Vec<u64>,
+    best_agree: usize,
+    /// Where the search stands: the linearized set, its hash, the model state, the undo stack of
+    /// (call entry, state before it) and the entry to visit next. The set is `bits` over the
+    /// return ranks below `open_rank` (every rank below `frontier` set, `top_word` one past the
+    /// highest nonzero word) and `open_bits` over the ranks from `open_rank` on: the operations
+    /// that never returned, which sort last.
+    bits: Vec<u64>,
+    frontier: u32,
+    top_word: usize,
+    open_rank: u32,
+    open_bits: Vec<u64>,
     set_hash: u64,
     state: M::State,
     stack: Vec<(u32, M::State)>,
@@ -247,6 +383,28 @@ struct Search<'m, M: Model> {
 }
 
 impl<'m, M: Model> Search<'m, M> {
+    /// Bytes [`Search::new`] allocates for `n` operations: the entry lists, the per-operation
+    /// tables (operation, return rank, hash key, best sequence, the linearized set's bitsets, and
+    /// the transient call entries and events) and the undo stack, all sized once.
+    fn bytes_needed(n: usize) -> usize {
+        let entries = 2 * n + 1;
+        let words = std::mem::size_of::<u32>();
+        4 * entries * words
+            + 2 * (n.div_ceil(64) + 1) * std::mem::size_of::<u64>()
+            + n * (std::mem::size_of::<&Operation<M::Input, M::Output>>()
+                + 3 * words
+                + std::mem::size_of::<u64>()
+                + std::mem::size_of::<(u32, M::State)>())
+            + 2 * n * std::mem::size_of::<(u64, bool, u32)>()
+            + Memo::<M::State>::first_bytes()
+    }
+
+    /// Bytes it holds now: what [`Search::bytes_needed`] took (kept until the search ends, the
+    /// transient event list included) with the memo's growth since.
+    fn bytes(&self) -> usize {
+        Self::bytes_needed(self.ops.len()) - Memo::<M::State>::first_bytes() + self.memo.bytes()
+    }
+
     fn new(
         model: &'m M,
         history: &'m [Operation<M::Input, M::Output>],
@@ -265,15 +423,20 @@ impl<'m, M: Model> Search<'m, M> {
         let mut entry_op = vec![NIL; entries];
         let mut entry_match = vec![NIL; entries];
         let mut call_entry = vec![NIL; n];
+        let mut ret_rank = vec![NIL; n];
+        let mut returns = 0;
         for (k, &(_, is_return, op)) in events.iter().enumerate() {
             let e = k as u32 + 1;
             entry_op[e as usize] = op;
             if is_return {
                 entry_match[call_entry[op as usize] as usize] = e;
+                ret_rank[op as usize] = returns;
+                returns += 1;
             } else {
                 call_entry[op as usize] = e;
             }
         }
+        drop(events);
         let next = (0..entries as u32)
             .map(|e| if e + 1 < entries as u32 { e + 1 } else { NIL })
             .collect();
@@ -282,6 +445,7 @@ impl<'m, M: Model> Search<'m, M> {
             .map(|p| if p == u32::MAX { NIL } else { p })
             .collect();
         let op_key = (0..n as u64).map(mix64).collect();
+        let open_rank = ops.iter().filter(|op| op.ret != RETURN_NEVER).count() as u32;
         Search {
             model,
             ops,
@@ -290,10 +454,16 @@ impl<'m, M: Model> Search<'m, M> {
             entry_match,
             next,
             prev,
+            ret_rank,
             op_key,
-            memo: Memo::new(n.div_ceil(64)),
-            best: Vec::new(),
-            linearized: vec![0; n.div_ceil(64)],
+            memo: Memo::new(),
+            best: Vec::with_capacity(n),
+            best_agree: 0,
+            bits: vec![0; (open_rank as usize).div_ceil(64)],
+            frontier: 0,
+            top_word: 0,
+            open_rank,
+            open_bits: vec![0; (n - open_rank as usize).div_ceil(64)],
             set_hash: 0,
             state: model.init(),
             stack: Vec::with_capacity(n),
@@ -327,17 +497,64 @@ impl<'m, M: Model> Search<'m, M> {
         }
     }
 
+    /// Adds the operation with return rank `rank` (not linearized) to the linearized set.
+    #[inline(always)]
+    fn place(&mut self, rank: u32) {
+        if rank >= self.open_rank {
+            let open = rank - self.open_rank;
+            self.open_bits[open as usize / 64] |= 1 << (open % 64);
+            return;
+        }
+        let word = rank as usize / 64;
+        self.bits[word] |= 1 << (rank % 64);
+        self.top_word = self.top_word.max(word + 1);
+        if rank == self.frontier {
+            // Move past the run of linearized ranks; the bits past `open_rank` are never set.
+            while let Some(&bits) = self.bits.get(self.frontier as usize / 64) {
+                let shift = self.frontier % 64;
+                let ones = (bits >> shift).trailing_ones();
+                self.frontier += ones;
+                if shift + ones < 64 {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Removes the operation with return rank `rank` (linearized) from the linearized set.
+    #[inline(always)]
+    fn unplace(&mut self, rank: u32) {
+        if rank >= self.open_rank {
+            let open = rank - self.open_rank;
+            self.open_bits[open as usize / 64] &= !(1 << (open % 64));
+            return;
+        }
+        self.bits[rank as usize / 64] &= !(1 << (rank % 64));
+        self.frontier = self.frontier.min(rank);
+        while self.top_word > 0 && self.bits[self.top_word - 1] == 0 {
+            self.top_word -= 1;
+        }
+    }
+
+    /// Where the words of `bits` a memo entry keeps start: the frontier's (the words below are
+    /// all ones); they end at `top_word`, the highest nonzero one.
+    #[inline(always)]
+    fn window_start(&self) -> usize {
+        (self.frontier as usize / 64).min(self.top_word)
+    }
+
     /// Searches on for at most `slice_steps` steps: `None` if it paused, else the outcome.
-    /// `memo_entries` counts memo entries over all live partitions, bounded by
-    /// [`MEMO_ENTRIES_MAX`].
+    /// `memo_entries` counts memo entries over all live partitions and `bytes` their bytes.
     fn run(
         &mut self,
         slice_steps: u64,
         budget: &mut Budget<'_>,
         steps: &mut u64,
         memo_entries: &mut usize,
+        bytes: &mut Bytes,
     ) -> Option<Outcome> {
         let slice_end = steps.saturating_add(slice_steps);
+        let entries_max = budget.memo_entries_max.min(MEMO_ENTRIES_MAX);
         let mut entry = self.entry;
         while self.next[HEAD as usize] != NIL {
             if *steps >= slice_end {
@@ -364,33 +581,34 @@ impl<'m, M: Model> Search<'m, M> {
                     self.model
                         .step(&self.state, &operation.input, operation.output.as_ref())
                 {
-                    let (word, bit) = (op / 64, 1u64 << (op % 64));
-                    self.linearized[word] |= bit;
+                    let rank = self.ret_rank[op];
+                    self.place(rank);
                     let next_hash = self.set_hash ^ self.op_key[op];
-                    let full = *memo_entries >= budget.memo_entries_max.min(MEMO_ENTRIES_MAX);
-                    match self
-                        .memo
-                        .insert(next_hash, &self.linearized, &next_state, full)
-                    {
+                    let window = self.window_start()..self.top_word;
+                    match self.memo.insert(
+                        next_hash,
+                        self.frontier,
+                        &self.bits[window],
+                        &self.open_bits,
+                        &next_state,
+                        *memo_entries >= entries_max,
+                        bytes,
+                    ) {
                         Insert::New => {
                             *memo_entries += 1;
                             self.set_hash = next_hash;
                             let previous = std::mem::replace(&mut self.state, next_state);
                             self.stack.push((entry, previous));
                             self.lift(entry);
-                            if self.stack.len() > self.best.len() {
-                                self.best.clear();
-                                self.best.extend(
-                                    self.stack.iter().map(|&(e, _)| self.entry_op[e as usize]),
-                                );
-                            }
+                            self.record_best();
                             entry = self.next[HEAD as usize];
                             continue;
                         }
-                        Insert::Seen => self.linearized[word] &= !bit,
+                        Insert::Seen => self.unplace(rank),
                         Insert::Full => {
                             return Some(Outcome::GaveUp(UnknownReason::MemoFull {
                                 entries: *memo_entries,
+                                bytes: bytes.used,
                             }))
                         }
                     }
@@ -400,9 +618,10 @@ impl<'m, M: Model> Search<'m, M> {
                 let Some((call, previous)) = self.stack.pop() else {
                     return Some(Outcome::NotLinearizable);
                 };
+                self.best_agree = self.best_agree.min(self.stack.len());
                 self.state = previous;
                 let op = self.entry_op[call as usize] as usize;
-                self.linearized[op / 64] &= !(1u64 << (op % 64));
+                self.unplace(self.ret_rank[op]);
                 self.set_hash ^= self.op_key[op];
                 self.unlift(call);
                 entry = self.next[call as usize];
@@ -415,121 +634,21 @@ impl<'m, M: Model> Search<'m, M> {
             .collect();
         Some(Outcome::Linearizable(order))
     }
-}
 
-enum Insert {
-    New,
-    Seen,
-    Full,
-}
-
-/// The set of explored configurations (linearized set, state): an open-addressing hash table
-/// with linear probing whose 32-bit slots pack a 10-bit tag of the hash with the entry's index,
-/// so the table stays small enough to cache well and a probe looks at the stored bitset and
-/// state only when the tags agree (a false match 1 time in 1024). Bitsets live in one flat arena
-/// and states in one vector: an insert allocates nothing but amortised vector growth, and
-/// growing the table reuses the stored hashes instead of hashing states again.
-struct Memo<S> {
-    words: usize,
-    /// Slots: `0` when empty, else `tag << INDEX_BITS | (entry + 1)`; the length is a power of
-    /// two.
-    table: Vec<u32>,
-    /// log2 of the table's length.
-    table_bits: u32,
-    /// Per entry: its combined hash.
-    hashes: Vec<u64>,
-    bits: Vec<u64>,
-    states: Vec<S>,
-}
-
-/// Bits of a slot that hold the entry index (plus one); the rest hold the tag.
-const INDEX_BITS: u32 = 22;
-const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
-const _: () = assert!(
-    MEMO_ENTRIES_MAX < INDEX_MASK as usize,
-    "memo indices must fit a slot"
-);
-
-/// log2 of the number of slots in a new memo table.
-const MEMO_SLOTS_FIRST_BITS: u32 = 10;
-
-impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
-    fn new(words: usize) -> Self {
-        Memo {
-            words,
-            table: vec![0; 1 << MEMO_SLOTS_FIRST_BITS],
-            table_bits: MEMO_SLOTS_FIRST_BITS,
-            hashes: Vec::new(),
-            bits: Vec::new(),
-            states: Vec::new(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.states.len()
-    }
-
-    /// The tag of a hash, in place in a slot: its low bits (the home slot uses its high bits).
+    /// Keeps `best` the longest stack seen, copying only what changed since it last agreed.
     #[inline(always)]
-    fn tag(hash: u64) -> u32 {
-        (hash as u32) << INDEX_BITS
-    }
-
-    /// The first slot to probe: the hash's high bits.
-    #[inline(always)]
-    fn home(hash: u64, table_bits: u32) -> usize {
-        (hash >> (64 - table_bits)) as usize
-    }
-
-    /// Adds a configuration unless it is already there; when `full`, only looks.
-    #[inline(always)]
-    fn insert(&mut self, set_hash: u64, linearized: &[u64], state: &S, full: bool) -> Insert {
-        let hash = mix64(set_hash ^ fx_hash(state));
-        let tag = Self::tag(hash);
-        let mask = self.table.len() - 1;
-        let mut slot = Self::home(hash, self.table_bits);
-        loop {
-            let packed = self.table[slot];
-            if packed == 0 {
-                break;
-            }
-            if packed & !INDEX_MASK == tag {
-                let i = (packed & INDEX_MASK) as usize - 1;
-                let stored = &self.bits[i * self.words..(i + 1) * self.words];
-                if stored.iter().zip(linearized).all(|(a, b)| a == b) && self.states[i] == *state {
-                    return Insert::Seen;
-                }
-            }
-            slot = (slot + 1) & mask;
+    fn record_best(&mut self) {
+        if self.stack.len() <= self.best.len() {
+            return;
         }
-        if full {
-            return Insert::Full;
-        }
-        self.table[slot] = tag | (self.states.len() as u32 + 1);
-        self.hashes.push(hash);
-        // Word by word: the bitsets are a few words, and a call to `memmove` costs more.
-        for &word in linearized {
-            self.bits.push(word);
-        }
-        self.states.push(state.clone());
-        // Keep the load factor at most one half so probe runs stay short.
-        if self.states.len() * 2 > self.table.len() {
-            self.grow();
-        }
-        Insert::New
-    }
-
-    fn grow(&mut self) {
-        self.table_bits += 1;
-        let mask = (1usize << self.table_bits) - 1;
-        let mut table = vec![0u32; 1 << self.table_bits];
-        for (i, &hash) in self.hashes.iter().enumerate() {
-            let mut slot = Self::home(hash, self.table_bits);
-            while table[slot] != 0 {
-                slot = (slot + 1) & mask;
-            }
-            table[slot] = Self::tag(hash) | (i as u32 + 1);
-        }
-        self.table = table;
+        self.best.truncate(self.best_agree);
+        let from = self.best.len();
+        let entry_op = &self.entry_op;
+        self.best.extend(
+            self.stack[from..]
+                .iter()
+                .map(|&(e, _)| entry_op[e as usize]),
+        );
+        self.best_agree = self.stack.len();
     }
 }

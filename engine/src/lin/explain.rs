@@ -6,6 +6,7 @@
 //! invoke precedes the earliest pending return. One of them must be linearized next, and none
 //! can be (either the model rejects it in the prefix's state, or every way on from it failed).
 
+use super::fast::Conflict;
 use super::{Model, Operation};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -57,8 +58,13 @@ pub struct Explanation {
     pub prefix: Vec<LinearizedStep>,
     /// The state after the prefix.
     pub state: String,
-    /// The operations one of which had to come next, in invoke order.
+    /// The operations one of which had to come next, in invoke order; or, when `note` is set,
+    /// the operations in conflict.
     pub stuck: Vec<StuckOperation>,
+    /// Why, when the answer came from a decision without search ([`super::fast`]): the
+    /// operations in `stuck` cannot all be linearized, for this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Explanation {
@@ -67,6 +73,17 @@ impl Explanation {
         let mut out = String::new();
         if !self.partition.is_empty() {
             let _ = writeln!(out, "in partition {}:", self.partition);
+        }
+        if let Some(note) = &self.note {
+            let _ = writeln!(out, "found without search: {note}");
+            for stuck in &self.stuck {
+                let _ = writeln!(
+                    out,
+                    "  client {} {} (line {})",
+                    stuck.client, stuck.description, stuck.line
+                );
+            }
+            return out;
         }
         let _ = writeln!(
             out,
@@ -170,5 +187,41 @@ pub(crate) fn explain<M: Model>(
         prefix: steps,
         state: model.describe_state(&state),
         stuck,
+        note: None,
+    }
+}
+
+/// Builds the explanation of a conflict found without search: no prefix, the operations in
+/// conflict as the stuck ones, and the conflict's reason as the note.
+pub(crate) fn explain_conflict<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    conflict: &Conflict,
+    label: &str,
+) -> Explanation {
+    let initial = model.init();
+    let stuck = conflict
+        .operations
+        .iter()
+        .map(|&i| {
+            let op = &history[i];
+            StuckOperation {
+                operation: i,
+                client: op.client,
+                line: op.line,
+                description: model.describe_operation(&op.input, op.output.as_ref()),
+                accepted_in_state: false,
+                required_state: model.required_state(&op.input, op.output.as_ref()),
+                returns_first: false,
+            }
+        })
+        .collect();
+    Explanation {
+        partition: label.to_string(),
+        initial_state: model.describe_state(&initial),
+        prefix: Vec::new(),
+        state: model.describe_state(&initial),
+        stuck,
+        note: Some(conflict.note.clone()),
     }
 }

@@ -11,7 +11,7 @@
 //! step costs a hash lookup, not a string copy.
 
 use super::hash::FxHashMap;
-use super::parse::{ParseError, RawHistory, Status};
+use super::parse::{quote, quote_value, ParseError, RawHistory, Status};
 use super::{Model, Operation};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -227,7 +227,11 @@ impl KvModel {
                     let Value::String(text) = &op.input else {
                         return Err(ParseError::new(
                             line,
-                            format!("{}'s value must be a string, not {}", op.f, op.input),
+                            format!(
+                                "{}'s value must be a string, not {}",
+                                op.f,
+                                quote_value(&op.input)
+                            ),
                         ));
                     };
                     let kv_op = if op.f == "put" {
@@ -240,7 +244,7 @@ impl KvModel {
                 other => {
                     return Err(ParseError::new(
                         line,
-                        format!("unknown key-value f '{other}'"),
+                        format!("unknown key-value f '{}'", quote(other)),
                     ))
                 }
             };
@@ -256,7 +260,7 @@ impl KvModel {
                         let at = op.return_line.unwrap_or(line);
                         return Err(ParseError::new(
                             at,
-                            format!("get's result must be a string, not {other}"),
+                            format!("get's result must be a string, not {}", quote_value(other)),
                         ));
                     }
                 },

@@ -19,10 +19,14 @@
 //! the end of the history, so it may take effect at any point after its invoke, or (linearized
 //! last) never.
 //!
+//! Register partitions with unique writes are decided without search in O(n log n) (Gibbons &
+//! Korach's clusters, see `fast`), and sound prechecks refute reads of values nothing writes.
+//!
 //! Invariants: the checker is a pure function of (model, history, budget): no clocks, threads,
-//! I/O or randomness; every search is bounded by [`Budget`] and [`MEMO_ENTRIES_MAX`], so a hard
-//! history ends as [`Verdict::Unknown`] instead of hanging; a malformed input file is a
-//! [`ParseError`] with a line number, never a panic.
+//! I/O or randomness; every search is bounded by [`Budget`]'s steps and bytes (at most
+//! [`MEMO_BYTES_MAX`], accounted before each allocation), so a hard history ends as
+//! [`Verdict::Unknown`] with its reason instead of hanging or running out of memory; a malformed
+//! input file is a [`ParseError`] with a line number, never a panic.
 //!
 //! Histories come from text in three formats (see [`parse`]): Jepsen's etcd logs, Porcupine's
 //! key-value EDN histories and our own JSON lines, described there.
@@ -45,14 +49,18 @@
 
 mod checker;
 mod explain;
+mod fast;
+pub mod generate;
 pub mod hash;
 mod kv;
+mod memo;
 pub mod parse;
 mod register;
 mod view;
 
-pub use checker::{check, Budget, CheckReport, UnknownReason, Verdict};
+pub use checker::{check, Budget, CheckReport, UnknownReason, Verdict, CONFLICT_SEARCH_STEPS_MAX};
 pub use explain::{Explanation, LinearizedStep, StuckOperation};
+pub use fast::{Conflict, FastVerdict};
 pub use kv::{KvInput, KvModel, KvOp, KvOutput, KvWholeModel, Values};
 pub use parse::{detect_format, parse, Format, ParseError, RawHistory, RawOperation, Status};
 pub use register::{RegisterInput, RegisterModel, RegisterOutput};
@@ -66,11 +74,28 @@ use std::hash::Hash;
 pub const HISTORY_OPERATIONS_MAX: usize = 200_000;
 
 /// Most entries the memos of explored configurations may hold together (over the partitions
-/// being searched at once; a partition's entries are freed when it is decided). When they are
-/// full, the partition that needs one more entry stops with [`UnknownReason::MemoFull`]:
-/// searching on without a memo could take exponential time, and giving up is honest. Other
-/// partitions go on, so a violation found elsewhere still makes the answer `NotLinearizable`.
-pub const MEMO_ENTRIES_MAX: usize = 4_000_000;
+/// being searched at once). The binding limit is usually [`MEMO_BYTES_MAX`]; this one bounds a
+/// caller's [`Budget::memo_entries_max`].
+pub const MEMO_ENTRIES_MAX: usize = 1_000_000_000;
+
+/// Most bytes the searches (their memos of explored configurations, undo stacks and lists) may
+/// hold together, natively: 512 MiB. When the next allocation would pass it, the partition that
+/// needs it stops with [`UnknownReason::MemoFull`]: searching on without a memo could take
+/// exponential time, and giving up is honest. A partition's bytes are freed when it is decided,
+/// and other partitions go on, so a violation found elsewhere still makes the answer
+/// `NotLinearizable`.
+#[cfg(not(target_arch = "wasm32"))]
+pub const MEMO_BYTES_MAX: usize = 512 << 20;
+
+/// Most bytes the searches may hold together in WebAssembly (the browser worker): 256 MiB, well
+/// inside a tab's memory.
+#[cfg(target_arch = "wasm32")]
+pub const MEMO_BYTES_MAX: usize = 256 << 20;
+
+/// Partitions with at least this many operations are offered to the model's polynomial decision
+/// before the search (smaller ones are searched at once, which gives the longest-prefix
+/// explanations the history view draws).
+pub const FAST_PATH_OPERATIONS_MIN: usize = 1_000;
 
 /// Default number of search steps one check may take before it answers [`Verdict::Unknown`].
 pub const SEARCH_STEPS_MAX_DEFAULT: u64 = 2_000_000_000;
@@ -136,6 +161,17 @@ pub trait Model {
         None
     }
 
+    /// Decides one partition (`indices` into `history`) without search, when the model knows a
+    /// polynomial decision for it or a sound precheck refutes it: `None` (the default) searches.
+    /// A [`FastVerdict::Linearizable`] order must be one the model accepts and real time allows.
+    fn decide_fast(
+        &self,
+        _history: &[Operation<Self::Input, Self::Output>],
+        _indices: &[usize],
+    ) -> Option<FastVerdict> {
+        None
+    }
+
     /// A short human description of an operation, e.g. `cas(1, 2) -> ok`.
     fn describe_operation(&self, input: &Self::Input, output: Option<&Self::Output>) -> String;
 
@@ -182,7 +218,7 @@ impl ModelKind {
                 other => {
                     return Err(ParseError::new(
                         op.invoke_line,
-                        format!("unknown f '{other}'"),
+                        format!("unknown f '{}'", parse::quote(other)),
                     ))
                 }
             };
@@ -236,6 +272,8 @@ pub fn check_text(
 ) -> Result<Checked, ParseError> {
     let (format, raw) = read(text, format)?;
     let prepared = Prepared::from_raw(&raw)?;
+    // The raw operations are no longer needed: free them before the search takes its bytes.
+    drop(raw);
     Ok(Checked {
         format,
         model: prepared.model(),

@@ -55,10 +55,16 @@ pub struct ParseError {
 
 impl ParseError {
     /// An error at `line`.
+    /// A message longer than [`ERROR_MESSAGE_CHARS_MAX`] characters is cut.
     pub fn new(line: usize, message: impl Into<String>) -> Self {
+        let message = message.into();
         ParseError {
             line,
-            message: message.into(),
+            message: if message.len() > ERROR_MESSAGE_CHARS_MAX {
+                cut(&message, ERROR_MESSAGE_CHARS_MAX)
+            } else {
+                message
+            },
         }
     }
 }
@@ -227,6 +233,9 @@ struct Pairing {
     operations: Vec<RawOperation>,
     /// Client -> index of its outstanding operation.
     outstanding: BTreeMap<u64, usize>,
+    /// Client -> line of the `info` that ended it: its operation may still take effect, so the
+    /// client can invoke nothing more (Jepsen gives the next operation a new process id).
+    gone: BTreeMap<u64, usize>,
 }
 
 impl Pairing {
@@ -239,6 +248,17 @@ impl Pairing {
             value,
         } = event;
         if kind == Kind::Invoke {
+            if let Some(&info_line) = self.gone.get(&client) {
+                return Err(ParseError::new(
+                    line,
+                    format!(
+                        "client {client} invokes {} after its info on line {info_line}: an \
+                         operation with unknown outcome never ends, so its client is gone \
+                         (Jepsen gives the next operation a new process id)",
+                        quote(&f)
+                    ),
+                ));
+            }
             if let Some(&busy) = self.outstanding.get(&client) {
                 return Err(ParseError::new(
                     line,
@@ -315,7 +335,10 @@ impl Pairing {
                 op.ret = line as u64;
             }
             // Unknown outcome: it stays open to the end of the history.
-            Kind::Info | Kind::Invoke => op.status = Status::Unknown,
+            Kind::Info | Kind::Invoke => {
+                op.status = Status::Unknown;
+                self.gone.insert(client, line);
+            }
         }
         Ok(())
     }
@@ -345,7 +368,7 @@ fn parse_jepsen_line(line: &str, number: usize) -> Result<Option<Event>, ParseEr
         .ok_or_else(|| err("expected a process id after 'jepsen.util -'".into()))?;
     let client: u64 = process
         .parse()
-        .map_err(|_| err(format!("process id '{process}' is not a number")))?;
+        .map_err(|_| err(format!("process id '{}' is not a number", quote(process))))?;
     let kind_name = fields
         .next()
         .ok_or_else(|| err("expected a type (:invoke, :ok, :fail, :info)".into()))?;
@@ -354,7 +377,8 @@ fn parse_jepsen_line(line: &str, number: usize) -> Result<Option<Event>, ParseEr
         .and_then(Kind::from_name)
         .ok_or_else(|| {
             err(format!(
-                "unknown type '{kind_name}' (expected :invoke, :ok, :fail or :info)"
+                "unknown type '{}' (expected :invoke, :ok, :fail or :info)",
+                quote(kind_name)
             ))
         })?;
     let f_name = fields
@@ -364,7 +388,8 @@ fn parse_jepsen_line(line: &str, number: usize) -> Result<Option<Event>, ParseEr
         ":read" | ":write" | ":cas" => f_name[1..].to_string(),
         _ => {
             return Err(err(format!(
-                "unknown f '{f_name}' (expected :read, :write or :cas)"
+                "unknown f '{}' (expected :read, :write or :cas)",
+                quote(f_name)
             )))
         }
     };
@@ -374,7 +399,8 @@ fn parse_jepsen_line(line: &str, number: usize) -> Result<Option<Event>, ParseEr
     }
     let value = parse_jepsen_value(&value_text).ok_or_else(|| {
         err(format!(
-            "cannot read value '{value_text}' (expected nil, an integer, [from to] or :timed-out)"
+            "cannot read value '{}' (expected nil, an integer, [from to] or :timed-out)",
+            quote(&value_text)
         ))
     })?;
     Ok(Some(Event {
@@ -411,23 +437,32 @@ fn parse_json_line(line: &str, number: usize) -> Result<Option<Event>, ParseErro
         return Err(err("expected a JSON object".into()));
     };
     let client = match object.get("client") {
-        Some(c) => c
-            .as_u64()
-            .ok_or_else(|| err(format!("client must be a non-negative integer, not {c}")))?,
+        Some(c) => c.as_u64().ok_or_else(|| {
+            err(format!(
+                "client must be a non-negative integer, not {}",
+                quote_value(c)
+            ))
+        })?,
         None => return Err(err("missing \"client\"".into())),
     };
     let kind = match object.get("type") {
         Some(Value::String(t)) => Kind::from_name(t).ok_or_else(|| {
             err(format!(
-                "unknown type '{t}' (expected invoke, ok, fail or info)"
+                "unknown type '{}' (expected invoke, ok, fail or info)",
+                quote(t)
             ))
         })?,
-        Some(t) => return Err(err(format!("type must be a string, not {t}"))),
+        Some(t) => {
+            return Err(err(format!(
+                "type must be a string, not {}",
+                quote_value(t)
+            )))
+        }
         None => return Err(err("missing \"type\"".into())),
     };
     let f = match object.get("f") {
         Some(Value::String(f)) => f.clone(),
-        Some(f) => return Err(err(format!("f must be a string, not {f}"))),
+        Some(f) => return Err(err(format!("f must be a string, not {}", quote_value(f)))),
         None => return Err(err("missing \"f\"".into())),
     };
     if !matches!(
@@ -435,13 +470,14 @@ fn parse_json_line(line: &str, number: usize) -> Result<Option<Event>, ParseErro
         "read" | "write" | "cas" | "get" | "put" | "append"
     ) {
         return Err(err(format!(
-            "unknown f '{f}' (expected read, write, cas, get, put or append)"
+            "unknown f '{}' (expected read, write, cas, get, put or append)",
+            quote(&f)
         )));
     }
     let key = match object.get("key") {
         None | Some(Value::Null) => None,
         Some(Value::String(k)) => Some(k.clone()),
-        Some(k) => return Err(err(format!("key must be a string, not {k}"))),
+        Some(k) => return Err(err(format!("key must be a string, not {}", quote_value(k)))),
     };
     let value = object.remove("value").unwrap_or(Value::Null);
     Ok(Some(Event {
@@ -482,7 +518,10 @@ fn parse_edn_line(line: &str, number: usize) -> Result<Option<Event>, ParseError
             )));
         };
         let Some(name) = key.strip_prefix(':') else {
-            return Err(err(format!("expected a keyword key, not \"{key}\"")));
+            return Err(err(format!(
+                "expected a keyword key, not \"{}\"",
+                quote(&key)
+            )));
         };
         let after = after.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
         let (value, after) = edn_atom(after).ok_or_else(|| {
@@ -498,7 +537,12 @@ fn parse_edn_line(line: &str, number: usize) -> Result<Option<Event>, ParseError
         Some(Value::Number(n)) => n
             .as_u64()
             .ok_or_else(|| err("process must be a non-negative integer".into()))?,
-        Some(p) => return Err(err(format!("process must be an integer, not {p}"))),
+        Some(p) => {
+            return Err(err(format!(
+                "process must be an integer, not {}",
+                quote_value(p)
+            )))
+        }
         None => return Err(err("missing :process".into())),
     };
     let kind = match map.get("type").and_then(Value::as_str) {
@@ -507,7 +551,8 @@ fn parse_edn_line(line: &str, number: usize) -> Result<Option<Event>, ParseError
             .and_then(Kind::from_name)
             .ok_or_else(|| {
                 err(format!(
-                    "unknown type '{t}' (expected :invoke, :ok, :fail or :info)"
+                    "unknown type '{}' (expected :invoke, :ok, :fail or :info)",
+                    quote(t)
                 ))
             })?,
         None => return Err(err("missing :type".into())),
@@ -518,20 +563,26 @@ fn parse_edn_line(line: &str, number: usize) -> Result<Option<Event>, ParseError
         }
         Some(f) => {
             return Err(err(format!(
-                "unknown f '{f}' (expected :get, :put or :append)"
+                "unknown f '{}' (expected :get, :put or :append)",
+                quote(f)
             )))
         }
         None => return Err(err("missing :f".into())),
     };
     let key = match map.get("key") {
         Some(Value::String(k)) if !k.starts_with(':') => Some(k[1..].to_string()),
-        Some(k) => return Err(err(format!("key must be a string, not {k}"))),
+        Some(k) => return Err(err(format!("key must be a string, not {}", quote_value(k)))),
         None => return Err(err("missing :key".into())),
     };
     let value = match map.remove("value") {
         None | Some(Value::Null) => Value::Null,
         Some(Value::String(s)) if s.starts_with('"') => Value::String(s[1..].to_string()),
-        Some(v) => return Err(err(format!("value must be a string or nil, not {v}"))),
+        Some(v) => {
+            return Err(err(format!(
+                "value must be a string or nil, not {}",
+                quote_value(&v)
+            )))
+        }
     };
     Ok(Some(Event {
         client,
@@ -579,4 +630,28 @@ fn edn_atom(text: &str) -> Option<(Value, &str)> {
 
 fn snippet(text: &str) -> String {
     text.chars().take(20).collect()
+}
+
+/// Most characters of a history's own text that an error message quotes.
+pub const QUOTE_CHARS_MAX: usize = 200;
+
+/// Most characters of a whole error message (its own words and at most a few quotes).
+pub const ERROR_MESSAGE_CHARS_MAX: usize = 4 * QUOTE_CHARS_MAX;
+
+/// `text` cut to [`QUOTE_CHARS_MAX`] characters, saying how much was left out, so that an error
+/// about a 50 MB line does not copy the line.
+pub fn quote(text: &str) -> String {
+    cut(text, QUOTE_CHARS_MAX)
+}
+
+/// A JSON value as [`quote`] quotes text; a huge value is written out only up to the cut.
+pub fn quote_value(value: &Value) -> String {
+    quote(&value.to_string())
+}
+
+fn cut(text: &str, chars_max: usize) -> String {
+    match text.char_indices().nth(chars_max) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}… ({} more bytes)", &text[..end], text.len() - end),
+    }
 }

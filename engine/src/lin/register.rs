@@ -7,7 +7,8 @@
 //! effect and is left out. With an unknown outcome, a read accepts any value and a cas takes
 //! effect iff its compare would succeed.
 
-use super::parse::{ParseError, RawHistory, RawOperation, Status};
+use super::fast::{decide_register, FastVerdict};
+use super::parse::{quote, quote_value, ParseError, RawHistory, RawOperation, Status};
 use super::{Model, Operation};
 use serde_json::Value;
 
@@ -77,6 +78,14 @@ impl Model for RegisterModel {
         }
     }
 
+    fn decide_fast(
+        &self,
+        history: &[Operation<RegisterInput, RegisterOutput>],
+        indices: &[usize],
+    ) -> Option<FastVerdict> {
+        decide_register(history, indices)
+    }
+
     fn describe_operation(&self, input: &RegisterInput, output: Option<&RegisterOutput>) -> String {
         match (input, output) {
             (RegisterInput::Read, Some(RegisterOutput::Read(v))) => {
@@ -133,7 +142,10 @@ impl RegisterModel {
             if let Some(key) = &op.key {
                 return Err(ParseError::new(
                     op.invoke_line,
-                    format!("register operations take no key (got key \"{key}\")"),
+                    format!(
+                        "register operations take no key (got key \"{}\")",
+                        quote(key)
+                    ),
                 ));
             }
             let input = match op.f.as_str() {
@@ -145,7 +157,7 @@ impl RegisterModel {
                 other => {
                     return Err(ParseError::new(
                         op.invoke_line,
-                        format!("unknown register f '{other}'"),
+                        format!("unknown register f '{}'", quote(other)),
                     ))
                 }
             };
@@ -178,9 +190,12 @@ impl RegisterModel {
 }
 
 fn integer(value: &Value, line: usize, what: &str) -> Result<i64, ParseError> {
-    value
-        .as_i64()
-        .ok_or_else(|| ParseError::new(line, format!("{what} must be an integer, not {value}")))
+    value.as_i64().ok_or_else(|| {
+        ParseError::new(
+            line,
+            format!("{what} must be an integer, not {}", quote_value(value)),
+        )
+    })
 }
 
 fn cas_argument(op: &RawOperation) -> Result<RegisterInput, ParseError> {
@@ -191,7 +206,7 @@ fn cas_argument(op: &RawOperation) -> Result<RegisterInput, ParseError> {
         }),
         other => Err(ParseError::new(
             op.invoke_line,
-            format!("cas's value must be [from, to], not {other}"),
+            format!("cas's value must be [from, to], not {}", quote_value(other)),
         )),
     }
 }

@@ -225,18 +225,22 @@ fn lay_out<M: Model>(
                 .iter()
                 .map(|s| format!("client {} {}", s.client, s.description))
                 .collect();
-            let summary = format!(
-                "Not linearizable{}: the longest order found places {} operation(s) and reaches \
-                 state {}; then one of {} had to take effect next, and none can.",
-                if explanation.partition.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", explanation.partition)
-                },
-                explanation.prefix.len(),
-                explanation.state,
-                names.join(", ")
-            );
+            let partition = if explanation.partition.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", explanation.partition)
+            };
+            let summary = match &explanation.note {
+                Some(note) => format!("Not linearizable{partition}: {note}."),
+                None => format!(
+                    "Not linearizable{partition}: the longest order found places {} \
+                     operation(s) and reaches state {}; then one of {} had to take effect next, \
+                     and none can.",
+                    explanation.prefix.len(),
+                    explanation.state,
+                    names.join(", ")
+                ),
+            };
             (
                 Outcome::NotLinearizable,
                 summary,

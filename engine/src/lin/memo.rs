@@ -1,0 +1,270 @@
+//! The memo of explored configurations and the byte account that bounds the search's memory.
+//!
+//! A configuration is (set of linearized operations, model state). The set is stored in the form
+//! the search keeps it: a *frontier* `k` (every operation whose return ranks below `k` is
+//! linearized, the one ranked `k` is not), the bitset words from `k`'s to the highest linearized
+//! rank, and the bitset of the operations that never returned. An operation is linearized only
+//! after its call was reached, and the search never walks past a return whose operation is not
+//! linearized, so the returned operations above the frontier all overlap one instant (the
+//! frontier's return): the window spans about as many ranks as operations were open then. A
+//! sequential history keeps one word, and an entry costs a few words whatever the history's
+//! length.
+//!
+//! Invariant: every allocation the memo makes is accounted in [`Bytes`] *before* it is made, old
+//! and new buffer together while a vector moves, and refused when it would pass the limit; the
+//! memo then answers [`Insert::Full`] and the search gives up honestly.
+
+use super::hash::{fx_hash, mix64};
+
+/// Bytes held by the checker's own structures (memos, search stacks and lists) against a limit.
+#[derive(Debug)]
+pub(crate) struct Bytes {
+    /// Bytes held now.
+    pub used: usize,
+    /// Most bytes that may be held at once.
+    pub max: usize,
+    /// Most bytes held at once so far, counting both buffers of a vector while it moves.
+    pub peak: usize,
+}
+
+/// Items a vector first grows to (so that tiny memos do not reallocate at every insert).
+const VEC_ITEMS_FIRST: usize = 64;
+
+impl Bytes {
+    /// A fresh account with limit `max` (bytes).
+    pub fn new(max: usize) -> Self {
+        Bytes {
+            used: 0,
+            max,
+            peak: 0,
+        }
+    }
+
+    /// Takes `bytes` for a structure about to be allocated, if they fit.
+    pub fn take(&mut self, bytes: usize) -> bool {
+        match self.used.checked_add(bytes) {
+            Some(total) if total <= self.max => {
+                self.used = total;
+                self.peak = self.peak.max(total);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Gives back `bytes` of a structure that was freed.
+    pub fn release(&mut self, bytes: usize) {
+        self.used -= bytes;
+    }
+
+    /// Makes room in `items` for `extra` more, growing by half (or by an eighth, near the limit)
+    /// if the grown buffer fits beside what is held; `false` if it does not.
+    pub fn reserve<T>(&mut self, items: &mut Vec<T>, extra: usize) -> bool {
+        let needed = items.len() + extra;
+        if needed <= items.capacity() {
+            return true;
+        }
+        let size = std::mem::size_of::<T>().max(1);
+        let old_bytes = items.capacity() * size;
+        let fits = |capacity: usize| {
+            capacity
+                .checked_mul(size)
+                .and_then(|b| b.checked_add(self.used))
+                .is_some_and(|total| total <= self.max)
+        };
+        let grown = |step: usize| (items.capacity() + step).max(needed).max(VEC_ITEMS_FIRST);
+        let Some(capacity) = [grown(items.capacity() / 2), grown(items.capacity() / 8)]
+            .into_iter()
+            .find(|&capacity| fits(capacity))
+        else {
+            return false;
+        };
+        items.reserve_exact(capacity - items.len());
+        let new_bytes = items.capacity() * size;
+        // While the buffer moves, the old one and the new one both exist.
+        self.peak = self.peak.max(self.used + new_bytes);
+        self.used = self.used - old_bytes + new_bytes;
+        true
+    }
+}
+
+/// The bytes `items` holds (its capacity).
+pub(crate) fn vec_bytes<T>(items: &Vec<T>) -> usize {
+    items.capacity() * std::mem::size_of::<T>()
+}
+
+pub(crate) enum Insert {
+    New,
+    Seen,
+    Full,
+}
+
+/// The set of explored configurations: an open-addressing hash table with linear probing whose
+/// 32-bit slots pack an 8-bit tag of the entry's hash with its index, so the table stays small
+/// enough to cache well and a probe reads the stored configuration only when the tags agree (a
+/// false match 1 time in 256); each entry keeps the high half of its hash, so growing the table
+/// needs no rehashing of states. An entry is one record (frontier, where its set words are, state), so a probe that
+/// matches a tag reads one record and, if the set has words, one run of the shared arena: an
+/// insert allocates nothing but amortised growth.
+pub(crate) struct Memo<S> {
+    /// Slots: `0` when empty, else `tag << INDEX_BITS | (entry + 1)`; the length is a power of
+    /// two.
+    table: Vec<u32>,
+    /// log2 of the table's length.
+    table_bits: u32,
+    entries: Vec<Entry<S>>,
+    /// The entries' set words (window, then never-returned operations), one run per entry.
+    words: Vec<u64>,
+}
+
+struct Entry<S> {
+    /// The high half of its hash (its home slot's bits).
+    hash_high: u32,
+    frontier: u32,
+    words_start: u32,
+    words_len: u32,
+    state: S,
+}
+
+/// log2 of the number of slots in a new memo table.
+const MEMO_SLOTS_FIRST_BITS: u32 = 10;
+
+/// Bits of a slot that hold the entry index (plus one); the rest hold the tag.
+const INDEX_BITS: u32 = 24;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+
+/// Most entries one memo can index: more than [`super::MEMO_BYTES_MAX`] holds at the smallest
+/// entry size.
+pub(crate) const MEMO_INDEX_MAX: usize = INDEX_MASK as usize - 1;
+
+impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
+    /// Bytes a new memo allocates at once (its first table).
+    pub fn first_bytes() -> usize {
+        (1usize << MEMO_SLOTS_FIRST_BITS) * std::mem::size_of::<u32>()
+    }
+
+    /// A new memo; its [`Memo::first_bytes`] must already be accounted.
+    pub fn new() -> Self {
+        Memo {
+            table: vec![0; 1 << MEMO_SLOTS_FIRST_BITS],
+            table_bits: MEMO_SLOTS_FIRST_BITS,
+            entries: Vec::new(),
+            words: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Bytes the memo holds (a state's own heap data, such as the whole-store model's shared
+    /// per-key array, is not counted).
+    pub fn bytes(&self) -> usize {
+        vec_bytes(&self.table) + vec_bytes(&self.entries) + vec_bytes(&self.words)
+    }
+
+    #[inline(always)]
+    fn home(high: u32, table_bits: u32) -> usize {
+        (high >> (32 - table_bits)) as usize
+    }
+
+    /// Adds the configuration (`frontier`, `window`, `open`, `state`), whose set hashes to
+    /// `set_hash`, unless it is already there. When `entries_full`, or when the growth it needs
+    /// does not fit in `bytes`, only looks.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert(
+        &mut self,
+        set_hash: u64,
+        frontier: u32,
+        window: &[u64],
+        open: &[u64],
+        state: &S,
+        entries_full: bool,
+        bytes: &mut Bytes,
+    ) -> Insert {
+        let hash = mix64(set_hash ^ fx_hash(state));
+        let high = (hash >> 32) as u32;
+        let tag = (hash as u32) << INDEX_BITS;
+        let mask = self.table.len() - 1;
+        let mut slot = Self::home(high, self.table_bits);
+        loop {
+            let packed = self.table[slot];
+            if packed == 0 {
+                break;
+            }
+            if packed & !INDEX_MASK == tag {
+                let entry = &self.entries[(packed & INDEX_MASK) as usize - 1];
+                if entry.frontier == frontier
+                    && entry.words_len as usize == window.len() + open.len()
+                    && entry.state == *state
+                    && {
+                        let start = entry.words_start as usize;
+                        let stored = &self.words[start..start + entry.words_len as usize];
+                        stored[..window.len()] == *window && stored[window.len()..] == *open
+                    }
+                {
+                    return Insert::Seen;
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+        if entries_full
+            || self.len() >= MEMO_INDEX_MAX
+            || !self.make_room(window.len() + open.len(), bytes)
+        {
+            return Insert::Full;
+        }
+        if self.table.len() - 1 != mask {
+            slot = self.empty_slot(high);
+        }
+        self.table[slot] = tag | (self.entries.len() as u32 + 1);
+        self.entries.push(Entry {
+            hash_high: high,
+            frontier,
+            words_start: self.words.len() as u32,
+            words_len: (window.len() + open.len()) as u32,
+            state: state.clone(),
+        });
+        // Word by word: the slices are a few words, and a call to `memmove` costs more.
+        for &word in window.iter().chain(open) {
+            self.words.push(word);
+        }
+        Insert::New
+    }
+
+    /// Grows what one more entry with `set_len` words needs, within `bytes`.
+    fn make_room(&mut self, set_len: usize, bytes: &mut Bytes) -> bool {
+        // Keep the load factor at most one half so probe runs stay short.
+        if (self.len() + 1) * 2 > self.table.len() && !self.grow(bytes) {
+            return false;
+        }
+        bytes.reserve(&mut self.entries, 1) && bytes.reserve(&mut self.words, set_len)
+    }
+
+    fn empty_slot(&self, high: u32) -> usize {
+        let mask = self.table.len() - 1;
+        let mut slot = Self::home(high, self.table_bits);
+        while self.table[slot] != 0 {
+            slot = (slot + 1) & mask;
+        }
+        slot
+    }
+
+    fn grow(&mut self, bytes: &mut Bytes) -> bool {
+        let new_bytes = self.table.len() * 2 * std::mem::size_of::<u32>();
+        if !bytes.take(new_bytes) {
+            return false;
+        }
+        let slots = self.table.len() * 2;
+        let old = std::mem::replace(&mut self.table, vec![0; slots]);
+        self.table_bits += 1;
+        for packed in old.iter().copied().filter(|&p| p != 0) {
+            let high = self.entries[(packed & INDEX_MASK) as usize - 1].hash_high;
+            let slot = self.empty_slot(high);
+            self.table[slot] = packed;
+        }
+        bytes.release(vec_bytes(&old));
+        true
+    }
+}
