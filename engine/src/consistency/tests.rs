@@ -270,7 +270,12 @@ fn sequential_execution(specs: &[OpSpec], kv: bool) -> (String, FinalReads) {
     let mut state: BTreeMap<&str, Option<i64>> = BTreeMap::new();
     let mut next_value = 1;
     let mut lines = Vec::new();
-    for &(client, write, choice, unknown) in specs {
+    // A client whose operation's outcome is unknown is gone (Jepsen's rule): its next operation
+    // runs under a fresh id.
+    let mut ids: BTreeMap<u8, u32> = BTreeMap::new();
+    let mut fresh = 1_000u32;
+    for &(spec_client, write, choice, unknown) in specs {
+        let client = *ids.entry(spec_client).or_insert(u32::from(spec_client));
         let key = if kv && choice % 2 == 1 { "y" } else { "x" };
         let (f, key_field) = match (kv, write) {
             (false, true) => ("write", String::new()),
@@ -301,6 +306,10 @@ fn sequential_execution(specs: &[OpSpec], kv: bool) -> (String, FinalReads) {
                 "{{\"client\": {client}, \"type\": \"{kind}\", \"f\": \"{f}\"{key_field}, \"value\": {}}}",
                 show(Some(value))
             ));
+            if unknown {
+                ids.insert(spec_client, fresh);
+                fresh += 1;
+            }
         } else {
             let seen = state.get(key).copied().flatten();
             lines.push(format!(
@@ -354,8 +363,10 @@ fn random_history(specs: &[OpSpec], interleaving: &[u8]) -> String {
     // Each client's events: invoke then return, per operation.
     let mut events: Vec<(u8, Vec<String>)> = per_client
         .iter()
-        .map(|(&client, ops)| {
+        .map(|(&spec_client, ops)| {
             let mut list = Vec::new();
+            // A client whose write's outcome is unknown is gone: the rest run under a new id.
+            let mut client = u32::from(spec_client);
             for &(write, choice, unknown, value) in ops {
                 if write {
                     list.push(format!(
@@ -365,6 +376,9 @@ fn random_history(specs: &[OpSpec], interleaving: &[u8]) -> String {
                     list.push(format!(
                         "{{\"client\": {client}, \"type\": \"{kind}\", \"f\": \"write\", \"value\": {value}}}"
                     ));
+                    if unknown {
+                        client += 100;
+                    }
                 } else {
                     let seen = match choice as usize % (written.len() + 1) {
                         0 => "null".to_string(),
@@ -379,7 +393,7 @@ fn random_history(specs: &[OpSpec], interleaving: &[u8]) -> String {
                 }
             }
             list.reverse();
-            (client, list)
+            (spec_client, list)
         })
         .collect();
     let mut lines = Vec::new();
