@@ -3,17 +3,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn dslab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dslab"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::dslab;
 
 fn script(name: &str, code: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("dslab-check-{}-{name}.rhai", std::process::id()));

@@ -1,18 +1,7 @@
 //! `dslab classify`: one line per model, exit codes, JSON and final states.
 
-use std::process::Command;
-
-fn dslab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dslab"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::dslab;
 
 fn testdata(name: &str) -> String {
     format!(

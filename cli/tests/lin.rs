@@ -1,18 +1,7 @@
 //! `dslab lin` and `dslab bench-lin`: usage, exit codes and the statistics a user relies on.
 
-use std::process::Command;
-
-fn dslab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dslab"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::dslab;
 
 fn history_file(name: &str, text: &str) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("dslab-lin-{}-{name}", std::process::id()));

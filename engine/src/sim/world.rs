@@ -676,22 +676,29 @@ impl<P: Protocol> Sim<P> {
 
     /// Shows `ev` to every monitor; the first that fails is kept for the end of the step.
     fn watch(&mut self, ev: &TraceEvent<P>) {
-        if self.world.violation.is_some() {
-            return;
+        if self.world.violation.is_none() {
+            self.world.watch_failed = self.ask_monitors(|m, view| m.on_event(ev, view));
         }
+    }
+
+    /// Asks every monitor in turn (`ask` is `on_event` or `at_end`): the first failure, with
+    /// its property's index.
+    fn ask_monitors(
+        &mut self,
+        mut ask: impl FnMut(&mut dyn Monitor<P>, &WorldRef<'_, P>) -> Result<(), String>,
+    ) -> Option<(usize, String)> {
         let mut watches = std::mem::take(&mut self.world.watches);
         let view = WorldRef {
             world: &self.world,
             protocol: &self.scenario.protocol,
         };
         let failed = watches.iter_mut().find_map(|w| {
-            w.monitor
-                .on_event(ev, &view)
+            ask(w.monitor.as_mut(), &view)
                 .err()
                 .map(|message| (w.property, message))
         });
         self.world.watches = watches;
-        self.world.watch_failed = failed;
+        failed
     }
 
     /// Records the violation of property `index`.
@@ -1149,18 +1156,7 @@ impl<P: Protocol> Sim<P> {
                 return;
             }
         }
-        let mut watches = std::mem::take(&mut self.world.watches);
-        let view = WorldRef {
-            world: &self.world,
-            protocol: &self.scenario.protocol,
-        };
-        let failed = watches.iter_mut().find_map(|w| {
-            w.monitor
-                .at_end(&view)
-                .err()
-                .map(|message| (w.property, message))
-        });
-        self.world.watches = watches;
+        let failed = self.ask_monitors(|m, view| m.at_end(view));
         if let Some((property, message)) = failed {
             self.fail(property, Some(message));
         }
