@@ -102,6 +102,13 @@ test("the failure-detector challenge fails with its starter and passes with the 
   await run();
   assert.match(await section.locator(".verdict-fail").textContent(), /failed on seed \d+/);
   await shot(page, "ch1-failure-detector-failed");
+  // The failure replays in the simulation view, stopped where the monitor failed.
+  await section.getByRole("button", { name: "Replay this run" }).click();
+  const sim = section.locator("figure.sim");
+  await sim.waitFor({ timeout: 30_000 });
+  assert.match(await sim.locator(".properties .property.violated").first().textContent(), /accuracy|completeness/);
+  await sim.scrollIntoViewIfNeeded();
+  await shot(page, "ch1-failure-detector-replay");
   await section.locator(".editor[data-editor=rich] .cm-content").waitFor();
   await section.locator(".cm-content").click();
   await page.keyboard.press("ControlOrMeta+a");
