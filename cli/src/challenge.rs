@@ -90,8 +90,7 @@ pub fn check(args: &[String]) -> Result<ExitCode, Usage> {
                 println!("failed: {} (seed {})", failure.property, failure.seed);
                 println!("{}", failure.message);
                 println!(
-                    "smallest run found ({} of {} events):",
-                    failure.counterexample.len(),
+                    "smallest run found (the failing run had {} events before shrinking):",
                     failure.events_before_shrinking
                 );
                 for line in &failure.counterexample {

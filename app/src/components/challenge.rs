@@ -293,14 +293,14 @@ fn report_view(
                 <div class="verdict verdict-fail" role="alert">
                     <p><strong>{format!("✗ {} failed on seed {}.", failure.property, failure.seed)}</strong> " " {failure.message.clone()}</p>
                     <p class="muted">{format!(
-                        "Smallest failing run found: {} of the seed's {} events{}.",
+                        "Smallest failing run found: {} lines (the seed's run had {} events){}.",
                         lines, failure.events_before_shrinking,
                         if lines > COUNTEREXAMPLE_TAIL_LINES { format!("; the last {COUNTEREXAMPLE_TAIL_LINES} lead to the violation") } else { String::new() }
                     )}</p>
                     <pre class="counterexample">{tail}</pre>
                     {(lines > COUNTEREXAMPLE_TAIL_LINES).then(|| view! {
                         <details class="counterexample-all">
-                            <summary>{format!("All {lines} events")}</summary>
+                            <summary>{format!("All {lines} lines")}</summary>
                             <pre class="counterexample">{all}</pre>
                         </details>
                     })}

@@ -36,6 +36,7 @@ use crate::sim::check::horizon;
 use crate::sim::protocol::Protocol;
 use crate::sim::session::Session;
 use crate::sim::spec::{RunSpec, When};
+use crate::sim::trace::TraceEvent;
 use crate::sim::world::{Scenario, Sim, SimOptions, Violation};
 
 /// The learner's compiled script as the harness calls it: the first mistake is latched, every
@@ -374,12 +375,49 @@ pub trait SimChallenge: Sync {
     fn horizon(&self, scenario: &Scenario<Self::P>, spec: &RunSpec) -> u64 {
         horizon(scenario, spec)
     }
-    /// The counterexample's lines, from the run's trace up to the violation (by default all of
-    /// them).
+    /// Whether an event belongs in the counterexample: the rest (heartbeats, their
+    /// acknowledgements, dropped messages, …) is folded into a count. By default every event
+    /// matters.
+    fn matters(&self, event: &TraceEvent<Self::P>) -> bool {
+        let _ = event;
+        true
+    }
+    /// The counterexample's lines, from the run's trace up to the violation: the events that
+    /// [`matter`](SimChallenge::matters), and the last [`TAIL_EVENTS_SHOWN`] events whatever
+    /// they are; a first line counts what was folded.
     fn lines(&self, sim: &Sim<Self::P>, violation: &Violation) -> Vec<String> {
         let _ = violation;
-        sim.trace().iter().map(|e| e.line()).collect()
+        folded(sim.trace(), |e| self.matters(e))
     }
+}
+
+/// Events just before a violation that a counterexample always shows, routine or not.
+pub const TAIL_EVENTS_SHOWN: usize = 8;
+
+/// The lines of the events in `trace` that `matters` keeps, plus the last
+/// [`TAIL_EVENTS_SHOWN`], after a line counting the ones left out.
+fn folded<P: Protocol>(
+    trace: &[TraceEvent<P>],
+    matters: impl Fn(&TraceEvent<P>) -> bool,
+) -> Vec<String> {
+    let tail = trace.len().saturating_sub(TAIL_EVENTS_SHOWN);
+    let kept: Vec<String> = trace
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| *i >= tail || matters(e))
+        .map(|(_, e)| e.line())
+        .collect();
+    let hidden = trace.len() - kept.len();
+    if hidden == 0 {
+        return kept;
+    }
+    let mut out = Vec::with_capacity(kept.len() + 1);
+    out.push(format!(
+        "… {hidden} routine events of {} not shown (Replay this run shows every one)",
+        trace.len()
+    ));
+    out.extend(kept);
+    out
 }
 
 /// The harness of a [`SimChallenge`]: cases are run specs.

@@ -309,6 +309,10 @@ mod tests {
         }
     }
 
+    /// Most lines a known-wrong variant's counterexample may show: enough for a person to read
+    /// (the routine events are folded; the replay shows them all).
+    const COUNTEREXAMPLE_LINES_READABLE_MAX: usize = 250;
+
     #[test]
     fn every_reference_passes_and_every_wrong_variant_fails_with_its_property() {
         for c in challenges() {
@@ -331,6 +335,13 @@ mod tests {
                         assert_eq!(failure.property, w.violates, "{}: '{}'", c.id, w.name);
                         assert!(!failure.counterexample.is_empty());
                         assert!(failure.counterexample.len() <= failure.events_before_shrinking);
+                        assert!(
+                            failure.counterexample.len() <= COUNTEREXAMPLE_LINES_READABLE_MAX,
+                            "{}: '{}' shows {} lines",
+                            c.id,
+                            w.name,
+                            failure.counterexample.len()
+                        );
                     }
                     other => panic!("{}: '{}' must fail, got {other:?}", c.id, w.name),
                 }

@@ -30,8 +30,8 @@ use rhai::{Array, Dynamic};
 
 use super::harness::{Script, SimChallenge};
 use crate::protocols::raft::{
-    self, AppendEntriesArgs, AppendEntriesReply, Entry, Index, NodeState, Raft, RaftCfg, RaftHooks,
-    RequestVoteArgs, RequestVoteReply, Role, Term,
+    self, AppendEntriesArgs, AppendEntriesReply, Entry, Index, Msg, NodeState, Raft, RaftCfg,
+    RaftHooks, RequestVoteArgs, RequestVoteReply, Role, Term,
 };
 use crate::script::convert::{
     exact, get_array, get_bool, get_node, get_string, get_u64, int, map, node,
@@ -40,6 +40,7 @@ use crate::script::RequiredFn;
 use crate::sim::protocol::NodeId;
 use crate::sim::scenario::AnyScenario;
 use crate::sim::spec::RunSpec;
+use crate::sim::trace::{Event, TraceEvent};
 use crate::sim::world::Scenario;
 
 /// Every this many seeds, one replays a scripted scenario instead of a swarm plan.
@@ -528,6 +529,24 @@ impl SimChallenge for RaftChallenge {
         run_of(&raft::RaftVariant::Reference.into(), seed).1
     }
     /// Every property of the scenarios its seeds run (the swarm's and the scripted ones).
+    /// What a Raft counterexample shows: faults and client requests, every note (elections,
+    /// leaders, step-downs, truncations, commits), granted votes as they arrive, and
+    /// AppendEntries that carry entries, with their answers. Heartbeats, RequestVote sends,
+    /// empty AppendEntries and their acknowledgements, refusals and drops are folded.
+    fn matters(&self, event: &TraceEvent<Raft>) -> bool {
+        match &event.event {
+            Event::Action(_) | Event::Request { .. } | Event::Reply { .. } | Event::Note { .. } => {
+                true
+            }
+            Event::Recv { msg, .. } => match msg {
+                Msg::VoteReply(r) => r.vote_granted,
+                Msg::AppendEntries(a) => !a.entries.is_empty(),
+                Msg::Forward(_) => true,
+                Msg::RequestVote(_) | Msg::AppendReply(_) => false,
+            },
+            _ => false,
+        }
+    }
     fn properties(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> = Vec::new();
         for (_, build) in raft::SCENARIOS {
