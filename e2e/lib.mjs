@@ -12,7 +12,7 @@ mkdirSync(SHOTS, { recursive: true });
 
 /** Launches the browser for this file; returns an object whose fields fill in before tests run. */
 export function useBrowser() {
-  const state = { context: null, foreignRequests: [] };
+  const state = { context: null, foreignRequests: [], ownRequests: [] };
   let profile;
   before(async () => {
     profile = mkdtempSync(join(tmpdir(), "dslab-e2e-"));
@@ -26,9 +26,8 @@ export function useBrowser() {
     await state.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(BASE).origin });
     state.context.on("request", (request) => {
       const url = new URL(request.url());
-      if (!["data:", "blob:"].includes(url.protocol) && url.origin !== new URL(BASE).origin) {
-        state.foreignRequests.push(request.url());
-      }
+      if (["data:", "blob:"].includes(url.protocol)) return;
+      (url.origin === new URL(BASE).origin ? state.ownRequests : state.foreignRequests).push(request.url());
     });
   });
   after(async () => {

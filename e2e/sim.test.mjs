@@ -235,5 +235,6 @@ test("the traffic chart counts the log window's messages and follows the timelin
 });
 
 test("no request leaves the site's own origin", () => {
+  assert.ok(browser.ownRequests.length > 0, "this file's tests loaded pages");
   assert.deepEqual(browser.foreignRequests, []);
 });
