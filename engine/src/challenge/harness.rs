@@ -375,6 +375,13 @@ pub trait SimChallenge: Sync {
     fn horizon(&self, scenario: &Scenario<Self::P>, spec: &RunSpec) -> u64 {
         horizon(scenario, spec)
     }
+    /// What the world looked like when a property without a message of its own failed (a
+    /// liveness property: which servers and what state did not make progress), if the
+    /// challenge can say.
+    fn describe(&self, sim: &Sim<Self::P>, violation: &Violation) -> Option<String> {
+        let _ = (sim, violation);
+        None
+    }
     /// Whether an event belongs in the counterexample: the rest (heartbeats, their
     /// acknowledgements, dropped messages, …) is folded into a count. By default every event
     /// matters.
@@ -501,20 +508,21 @@ impl<S: SimChallenge> Harness for Simulated<S> {
             record_trace: true,
             ..SimOptions::CHECK
         };
-        let (counterexample, violation) = match self.sim(installed, spec, options) {
-            Ok((sim, Some(v))) => (self.0.lines(&sim, &v), Some(v)),
-            Ok((sim, None)) => (sim.trace().iter().map(|e| e.line()).collect(), None),
-            Err(_) => (Vec::new(), None),
+        let (counterexample, described, violation) = match self.sim(installed, spec, options) {
+            Ok((sim, Some(v))) => (self.0.lines(&sim, &v), self.0.describe(&sim, &v), Some(v)),
+            Ok((sim, None)) => (sim.trace().iter().map(|e| e.line()).collect(), None, None),
+            Err(_) => (Vec::new(), None, None),
         };
         let faults = spec.overrides.len();
         let time = violation.as_ref().map_or(0, |v| v.time);
         let message = match &found.message {
             Some(said) => format!("{} failed at t={time}: {said}", found.property),
             None => format!(
-                "{} failed at step {} (t={time}) of a {} run with {faults} scheduled fault(s) and request(s): {explanation}",
+                "{} failed at step {} (t={time}) of a {} run with {faults} scheduled fault(s) and request(s): {explanation}{}",
                 found.property,
                 found.step.unwrap_or(0),
                 spec.scenario,
+                described.map(|d| format!(" {d}")).unwrap_or_default(),
             ),
         };
         Shown {

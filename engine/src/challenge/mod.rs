@@ -335,6 +335,16 @@ mod tests {
                         assert_eq!(failure.property, w.violates, "{}: '{}'", c.id, w.name);
                         assert!(!failure.counterexample.is_empty());
                         assert!(failure.counterexample.len() <= failure.events_before_shrinking);
+                        if ["leader-elected", "log-committed"].contains(&failure.property.as_str())
+                        {
+                            assert!(
+                                failure.message.contains("At t=")
+                                    && failure.message.contains("n0 "),
+                                "{}: a liveness failure names each server's state: {}",
+                                c.id,
+                                failure.message
+                            );
+                        }
                         assert!(
                             failure.counterexample.len() <= COUNTEREXAMPLE_LINES_READABLE_MAX,
                             "{}: '{}' shows {} lines",

@@ -41,7 +41,7 @@ use crate::sim::protocol::NodeId;
 use crate::sim::scenario::AnyScenario;
 use crate::sim::spec::RunSpec;
 use crate::sim::trace::{Event, TraceEvent};
-use crate::sim::world::Scenario;
+use crate::sim::world::{Scenario, Sim, Status, Violation};
 
 /// Every this many seeds, one replays a scripted scenario instead of a swarm plan.
 pub const SCRIPTED_EVERY: u64 = 5;
@@ -529,6 +529,32 @@ impl SimChallenge for RaftChallenge {
         run_of(&raft::RaftVariant::Reference.into(), seed).1
     }
     /// Every property of the scenarios its seeds run (the swarm's and the scripted ones).
+    /// For a liveness failure: every server's role, term and log at the deadline, so the
+    /// message names who did not make progress and what was left uncommitted.
+    fn describe(&self, sim: &Sim<Raft>, violation: &Violation) -> Option<String> {
+        if !violation.property.starts_with("leader-")
+            && !violation.property.starts_with("log-")
+            && !violation.property.starts_with("progress-")
+        {
+            return None;
+        }
+        let w = sim.world_ref();
+        let servers: Vec<String> = (0..w.nodes())
+            .map(
+                |n| match w.state(n).filter(|_| w.status(n) != Status::Down) {
+                    None => format!("n{n} down"),
+                    Some(s) => format!(
+                        "n{n} {} of term {} with {} entries, {} committed",
+                        role_name(s.role),
+                        s.persistent.current_term,
+                        s.persistent.last_index(),
+                        s.commit_index
+                    ),
+                },
+            )
+            .collect();
+        Some(format!("At t={}: {}.", w.time(), servers.join("; ")))
+    }
     /// What a Raft counterexample shows: faults and client requests, every note (elections,
     /// leaders, step-downs, truncations, commits), granted votes as they arrive, and
     /// AppendEntries that carry entries, with their answers. Heartbeats, RequestVote sends,
