@@ -12,7 +12,9 @@
 //! linearized) and a hash kept incrementally (XOR of one fixed 64-bit key per operation); the memo
 //! stores only the words from the frontier's to the highest linearized one, plus the words of the
 //! operations that never returned (see [`super::memo`]). Linearizing, undoing and probing the memo
-//! cost time in the number of operations open at once, not in the history's length.
+//! cost time in the number of operations open at once, not in the history's length. A partition
+//! of at most [`WHOLE_SET_WORDS_MAX`] words keeps its whole set in the memo instead: as small an
+//! entry, and cheaper to keep up.
 //!
 //! Invariants: every search step is counted against [`Budget::steps_max`]; every byte the search
 //! and its memo hold is accounted against [`Budget::memo_bytes_max`] before it is allocated; a
@@ -339,6 +341,10 @@ enum Outcome {
     GaveUp(UnknownReason),
 }
 
+/// Most words a partition's linearized set may have for its memo to keep the whole set (see
+/// [`Search::whole_set`]): 4 words, 256 operations.
+const WHOLE_SET_WORDS_MAX: usize = 4;
+
 /// Marks the end of the entry list.
 const NIL: u32 = u32::MAX;
 /// The list's head sentinel.
@@ -357,8 +363,9 @@ struct Search<'m, M: Model> {
     entry_match: Vec<u32>,
     next: Vec<u32>,
     prev: Vec<u32>,
-    /// Per local operation: its rank among the returns (0 returns first).
-    ret_rank: Vec<u32>,
+    /// Per local operation: its bit in `set`, which is its rank among the returns (0 returns
+    /// first) if it returned, else past the returned operations' words.
+    set_bit: Vec<u32>,
     /// Per operation: its key in the incremental hash of the linearized set.
     op_key: Vec<u64>,
     memo: Memo<M::State>,
@@ -367,15 +374,18 @@ struct Search<'m, M: Model> {
     best: Vec<u32>,
     best_agree: usize,
     /// Where the search stands: the linearized set, its hash, the model state, the undo stack of
-    /// (call entry, state before it) and the entry to visit next. The set is `bits` over the
-    /// return ranks below `open_rank` (every rank below `frontier` set, `top_word` one past the
-    /// highest nonzero word) and `open_bits` over the ranks from `open_rank` on: the operations
-    /// that never returned, which sort last.
-    bits: Vec<u64>,
+    /// (call entry, state before it) and the entry to visit next. The set's first `open_word`
+    /// words hold the `open_rank` operations that returned, by return rank (every rank below
+    /// `frontier` set, `top_word` one past the highest nonzero word), the words after them the
+    /// operations that never returned, which sort last.
+    set: Vec<u64>,
     frontier: u32,
     top_word: usize,
     open_rank: u32,
-    open_bits: Vec<u64>,
+    open_word: usize,
+    /// Whether the memo keeps the whole set (it has at most [`WHOLE_SET_WORDS_MAX`] words)
+    /// rather than the frontier and window, which is cheaper to keep up for small partitions.
+    whole_set: bool,
     set_hash: u64,
     state: M::State,
     stack: Vec<(u32, M::State)>,
@@ -423,14 +433,14 @@ impl<'m, M: Model> Search<'m, M> {
         let mut entry_op = vec![NIL; entries];
         let mut entry_match = vec![NIL; entries];
         let mut call_entry = vec![NIL; n];
-        let mut ret_rank = vec![NIL; n];
+        let mut set_bit = vec![NIL; n];
         let mut returns = 0;
         for (k, &(_, is_return, op)) in events.iter().enumerate() {
             let e = k as u32 + 1;
             entry_op[e as usize] = op;
             if is_return {
                 entry_match[call_entry[op as usize] as usize] = e;
-                ret_rank[op as usize] = returns;
+                set_bit[op as usize] = returns;
                 returns += 1;
             } else {
                 call_entry[op as usize] = e;
@@ -446,6 +456,13 @@ impl<'m, M: Model> Search<'m, M> {
             .collect();
         let op_key = (0..n as u64).map(mix64).collect();
         let open_rank = ops.iter().filter(|op| op.ret != RETURN_NEVER).count() as u32;
+        let open_word = (open_rank as usize).div_ceil(64);
+        for bit in &mut set_bit {
+            if *bit >= open_rank {
+                *bit = *bit - open_rank + open_word as u32 * 64;
+            }
+        }
+        let set_words = open_word + (n - open_rank as usize).div_ceil(64);
         Search {
             model,
             ops,
@@ -454,16 +471,17 @@ impl<'m, M: Model> Search<'m, M> {
             entry_match,
             next,
             prev,
-            ret_rank,
+            set_bit,
             op_key,
             memo: Memo::new(),
             best: Vec::with_capacity(n),
             best_agree: 0,
-            bits: vec![0; (open_rank as usize).div_ceil(64)],
+            set: vec![0; set_words],
             frontier: 0,
             top_word: 0,
             open_rank,
-            open_bits: vec![0; (n - open_rank as usize).div_ceil(64)],
+            open_word,
+            whole_set: set_words <= WHOLE_SET_WORDS_MAX,
             set_hash: 0,
             state: model.init(),
             stack: Vec::with_capacity(n),
@@ -497,20 +515,20 @@ impl<'m, M: Model> Search<'m, M> {
         }
     }
 
-    /// Adds the operation with return rank `rank` (not linearized) to the linearized set.
+    /// Adds the operation with bit `bit` (not linearized) to the linearized set; with `WHOLE`
+    /// (see [`Search::whole_set`]) the frontier and `top_word` are not kept.
     #[inline(always)]
-    fn place(&mut self, rank: u32) {
-        if rank >= self.open_rank {
-            let open = rank - self.open_rank;
-            self.open_bits[open as usize / 64] |= 1 << (open % 64);
+    fn place<const WHOLE: bool>(&mut self, bit: u32) {
+        let word = bit as usize / 64;
+        self.set[word] |= 1 << (bit % 64);
+        if WHOLE || bit >= self.open_rank {
             return;
         }
-        let word = rank as usize / 64;
-        self.bits[word] |= 1 << (rank % 64);
         self.top_word = self.top_word.max(word + 1);
-        if rank == self.frontier {
+        if bit == self.frontier {
             // Move past the run of linearized ranks; the bits past `open_rank` are never set.
-            while let Some(&bits) = self.bits.get(self.frontier as usize / 64) {
+            let returned = &self.set[..self.open_word];
+            while let Some(&bits) = returned.get(self.frontier as usize / 64) {
                 let shift = self.frontier % 64;
                 let ones = (bits >> shift).trailing_ones();
                 self.frontier += ones;
@@ -521,26 +539,49 @@ impl<'m, M: Model> Search<'m, M> {
         }
     }
 
-    /// Removes the operation with return rank `rank` (linearized) from the linearized set.
+    /// Removes the operation with bit `bit` (linearized) from the linearized set.
     #[inline(always)]
-    fn unplace(&mut self, rank: u32) {
-        if rank >= self.open_rank {
-            let open = rank - self.open_rank;
-            self.open_bits[open as usize / 64] &= !(1 << (open % 64));
+    fn unplace<const WHOLE: bool>(&mut self, bit: u32) {
+        let word = bit as usize / 64;
+        self.set[word] &= !(1 << (bit % 64));
+        if WHOLE || bit >= self.open_rank {
             return;
         }
-        self.bits[rank as usize / 64] &= !(1 << (rank % 64));
-        self.frontier = self.frontier.min(rank);
-        while self.top_word > 0 && self.bits[self.top_word - 1] == 0 {
-            self.top_word -= 1;
+        self.frontier = self.frontier.min(bit);
+        // Only the highest word emptying moves `top_word` (down past the empty words below it).
+        if word + 1 == self.top_word && self.set[word] == 0 {
+            while self.top_word > 0 && self.set[self.top_word - 1] == 0 {
+                self.top_word -= 1;
+            }
         }
     }
 
-    /// Where the words of `bits` a memo entry keeps start: the frontier's (the words below are
-    /// all ones); they end at `top_word`, the highest nonzero one.
+    /// Undoes the [`Search::place`] of `bit` just made, given the frontier and `top_word` from
+    /// before it.
     #[inline(always)]
-    fn window_start(&self) -> usize {
-        (self.frontier as usize / 64).min(self.top_word)
+    fn unplace_to(&mut self, bit: u32, frontier: u32, top_word: usize) {
+        self.set[bit as usize / 64] &= !(1 << (bit % 64));
+        self.frontier = frontier;
+        self.top_word = top_word;
+    }
+
+    /// What a memo entry keeps of the set: (frontier, window, never-returned words). The window
+    /// runs from the frontier's word (the words below are all ones) to `top_word`, the highest
+    /// nonzero one. With `WHOLE`, the frontier is 0 and the window the whole set.
+    /// (An associated function, so that the memo can be borrowed beside it.)
+    #[inline(always)]
+    fn key<const WHOLE: bool>(
+        set: &[u64],
+        open_word: usize,
+        frontier: u32,
+        top_word: usize,
+    ) -> (u32, &[u64], &[u64]) {
+        if WHOLE {
+            return (0, set, &[]);
+        }
+        let (returned, open) = set.split_at(open_word);
+        let start = (frontier as usize / 64).min(top_word);
+        (frontier, &returned[start..top_word], open)
     }
 
     /// Searches on for at most `slice_steps` steps: `None` if it paused, else the outcome.
@@ -553,27 +594,55 @@ impl<'m, M: Model> Search<'m, M> {
         memo_entries: &mut usize,
         bytes: &mut Bytes,
     ) -> Option<Outcome> {
+        if self.whole_set {
+            self.run_with::<true>(slice_steps, budget, steps, memo_entries, bytes)
+        } else {
+            self.run_with::<false>(slice_steps, budget, steps, memo_entries, bytes)
+        }
+    }
+
+    /// [`Search::run`] with the set kept as `WHOLE` says ([`Search::whole_set`]).
+    fn run_with<const WHOLE: bool>(
+        &mut self,
+        slice_steps: u64,
+        budget: &mut Budget<'_>,
+        steps: &mut u64,
+        memo_entries: &mut usize,
+        bytes: &mut Bytes,
+    ) -> Option<Outcome> {
         let slice_end = steps.saturating_add(slice_steps);
         let entries_max = budget.memo_entries_max.min(MEMO_ENTRIES_MAX);
         let mut entry = self.entry;
+        // Steps below `checkpoint` need none of the checks below (the slice's end, the step
+        // budget, the poll), so a step costs one comparison for all three.
+        let mut checkpoint = *steps;
         while self.next[HEAD as usize] != NIL {
-            if *steps >= slice_end {
-                self.entry = entry;
-                return None;
-            }
-            *steps += 1;
-            if *steps > budget.steps_max {
-                return Some(Outcome::GaveUp(UnknownReason::StepBudgetExhausted {
-                    steps: *steps - 1,
-                }));
-            }
-            if steps.is_multiple_of(STOP_POLL_INTERVAL_STEPS) {
-                if let Some(stop) = budget.should_stop.as_mut() {
-                    if stop() {
-                        return Some(Outcome::GaveUp(UnknownReason::Stopped { steps: *steps }));
+            if *steps >= checkpoint {
+                if *steps >= slice_end {
+                    self.entry = entry;
+                    return None;
+                }
+                if *steps >= budget.steps_max {
+                    *steps += 1;
+                    return Some(Outcome::GaveUp(UnknownReason::StepBudgetExhausted {
+                        steps: *steps - 1,
+                    }));
+                }
+                if (*steps + 1).is_multiple_of(STOP_POLL_INTERVAL_STEPS) {
+                    if let Some(stop) = budget.should_stop.as_mut() {
+                        if stop() {
+                            *steps += 1;
+                            return Some(Outcome::GaveUp(UnknownReason::Stopped { steps: *steps }));
+                        }
                     }
                 }
+                // The next count before a step at which one of them may hold.
+                let poll = (*steps + 2)
+                    .checked_next_multiple_of(STOP_POLL_INTERVAL_STEPS)
+                    .map_or(u64::MAX, |at| at - 1);
+                checkpoint = slice_end.min(budget.steps_max).min(poll);
             }
+            *steps += 1;
             if self.entry_match[entry as usize] != NIL {
                 let op = self.entry_op[entry as usize] as usize;
                 let operation = self.ops[op];
@@ -581,15 +650,17 @@ impl<'m, M: Model> Search<'m, M> {
                     self.model
                         .step(&self.state, &operation.input, operation.output.as_ref())
                 {
-                    let rank = self.ret_rank[op];
-                    self.place(rank);
+                    let bit = self.set_bit[op];
+                    let (frontier, top_word) = (self.frontier, self.top_word);
+                    self.place::<WHOLE>(bit);
                     let next_hash = self.set_hash ^ self.op_key[op];
-                    let window = self.window_start()..self.top_word;
+                    let (key_frontier, window, open) =
+                        Self::key::<WHOLE>(&self.set, self.open_word, self.frontier, self.top_word);
                     match self.memo.insert(
                         next_hash,
-                        self.frontier,
-                        &self.bits[window],
-                        &self.open_bits,
+                        key_frontier,
+                        window,
+                        open,
                         &next_state,
                         *memo_entries >= entries_max,
                         bytes,
@@ -604,7 +675,7 @@ impl<'m, M: Model> Search<'m, M> {
                             entry = self.next[HEAD as usize];
                             continue;
                         }
-                        Insert::Seen => self.unplace(rank),
+                        Insert::Seen => self.unplace_to(bit, frontier, top_word),
                         Insert::Full => {
                             return Some(Outcome::GaveUp(UnknownReason::MemoFull {
                                 entries: *memo_entries,
@@ -621,7 +692,7 @@ impl<'m, M: Model> Search<'m, M> {
                 self.best_agree = self.best_agree.min(self.stack.len());
                 self.state = previous;
                 let op = self.entry_op[call as usize] as usize;
-                self.unplace(self.ret_rank[op]);
+                self.unplace::<WHOLE>(self.set_bit[op]);
                 self.set_hash ^= self.op_key[op];
                 self.unlift(call);
                 entry = self.next[call as usize];

@@ -59,11 +59,16 @@ impl Bytes {
 
     /// Makes room in `items` for `extra` more, growing by half (or by an eighth, near the limit)
     /// if the grown buffer fits beside what is held; `false` if it does not.
+    #[inline(always)]
     pub fn reserve<T>(&mut self, items: &mut Vec<T>, extra: usize) -> bool {
+        // The room is almost always there: only a growth goes out of line.
+        items.len() + extra <= items.capacity() || self.reserve_grow(items, extra)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn reserve_grow<T>(&mut self, items: &mut Vec<T>, extra: usize) -> bool {
         let needed = items.len() + extra;
-        if needed <= items.capacity() {
-            return true;
-        }
         let size = std::mem::size_of::<T>().max(1);
         let old_bytes = items.capacity() * size;
         let fits = |capacity: usize| {
@@ -187,6 +192,7 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         let high = (hash >> 32) as u32;
         let tag = (hash as u32) << INDEX_BITS;
         let mask = self.table.len() - 1;
+        let set_len = window.len() + open.len();
         let mut slot = Self::home(high, self.table_bits);
         loop {
             let packed = self.table[slot];
@@ -196,23 +202,16 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
             if packed & !INDEX_MASK == tag {
                 let entry = &self.entries[(packed & INDEX_MASK) as usize - 1];
                 if entry.frontier == frontier
-                    && entry.words_len as usize == window.len() + open.len()
+                    && entry.words_len as usize == set_len
                     && entry.state == *state
-                    && {
-                        let start = entry.words_start as usize;
-                        let stored = &self.words[start..start + entry.words_len as usize];
-                        stored[..window.len()] == *window && stored[window.len()..] == *open
-                    }
+                    && self.words_equal(entry.words_start as usize, window, open)
                 {
                     return Insert::Seen;
                 }
             }
             slot = (slot + 1) & mask;
         }
-        if entries_full
-            || self.len() >= MEMO_INDEX_MAX
-            || !self.make_room(window.len() + open.len(), bytes)
-        {
+        if entries_full || self.len() >= MEMO_INDEX_MAX || !self.make_room(set_len, bytes) {
             return Insert::Full;
         }
         if self.table.len() - 1 != mask {
@@ -233,7 +232,21 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         Insert::New
     }
 
+    /// Whether the stored run of words at `start` is `window` then `open` (its length is
+    /// already known to agree).
+    #[inline(always)]
+    fn words_equal(&self, start: usize, window: &[u64], open: &[u64]) -> bool {
+        // Word by word: the runs are a few words, and a call to `memcmp` costs more.
+        let same = |stored: &[u64], words: &[u64]| stored.iter().zip(words).all(|(a, b)| a == b);
+        let Some(stored) = self.words.get(start..start + window.len() + open.len()) else {
+            return false;
+        };
+        let (stored_window, stored_open) = stored.split_at(window.len());
+        same(stored_window, window) && same(stored_open, open)
+    }
+
     /// Grows what one more entry with `set_len` words needs, within `bytes`.
+    #[inline(always)]
     fn make_room(&mut self, set_len: usize, bytes: &mut Bytes) -> bool {
         // Keep the load factor at most one half so probe runs stay short.
         if (self.len() + 1) * 2 > self.table.len() && !self.grow(bytes) {
@@ -251,6 +264,7 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         slot
     }
 
+    #[cold]
     fn grow(&mut self, bytes: &mut Bytes) -> bool {
         let new_bytes = self.table.len() * 2 * std::mem::size_of::<u32>();
         if !bytes.take(new_bytes) {
