@@ -75,19 +75,13 @@ pub fn run_classify(args: &[String]) -> Result<ExitCode, String> {
             };
             match parse_final_reads(&text) {
                 Ok(finals) => Some(finals),
-                Err(e) => {
-                    eprintln!("{path}:{}: {}", e.line, e.message);
-                    return Ok(ExitCode::from(2));
-                }
+                Err(e) => return Ok(crate::lin::bad_input(&path, &e)),
             }
         }
     };
     let classified = match classify_text(&text, format, finals.as_ref(), &Limits::default()) {
         Ok(classified) => classified,
-        Err(e) => {
-            eprintln!("{file}:{}: {}", e.line, e.message);
-            return Ok(ExitCode::from(2));
-        }
+        Err(e) => return Ok(crate::lin::bad_input(&file, &e)),
     };
     if json {
         println!(

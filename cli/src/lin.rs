@@ -46,6 +46,13 @@ Exit 1 if an answer differs from the expected one.
 ";
 
 /// `dslab lin <file> [--format auto|jepsen|kv|jsonl] [--timeout-ms N] [--json] [--stats]`.
+/// Reports a malformed input file as `file:line: message` (as compilers do); the exit status
+/// of bad input.
+pub fn bad_input(file: &str, e: &engine::lin::ParseError) -> ExitCode {
+    eprintln!("{file}:{}: {}", e.line, e.message);
+    ExitCode::from(2)
+}
+
 pub fn run_lin(args: &[String]) -> Result<ExitCode, String> {
     let mut file = None;
     let mut format = Format::Auto;
@@ -93,10 +100,7 @@ pub fn run_lin(args: &[String]) -> Result<ExitCode, String> {
     let mut budget = Budget::with_stop(&mut should_stop);
     let checked = match check_text(&text, format, &mut budget) {
         Ok(checked) => checked,
-        Err(e) => {
-            eprintln!("{file}:{}: {}", e.line, e.message);
-            return Ok(ExitCode::from(2));
-        }
+        Err(e) => return Ok(bad_input(&file, &e)),
     };
     if json {
         println!(

@@ -222,3 +222,13 @@ pub(crate) fn value_text(value: &Value) -> Option<String> {
         other => Some(other.to_string()),
     }
 }
+
+/// Each operation's index in `raw`, by the line its invoke is on: how a checker's answer, which
+/// names lines, is turned into the operations it is about.
+pub(crate) fn by_invoke_line(raw: &RawHistory) -> BTreeMap<usize, usize> {
+    raw.operations
+        .iter()
+        .enumerate()
+        .map(|(i, op)| (op.invoke_line, i))
+        .collect()
+}

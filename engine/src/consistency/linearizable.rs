@@ -7,10 +7,9 @@
 //! write of the value read had completed (or the value read is the initial one). No order that
 //! respects real time can place that read. Otherwise the sentence says how far the search got.
 
-use super::history::value_text;
+use super::history::{by_invoke_line, value_text};
 use super::{ConsistencyModel, Judgement, Limits, Verdict};
 use crate::lin::{Budget, ParseError, Prepared, RawHistory, Status, Verdict as LinVerdict};
-use std::collections::BTreeMap;
 
 const MODEL: ConsistencyModel = ConsistencyModel::Linearizable;
 
@@ -34,12 +33,7 @@ pub fn check(raw: &RawHistory, limits: &Limits) -> Result<Judgement, ParseError>
         LinVerdict::NotLinearizable { explanation } => match stale_read(raw) {
             Some((operations, sentence)) => Judgement::violated(MODEL, operations, sentence),
             None => {
-                let by_line: BTreeMap<usize, usize> = raw
-                    .operations
-                    .iter()
-                    .enumerate()
-                    .map(|(i, op)| (op.invoke_line, i))
-                    .collect();
+                let by_line = by_invoke_line(raw);
                 let operations = explanation
                     .stuck
                     .iter()

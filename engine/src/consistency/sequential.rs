@@ -25,6 +25,7 @@
 //! hold back its client's later operations. A key-value history is searched as one state holding
 //! every key, because sequential consistency is not local.
 
+use super::history::by_invoke_line;
 use super::{ConsistencyModel, Judgement, Limits, Verdict};
 use crate::lin::hash::FxBuildHasher;
 use crate::lin::{
@@ -147,12 +148,7 @@ pub enum Search {
 
 /// Judges whether `raw` is sequentially consistent.
 pub fn check(raw: &RawHistory, limits: &Limits) -> Result<Judgement, ParseError> {
-    let by_line: BTreeMap<usize, usize> = raw
-        .operations
-        .iter()
-        .enumerate()
-        .map(|(i, op)| (op.invoke_line, i))
-        .collect();
+    let by_line = by_invoke_line(raw);
     let judgement = match Prepared::from_raw(raw)? {
         Prepared::Register(ops) => judge(&RegisterModel, &ops, &by_line, limits),
         Prepared::Kv(model, ops) => judge(&KvWholeModel(&model), &ops, &by_line, limits),
