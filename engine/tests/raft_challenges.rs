@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use engine::challenge::raft::{run_of, SCRIPTED_EVERY};
 use engine::challenge::{challenge, check, CheckOptions, Verdict};
+use engine::protocols::raft::challenge::{run_of, SCRIPTED_EVERY};
 use engine::protocols::raft::{RaftHooks, RaftVariant};
 
 const RAFT_CHALLENGES: [&str; 3] = [

@@ -13,13 +13,13 @@
 
 pub mod failure_detector;
 pub mod harness;
-pub mod raft;
 pub mod vector_clocks;
 
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocols::raft::challenge::{Part, RaftChallenge};
 use crate::script::ScriptError;
 use harness::Simulated;
 
@@ -46,15 +46,15 @@ pub const TABLE: &[Entry] = &[
     },
     Entry {
         source: include_str!("../../challenges/raft-request-vote.toml"),
-        harness: &Simulated(raft::RaftChallenge(raft::Part::RequestVote)),
+        harness: &Simulated(RaftChallenge(Part::RequestVote)),
     },
     Entry {
         source: include_str!("../../challenges/raft-append-entries.toml"),
-        harness: &Simulated(raft::RaftChallenge(raft::Part::AppendEntries)),
+        harness: &Simulated(RaftChallenge(Part::AppendEntries)),
     },
     Entry {
         source: include_str!("../../challenges/raft-commit-rule.toml"),
-        harness: &Simulated(raft::RaftChallenge(raft::Part::CommitRule)),
+        harness: &Simulated(RaftChallenge(Part::CommitRule)),
     },
 ];
 

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic};
 
-use super::harness::{Script, SimChallenge};
+use crate::challenge::harness::{Script, SimChallenge};
 use crate::protocols::raft::{
     self, AppendEntriesArgs, AppendEntriesReply, Entry, Index, Msg, NodeState, Raft, RaftCfg,
     RaftHooks, RequestVoteArgs, RequestVoteReply, Role, Term,
