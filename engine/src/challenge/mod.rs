@@ -11,7 +11,6 @@
 //! `dslab check` agree; a failure is shrunk to a small counterexample deterministically; the
 //! reference passes and every wrong variant fails with its named property (tested).
 
-pub mod failure_detector;
 pub mod harness;
 pub mod vector_clocks;
 
@@ -19,6 +18,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::protocols::heartbeat::challenge::FailureDetector;
 use crate::protocols::raft::challenge::{Part, RaftChallenge};
 use crate::script::ScriptError;
 use harness::Simulated;
@@ -42,7 +42,7 @@ pub const TABLE: &[Entry] = &[
     },
     Entry {
         source: include_str!("../../challenges/failure-detector.toml"),
-        harness: &Simulated(failure_detector::FailureDetector),
+        harness: &Simulated(FailureDetector),
     },
     Entry {
         source: include_str!("../../challenges/raft-request-vote.toml"),

@@ -26,7 +26,7 @@ use std::rc::Rc;
 
 use rhai::Dynamic;
 
-use super::harness::{last_override_time, Script, SimChallenge};
+use crate::challenge::harness::{last_override_time, Script, SimChallenge};
 use crate::protocols::heartbeat::{self, Heartbeat, Note, Policy, State, MONITOR};
 use crate::rng::Rng;
 use crate::script::RequiredFn;

@@ -15,7 +15,10 @@
 //! [`Policy`] instead computes each peer's timeout from the recent gaps between its heartbeats'
 //! arrivals (an adaptive detector, as in the `failure-detector` challenge and the phi accrual
 //! detector of Hayashibara et al., 2004). [`sweep`] runs the scenario over a range of fixed
-//! timeouts: the trade-off between false suspicions and detection time.
+//! timeouts: the trade-off between false suspicions and detection time. The chapter 1
+//! challenge's adapter is [`challenge`].
+
+pub mod challenge;
 
 use std::fmt;
 use std::rc::Rc;
