@@ -15,7 +15,7 @@ use std::fmt;
 
 use crate::hash::{Canon, Fnv64};
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
-use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol};
 use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
 
 /// Actions (local events and sends) each process performs before it only receives.
@@ -141,22 +141,6 @@ impl Canon for EventRec {
         for x in &self.vector {
             h.u64(*x);
         }
-    }
-}
-
-/// This protocol takes no client requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoRequest {}
-
-impl fmt::Display for NoRequest {
-    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {}
-    }
-}
-
-impl Canon for NoRequest {
-    fn canon(&self, _: &mut Fnv64) {
-        match *self {}
     }
 }
 

@@ -26,7 +26,7 @@ use std::fmt;
 use crate::hash::{Canon, Fnv64};
 use crate::limits::PPM_ONE;
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
-use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override};
 use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
 
@@ -153,22 +153,6 @@ impl Canon for Note {
         h.u64(self.rtt);
         self.offset.canon(h);
         self.applied.canon(h);
-    }
-}
-
-/// This protocol takes no client requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoRequest {}
-
-impl fmt::Display for NoRequest {
-    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {}
-    }
-}
-
-impl Canon for NoRequest {
-    fn canon(&self, _: &mut Fnv64) {
-        match *self {}
     }
 }
 

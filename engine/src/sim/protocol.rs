@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::hash::Canon;
+use crate::hash::{Canon, Fnv64};
 use crate::rng::Rng;
 
 /// Index of a node, `0..nodes`.
@@ -20,6 +20,23 @@ pub type NodeId = u16;
 /// canonical encoding for the trace hash.
 pub trait Data: Clone + fmt::Debug + fmt::Display + Canon + 'static {}
 impl<T: Clone + fmt::Debug + fmt::Display + Canon + 'static> Data for T {}
+
+/// The request and reply type of a protocol that takes no client requests: it has no values,
+/// so `on_client_request` is `match request {}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoRequest {}
+
+impl fmt::Display for NoRequest {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {}
+    }
+}
+
+impl Canon for NoRequest {
+    fn canon(&self, _: &mut Fnv64) {
+        match *self {}
+    }
+}
 
 /// Per-node data for the UI: a role or status label plus named fields, rendered generically.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

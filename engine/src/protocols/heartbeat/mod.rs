@@ -24,7 +24,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::hash::{Canon, Fnv64};
-use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override};
 use crate::sim::trace::{Event, TraceEvent};
 use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
@@ -149,22 +149,6 @@ impl Canon for Note {
                 n.canon(h);
             }
         }
-    }
-}
-
-/// This protocol takes no client requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoRequest {}
-
-impl fmt::Display for NoRequest {
-    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {}
-    }
-}
-
-impl Canon for NoRequest {
-    fn canon(&self, _: &mut Fnv64) {
-        match *self {}
     }
 }
 
