@@ -20,22 +20,6 @@ fn navigate(href: &str) {
     }
 }
 
-/// Whether a key press belongs to a text field rather than to the page.
-fn typing_in_a_field(event: &ev::KeyboardEvent) -> bool {
-    use leptos::wasm_bindgen::JsCast;
-    event
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| {
-            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                || el
-                    .closest("[contenteditable=true], .cm-editor")
-                    .ok()
-                    .flatten()
-                    .is_some()
-        })
-}
-
 /// The app.
 #[component]
 pub fn App() -> impl IntoView {
@@ -78,7 +62,8 @@ pub fn App() -> impl IntoView {
     });
 
     let _ = window_event_listener(ev::keydown, move |event: ev::KeyboardEvent| {
-        if event.ctrl_key() || event.meta_key() || event.alt_key() || typing_in_a_field(&event) {
+        if event.ctrl_key() || event.meta_key() || event.alt_key() || dom::typing_in_a_field(&event)
+        {
             return;
         }
         let slug = match route.get_untracked() {

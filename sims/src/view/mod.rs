@@ -245,11 +245,7 @@ pub fn SimView(
     let description = info.description;
     let label = format!("Simulation: {title}. Space plays or pauses, arrows step.");
     let on_key = move |event: ev::KeyboardEvent| {
-        let in_field = event
-            .target()
-            .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-        if in_field {
+        if dom::typing_in_a_field(&event) {
             return;
         }
         match event.key().as_str() {
