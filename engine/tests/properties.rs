@@ -25,6 +25,7 @@ fn action() -> impl Strategy<Value = Action> {
         node().prop_map(Action::Resume),
         Just(Action::Partition(vec![vec![0], vec![1, 2]])),
         (0u16..3, 1u16..3).prop_map(|(a, d)| Action::Cut(a, (a + d) % 3)),
+        (0u16..3, 1u16..3).prop_map(|(a, d)| Action::Mend(a, (a + d) % 3)),
         Just(Action::Heal),
         Just(Action::HealAll),
         any::<u64>().prop_map(Action::Deliver),

@@ -60,6 +60,29 @@ fn deliver_and_drop_by_hand() {
 }
 
 #[test]
+fn mending_one_link_leaves_the_others_cut() {
+    let mut session = engine::scenarios::open("heartbeat-spikes", 1).unwrap();
+    session.run(Command::Step(10)).unwrap();
+    for (a, b) in [(0, 2), (2, 0), (1, 0)] {
+        session.run(Command::Apply(Action::Cut(a, b))).unwrap();
+    }
+    let cut = |v: &WorldView, a: u16, b: u16| {
+        v.links
+            .iter()
+            .find(|l| l.from == a && l.to == b)
+            .unwrap()
+            .cut
+    };
+    let view = session.run(Command::Apply(Action::Mend(0, 2))).unwrap();
+    assert!(!cut(&view, 0, 2) && cut(&view, 2, 0) && cut(&view, 1, 0));
+    let view = session.run(Command::Apply(Action::Mend(2, 0))).unwrap();
+    assert!(!cut(&view, 2, 0) && cut(&view, 1, 0));
+    assert!(view.trace.last().unwrap().contains("mend n2->n0"));
+    let view = session.run(Command::Apply(Action::Heal)).unwrap();
+    assert!(!cut(&view, 1, 0));
+}
+
+#[test]
 fn partitions_pauses_and_params_show_in_the_view() {
     let mut session = engine::scenarios::open("heartbeat-spikes", 1).unwrap();
     session.run(Command::Step(10)).unwrap();

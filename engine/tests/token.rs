@@ -32,6 +32,7 @@ fn every_action_round_trips() {
         Action::Resume(2),
         Action::Partition(vec![vec![0, 1], vec![2]]),
         Action::Cut(2, 0),
+        Action::Mend(2, 0),
         Action::Heal,
         Action::HealAll,
         Action::Deliver(17),

@@ -50,6 +50,8 @@ pub enum Action {
     Partition(Vec<Vec<NodeId>>),
     /// Cut the one-way link `from → to`.
     Cut(NodeId, NodeId),
+    /// Repair the one-way link `from → to`.
+    Mend(NodeId, NodeId),
     /// Repair every cut link.
     Heal,
     /// End of faults: heal links, restart crashed and resume paused nodes, calm network.
@@ -140,6 +142,7 @@ impl fmt::Display for Action {
                 Ok(())
             }
             Action::Cut(a, b) => write!(f, "x{a}.{b}"),
+            Action::Mend(a, b) => write!(f, "m{a}.{b}"),
             Action::Heal => f.write_str("h"),
             Action::HealAll => f.write_str("H"),
             Action::Deliver(id) => write!(f, "d{id}"),
@@ -184,6 +187,7 @@ impl Action {
                 format!("partition {}", parts.join("|"))
             }
             Action::Cut(a, b) => format!("cut n{a}->n{b}"),
+            Action::Mend(a, b) => format!("mend n{a}->n{b}"),
             Action::Heal => "heal".to_string(),
             Action::HealAll => "heal-all".to_string(),
             Action::Deliver(id) => format!("deliver #{id} now"),
@@ -354,6 +358,13 @@ fn parse_action(text: &str) -> Result<Action, String> {
                 _ => return Err("cut needs <from>.<to>".into()),
             }
         }
+        'm' => {
+            let ids = nums::<NodeId>(args, "node id").map_err(|e| e.to_string())?;
+            match ids.as_slice() {
+                [a, b] => Action::Mend(*a, *b),
+                _ => return Err("mend needs <from>.<to>".into()),
+            }
+        }
         'h' => {
             none()?;
             Action::Heal
@@ -441,7 +452,7 @@ pub fn validate_override(o: &Override, nodes: u16) -> Result<(), SimError> {
             }
             Ok(())
         }
-        Action::Cut(a, b) => link_ok(&Some((*a, *b))),
+        Action::Cut(a, b) | Action::Mend(a, b) => link_ok(&Some((*a, *b))),
         Action::Heal | Action::HealAll | Action::Deliver(_) | Action::Drop(_) => Ok(()),
         Action::Loss(link, ppm) | Action::Dup(link, ppm) => link_ok(link).and(ppm_ok(*ppm)),
         Action::Latency(link, lo, hi) => {

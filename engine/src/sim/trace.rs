@@ -241,6 +241,7 @@ fn action_verb(a: &Action) -> &'static str {
         Action::Request(..) => "req",
         Action::Partition(_)
         | Action::Cut(..)
+        | Action::Mend(..)
         | Action::Heal
         | Action::HealAll
         | Action::Loss(..)

@@ -1260,6 +1260,11 @@ impl<P: Protocol> Sim<P> {
                 let i = self.idx(*a, *b);
                 self.world.cut[i] = true;
             }
+            Action::Mend(a, b) => {
+                self.record(Event::Action(action.clone()))?;
+                let i = self.idx(*a, *b);
+                self.world.cut[i] = false;
+            }
             Action::Heal => {
                 self.record(Event::Action(action.clone()))?;
                 self.world.cut.iter_mut().for_each(|c| *c = false);
