@@ -39,18 +39,46 @@ test("stepping forward and back changes the event log and the clock", async () =
   await page.close();
 });
 
-test("crashing a node by click shows it down and logs the crash", async () => {
+test("a click selects a node without a fault; the inspector's button crashes and restarts it", async () => {
   const { page, problems } = await browser.open(CHAPTER_1);
   const sim = await firstSim(page);
-  const node = sim.locator(".sim-cluster .node").nth(0);
+  const before = await logLines(sim);
+  const node = sim.locator(".sim-cluster .node").nth(1);
   await node.click();
+  assert.equal(await node.getAttribute("aria-pressed"), "true", "the clicked node is selected");
+  assert.match(await sim.locator(".sim-inspector h4").first().innerText(), /^Node n1/);
+  assert.equal(await sim.locator(".sim-cluster .node.down").count(), 0, "selecting crashes nothing");
+  assert.deepEqual(await logLines(sim), before, "selecting adds nothing to the run");
+  await sim.locator(".node-actions").getByRole("button", { name: "Crash" }).click();
   await page.waitForFunction(() => document.querySelector("figure.sim .sim-cluster .node.down") !== null);
   const log = await logLines(sim);
-  assert.match(log.at(-1), /n0\s+crash/, `last log line: ${log.at(-1)}`);
-  assert.equal(await sim.locator(".sim-cluster .node.down").count(), 1);
+  assert.match(log.at(-1), /n1\s+crash/, `last log line: ${log.at(-1)}`);
   await shot(page, "sim-crashed");
-  await sim.locator(".sim-cluster .node.down").click();
-  assert.equal(await sim.locator(".sim-cluster .node.down").count(), 0, "clicking again restarts it");
+  await sim.locator(".node-actions").getByRole("button", { name: "Restart" }).click();
+  assert.equal(await sim.locator(".sim-cluster .node.down").count(), 0, "Restart brings it back");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("faults by keyboard alone: Tab to a node, C crashes it, Enter on a link cuts it", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const sim = await firstSim(page);
+  await sim.locator(".sim-cluster .node").nth(2).focus();
+  assert.match(await sim.locator(".sim-inspector h4").first().innerText(), /^Node n2/, "focus selects");
+  await page.keyboard.press("c");
+  await page.waitForFunction(() => document.querySelector("figure.sim .sim-cluster .node.down") !== null);
+  assert.match((await logLines(sim)).at(-1), /n2\s+crash/);
+  await page.keyboard.press("c");
+  assert.equal(await sim.locator(".sim-cluster .node.down").count(), 0, "C again restarts it");
+  await page.keyboard.press("p");
+  assert.equal(await sim.locator(".sim-cluster .node.paused").count(), 1, "P pauses it");
+  await page.keyboard.press("p");
+  assert.equal(await sim.locator(".sim-cluster .node.paused").count(), 0, "P again resumes it");
+  const link = sim.locator(".sim-cluster .link").first();
+  await link.focus();
+  await page.keyboard.press("Enter");
+  assert.equal(await sim.locator(".sim-cluster .link.cut").count(), 1, "Enter on a link cuts it");
+  await shot(page, "sim-keyboard-focus");
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -69,6 +97,12 @@ test("a cut link stops messages across it", async () => {
   assert.deepEqual(across, [], "no message crosses the cut link");
   assert.ok(lines.some((l) => /recv .* from n2|n2\s+recv/.test(l)), "messages on other links still arrive");
   await shot(page, "sim-partitioned");
+  // Cut a second link, then repair the first: only that one heals.
+  await sim.locator(".sim-cluster .link").nth(1).click({ force: true });
+  assert.equal(await sim.locator(".sim-cluster .link.cut").count(), 2);
+  await sim.locator(".sim-cluster .link").first().click({ force: true });
+  assert.equal(await sim.locator(".sim-cluster .link.cut").count(), 1, "clicking a cut link repairs that link alone");
+  assert.match((await logLines(sim)).at(-1), /mend n1->n0|mend n0->n1/);
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -79,6 +113,7 @@ test("a shared link reproduces the same event log", async () => {
   const step = sim.getByRole("button", { name: "Step forward" });
   for (let i = 0; i < 5; i++) await step.click();
   await sim.locator(".sim-cluster .node").nth(2).click();
+  await sim.locator(".node-actions").getByRole("button", { name: "Crash" }).click();
   for (let i = 0; i < 10; i++) await step.click();
   const original = await logLines(sim);
   await sim.getByRole("button", { name: "Copy link" }).click();
@@ -159,8 +194,12 @@ test("a Raft run shows every server's log; crashing the leader elects another in
   const label = await leaderRow.locator("th").innerText();
   const [, node, term] = label.match(/^(n\d+) leader · term (\d+)/);
   assert.ok(await leaderRow.locator("td.marked").count() >= 1, "the leader's no-op is committed");
-  // Crash the leader by clicking it in the cluster drawing, then run on.
+  // Select the leader in the cluster drawing: its nextIndex/matchIndex show, nothing crashes.
   await sim.locator(".sim-cluster .node").nth(Number(node.slice(1))).click();
+  assert.match(await sim.locator(".sim-inspector").innerText(), /nextIndex/);
+  assert.equal(await sim.locator(".sim-cluster .node.down").count(), 0);
+  // Crash it from the inspector, then run on.
+  await sim.locator(".node-actions").getByRole("button", { name: "Crash" }).click();
   await sim.focus();
   for (let i = 0; i < 400; i++) await page.keyboard.press("ArrowRight");
   const leaders = await sim.locator(".panel-grid tbody tr", { hasText: "leader" }).locator("th").allInnerTexts();

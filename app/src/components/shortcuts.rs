@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// Every shortcut the page knows, as (keys, what they do).
-pub const SHORTCUTS: [(&str, &str); 12] = [
+pub const SHORTCUTS: [(&str, &str); 15] = [
     ("?", "Show or hide this list"),
     ("n / p", "Next / previous chapter"),
     ("h", "Course overview"),
@@ -12,10 +12,19 @@ pub const SHORTCUTS: [(&str, &str); 12] = [
     ("Space", "In a focused simulation: play / pause"),
     ("→ / ←", "In a focused simulation: step forward / back"),
     (
-        "Click a node",
-        "Crash it, or restart it if down (Shift+click: pause / resume)",
+        "Click a node (or Tab to it)",
+        "Select it: the inspector shows its state and its Crash / Pause buttons",
     ),
-    ("Click a link", "Cut it, or repair it"),
+    ("c", "In a simulation: crash the selected node, or restart it if down"),
+    ("p", "In a simulation: pause the selected node, or resume it"),
+    (
+        "Click a link (or Enter on it)",
+        "Cut it both ways, or repair that link if cut",
+    ),
+    (
+        "Click a message (or Enter)",
+        "Deliver it now (Shift+click or Delete: drop it)",
+    ),
     (
         "Drag across links",
         "Cut every link the line crosses: a partition when it splits the nodes into groups",

@@ -120,6 +120,35 @@ impl Sim {
         }
     }
 
+    /// The node the inspector shows: the selected one, else the first.
+    fn inspected(&self) -> Option<(u16, Status)> {
+        let selected = self.selected.get_untracked();
+        self.view.with_untracked(|v| {
+            let id = selected.or_else(|| v.nodes.first().map(|n| n.id))?;
+            v.nodes.iter().find(|n| n.id == id).map(|n| (id, n.status))
+        })
+    }
+
+    /// Crash the inspected node, or restart it if it is down (resume it if paused).
+    fn crash_or_restart_selected(&self) {
+        if let Some((id, status)) = self.inspected() {
+            self.act(match status {
+                Status::Up => Action::Crash(id),
+                Status::Down => Action::Restart(id),
+                Status::Paused => Action::Resume(id),
+            });
+        }
+    }
+
+    /// Pause the inspected node, or resume it if paused (a down node stays down).
+    fn pause_or_resume_selected(&self) {
+        match self.inspected() {
+            Some((id, Status::Up)) => self.act(Action::Pause(id)),
+            Some((id, Status::Paused)) => self.act(Action::Resume(id)),
+            _ => {}
+        }
+    }
+
     fn toggle_play(&self) {
         if self.playing.get_untracked() {
             self.playing.set(false);
@@ -243,15 +272,22 @@ pub fn SimView(
     let info = sim.session.with_value(|s| s.info());
     let title = info.title;
     let description = info.description;
-    let label = format!("Simulation: {title}. Space plays or pauses, arrows step.");
+    let label = format!(
+        "Simulation: {title}. Space plays or pauses, arrows step; Tab reaches nodes, links and messages; C crashes or restarts the selected node, P pauses or resumes it."
+    );
     let on_key = move |event: ev::KeyboardEvent| {
         if dom::typing_in_a_field(&event) {
+            return;
+        }
+        if event.ctrl_key() || event.meta_key() || event.alt_key() {
             return;
         }
         match event.key().as_str() {
             " " => sim.toggle_play(),
             "ArrowRight" => sim.step(Command::Step(1)),
             "ArrowLeft" => sim.step(Command::StepBack(1)),
+            "c" | "C" => sim.crash_or_restart_selected(),
+            "p" | "P" => sim.pause_or_resume_selected(),
             _ => return,
         }
         event.prevent_default();
@@ -372,6 +408,19 @@ fn Controls(
                 <button type="button" class="link-button" on:click=move |_| sim.notice.set(None)>"Dismiss"</button>
             </p>
         })}
+    }
+}
+
+/// Whether a key press activates a focused drawing element (as a click would).
+fn activates(e: &ev::KeyboardEvent) -> bool {
+    matches!(e.key().as_str(), "Enter" | " ")
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Up => "up",
+        Status::Down => "down",
+        Status::Paused => "paused",
     }
 }
 
@@ -503,21 +552,31 @@ fn Cluster(sim: Sim) -> impl IntoView {
             .into_iter()
             .map(|(a, b, cut)| {
                 let (pa, pb) = (position(a), position(b));
-                let action = move |_| {
+                let toggle = move || {
                     if cut {
-                        sim.act(Action::Heal);
+                        sim.act(Action::Mend(a, b));
+                        sim.act(Action::Mend(b, a));
                     } else {
                         sim.act(Action::Cut(a, b));
                         sim.act(Action::Cut(b, a));
                     }
                 };
-                let label = if cut {
-                    format!("Link n{a}–n{b} is cut. Click to heal all links.")
-                } else {
-                    format!("Link n{a}–n{b}. Click to cut it.")
+                let on_key = move |e: ev::KeyboardEvent| {
+                    if activates(&e) {
+                        e.prevent_default();
+                        e.stop_propagation();
+                        toggle();
+                    }
                 };
+                let label = if cut {
+                    format!("Link n{a}–n{b}, cut. Click or Enter repairs it.")
+                } else {
+                    format!("Link n{a}–n{b}. Click or Enter cuts it (both ways).")
+                };
+                let aria = label.clone();
                 view! {
-                    <g class=if cut { "link cut" } else { "link" } on:click=action>
+                    <g class=if cut { "link cut" } else { "link" } on:click=move |_| toggle()
+                        tabindex="0" role="button" aria-label=aria on:keydown=on_key>
                         <title>{label}</title>
                         <line class="link-hit" x1=pa.x y1=pa.y x2=pb.x y2=pb.y></line>
                         <line class="link-line" x1=pa.x y1=pa.y x2=pb.x y2=pb.y></line>
@@ -543,11 +602,25 @@ fn Cluster(sim: Sim) -> impl IntoView {
             )
         };
         let title = format!(
-            "{} from n{from} to n{to} (sent t={sent_at}, due t={deliver_at}). Click: deliver now; Shift+click: drop.",
+            "{} from n{from} to n{to} (sent t={sent_at}, due t={deliver_at}). Click or Enter: deliver now; Shift+click or Delete: drop.",
             m.label
         );
+        let on_key = move |e: ev::KeyboardEvent| {
+            let action = if activates(&e) {
+                Action::Deliver(id)
+            } else if matches!(e.key().as_str(), "Delete" | "Backspace") {
+                Action::Drop(id)
+            } else {
+                return;
+            };
+            e.prevent_default();
+            e.stop_propagation();
+            sim.act(action);
+        };
+        let aria = title.clone();
         view! {
-            <g class="message" on:click=move |e: ev::MouseEvent| {
+            <g class="message" tabindex="0" role="button" aria-label=aria on:keydown=on_key
+                on:click=move |e: ev::MouseEvent| {
                 sim.act(if e.shift_key() { Action::Drop(id) } else { Action::Deliver(id) })
             }>
                 <title>{title}</title>
@@ -574,27 +647,26 @@ fn Cluster(sim: Sim) -> impl IntoView {
                     let (id, status) = (*id, *status);
                     let p = position(id);
                     let role = role.clone().unwrap_or_else(|| "down".into());
-                    let click = move |e: ev::MouseEvent| {
-                        sim.selected.set(Some(id));
-                        if e.shift_key() {
-                            sim.act(if status == Status::Paused { Action::Resume(id) } else { Action::Pause(id) });
-                        } else {
-                            sim.act(match status {
-                                Status::Up => Action::Crash(id),
-                                Status::Down => Action::Restart(id),
-                                Status::Paused => Action::Resume(id),
-                            });
+                    let select = move || sim.selected.set(Some(id));
+                    let on_key = move |e: ev::KeyboardEvent| {
+                        if activates(&e) {
+                            e.prevent_default();
+                            e.stop_propagation();
+                            select();
                         }
                     };
-                    let verb = match status {
-                        Status::Up => "crash it",
-                        Status::Down => "restart it",
-                        Status::Paused => "resume it",
-                    };
                     let selected = move || sim.selected.get() == Some(id);
+                    let label = format!(
+                        "n{id}, {role}, {}. Click or Enter selects it; then C crashes or restarts it, P pauses or resumes it.",
+                        status_word(status)
+                    );
+                    let aria = label.clone();
                     view! {
-                        <g class=status_class(status) class:selected=selected on:click=click>
-                            <title>{format!("n{id} ({role}, {status:?}). Click to {verb}; Shift+click to pause or resume.")}</title>
+                        <g class=status_class(status) class:selected=selected on:click=move |_| select()
+                            on:focus=move |_| select() on:keydown=on_key
+                            tabindex="0" role="button" aria-label=aria
+                            aria-pressed=move || if selected() { "true" } else { "false" }>
+                            <title>{label}</title>
                             <circle cx=p.x cy=p.y r=NODE_RADIUS></circle>
                             <text class="node-id" x=p.x y=p.y - 2.0 text-anchor="middle">{format!("n{id}")}</text>
                             <text class="node-role" x=p.x y=p.y + 13.0 text-anchor="middle">{role}</text>
@@ -854,8 +926,24 @@ fn Inspector(sim: Sim) -> impl IntoView {
                 .map(|t| format!("{} @ t={}", t.label, t.fires_at))
                 .collect::<Vec<_>>()
                 .join(", ");
+            let status = node.status;
+            let actions = view! {
+                <div class="node-actions" role="group" aria-label=format!("Faults for n{id}")>
+                    <button type="button" class="button" title="Keyboard: C"
+                        on:click=move |_| sim.crash_or_restart_selected()>
+                        {match status { Status::Up => "Crash", Status::Down => "Restart", Status::Paused => "Resume" }}
+                    </button>
+                    {(status != Status::Down).then(|| view! {
+                        <button type="button" class="button" title="Keyboard: P"
+                            on:click=move |_| sim.pause_or_resume_selected()>
+                            {if status == Status::Paused { "Resume" } else { "Pause" }}
+                        </button>
+                    })}
+                </div>
+            };
             view! {
-                <h4>{format!("Node n{id}")} <span class="muted">{format!(" · {:?}", node.status)}</span></h4>
+                <h4>{format!("Node n{id}")} <span class="muted">{format!(" · {}", status_word(status))}</span></h4>
+                {actions}
                 <dl class="fields">
                     {fields}
                     <dt>"local clock"</dt><dd>{node.local_time}</dd>
