@@ -38,7 +38,7 @@ async function animation(context) {
   await cdp.send("Performance.enable");
   const metrics = async () => Object.fromEntries(
     (await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
-  await sim.getByRole("button", { name: "Play" }).click();
+  await sim.getByRole("button", { name: "Play", exact: true }).click();
   await page.waitForTimeout(500);
   const before = await metrics();
   const { stamps, drawn } = await page.evaluate((ms) => new Promise((done) => {
@@ -53,7 +53,7 @@ async function animation(context) {
     requestAnimationFrame(frame);
   }), 5_000);
   const after = await metrics();
-  await sim.getByRole("button", { name: "Pause" }).click();
+  await sim.getByRole("button", { name: "Pause", exact: true }).click();
   await page.close();
   const gaps = stamps.slice(1).map((t, i) => t - stamps[i]);
   const seconds = (stamps[stamps.length - 1] - stamps[0]) / 1000;

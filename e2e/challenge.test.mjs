@@ -38,7 +38,7 @@ test("the starter fails, a syntax error is located, the reference passes and is 
   const { page, problems } = await browser.open(CHAPTER_1);
   const section = await challenge(page);
   await check(section);
-  assert.match(await section.locator(".verdict-fail").textContent(), /failed on seed \d+/);
+  assert.match(await section.locator(".verdict-fail").textContent(), /violated on seed \d+/);
   assert.ok(await section.locator(".counterexample").count() === 1, "a counterexample is shown");
   await shot(page, "challenge-failed");
 
@@ -113,7 +113,10 @@ test("a Raft challenge: the reference passes, and a wrong vote replays in the si
   assert.match(await section.locator(".verdict-pass").textContent(), /Every property held on all 200 seeds/);
   await typeCode(section, twice);
   await check(section);
-  assert.match(await section.locator(".verdict-fail").textContent(), /election-safety failed on seed \d+/);
+  assert.match(await section.locator(".verdict-fail").textContent(), /Election Safety: violated on seed \d+/);
+  // The verdict speaks the list's words: titles, and "not reached" for what the check never judged.
+  assert.doesNotMatch(await section.locator(".verdict-fail p").first().textContent(), /election-safety/);
+  assert.match(await section.locator(".check-properties .property.inconclusive, .property.inconclusive").first().textContent(), /\(not reached\)/);
   await section.getByRole("button", { name: "Replay this run" }).click();
   const sim = section.locator("figure.sim");
   await sim.waitFor({ timeout: 30_000 });
@@ -151,7 +154,7 @@ test("the hostile corpus ends with clear diagnostics in the browser, and the pag
     [inLocal("let v = []; loop { v.push(1); }"), /grew past its limit/],
     [inLocal('let t = clock + "text" * 2;'), /No function/],
     [inLocal("launch_missiles(me);"), /launch_missiles/],
-    [REFERENCE.replace(/fn on_send\(clock, me\) \{[\s\S]*?\n\}/, 'fn on_send(clock, me) {\n    "not a clock"\n}'), /well-formed failed on seed \d+.*`on_send` returned/],
+    [REFERENCE.replace(/fn on_send\(clock, me\) \{[\s\S]*?\n\}/, 'fn on_send(clock, me) {\n    "not a clock"\n}'), /Clocks are well formed: violated on seed \d+.*`on_send` returned/],
   ];
   for (const [code, expected] of corpus) {
     await typeCode(section, code);

@@ -101,7 +101,7 @@ test("the failure-detector challenge fails with its starter and passes with the 
     await section.locator(".check-report, .check-problem").waitFor({ timeout: 30_000 });
   };
   await run();
-  assert.match(await section.locator(".verdict-fail").textContent(), /failed on seed \d+/);
+  assert.match(await section.locator(".verdict-fail").textContent(), /violated on seed \d+/);
   await shot(page, "ch1-failure-detector-failed");
   // The failure replays in the simulation view, stopped where the monitor failed.
   await section.getByRole("button", { name: "Replay this run" }).click();

@@ -28,9 +28,9 @@ test("stepping forward and back changes the event log and the clock", async () =
   const after7 = await logLines(sim);
   assert.ok(after7.length < after8.length, "stepping back removes the last event from the log");
   assert.deepEqual(after7, after8.slice(0, after7.length), "the past is the same past");
-  await sim.getByRole("button", { name: "Play" }).click();
+  await sim.getByRole("button", { name: "Play", exact: true }).click();
   await page.waitForTimeout(600);
-  await sim.getByRole("button", { name: "Pause" }).click();
+  await sim.getByRole("button", { name: "Pause", exact: true }).click();
   const played = await logLines(sim);
   assert.ok(played.length > after7.length, "playing runs events");
   await shot(page, "sim-retry-lossy");
@@ -134,6 +134,21 @@ test("a malformed shared link shows a message and the default run", async () => 
   assert.match(await page.locator(".shared-sim [role=alert]").textContent(), /could not be opened/);
   assert.equal(await page.locator("figure.sim").count(), 1);
   await shot(page, "sim-bad-link");
+  assert.equal(await page.locator(".shared-sim-back a").textContent(), "← All chapters");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a mistyped shared link says so and opens the run it meant, with a way back to its chapter", async () => {
+  const { page, problems } = await browser.open("#/sim/4/1~retry-lossyy~3");
+  await page.waitForSelector(".shared-sim [role=alert]");
+  assert.match(await page.locator(".shared-sim [role=alert]").textContent(), /“retry-lossyy”.*most likely means “retry-lossy”/);
+  assert.equal(await page.locator("figure.sim").getAttribute("data-scenario"), "retry-lossy");
+  assert.match(await page.locator(".sim-clock").textContent(), /^step 4 /, "at the link's step");
+  const back = page.locator(".shared-sim-back a");
+  assert.match(await back.textContent(), /^← Chapter 1: /);
+  await back.click();
+  await page.waitForURL(/#\/chapter\/why-distributed-systems-are-hard/);
   assert.deepEqual(problems, []);
   await page.close();
 });

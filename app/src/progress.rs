@@ -234,6 +234,7 @@ mod tests {
                 },
             ],
             challenges: vec![],
+            simulations: vec![],
             body_file: String::new(),
             blocks: vec![],
         }

@@ -20,6 +20,23 @@ fn navigate(href: &str) {
     }
 }
 
+/// A link back to the chapter that embeds a shared run's simulation (a run token starts
+/// `<version>~<scenario>~`), or to the course overview when no chapter does.
+fn home_of_shared_run(token: &str) -> impl IntoView {
+    let scenario = token.split('~').nth(1).unwrap_or_default();
+    let chapter = crate::course::course()
+        .chapters
+        .iter()
+        .find(|c| c.simulations.iter().any(|s| s == scenario));
+    match chapter {
+        Some(c) => view! {
+            <a href=format!("#/chapter/{}", c.slug)>{format!("← Chapter {}: {}", c.number, c.title)}</a>
+        }
+        .into_any(),
+        None => view! { <a href="#/">"← All chapters"</a> }.into_any(),
+    }
+}
+
 /// The app.
 #[component]
 pub fn App() -> impl IntoView {
@@ -125,12 +142,16 @@ pub fn App() -> impl IntoView {
                     Some(chapter) => view! { <ChapterPage chapter=chapter/> }.into_any(),
                     None => view! { <NotFoundPage asked=format!("/chapter/{slug}")/> }.into_any(),
                 },
-                Route::Sim { step, token } => view! {
-                    <div class="shared-sim">
-                        <h1>"Shared simulation run"</h1>
-                        <SimMount what=Mount::Shared { token, step }/>
-                    </div>
-                }.into_any(),
+                Route::Sim { step, token } => {
+                    let back = home_of_shared_run(&token);
+                    view! {
+                        <div class="shared-sim">
+                            <nav class="shared-sim-back" aria-label="Where this simulation is taught">{back}</nav>
+                            <h1>"Shared simulation run"</h1>
+                            <SimMount what=Mount::Shared { token, step }/>
+                        </div>
+                    }.into_any()
+                }
                 Route::Bench => view! { <BenchPage/> }.into_any(),
                 Route::NotFound(path) => view! { <NotFoundPage asked=path/> }.into_any(),
             }}

@@ -255,6 +255,14 @@ fn compile_with_links(
             _ => None,
         })
         .collect();
+    let simulations = body
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            Block::Sim(sim) => Some(sim.scenario.clone()),
+            _ => None,
+        })
+        .collect();
     let chapter = Chapter {
         number,
         slug,
@@ -264,6 +272,7 @@ fn compile_with_links(
         sections: body.sections,
         quizzes,
         challenges,
+        simulations,
         body_file: String::new(),
         blocks: body.blocks,
     };
@@ -786,6 +795,8 @@ mod tests {
         );
         let ids: Vec<_> = chapter.sections.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["networks-lie", "networks-lie-2"]);
+        assert_eq!(chapter.simulations, ["retry-lossy"]);
+        assert_eq!(chapter.challenges, ["vector-clocks"]);
         assert_eq!(chapter.blocks.len(), 5);
         let Block::Html(first) = &chapter.blocks[0] else {
             panic!("{:?}", chapter.blocks[0])

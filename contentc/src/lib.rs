@@ -49,6 +49,9 @@ pub struct Chapter {
     pub quizzes: Vec<QuizKey>,
     /// Ids of the challenges it embeds, in order.
     pub challenges: Vec<String>,
+    /// Ids of the scenarios its simulations run, in order (a shared run links back here).
+    #[serde(default)]
+    pub simulations: Vec<String>,
     /// Where the body is served, relative to the site (`chapters/<slug>.<hash>.json`); set by
     /// [`split`], empty before.
     pub body_file: String,

@@ -126,6 +126,47 @@ pub fn spec_from_token(token: &str) -> Result<RunSpec, SimError> {
     Ok(spec)
 }
 
+/// The scenario id a mistyped `id` most likely meant: the known id fewest single-character
+/// edits away, if that is at most a third of its length (and at least 2 edits are allowed).
+pub fn closest(id: &str) -> Option<&'static str> {
+    TABLE
+        .iter()
+        .map(|e| (edit_distance(id, e.id), e.id))
+        .filter(|(d, known)| *d <= (known.chars().count() / 3).max(2))
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// A shared run whose token names no scenario, corrected to the scenario it most likely
+/// meant: the same seed and overrides under the [`closest`] id, if they are valid there.
+pub fn corrected_spec(token: &str) -> Option<RunSpec> {
+    let mut spec = RunSpec::parse_url_token(token).ok()?;
+    if find(&spec.scenario).is_ok() {
+        return None;
+    }
+    spec.scenario = closest(&spec.scenario)?.to_string();
+    validate(&spec).ok()?;
+    Some(spec)
+}
+
 /// An interactive session on `spec` of a registered scenario (trace, checkpoints and
 /// properties on).
 pub fn session(spec: &RunSpec) -> Result<Session, SimError> {
@@ -227,6 +268,29 @@ pub fn sweep(id: &str, seed: u64) -> Option<Sweep> {
 
 #[cfg(test)]
 mod sweep_tests {
+    #[test]
+    fn a_mistyped_id_finds_the_scenario_it_meant_and_nonsense_finds_none() {
+        use super::{closest, corrected_spec, edit_distance};
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(closest("raft-electoin"), Some("raft-election"));
+        assert_eq!(closest("raft-election"), Some("raft-election"));
+        assert_eq!(closest("heartbeat-spike"), Some("heartbeat-spikes"));
+        assert_eq!(closest("no-such-scenario"), None);
+        assert_eq!(closest("x"), None);
+        let token = crate::sim::spec::RunSpec::new("retry-lossy", 3).to_url_token();
+        let typo = token.replace("retry-lossy", "retry-lossyy");
+        let fixed = corrected_spec(&typo).expect("one extra letter is corrected");
+        assert_eq!(fixed.scenario, "retry-lossy");
+        assert_eq!(fixed.seed, 3);
+        assert_eq!(
+            corrected_spec(&token),
+            None,
+            "a valid link needs no correction"
+        );
+        assert_eq!(corrected_spec("garbage"), None);
+    }
+
     #[test]
     fn every_entry_builds_the_scenario_it_is_found_by() {
         let mut seen = std::collections::BTreeSet::new();

@@ -6,7 +6,7 @@
 //! cancelled or timed-out worker is terminated and the next check starts a fresh one.
 
 use contentc::ChallengeEmbed;
-use engine::challenge::{CheckReport, PropertyStatus, Verdict};
+use engine::challenge::{CheckReport, PropertyOutcome, PropertyStatus, Verdict};
 use engine::worker::{WorkerRequest, WorkerResponse};
 use leptos::prelude::*;
 
@@ -242,6 +242,14 @@ fn CheckResult(
     }
 }
 
+/// A property's title as the report's list shows it (its id if the report does not name it).
+fn property_title(properties: &[PropertyOutcome], id: &str) -> String {
+    properties
+        .iter()
+        .find(|p| p.id == id)
+        .map_or_else(|| id.to_string(), |p| p.title.clone())
+}
+
 /// Counterexample lines shown before "show all".
 const COUNTEREXAMPLE_TAIL_LINES: usize = 40;
 
@@ -251,19 +259,21 @@ fn report_view(
     challenge: &'static str,
     source: String,
 ) -> impl IntoView {
+    let properties_list = report.properties.clone();
     let properties = report
         .properties
         .iter()
         .map(|p| {
-            let (class, mark) = match p.status {
-                PropertyStatus::Held => ("property held", "✓"),
-                PropertyStatus::Violated => ("property violated", "✗"),
-                PropertyStatus::Inconclusive => ("property inconclusive", "–"),
+            let (class, mark, word) = match p.status {
+                PropertyStatus::Held => ("property held", "✓", "held"),
+                PropertyStatus::Violated => ("property violated", "✗", "violated"),
+                // The check stopped before this property was judged on every seed.
+                PropertyStatus::Inconclusive => ("property inconclusive", "–", "not reached"),
             };
             view! {
                 <li class=class>
                     <span class="mark" aria-hidden="true">{mark}</span>
-                    <span><strong>{p.title.clone()}</strong>{format!(" ({:?}). ", p.status).to_ascii_lowercase()}{p.explanation.clone()}</span>
+                    <span><strong>{p.title.clone()}</strong>{format!(" ({word}). ")}{p.explanation.clone()}</span>
                 </li>
             }
         })
@@ -291,7 +301,7 @@ fn report_view(
             let all = failure.counterexample.join("\n");
             view! {
                 <div class="verdict verdict-fail" role="alert">
-                    <p><strong>{format!("✗ {} failed on seed {}.", failure.property, failure.seed)}</strong> " " {failure.message.clone()}</p>
+                    <p><strong>{format!("✗ {}: violated on seed {}.", property_title(&properties_list, &failure.property), failure.seed)}</strong> " " {failure.message.clone()}</p>
                     <p class="muted">{format!(
                         "Smallest failing run found: {} lines (the seed's run had {} events){}.",
                         lines, failure.events_before_shrinking,

@@ -15,8 +15,14 @@ pub const SHORTCUTS: [(&str, &str); 15] = [
         "Click a node (or Tab to it)",
         "Select it: the inspector shows its state and its Crash / Pause buttons",
     ),
-    ("c", "In a simulation: crash the selected node, or restart it if down"),
-    ("p", "In a simulation: pause the selected node, or resume it"),
+    (
+        "c",
+        "In a simulation: crash the selected node, or restart it if down",
+    ),
+    (
+        "p",
+        "In a simulation: pause the selected node, or resume it",
+    ),
     (
         "Click a link (or Enter on it)",
         "Cut it both ways, or repair that link if cut",

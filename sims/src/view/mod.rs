@@ -929,15 +929,19 @@ fn Inspector(sim: Sim) -> impl IntoView {
             let status = node.status;
             let actions = view! {
                 <div class="node-actions" role="group" aria-label=format!("Faults for n{id}")>
-                    <button type="button" class="button" title="Keyboard: C"
-                        on:click=move |_| sim.crash_or_restart_selected()>
-                        {match status { Status::Up => "Crash", Status::Down => "Restart", Status::Paused => "Resume" }}
-                    </button>
-                    {(status != Status::Down).then(|| view! {
-                        <button type="button" class="button" title="Keyboard: P"
-                            on:click=move |_| sim.pause_or_resume_selected()>
-                            {if status == Status::Paused { "Resume" } else { "Pause" }}
-                        </button>
+                    {
+                        let verb = match status { Status::Up => "Crash", Status::Down => "Restart", Status::Paused => "Resume" };
+                        view! {
+                            <button type="button" class="button" title="Keyboard: C" aria-label=format!("{verb} n{id}")
+                                on:click=move |_| sim.crash_or_restart_selected()>{verb}</button>
+                        }
+                    }
+                    {(status != Status::Down).then(|| {
+                        let verb = if status == Status::Paused { "Resume" } else { "Pause" };
+                        view! {
+                            <button type="button" class="button" title="Keyboard: P" aria-label=format!("{verb} n{id}")
+                                on:click=move |_| sim.pause_or_resume_selected()>{verb}</button>
+                        }
                     })}
                 </div>
             };
@@ -1111,8 +1115,19 @@ pub fn SharedSim(
     /// The step the link was shared at.
     step: u64,
 ) -> impl IntoView {
+    let corrected = engine::scenarios::corrected_spec(&token);
+    let was_corrected = corrected.is_some();
     let (spec, problem) = match engine::scenarios::spec_from_token(&token) {
         Ok(spec) => (spec, None),
+        Err(err) if was_corrected => {
+            let spec = corrected.expect("checked just above");
+            let asked = token.split('~').nth(1).unwrap_or_default().to_string();
+            let problem = format!(
+                "This link names the simulation “{asked}” ({err}); it most likely means “{}”, so that is the run shown.",
+                spec.scenario
+            );
+            (spec, Some(problem))
+        }
         Err(err) => {
             let first = engine::scenarios::scenario_ids()
                 .first()
@@ -1123,7 +1138,11 @@ pub fn SharedSim(
             (spec, Some(format!("This link's run could not be opened ({err}). Showing the default run of “{first}” instead.")))
         }
     };
-    let start_step = if problem.is_some() { 0 } else { step };
+    let start_step = if problem.is_some() && !was_corrected {
+        0
+    } else {
+        step
+    };
     view! {
         {problem.map(|p| view! { <div class="notice notice-warning" role="alert"><p>{p}</p></div> })}
         <SimView spec=spec start_step=start_step/>
