@@ -57,8 +57,8 @@ impl Bytes {
         self.used -= bytes;
     }
 
-    /// Makes room in `items` for `extra` more, growing by half (or by an eighth, near the limit)
-    /// if the grown buffer fits beside what is held; `false` if it does not.
+    /// Makes room in `items` for `extra` more, doubling it (or, near the limit, growing by half or
+    /// by an eighth) if the grown buffer fits beside what is held; `false` if it does not.
     #[inline(always)]
     pub fn reserve<T>(&mut self, items: &mut Vec<T>, extra: usize) -> bool {
         // The room is almost always there: only a growth goes out of line.
@@ -78,10 +78,14 @@ impl Bytes {
                 .is_some_and(|total| total <= self.max)
         };
         let grown = |step: usize| (items.capacity() + step).max(needed).max(VEC_ITEMS_FIRST);
-        let Some(capacity) = [grown(items.capacity() / 2), grown(items.capacity() / 8)]
-            .into_iter()
-            .find(|&capacity| fits(capacity))
-        else {
+        // Doubling copies each item about once over the vector's life (growing by half, twice).
+        let Some(capacity) = [
+            grown(items.capacity()),
+            grown(items.capacity() / 2),
+            grown(items.capacity() / 8),
+        ]
+        .into_iter()
+        .find(|&capacity| fits(capacity)) else {
             return false;
         };
         items.reserve_exact(capacity - items.len());
@@ -107,24 +111,25 @@ pub(crate) enum Insert {
 /// The set of explored configurations: an open-addressing hash table with linear probing whose
 /// 32-bit slots pack an 8-bit tag of the entry's hash with its index, so the table stays small
 /// enough to cache well and a probe reads the stored configuration only when the tags agree (a
-/// false match 1 time in 256); each entry keeps the high half of its hash, so growing the table
-/// needs no rehashing of states. An entry is one record (frontier, where its set words are, state), so a probe that
-/// matches a tag reads one record and, if the set has words, one run of the shared arena: an
-/// insert allocates nothing but amortised growth.
+/// false match 1 time in 256). Each entry's 32-bit hash (its home slot is the top bits, its tag
+/// the low byte) is kept in a vector of its own, so growing the table reads the hashes in order
+/// and hashes no state again. An entry is one record (frontier, where its set words are, state),
+/// so a probe that matches a tag reads one record and, if the set has words, one run of the
+/// shared arena: an insert allocates nothing but amortised growth.
 pub(crate) struct Memo<S> {
     /// Slots: `0` when empty, else `tag << INDEX_BITS | (entry + 1)`; the length is a power of
     /// two.
     table: Vec<u32>,
     /// log2 of the table's length.
     table_bits: u32,
+    /// Per entry: its hash (see [`Memo::home`] and [`Memo::tag`]).
+    hashes: Vec<u32>,
     entries: Vec<Entry<S>>,
     /// The entries' set words (window, then never-returned operations), one run per entry.
     words: Vec<u64>,
 }
 
 struct Entry<S> {
-    /// The high half of its hash (its home slot's bits).
-    hash_high: u32,
     frontier: u32,
     words_start: u32,
     words_len: u32,
@@ -153,6 +158,7 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         Memo {
             table: vec![0; 1 << MEMO_SLOTS_FIRST_BITS],
             table_bits: MEMO_SLOTS_FIRST_BITS,
+            hashes: Vec::new(),
             entries: Vec::new(),
             words: Vec::new(),
         }
@@ -165,12 +171,24 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
     /// Bytes the memo holds (a state's own heap data, such as the whole-store model's shared
     /// per-key array, is not counted).
     pub fn bytes(&self) -> usize {
-        vec_bytes(&self.table) + vec_bytes(&self.entries) + vec_bytes(&self.words)
+        vec_bytes(&self.table)
+            + vec_bytes(&self.hashes)
+            + vec_bytes(&self.entries)
+            + vec_bytes(&self.words)
     }
 
+    /// The first slot to probe for an entry with hash `hash`: its top `table_bits` bits.
     #[inline(always)]
-    fn home(high: u32, table_bits: u32) -> usize {
-        (high >> (32 - table_bits)) as usize
+    fn home(hash: u32, table_bits: u32) -> usize {
+        (hash >> (32 - table_bits)) as usize
+    }
+
+    /// The tag of an entry with hash `hash`, in place in a slot: its low byte, which the home
+    /// slot leaves out while the table has at most 2^24 slots (past that, the two share bits
+    /// and tags match a little more often; answers never depend on it).
+    #[inline(always)]
+    fn tag(hash: u32) -> u32 {
+        hash << INDEX_BITS
     }
 
     /// Adds the configuration (`frontier`, `window`, `open`, `state`), whose set hashes to
@@ -188,12 +206,11 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         entries_full: bool,
         bytes: &mut Bytes,
     ) -> Insert {
-        let hash = mix64(set_hash ^ fx_hash(state));
-        let high = (hash >> 32) as u32;
-        let tag = (hash as u32) << INDEX_BITS;
+        let hash = (mix64(set_hash ^ fx_hash(state)) >> 32) as u32;
+        let tag = Self::tag(hash);
         let mask = self.table.len() - 1;
         let set_len = window.len() + open.len();
-        let mut slot = Self::home(high, self.table_bits);
+        let mut slot = Self::home(hash, self.table_bits);
         loop {
             let packed = self.table[slot];
             if packed == 0 {
@@ -215,11 +232,11 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
             return Insert::Full;
         }
         if self.table.len() - 1 != mask {
-            slot = self.empty_slot(high);
+            slot = self.empty_slot(hash);
         }
         self.table[slot] = tag | (self.entries.len() as u32 + 1);
+        self.hashes.push(hash);
         self.entries.push(Entry {
-            hash_high: high,
             frontier,
             words_start: self.words.len() as u32,
             words_len: (window.len() + open.len()) as u32,
@@ -252,12 +269,14 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         if (self.len() + 1) * 2 > self.table.len() && !self.grow(bytes) {
             return false;
         }
-        bytes.reserve(&mut self.entries, 1) && bytes.reserve(&mut self.words, set_len)
+        bytes.reserve(&mut self.hashes, 1)
+            && bytes.reserve(&mut self.entries, 1)
+            && bytes.reserve(&mut self.words, set_len)
     }
 
-    fn empty_slot(&self, high: u32) -> usize {
+    fn empty_slot(&self, hash: u32) -> usize {
         let mask = self.table.len() - 1;
-        let mut slot = Self::home(high, self.table_bits);
+        let mut slot = Self::home(hash, self.table_bits);
         while self.table[slot] != 0 {
             slot = (slot + 1) & mask;
         }
@@ -273,10 +292,10 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         let slots = self.table.len() * 2;
         let old = std::mem::replace(&mut self.table, vec![0; slots]);
         self.table_bits += 1;
-        for packed in old.iter().copied().filter(|&p| p != 0) {
-            let high = self.entries[(packed & INDEX_MASK) as usize - 1].hash_high;
-            let slot = self.empty_slot(high);
-            self.table[slot] = packed;
+        // In entry order: the hashes are read in sequence, not at random through the old table.
+        for (i, &hash) in self.hashes.iter().enumerate() {
+            let slot = self.empty_slot(hash);
+            self.table[slot] = Self::tag(hash) | (i as u32 + 1);
         }
         bytes.release(vec_bytes(&old));
         true
