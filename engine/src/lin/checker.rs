@@ -473,7 +473,7 @@ impl<'m, M: Model> Search<'m, M> {
             prev,
             set_bit,
             op_key,
-            memo: Memo::new(),
+            memo: Memo::new(set_words),
             best: Vec::with_capacity(n),
             best_agree: 0,
             set: vec![0; set_words],

@@ -26,20 +26,33 @@ use std::rc::Rc;
 /// when the same string is built two ways. That is sound: states are compared by id in the memo
 /// (equal texts under different ids only cost a repeated search), and a get compares texts with
 /// [`Values::same`], which checks a polynomial hash kept in O(1) per append
-/// (`h(a + b) = h(a) * B^len(b) + h(b)`) before spelling the texts out.
+/// (`h(a + b) = h(a) * B^len(b) + h(b)`) before spelling the texts out, once per pair of ids: a
+/// pair found equal is remembered (a get that reads an appended string is usually tried many
+/// times during a search).
 #[derive(Clone, Debug)]
 pub struct Values {
     nodes: Vec<Node>,
     /// Per id: the text's polynomial hash, `B^len` (both mod 2^64) and length in bytes.
     hashes: Vec<(u64, u64, usize)>,
-    /// Polynomial hash -> first id with that hash; `same_hash` chains the rest.
+    /// Polynomial hash -> first id with that hash; `Links::same_hash` chains the rest.
     by_hash: FxHashMap<u64, u32>,
-    same_hash: Vec<u32>,
-    /// Per id: the first of its memoized appends, a list through `append_links` of
-    /// (suffix, result, next). A string meets few distinct suffixes (the appends pending on its
-    /// key), so a short walk beats hashing the pair.
-    first_append: Vec<u32>,
+    /// Per id: its links to other ids.
+    links: Vec<Links>,
+    /// The memoized appends, (suffix, result, next) lists from `Links::first_append`.
     append_links: Vec<(u32, u32, u32)>,
+}
+
+/// One id's links to others (`NO_VALUE` for none).
+#[derive(Clone, Copy, Debug)]
+struct Links {
+    /// The next id with the same polynomial hash.
+    same_hash: u32,
+    /// The first of its memoized appends, a list through `append_links`. A string meets few
+    /// distinct suffixes (the appends pending on its key), so a short walk beats hashing the
+    /// pair.
+    first_append: u32,
+    /// An id last found to hold the same text.
+    equal: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -60,8 +73,7 @@ impl Default for Values {
             nodes: Vec::new(),
             hashes: Vec::new(),
             by_hash: FxHashMap::default(),
-            same_hash: Vec::new(),
-            first_append: Vec::new(),
+            links: Vec::new(),
             append_links: Vec::new(),
         };
         values.intern("");
@@ -90,7 +102,7 @@ impl Values {
         if suffix == 0 {
             return prefix;
         }
-        let mut link = self.first_append[prefix as usize];
+        let mut link = self.links[prefix as usize].first_append;
         while link != NO_VALUE {
             let (known, result, next) = self.append_links[link as usize];
             if known == suffix {
@@ -99,8 +111,8 @@ impl Values {
             link = next;
         }
         let id = self.concatenate(prefix, suffix);
-        let first = self.first_append[prefix as usize];
-        self.first_append[prefix as usize] = self.append_links.len() as u32;
+        let first = self.links[prefix as usize].first_append;
+        self.links[prefix as usize].first_append = self.append_links.len() as u32;
         self.append_links.push((suffix, id, first));
         id
     }
@@ -112,17 +124,36 @@ impl Values {
         let id = self.nodes.len() as u32;
         self.nodes.push(Node::Concat(prefix, suffix));
         self.hashes.push((hash, pp.wrapping_mul(sp), pl + sl));
-        self.same_hash.push(NO_VALUE);
-        self.first_append.push(NO_VALUE);
+        self.links.push(Links {
+            same_hash: NO_VALUE,
+            first_append: NO_VALUE,
+            equal: NO_VALUE,
+        });
         id
     }
 
-    /// Whether two ids hold the same text: equal ids, or (rarely) a concatenation equal to a
-    /// string met another way, confirmed by hash, length and then the texts themselves.
+    /// Whether two ids hold the same text: equal ids, or a concatenation equal to a string met
+    /// another way, confirmed by hash, length and then the texts themselves (spelled out once
+    /// per pair: the answer is remembered).
     #[inline(always)]
-    pub fn same(&self, a: u32, b: u32) -> bool {
+    pub fn same(&mut self, a: u32, b: u32) -> bool {
         a == b
-            || (self.hashes[a as usize] == self.hashes[b as usize] && self.text(a) == self.text(b))
+            || (self.hashes[a as usize] == self.hashes[b as usize]
+                && (self.links[a as usize].equal == b
+                    || self.links[b as usize].equal == a
+                    || self.same_text(a, b)))
+    }
+
+    /// Whether `a` and `b`, whose hashes and lengths agree, spell the same text; remembers it if
+    /// they do.
+    #[inline(never)]
+    fn same_text(&mut self, a: u32, b: u32) -> bool {
+        let same = self.text(a) == self.text(b);
+        if same {
+            self.links[a as usize].equal = b;
+            self.links[b as usize].equal = a;
+        }
+        same
     }
 
     /// The id with polynomial hash `hash` and length `len` for which `same` holds, if any.
@@ -132,7 +163,7 @@ impl Values {
             if self.hashes[id as usize].2 == len && same(self, id) {
                 return Some(id);
             }
-            id = self.same_hash[id as usize];
+            id = self.links[id as usize].same_hash;
         }
         None
     }
@@ -140,8 +171,11 @@ impl Values {
     fn push(&mut self, node: Node, hash: (u64, u64, usize)) -> u32 {
         let id = self.nodes.len() as u32;
         let previous = self.by_hash.insert(hash.0, id).unwrap_or(NO_VALUE);
-        self.same_hash.push(previous);
-        self.first_append.push(NO_VALUE);
+        self.links.push(Links {
+            same_hash: previous,
+            first_append: NO_VALUE,
+            equal: NO_VALUE,
+        });
         self.nodes.push(node);
         self.hashes.push(hash);
         id
@@ -287,7 +321,7 @@ impl KvModel {
     fn step_key(&self, value: u32, input: &KvInput, output: Option<&KvOutput>) -> Option<u32> {
         match input.op {
             KvOp::Get => match output {
-                Some(seen) if !self.values.borrow().same(seen.value, value) => None,
+                Some(seen) if !self.values.borrow_mut().same(seen.value, value) => None,
                 _ => Some(value),
             },
             KvOp::Put => Some(input.arg),
@@ -394,9 +428,10 @@ impl Model for KvWholeModel<'_> {
         if next == state[key] {
             return Some(Rc::clone(state));
         }
-        let mut values = state.to_vec();
-        values[key] = next;
-        Some(values.into())
+        // One allocation: the new state is copied straight into its `Rc`.
+        let mut values: Rc<[u32]> = Rc::from(&state[..]);
+        Rc::get_mut(&mut values).expect("a fresh Rc is unique")[key] = next;
+        Some(values)
     }
 
     fn describe_operation(&self, input: &KvInput, output: Option<&KvOutput>) -> String {

@@ -57,17 +57,19 @@ impl Bytes {
         self.used -= bytes;
     }
 
-    /// Makes room in `items` for `extra` more, growing by half (or by an eighth, near the limit)
-    /// if the grown buffer fits beside what is held; `false` if it does not.
+    /// Makes room in `items` for `extra` more, doubling it (or, near the limit, growing by half or
+    /// by an eighth) if the grown buffer fits beside what is held; `false` if it does not.
     #[inline(always)]
     pub fn reserve<T>(&mut self, items: &mut Vec<T>, extra: usize) -> bool {
         // The room is almost always there: only a growth goes out of line.
-        items.len() + extra <= items.capacity() || self.reserve_grow(items, extra)
+        items.len() + extra <= items.capacity() || self.reserve_grow(items, extra, usize::MAX)
     }
 
+    /// [`Bytes::reserve`] for a vector that never grows past `capacity_max` items (at least
+    /// its length plus `extra`).
     #[cold]
     #[inline(never)]
-    fn reserve_grow<T>(&mut self, items: &mut Vec<T>, extra: usize) -> bool {
+    fn reserve_grow<T>(&mut self, items: &mut Vec<T>, extra: usize, capacity_max: usize) -> bool {
         let needed = items.len() + extra;
         let size = std::mem::size_of::<T>().max(1);
         let old_bytes = items.capacity() * size;
@@ -77,11 +79,20 @@ impl Bytes {
                 .and_then(|b| b.checked_add(self.used))
                 .is_some_and(|total| total <= self.max)
         };
-        let grown = |step: usize| (items.capacity() + step).max(needed).max(VEC_ITEMS_FIRST);
-        let Some(capacity) = [grown(items.capacity() / 2), grown(items.capacity() / 8)]
-            .into_iter()
-            .find(|&capacity| fits(capacity))
-        else {
+        let grown = |step: usize| {
+            (items.capacity() + step)
+                .max(needed)
+                .max(VEC_ITEMS_FIRST)
+                .min(capacity_max)
+        };
+        // Doubling copies each item about once over the vector's life (growing by half, twice).
+        let Some(capacity) = [
+            grown(items.capacity()),
+            grown(items.capacity() / 2),
+            grown(items.capacity() / 8),
+        ]
+        .into_iter()
+        .find(|&capacity| fits(capacity)) else {
             return false;
         };
         items.reserve_exact(capacity - items.len());
@@ -98,6 +109,100 @@ pub(crate) fn vec_bytes<T>(items: &Vec<T>) -> usize {
     items.capacity() * std::mem::size_of::<T>()
 }
 
+/// A vector kept in segments of `1 << bits` items that never move: growing it copies nothing
+/// it holds (a grown vector copies its items, and a large copy misses the cache all the way).
+/// The first segment grows like a vector up to the segment size, so that a small memo stays
+/// small; later ones are allocated whole. A run of items pushed together lies in one segment;
+/// item `i` of segment `s` has index `s << bits | i`.
+struct Segments<T> {
+    segments: Vec<Vec<T>>,
+    bits: u32,
+}
+
+impl<T> Segments<T> {
+    fn new(bits: u32) -> Self {
+        Segments {
+            segments: Vec::new(),
+            bits,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        vec_bytes(&self.segments) + self.segments.iter().map(vec_bytes).sum::<usize>()
+    }
+
+    #[inline(always)]
+    fn get(&self, index: usize) -> &T {
+        &self.segments[index >> self.bits][index & ((1 << self.bits) - 1)]
+    }
+
+    /// The run of `len` items at `index`, if they are there.
+    #[inline(always)]
+    fn run(&self, index: usize, len: usize) -> Option<&[T]> {
+        let at = index & ((1 << self.bits) - 1);
+        self.segments.get(index >> self.bits)?.get(at..at + len)
+    }
+
+    /// The index the next item pushed will have (room for it made by [`Segments::reserve`]).
+    #[inline(always)]
+    fn next_index(&self) -> usize {
+        match self.segments.last() {
+            Some(last) => (self.segments.len() - 1) << self.bits | last.len(),
+            None => 0,
+        }
+    }
+
+    /// Makes room for a run of `extra` items (at most a segment) in one segment, within `bytes`.
+    #[inline(always)]
+    fn reserve(&mut self, extra: usize, bytes: &mut Bytes) -> bool {
+        // The room is almost always there: only a new segment goes out of line.
+        matches!(self.segments.last(), Some(last) if last.len() + extra <= last.capacity())
+            || self.reserve_segment(extra, bytes)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn reserve_segment(&mut self, extra: usize, bytes: &mut Bytes) -> bool {
+        let size = 1usize << self.bits;
+        debug_assert!(extra <= size, "a run longer than a segment");
+        let grown = match &mut self.segments[..] {
+            [] => {
+                if !bytes.reserve(&mut self.segments, 1) {
+                    return false;
+                }
+                self.segments.push(Vec::new());
+                bytes.reserve_grow(&mut self.segments[0], extra, size)
+            }
+            [first] if first.len() + extra <= size => bytes.reserve_grow(first, extra, size),
+            _ => {
+                if !bytes.reserve(&mut self.segments, 1)
+                    || !bytes.take(size * std::mem::size_of::<T>())
+                {
+                    return false;
+                }
+                // `with_capacity` allocates exactly the bytes taken.
+                self.segments.push(Vec::with_capacity(size));
+                true
+            }
+        };
+        debug_assert!(self.segments.iter().all(|s| s.capacity() <= size));
+        grown
+    }
+
+    /// Pushes one item of a run (room made by [`Segments::reserve`]).
+    #[inline(always)]
+    fn push(&mut self, item: T) {
+        let last = self.segments.last_mut().expect("room was made");
+        debug_assert!(last.len() < last.capacity());
+        last.push(item);
+    }
+
+    /// Every item, by index.
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.segments.iter().flatten()
+    }
+}
+
 pub(crate) enum Insert {
     New,
     Seen,
@@ -107,24 +212,28 @@ pub(crate) enum Insert {
 /// The set of explored configurations: an open-addressing hash table with linear probing whose
 /// 32-bit slots pack an 8-bit tag of the entry's hash with its index, so the table stays small
 /// enough to cache well and a probe reads the stored configuration only when the tags agree (a
-/// false match 1 time in 256); each entry keeps the high half of its hash, so growing the table
-/// needs no rehashing of states. An entry is one record (frontier, where its set words are, state), so a probe that
-/// matches a tag reads one record and, if the set has words, one run of the shared arena: an
-/// insert allocates nothing but amortised growth.
+/// false match 1 time in 256). Each entry's 32-bit hash (its home slot is the top bits, its tag
+/// the low byte) is kept in a vector of its own, so growing the table reads the hashes in order
+/// and hashes no state again. An entry is one record (frontier, where its set words are, state),
+/// so a probe that matches a tag reads one record and, if the set has words, one run of the
+/// shared arena. Entries, hashes and words are kept in [`Segments`]: an insert allocates
+/// nothing but now and then a segment, and growing copies nothing already stored.
 pub(crate) struct Memo<S> {
     /// Slots: `0` when empty, else `tag << INDEX_BITS | (entry + 1)`; the length is a power of
     /// two.
     table: Vec<u32>,
     /// log2 of the table's length.
     table_bits: u32,
-    entries: Vec<Entry<S>>,
+    /// Number of entries.
+    len: usize,
+    /// Per entry: its hash (see [`Memo::home`] and [`Memo::tag`]).
+    hashes: Segments<u32>,
+    entries: Segments<Entry<S>>,
     /// The entries' set words (window, then never-returned operations), one run per entry.
-    words: Vec<u64>,
+    words: Segments<u64>,
 }
 
 struct Entry<S> {
-    /// The high half of its hash (its home slot's bits).
-    hash_high: u32,
     frontier: u32,
     words_start: u32,
     words_len: u32,
@@ -133,6 +242,12 @@ struct Entry<S> {
 
 /// log2 of the number of slots in a new memo table.
 const MEMO_SLOTS_FIRST_BITS: u32 = 10;
+
+/// log2 of the entries (and their hashes) in one segment of a memo.
+const ENTRY_SEGMENT_BITS: u32 = 12;
+
+/// log2 of the set words in one segment of a memo, at least (a segment holds the longest set).
+const WORD_SEGMENT_BITS: u32 = 13;
 
 /// Bits of a slot that hold the entry index (plus one); the rest hold the tag.
 const INDEX_BITS: u32 = 24;
@@ -148,29 +263,41 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         (1usize << MEMO_SLOTS_FIRST_BITS) * std::mem::size_of::<u32>()
     }
 
-    /// A new memo; its [`Memo::first_bytes`] must already be accounted.
-    pub fn new() -> Self {
+    /// A new memo for sets of at most `set_words_max` words; its [`Memo::first_bytes`] must
+    /// already be accounted.
+    pub fn new(set_words_max: usize) -> Self {
         Memo {
             table: vec![0; 1 << MEMO_SLOTS_FIRST_BITS],
             table_bits: MEMO_SLOTS_FIRST_BITS,
-            entries: Vec::new(),
-            words: Vec::new(),
+            len: 0,
+            hashes: Segments::new(ENTRY_SEGMENT_BITS),
+            entries: Segments::new(ENTRY_SEGMENT_BITS),
+            words: Segments::new(WORD_SEGMENT_BITS.max(set_words_max.next_power_of_two().ilog2())),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     /// Bytes the memo holds (a state's own heap data, such as the whole-store model's shared
     /// per-key array, is not counted).
     pub fn bytes(&self) -> usize {
-        vec_bytes(&self.table) + vec_bytes(&self.entries) + vec_bytes(&self.words)
+        vec_bytes(&self.table) + self.hashes.bytes() + self.entries.bytes() + self.words.bytes()
     }
 
+    /// The first slot to probe for an entry with hash `hash`: its top `table_bits` bits.
     #[inline(always)]
-    fn home(high: u32, table_bits: u32) -> usize {
-        (high >> (32 - table_bits)) as usize
+    fn home(hash: u32, table_bits: u32) -> usize {
+        (hash >> (32 - table_bits)) as usize
+    }
+
+    /// The tag of an entry with hash `hash`, in place in a slot: its low byte, which the home
+    /// slot leaves out while the table has at most 2^24 slots (past that, the two share bits
+    /// and tags match a little more often; answers never depend on it).
+    #[inline(always)]
+    fn tag(hash: u32) -> u32 {
+        hash << INDEX_BITS
     }
 
     /// Adds the configuration (`frontier`, `window`, `open`, `state`), whose set hashes to
@@ -188,19 +315,18 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         entries_full: bool,
         bytes: &mut Bytes,
     ) -> Insert {
-        let hash = mix64(set_hash ^ fx_hash(state));
-        let high = (hash >> 32) as u32;
-        let tag = (hash as u32) << INDEX_BITS;
+        let hash = (mix64(set_hash ^ fx_hash(state)) >> 32) as u32;
+        let tag = Self::tag(hash);
         let mask = self.table.len() - 1;
         let set_len = window.len() + open.len();
-        let mut slot = Self::home(high, self.table_bits);
+        let mut slot = Self::home(hash, self.table_bits);
         loop {
             let packed = self.table[slot];
             if packed == 0 {
                 break;
             }
             if packed & !INDEX_MASK == tag {
-                let entry = &self.entries[(packed & INDEX_MASK) as usize - 1];
+                let entry = self.entries.get((packed & INDEX_MASK) as usize - 1);
                 if entry.frontier == frontier
                     && entry.words_len as usize == set_len
                     && entry.state == *state
@@ -215,13 +341,14 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
             return Insert::Full;
         }
         if self.table.len() - 1 != mask {
-            slot = self.empty_slot(high);
+            slot = self.empty_slot(hash);
         }
-        self.table[slot] = tag | (self.entries.len() as u32 + 1);
+        self.len += 1;
+        self.table[slot] = tag | self.len as u32;
+        self.hashes.push(hash);
         self.entries.push(Entry {
-            hash_high: high,
             frontier,
-            words_start: self.words.len() as u32,
+            words_start: self.words.next_index() as u32,
             words_len: (window.len() + open.len()) as u32,
             state: state.clone(),
         });
@@ -238,7 +365,7 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
     fn words_equal(&self, start: usize, window: &[u64], open: &[u64]) -> bool {
         // Word by word: the runs are a few words, and a call to `memcmp` costs more.
         let same = |stored: &[u64], words: &[u64]| stored.iter().zip(words).all(|(a, b)| a == b);
-        let Some(stored) = self.words.get(start..start + window.len() + open.len()) else {
+        let Some(stored) = self.words.run(start, window.len() + open.len()) else {
             return false;
         };
         let (stored_window, stored_open) = stored.split_at(window.len());
@@ -252,12 +379,15 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         if (self.len() + 1) * 2 > self.table.len() && !self.grow(bytes) {
             return false;
         }
-        bytes.reserve(&mut self.entries, 1) && bytes.reserve(&mut self.words, set_len)
+        // Room for at least one word, so that an empty run too starts inside a segment.
+        self.hashes.reserve(1, bytes)
+            && self.entries.reserve(1, bytes)
+            && self.words.reserve(set_len.max(1), bytes)
     }
 
-    fn empty_slot(&self, high: u32) -> usize {
+    fn empty_slot(&self, hash: u32) -> usize {
         let mask = self.table.len() - 1;
-        let mut slot = Self::home(high, self.table_bits);
+        let mut slot = Self::home(hash, self.table_bits);
         while self.table[slot] != 0 {
             slot = (slot + 1) & mask;
         }
@@ -273,10 +403,10 @@ impl<S: Clone + Eq + std::hash::Hash> Memo<S> {
         let slots = self.table.len() * 2;
         let old = std::mem::replace(&mut self.table, vec![0; slots]);
         self.table_bits += 1;
-        for packed in old.iter().copied().filter(|&p| p != 0) {
-            let high = self.entries[(packed & INDEX_MASK) as usize - 1].hash_high;
-            let slot = self.empty_slot(high);
-            self.table[slot] = packed;
+        // In entry order: the hashes are read in sequence, not at random through the old table.
+        for (i, &hash) in self.hashes.iter().enumerate() {
+            let slot = self.empty_slot(hash);
+            self.table[slot] = Self::tag(hash) | (i as u32 + 1);
         }
         bytes.release(vec_bytes(&old));
         true
