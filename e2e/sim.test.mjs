@@ -140,7 +140,8 @@ test("a malformed shared link shows a message and the default run", async () => 
 });
 
 test("a mistyped shared link says so and opens the run it meant, with a way back to its chapter", async () => {
-  const { page, problems } = await browser.open("#/sim/4/1~retry-lossyy~3");
+  // The default run's token with one letter too many in the id.
+  const { page, problems } = await browser.open("#/sim/4/1~retry-lossyy~3~t0R1.inc~t5R2.add5~t60R1.inc~t80R2.inc~t150R1.add2~t200R2.inc");
   await page.waitForSelector(".shared-sim [role=alert]");
   assert.match(await page.locator(".shared-sim [role=alert]").textContent(), /“retry-lossyy”.*most likely means “retry-lossy”/);
   assert.equal(await page.locator("figure.sim").getAttribute("data-scenario"), "retry-lossy");

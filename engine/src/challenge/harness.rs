@@ -516,10 +516,10 @@ impl<S: SimChallenge> Harness for Simulated<S> {
         let faults = spec.overrides.len();
         let time = violation.as_ref().map_or(0, |v| v.time);
         let message = match &found.message {
-            Some(said) => format!("{} failed at t={time}: {said}", found.property),
+            // The report's verdict names the property (by its title); the message says when.
+            Some(said) => format!("Violated at t={time}: {said}"),
             None => format!(
-                "{} failed at step {} (t={time}) of a {} run with {faults} scheduled fault(s) and request(s): {explanation}{}",
-                found.property,
+                "Violated at step {} (t={time}) of a {} run with {faults} scheduled fault(s) and request(s): {explanation}{}",
                 found.step.unwrap_or(0),
                 spec.scenario,
                 described.map(|d| format!(" {d}")).unwrap_or_default(),
