@@ -13,9 +13,9 @@
 //! run, starting at a random time in 150..=350, the network goes through a congestion episode
 //! of [`PHASE_TICKS`]-tick phases: the latency's floor climbs in steps, each about half again as
 //! large as the one before ([`CONGESTION_FLOOR_TICKS`]: 5, 10, 18, …, 175, 265 ticks), then the
-//! queue drains 15 ticks per phase; within a phase the latency is the floor plus 0–6 ticks. 200 to 350 ticks after the
-//! network has calmed down again, one random peer crashes. The run ends
-//! [`COMPLETENESS_TICKS`] plus a margin after the crash. The properties:
+//! queue drains 15 ticks per phase; within a phase the latency is the floor plus 0–6 ticks.
+//! 200 to 350 ticks after the network has calmed down again, one random peer crashes. The run
+//! ends [`COMPLETENESS_TICKS`] plus a margin after the crash. The properties:
 //! - `completeness`: the crashed peer is suspected within [`COMPLETENESS_TICKS`] (Y) of its
 //!   crash;
 //! - `accuracy`: at most [`FALSE_SUSPICIONS_MAX`] (X) suspicions of live peers per run.
@@ -34,7 +34,7 @@
 //!   the congestion, so the window holds only calm gaps `10 + Lᵢ − Lᵢ₋₁ ∈ [4, 16]`. Over every
 //!   sequence of 11 calm latencies, the reference (mean + 6 mean absolute deviations + 20)
 //!   computes at most 66 (10 gaps alternating 4 and 16: mean 10, deviation 6), 3 × the longest
-//!   gap at most 48, mean + 4 standard deviations + 20 at most 54 (exhaustive, tested). Any
+//!   gap at most 48, mean + 4 standard deviations + 20 at most 54 (computed exactly, tested). Any
 //!   policy whose calm timeout is at most 67 detects within 67 + 13 = 80 = Y.
 //! - **A fixed timeout `T ≥ 88` is never complete**: its delay is at least `T − 7 > 80`.
 //! - **A fixed timeout `T ≤ 88` is never accurate.** At the congestion's last step up (the
