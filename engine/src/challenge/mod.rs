@@ -311,7 +311,9 @@ mod tests {
 
     /// Most lines a known-wrong variant's counterexample may show: enough for a person to read
     /// (the routine events are folded; the replay shows them all).
-    const COUNTEREXAMPLE_LINES_READABLE_MAX: usize = 250;
+    const COUNTEREXAMPLE_LINES_READABLE_MAX: usize = 200;
+    /// The median counterexample of a challenge's known-wrong variants is at most this long.
+    const COUNTEREXAMPLE_LINES_MEDIAN_MAX: usize = 60;
 
     #[test]
     fn every_reference_passes_and_every_wrong_variant_fails_with_its_property() {
@@ -328,10 +330,12 @@ mod tests {
                 .properties
                 .iter()
                 .all(|p| p.status == PropertyStatus::Held));
+            let mut sizes = Vec::new();
             for w in &c.wrong {
                 let report = run(c, &w.code, c.seeds);
                 match &report.verdict {
                     Verdict::Failed(failure) => {
+                        sizes.push(failure.counterexample.len());
                         assert_eq!(failure.property, w.violates, "{}: '{}'", c.id, w.name);
                         assert!(!failure.counterexample.is_empty());
                         assert!(failure.counterexample.len() <= failure.events_before_shrinking);
@@ -356,6 +360,13 @@ mod tests {
                     other => panic!("{}: '{}' must fail, got {other:?}", c.id, w.name),
                 }
             }
+            sizes.sort_unstable();
+            let median = (sizes[(sizes.len() - 1) / 2] + sizes[sizes.len() / 2]) / 2;
+            assert!(
+                median <= COUNTEREXAMPLE_LINES_MEDIAN_MAX,
+                "{}: the median counterexample shows {median} lines: {sizes:?}",
+                c.id
+            );
         }
     }
 

@@ -12,17 +12,26 @@
 //!   identical natively and in wasm). Everything a script knows arrives as arguments.
 //! - **Every mistake is a value.** Syntax errors, runtime errors, budget exhaustion and missing or
 //!   mistyped functions come back as a [`ScriptError`] with a line, a column and a
-//!   plain-language message.
+//!   plain-language message. A limit names itself and where it was crossed: Rhai reports an
+//!   exhausted budget without a place, so the failing call is run once more (scripts are
+//!   deterministic) under a tracer that remembers the last statement and loop it stepped
+//!   through ([`Place`]), and the error points there: the `push` that grew an array, the loop
+//!   that never ended, the call that recursed too deep.
 
 pub mod convert;
 
+use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+use rhai::debugger::{DebuggerCommand, DebuggerEvent};
 use rhai::packages::{
     BasicArrayPackage, BasicMapPackage, CorePackage, LogicPackage, MoreStringPackage, Package,
 };
-use rhai::{Dynamic, Engine, EvalAltResult, FuncArgs, ParseError, Position, Scope, AST};
+use rhai::{
+    ASTNode, Dynamic, Engine, EvalAltResult, Expr, FuncArgs, ParseError, Position, Scope, Stmt, AST,
+};
 use serde::{Deserialize, Serialize};
 
 /// Operations one call of a learner function may perform before it is stopped.
@@ -132,7 +141,15 @@ impl fmt::Debug for Sandbox {
     }
 }
 
-fn engine(printed: &Arc<Mutex<Printed>>) -> Engine {
+/// Where a traced run last was: the last statement or function call it stepped through and
+/// the last loop it entered (a loop that never ends is the last one entered).
+#[derive(Clone, Copy, Debug, Default)]
+struct Place {
+    statement: Option<Position>,
+    looping: Option<Position>,
+}
+
+fn engine(printed: &Arc<Mutex<Printed>>, tracer: Option<Rc<RefCell<Place>>>) -> Engine {
     let mut engine = Engine::new_raw();
     for module in [
         CorePackage::new().as_shared_module(),
@@ -169,6 +186,35 @@ fn engine(printed: &Arc<Mutex<Printed>>) -> Engine {
             engine.on_debug(move |text, _, _| record(text));
         }
     }
+    if let Some(place) = tracer {
+        // Rhai marks its debugger interface volatile; it is used only to place a limit error.
+        #[allow(deprecated)]
+        engine.register_debugger(
+            |_, debugger| debugger,
+            move |_, event, node, _, _| {
+                if !matches!(event, DebuggerEvent::Step) {
+                    return Ok(DebuggerCommand::StepInto);
+                }
+                let mut place = place.borrow_mut();
+                match node {
+                    ASTNode::Stmt(Stmt::Block(..) | Stmt::Noop(..)) => {}
+                    ASTNode::Stmt(stmt) if !stmt.position().is_none() => {
+                        place.statement = Some(stmt.position());
+                        if matches!(stmt, Stmt::While(..) | Stmt::Do(..) | Stmt::For(..)) {
+                            place.looping = Some(stmt.position());
+                        }
+                    }
+                    ASTNode::Expr(call @ (Expr::FnCall(..) | Expr::MethodCall(..)))
+                        if !call.position().is_none() =>
+                    {
+                        place.statement = Some(call.position());
+                    }
+                    _ => {}
+                }
+                Ok(DebuggerCommand::StepInto)
+            },
+        );
+    }
     engine
 }
 
@@ -183,7 +229,7 @@ impl Sandbox {
             ));
         }
         let printed = Arc::new(Mutex::new(Printed::default()));
-        let engine = engine(&printed);
+        let engine = engine(&printed, None);
         let ast = engine.compile(source).map_err(syntax_error)?;
         for function in required {
             let found: Vec<usize> = ast
@@ -211,13 +257,20 @@ impl Sandbox {
         })
     }
 
-    /// Calls a learner function. Each call gets a fresh operation budget. An error with no
-    /// place of its own (an exhausted budget) is placed at the function's definition.
+    /// Calls a learner function. Each call gets a fresh operation budget. An exhausted limit
+    /// is placed where it was crossed (see [`Sandbox::locate`]); any other error with no place
+    /// of its own is placed at the function's definition.
     pub fn call(&self, name: &str, args: impl FuncArgs) -> Result<Dynamic, ScriptError> {
+        let mut values: Vec<Dynamic> = Vec::new();
+        args.parse(&mut values);
+        let again = values.clone();
         let mut scope = Scope::new();
         self.engine
-            .call_fn::<Dynamic>(&mut scope, &self.ast, name, args)
+            .call_fn::<Dynamic>(&mut scope, &self.ast, name, values)
             .map_err(|err| {
+                if let Some(error) = self.limit_error(&err, name, again) {
+                    return error;
+                }
                 let mut error = runtime_error(*err);
                 if error.line.is_none() {
                     error.line = self.definition_line(name);
@@ -226,6 +279,88 @@ impl Sandbox {
                 }
                 error
             })
+    }
+
+    /// Runs `name(args)` again under a tracer: the place the run last was when it failed.
+    /// Scripts are deterministic, so the second run fails at the same step as the first.
+    fn locate(&self, name: &str, args: Vec<Dynamic>) -> Place {
+        let place = Rc::new(RefCell::new(Place::default()));
+        let discard = Arc::new(Mutex::new(Printed::default()));
+        let tracer = engine(&discard, Some(place.clone()));
+        let _ = tracer.call_fn::<Dynamic>(&mut Scope::new(), &self.ast, name, args);
+        let found = *place.borrow();
+        found
+    }
+
+    /// The function whose body holds `line`: the last `fn` defined at or above it.
+    fn function_at(&self, line: usize) -> Option<String> {
+        self.source
+            .lines()
+            .take(line)
+            .filter_map(|l| l.trim_start().strip_prefix("fn "))
+            .filter_map(|rest| rest.split('(').next())
+            .map(|name| name.trim().to_string())
+            .last()
+    }
+
+    /// An exhausted limit (operations, call depth, string, array or map size) as an error
+    /// naming the limit and the place it was crossed; `None` for every other error.
+    fn limit_error(
+        &self,
+        err: &EvalAltResult,
+        name: &str,
+        args: Vec<Dynamic>,
+    ) -> Option<ScriptError> {
+        use EvalAltResult as E;
+        let limit = match err {
+            E::ErrorTooManyOperations(..) => Limit::Operations,
+            E::ErrorStackOverflow(..) => Limit::CallDepth,
+            E::ErrorDataTooLarge(what, ..) if what.contains("string") => Limit::String,
+            E::ErrorDataTooLarge(what, ..) if what.contains("map") => Limit::Map,
+            E::ErrorDataTooLarge(..) => Limit::Array,
+            _ => return None,
+        };
+        let place = self.locate(name, args);
+        let at = match limit {
+            Limit::Operations => place.looping.or(place.statement),
+            _ => place.statement,
+        };
+        let line = at.and_then(|p| p.line());
+        let function = line
+            .and_then(|l| self.function_at(l))
+            .unwrap_or_else(|| name.to_string());
+        let what = match (limit, at.is_some() && place.looping == at) {
+            (Limit::Operations, true) => format!(
+                "The loop in `{function}` ran past {SCRIPT_OPERATIONS_PER_CALL_MAX} operations in one call (the operations limit): does it never end?"
+            ),
+            (Limit::Operations, false) => format!(
+                "`{function}` ran past {SCRIPT_OPERATIONS_PER_CALL_MAX} operations in one call (the operations limit): is there a loop that never ends?"
+            ),
+            (Limit::CallDepth, _) => format!(
+                "This call in `{function}` nested function calls more than {SCRIPT_CALL_DEPTH_MAX} deep (the call depth limit): is there a recursion without a base case?"
+            ),
+            (Limit::String, _) => format!(
+                "A string in `{function}` grew past {SCRIPT_STRING_BYTES_MAX} bytes here (the string size limit): does a loop add to it forever?"
+            ),
+            (Limit::Array, _) => format!(
+                "An array in `{function}` grew past {SCRIPT_ARRAY_LENGTH_MAX} elements here (the array size limit): does a loop add to it forever?"
+            ),
+            (Limit::Map, _) => format!(
+                "An object map in `{function}` grew past {SCRIPT_MAP_ENTRIES_MAX} entries here (the map size limit): does a loop add to it forever?"
+            ),
+        };
+        let mut error = ScriptError::new(ScriptErrorKind::Budget, what);
+        match at {
+            Some(p) if p.line().is_some() => {
+                error.line = p.line();
+                error.column = p.position();
+            }
+            _ => {
+                error.line = self.definition_line(name);
+                error.column = error.line.map(|_| 1);
+            }
+        }
+        Some(error)
     }
 
     /// The 1-based line where `fn name(` is defined: where a mistake with no place of its own
@@ -246,6 +381,16 @@ impl Sandbox {
             .expect("the print buffer is never poisoned");
         (printed.lines.clone(), printed.dropped)
     }
+}
+
+/// The limits a call can exhaust.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    Operations,
+    CallDepth,
+    String,
+    Array,
+    Map,
 }
 
 fn syntax_error(err: ParseError) -> ScriptError {
@@ -373,13 +518,13 @@ mod tests {
             (
                 "fn add(a, b) {\n  loop { }\n}",
                 ScriptErrorKind::Budget,
-                "loop that never ends",
+                "operations limit",
                 2,
             ),
             (
                 "fn add(a, b) {\n  while true { a += 1; }\n  a\n}",
                 ScriptErrorKind::Budget,
-                "loop that never ends",
+                "operations limit",
                 2,
             ),
             (
@@ -391,13 +536,13 @@ mod tests {
             (
                 "fn add(a, b) {\n  let s = \"x\";\n  loop { s += s; }\n}",
                 ScriptErrorKind::Budget,
-                "grew past its limit",
+                "grew past",
                 3,
             ),
             (
                 "fn add(a, b) {\n  let v = [];\n  loop { v.push(1); }\n}",
                 ScriptErrorKind::Budget,
-                "grew past its limit",
+                "grew past",
                 3,
             ),
             (
@@ -425,6 +570,60 @@ mod tests {
             assert!(err.message.contains(needle), "{source}: {err}");
             assert!(err.line.is_some_and(|l| l <= line), "{source}: {err}");
         }
+    }
+
+    /// Each exhausted limit names itself, the function and the line and column of the
+    /// statement that crossed it.
+    #[test]
+    fn limit_errors_name_the_limit_and_the_place() {
+        let cases: [(&str, (usize, usize), &[&str]); 6] = [
+            (
+                "fn add(a, b) {\n  let v = [];\n  loop { v.push(1); }\n}",
+                (3, 12),
+                &["array", "4096 elements", "array size limit", "`add`"],
+            ),
+            (
+                "fn add(a, b) {\n  add(a, b)\n}",
+                (2, 3),
+                &["48 deep", "call depth limit", "`add`", "recursion"],
+            ),
+            (
+                "fn helper(n) {\n  let m = n + 1;\n  helper(m)\n}\nfn add(a, b) {\n  helper(a)\n}",
+                (3, 3),
+                &["call depth limit", "`helper`"],
+            ),
+            (
+                "fn add(a, b) {\n  let s = \"x\";\n  loop {\n    s += s;\n  }\n}",
+                (4, 7),
+                &["string", "16384 bytes", "string size limit"],
+            ),
+            (
+                "fn add(a, b) {\n  let x = 0;\n  loop { }\n}",
+                (3, 3),
+                &["loop", "100000 operations", "operations limit", "`add`"],
+            ),
+            (
+                "fn add(a, b) {\n  let x = 0;\n  for i in 0..3 { x += i; }\n  while x > 0 {\n    x += 1;\n  }\n  x\n}",
+                (4, 3),
+                &["loop", "operations limit"],
+            ),
+        ];
+        for (source, (line, column), needles) in cases {
+            let err = run(source).unwrap_err();
+            assert_eq!(err.kind, ScriptErrorKind::Budget, "{source}: {err}");
+            assert_eq!(
+                (err.line, err.column),
+                (Some(line), Some(column)),
+                "{source}: {err}"
+            );
+            for needle in needles {
+                assert!(err.message.contains(needle), "{source}: {err}");
+            }
+        }
+        // The same call fails the same way again: the sandbox keeps no state from the tracer.
+        let sandbox = Sandbox::compile("fn add(a, b) {\n  loop { }\n}", &[ADD]).unwrap();
+        let first = sandbox.call("add", (1_i64, 2_i64)).unwrap_err();
+        assert_eq!(sandbox.call("add", (1_i64, 2_i64)).unwrap_err(), first);
     }
 
     #[test]

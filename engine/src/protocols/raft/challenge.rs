@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic};
 
-use crate::challenge::harness::{Script, SimChallenge};
+use crate::challenge::harness::{Script, SimChallenge, TAIL_EVENTS_SHOWN};
 use crate::protocols::raft::{
     self, AppendEntriesArgs, AppendEntriesReply, Entry, Index, Msg, NodeState, Raft, RaftCfg,
     RaftHooks, RequestVoteArgs, RequestVoteReply, Role, Term,
@@ -573,6 +573,14 @@ impl SimChallenge for RaftChallenge {
             _ => false,
         }
     }
+    /// The events that [`matter`](SimChallenge::matters) and the last [`TAIL_EVENTS_SHOWN`],
+    /// as by default, except that a long run of failed election rounds — election timeouts
+    /// and step-downs with nothing else that matters between them, as a liveness failure
+    /// repeats until its deadline — shows its first and last [`ROUND_LINES_SHOWN`] and one
+    /// line counting the rest and the terms they span.
+    fn lines(&self, sim: &Sim<Raft>, _violation: &Violation) -> Vec<String> {
+        rounds_folded(sim.trace(), |e| self.matters(e))
+    }
     fn properties(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> = Vec::new();
         for (_, build) in raft::SCENARIOS {
@@ -584,6 +592,80 @@ impl SimChallenge for RaftChallenge {
         }
         names
     }
+}
+
+/// Lines shown at each end of a run of failed election rounds in a counterexample.
+pub const ROUND_LINES_SHOWN: usize = 4;
+
+/// The term of an election timeout or a step-down: the notes a failed election round is made
+/// of.
+fn round_term(event: &TraceEvent<Raft>) -> Option<Term> {
+    match &event.event {
+        Event::Note {
+            note: raft::Note::Candidate(t) | raft::Note::StepDown(t),
+            ..
+        } => Some(*t),
+        _ => None,
+    }
+}
+
+/// See [`RaftChallenge::lines`].
+fn rounds_folded(
+    trace: &[TraceEvent<Raft>],
+    matters: impl Fn(&TraceEvent<Raft>) -> bool,
+) -> Vec<String> {
+    let tail = trace.len().saturating_sub(TAIL_EVENTS_SHOWN);
+    let kept: Vec<(usize, &TraceEvent<Raft>)> = trace
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| *i >= tail || matters(e))
+        .collect();
+    let mut lines = Vec::with_capacity(kept.len() + 1);
+    let mut i = 0;
+    while i < kept.len() {
+        let mut j = i;
+        while j < kept.len() && kept[j].0 < tail && round_term(kept[j].1).is_some() {
+            j += 1;
+        }
+        if j - i > 2 * ROUND_LINES_SHOWN + 1 {
+            let run = &kept[i..j];
+            let middle = &run[ROUND_LINES_SHOWN..run.len() - ROUND_LINES_SHOWN];
+            let terms: Vec<Term> = middle.iter().filter_map(|(_, e)| round_term(e)).collect();
+            let (first, last) = (middle[0].1, middle[middle.len() - 1].1);
+            lines.extend(run[..ROUND_LINES_SHOWN].iter().map(|(_, e)| e.line()));
+            lines.push(format!(
+                "… {} more election timeouts and step-downs from t={} to t={} (terms {} to {}), no leader elected",
+                middle.len(),
+                first.t,
+                last.t,
+                terms.iter().min().copied().unwrap_or(0),
+                terms.iter().max().copied().unwrap_or(0),
+            ));
+            lines.extend(
+                run[run.len() - ROUND_LINES_SHOWN..]
+                    .iter()
+                    .map(|(_, e)| e.line()),
+            );
+            i = j;
+        } else if j > i {
+            lines.extend(kept[i..j].iter().map(|(_, e)| e.line()));
+            i = j;
+        } else {
+            lines.push(kept[i].1.line());
+            i += 1;
+        }
+    }
+    let hidden = trace.len() - kept.len();
+    if hidden > 0 {
+        lines.insert(
+            0,
+            format!(
+                "… {hidden} routine events of {} not shown (Replay this run shows every one)",
+                trace.len()
+            ),
+        );
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -769,6 +851,54 @@ mod tests {
                 (original.scenario.as_str(), original.seed)
             );
         }
+    }
+
+    /// A liveness failure's endless failed elections are folded to their first and last
+    /// rounds, with a line counting the rest; the run shown still ends at the deadline.
+    #[test]
+    fn failed_election_rounds_are_folded() {
+        let c = challenge("raft-request-vote").unwrap();
+        let wrong = c
+            .wrong
+            .iter()
+            .find(|w| w.name.starts_with("keeps the old term's vote"))
+            .unwrap();
+        let Verdict::Failed(failure) = run(&c.id, &wrong.code, 20).verdict else {
+            panic!()
+        };
+        assert_eq!(failure.property, "leader-elected");
+        let folds: Vec<&String> = failure
+            .counterexample
+            .iter()
+            .filter(|l| l.contains("more election timeouts and step-downs"))
+            .collect();
+        assert!(!folds.is_empty(), "{:#?}", failure.counterexample);
+        assert!(folds.iter().all(|l| l.ends_with("no leader elected")));
+        assert!(
+            failure.counterexample.len() <= 100,
+            "{:#?}",
+            failure.counterexample
+        );
+        let deadline = format!(
+            "t={:>6}",
+            failure
+                .message
+                .split("(t=")
+                .nth(1)
+                .unwrap()
+                .split(')')
+                .next()
+                .unwrap()
+        );
+        assert!(
+            failure
+                .counterexample
+                .last()
+                .unwrap()
+                .starts_with(&deadline),
+            "{deadline}: {:#?}",
+            failure.counterexample
+        );
     }
 
     /// The reference hooks, to rebuild a seed's run.
