@@ -33,6 +33,13 @@ test("stepping forward and back changes the event log and the clock", async () =
   await sim.getByRole("button", { name: "Pause", exact: true }).click();
   const played = await logLines(sim);
   assert.ok(played.length > after7.length, "playing runs events");
+  // A long line wraps under itself rather than being cut off at the log's edge.
+  const cut = await sim.locator(".log-scroller").evaluate((el) => {
+    const line = el.querySelector(".log-line");
+    return { wrap: getComputedStyle(line).whiteSpace, overflow: el.scrollWidth - el.clientWidth };
+  });
+  assert.equal(cut.wrap, "pre-wrap");
+  assert.ok(cut.overflow <= 1, `the log has no hidden overflow (${cut.overflow}px)`);
   await shot(page, "sim-retry-lossy");
   await sim.screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/sim-retry-lossy-figure.png` });
   assert.deepEqual(problems, []);

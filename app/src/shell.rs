@@ -23,11 +23,21 @@ fn navigate(href: &str) {
 /// A link back to the chapter that embeds a shared run's simulation (a run token starts
 /// `<version>~<scenario>~`), or to the course overview when no chapter does.
 fn home_of_shared_run(token: &str) -> impl IntoView {
-    let scenario = token.split('~').nth(1).unwrap_or_default();
-    let chapter = crate::course::course()
-        .chapters
-        .iter()
-        .find(|c| c.simulations.iter().any(|s| s == scenario));
+    let asked = token.split('~').nth(1).unwrap_or_default();
+    let chapters = &crate::course::course().chapters;
+    // A mistyped id opens the run it most likely meant (the sims module corrects it the same
+    // way), so the way back leads to that run's chapter.
+    let scenario = engine::catalog::closest(
+        asked,
+        chapters
+            .iter()
+            .flat_map(|c| c.simulations.iter().map(String::as_str)),
+    );
+    let chapter = scenario.and_then(|id| {
+        chapters
+            .iter()
+            .find(|c| c.simulations.iter().any(|s| s == id))
+    });
     match chapter {
         Some(c) => view! {
             <a href=format!("#/chapter/{}", c.slug)>{format!("← Chapter {}: {}", c.number, c.title)}</a>

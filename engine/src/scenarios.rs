@@ -126,33 +126,9 @@ pub fn spec_from_token(token: &str) -> Result<RunSpec, SimError> {
     Ok(spec)
 }
 
-/// The scenario id a mistyped `id` most likely meant: the known id fewest single-character
-/// edits away, if that is at most a third of its length (and at least 2 edits are allowed).
+/// The scenario id a mistyped `id` most likely meant (see [`crate::catalog::closest`]).
 pub fn closest(id: &str) -> Option<&'static str> {
-    TABLE
-        .iter()
-        .map(|e| (edit_distance(id, e.id), e.id))
-        .filter(|(d, known)| *d <= (known.chars().count() / 3).max(2))
-        .min()
-        .map(|(_, known)| known)
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(above + 1)
-                .min(row[j] + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
+    crate::catalog::closest(id, TABLE.iter().map(|e| e.id))
 }
 
 /// A shared run whose token names no scenario, corrected to the scenario it most likely
@@ -270,7 +246,8 @@ pub fn sweep(id: &str, seed: u64) -> Option<Sweep> {
 mod sweep_tests {
     #[test]
     fn a_mistyped_id_finds_the_scenario_it_meant_and_nonsense_finds_none() {
-        use super::{closest, corrected_spec, edit_distance};
+        use super::{closest, corrected_spec};
+        use crate::catalog::edit_distance;
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(closest("raft-electoin"), Some("raft-election"));
