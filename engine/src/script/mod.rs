@@ -576,7 +576,17 @@ mod tests {
     /// statement that crossed it.
     #[test]
     fn limit_errors_name_the_limit_and_the_place() {
-        let cases: [(&str, (usize, usize), &[&str]); 6] = [
+        let cases: [(&str, (usize, usize), &[&str]); 8] = [
+            (
+                "fn helper(n) {\n  loop { }\n}\nfn add(a, b) {\n  helper(a)\n}",
+                (2, 3),
+                &["loop", "operations limit", "`helper`"],
+            ),
+            (
+                "fn helper(n) {\n  let v = [];\n  loop { v.push(n); }\n}\nfn add(a, b) {\n  helper(a)\n}",
+                (3, 12),
+                &["array size limit", "`helper`"],
+            ),
             (
                 "fn add(a, b) {\n  let v = [];\n  loop { v.push(1); }\n}",
                 (3, 12),

@@ -1115,33 +1115,29 @@ pub fn SharedSim(
     /// The step the link was shared at.
     step: u64,
 ) -> impl IntoView {
-    let corrected = engine::scenarios::corrected_spec(&token);
-    let was_corrected = corrected.is_some();
-    let (spec, problem) = match engine::scenarios::spec_from_token(&token) {
-        Ok(spec) => (spec, None),
-        Err(err) if was_corrected => {
-            let spec = corrected.expect("checked just above");
-            let asked = token.split('~').nth(1).unwrap_or_default().to_string();
-            let problem = format!(
-                "This link names the simulation “{asked}” ({err}); it most likely means “{}”, so that is the run shown.",
-                spec.scenario
-            );
-            (spec, Some(problem))
-        }
-        Err(err) => {
-            let first = engine::scenarios::scenario_ids()
-                .first()
-                .copied()
-                .unwrap_or("retry-lossy");
-            let spec = engine::scenarios::default_spec(first, 1)
-                .expect("the first scenario has a default run");
-            (spec, Some(format!("This link's run could not be opened ({err}). Showing the default run of “{first}” instead.")))
-        }
-    };
-    let start_step = if problem.is_some() && !was_corrected {
-        0
-    } else {
-        step
+    // A link that does not open is corrected to the run it most likely meant (at its step),
+    // else replaced by the first scenario's default run (from its start).
+    let (spec, problem, start_step) = match engine::scenarios::spec_from_token(&token) {
+        Ok(spec) => (spec, None, step),
+        Err(err) => match engine::scenarios::corrected_spec(&token) {
+            Some(spec) => {
+                let asked = token.split('~').nth(1).unwrap_or_default();
+                let problem = format!(
+                    "This link names the simulation “{asked}” ({err}); it most likely means “{}”, so that is the run shown.",
+                    spec.scenario
+                );
+                (spec, Some(problem), step)
+            }
+            None => {
+                let first = engine::scenarios::scenario_ids()
+                    .first()
+                    .copied()
+                    .unwrap_or("retry-lossy");
+                let spec = engine::scenarios::default_spec(first, 1)
+                    .expect("the first scenario has a default run");
+                (spec, Some(format!("This link's run could not be opened ({err}). Showing the default run of “{first}” instead.")), 0)
+            }
+        },
     };
     view! {
         {problem.map(|p| view! { <div class="notice notice-warning" role="alert"><p>{p}</p></div> })}
