@@ -24,6 +24,8 @@ pub const TRACE_WINDOW_LINES_MAX: usize = 1_000;
 pub const OVERRIDES_MAX: usize = 1_000;
 /// Longest URL token accepted by [`RunSpec::parse_url_token`](crate::sim::spec::RunSpec::parse_url_token).
 pub const TOKEN_CHARS_MAX: usize = 16_000;
+/// Most notes the outside observer's record of one run may hold (`Ctx::observe`).
+pub const OBSERVED_MAX: usize = 100_000;
 /// Longest client request text.
 pub const REQUEST_TEXT_CHARS_MAX: usize = 64;
 /// Largest one-way link latency.

@@ -8,7 +8,7 @@ use crate::error::SimError;
 use crate::limits::SWARM_SEEDS_MAX;
 use crate::protocols::paxos::PaxosVariant;
 use crate::protocols::raft::RaftVariant;
-use crate::protocols::{causality, clocks, heartbeat, paxos, raft, retry};
+use crate::protocols::{causality, clocks, heartbeat, paxos, raft, register, retry};
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
 use crate::sim::session::{DynSim, Session};
@@ -16,7 +16,7 @@ use crate::sim::spec::{validate_override, Action, RunSpec, When};
 use crate::sim::world::SimOptions;
 use crate::sim::world::Violation;
 
-pub use crate::sim::scenario::{AnyScenario, ScenarioInfo, SWARM_FAULTS_MAX, SWARM_REQUESTS_MAX};
+pub use crate::sim::scenario::{AnyScenario, OptionInfo, ScenarioInfo, SWARM_FAULTS_MAX, SWARM_REQUESTS_MAX};
 
 /// One runnable scenario: its id, how to build it, and the parameter sweep it declares (drawn
 /// as a chart beside the simulation), if any.
@@ -53,6 +53,12 @@ pub const TABLE: &[Entry] = &[
         sweep: Some(heartbeat::sweep_chart),
     },
     entry!("heartbeat-wan", heartbeat::wan()),
+    Entry {
+        id: "register-replication",
+        build: || Box::new(register::replication()),
+        sweep: Some(register::sweep_chart),
+    },
+    entry!("register-cap", register::cap()),
     entry!("raft-election", raft::election(RaftVariant::Reference)),
     entry!(
         "raft-partitioned-leader",
@@ -184,6 +190,9 @@ pub fn validate(spec: &RunSpec) -> Result<(), SimError> {
         if let Action::Request(_, text) = &o.action {
             s.check_request(text)
                 .map_err(|why| SimError::BadOverride(format!("request '{text}': {why}")))?;
+        }
+        if let Action::Set(name, choice) = &o.action {
+            s.check_option(name, choice).map_err(SimError::BadOverride)?;
         }
     }
     Ok(())

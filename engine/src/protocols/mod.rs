@@ -8,4 +8,5 @@ pub mod clocks;
 pub mod heartbeat;
 pub mod paxos;
 pub mod raft;
+pub mod register;
 pub mod retry;

@@ -3,9 +3,10 @@
 //! [`Protocol::panels`](crate::sim::protocol::Protocol::panels); the view draws every kind it
 //! knows, so adding a protocol never means editing the view.
 //!
-//! Today's kind is a [`Panel::Grid`]: one row per node, cells aligned in columns (a Raft log:
+//! Two kinds: a [`Panel::Grid`], one row per node with cells aligned in columns (a Raft log:
 //! column = log index, colour group = term, marker = commit index; a quorum's versions per key
-//! would fit the same shape).
+//! would fit the same shape), and a [`Panel::History`], the client history so far drawn as bars
+//! per client with every consistency model's verdict on it and the operations that break it.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,66 @@ use serde::{Deserialize, Serialize};
 pub enum Panel {
     /// Rows of cells aligned by column.
     Grid(Grid),
+    /// A client history with its verdicts.
+    History(HistoryPanel),
+}
+
+/// A client history as the observer recorded it, and how each consistency model judges it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPanel {
+    /// Title, e.g. `History`.
+    pub title: String,
+    /// One sentence on how to read it.
+    pub legend: String,
+    /// True time now (open operations are drawn up to here).
+    pub now: u64,
+    /// One lane per client, in drawing order: its label, e.g. `A (n3)`.
+    pub lanes: Vec<String>,
+    /// The operations, in invocation order.
+    pub ops: Vec<HistoryBar>,
+    /// One verdict per model, strongest first.
+    pub verdicts: Vec<ModelVerdict>,
+}
+
+/// One operation of a [`HistoryPanel`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryBar {
+    /// Its lane (index into [`HistoryPanel::lanes`]).
+    pub lane: usize,
+    /// Short label, e.g. `w 3` or `r → 3`.
+    pub label: String,
+    /// True time it was invoked.
+    pub start: u64,
+    /// True time it returned or was given up on; `None` while it runs.
+    pub end: Option<u64>,
+    /// How it ended.
+    pub outcome: BarOutcome,
+    /// The step that invoked it (seeking there shows the moment it started).
+    pub step: u64,
+}
+
+/// How a [`HistoryBar`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BarOutcome {
+    /// Returned.
+    Ok,
+    /// Given up on: it may or may not have taken effect.
+    Unknown,
+    /// Still running.
+    Open,
+}
+
+/// One model's verdict in a [`HistoryPanel`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelVerdict {
+    /// The model's name, e.g. `linearizable`.
+    pub model: String,
+    /// `holds`, `violated`, `unknown` or `not-applicable`.
+    pub verdict: String,
+    /// One sentence: the anomaly, or why it holds or has no answer.
+    pub sentence: String,
+    /// For a violation, the operations that show it (indices into [`HistoryPanel::ops`]).
+    pub ops: Vec<usize>,
 }
 
 /// Rows of cells aligned by column, e.g. every node's log.
@@ -72,7 +133,14 @@ pub struct Sweep {
     pub legend: String,
     /// Two series: the first on the left axis, the second on the right.
     pub series: Vec<SweepSeries>,
+    /// Category names of the parameter's values (see [`SweepNames`]); empty for numbers.
+    #[serde(default)]
+    pub names: SweepNames,
 }
+
+/// Names for the swept parameter's values when they are categories rather than numbers (e.g.
+/// replication modes): value `k` of the sweep is drawn as `names[k - 1]`. Empty for numbers.
+pub type SweepNames = Vec<String>;
 
 /// One measured outcome of a [`Sweep`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

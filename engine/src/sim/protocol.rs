@@ -6,6 +6,11 @@
 //! Node configuration lives in the protocol value (`&self`); node state is
 //! [`Protocol::State`] (volatile, lost on a crash) plus [`Protocol::Durable`] (what the node
 //! wrote with [`Ctx::persist`], handed back to [`Protocol::on_start`] after a restart).
+//! A protocol may declare live [options](ProtocolOption) (e.g. a replication mode) that a run
+//! changes with `Action::Set`; a handler reads the current choice with [`Ctx::option`]. A
+//! handler that wants an outside observer's record of what its node did (a client history,
+//! stamped with the true time as a test harness such as Jepsen's would) records it with
+//! [`Ctx::observe`]; the handler itself never learns that time.
 
 use std::fmt;
 
@@ -62,6 +67,55 @@ impl NodeView {
     }
 }
 
+/// A live option of a protocol: one named choice among a few, which a run may change at any
+/// moment (`Action::Set`, token `o<name>.<choice>`), e.g. `replication` = `sync` / `quorum` /
+/// `async`. Every node reads the same current choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtocolOption {
+    /// Name in tokens and the trace, `[a-z0-9-]`, e.g. `replication`.
+    pub name: &'static str,
+    /// Label in the view, e.g. `Replication`.
+    pub label: &'static str,
+    /// The choices, `[a-z0-9-]` each, e.g. `["sync", "quorum", "async"]`.
+    pub choices: &'static [&'static str],
+    /// Index in `choices` of the choice a run starts with.
+    pub default: usize,
+    /// One sentence on what each choice does, for the view's tooltip.
+    pub help: &'static str,
+}
+
+impl ProtocolOption {
+    /// Index of `choice`, if it is one of this option's.
+    pub fn index_of(&self, choice: &str) -> Option<usize> {
+        self.choices.iter().position(|c| *c == choice)
+    }
+}
+
+/// Whether `name=choice` names an option of `options` and one of its choices; the error says
+/// what exists.
+pub fn check_option(
+    options: &[ProtocolOption],
+    name: &str,
+    choice: &str,
+) -> Result<(usize, usize), String> {
+    let Some(i) = options.iter().position(|o| o.name == name) else {
+        let known: Vec<&str> = options.iter().map(|o| o.name).collect();
+        return Err(if known.is_empty() {
+            format!("this scenario has no options (asked for '{name}')")
+        } else {
+            format!("no option '{name}' (known: {})", known.join(", "))
+        });
+    };
+    let option = &options[i];
+    let c = option.index_of(choice).ok_or_else(|| {
+        format!(
+            "option '{name}' has no choice '{choice}' (choices: {})",
+            option.choices.join(", ")
+        )
+    })?;
+    Ok((i, c))
+}
+
 /// A protocol: configuration in `self`, one state machine per node.
 pub trait Protocol: Clone + 'static {
     /// Messages between nodes.
@@ -102,6 +156,10 @@ pub trait Protocol: Clone + 'static {
     fn parse_request(&self, text: &str) -> Result<Self::Request, String>;
     /// The node's state as the UI shows it.
     fn view(&self, node: NodeId, state: &Self::State) -> NodeView;
+    /// The protocol's live options. Default: none.
+    fn options(&self) -> &'static [ProtocolOption] {
+        &[]
+    }
     /// Panels drawn beside the cluster (e.g. a Raft log grid), from the whole world. Default:
     /// none. See [`crate::sim::panel`].
     fn panels(
@@ -130,6 +188,8 @@ pub enum Effect<P: Protocol> {
     Note(P::Note),
     /// Answer the node's client.
     Reply(P::Reply),
+    /// A note for the outside observer's record (see [`Ctx::observe`]).
+    Observe(P::Note),
 }
 
 /// What a handler may do: read its id, the node count and its local clock, draw randomness
@@ -140,6 +200,8 @@ pub struct Ctx<'a, P: Protocol> {
     local_now: u64,
     rng: &'a mut Rng,
     effects: &'a mut Vec<Effect<P>>,
+    options: &'a [ProtocolOption],
+    choices: &'a [u8],
 }
 
 impl<'a, P: Protocol> Ctx<'a, P> {
@@ -157,7 +219,33 @@ impl<'a, P: Protocol> Ctx<'a, P> {
             local_now,
             rng,
             effects,
+            options: &[],
+            choices: &[],
         }
+    }
+    /// The same context with the protocol's options at these choices (indices, one per
+    /// option); without it every option reads as its default.
+    pub fn with_options(mut self, options: &'a [ProtocolOption], choices: &'a [u8]) -> Self {
+        self.options = options;
+        self.choices = choices;
+        self
+    }
+    /// The current choice of option `name` (one of the protocol's [`Protocol::options`]).
+    ///
+    /// # Panics
+    /// If the protocol declares no option `name`: a programming error in the protocol.
+    pub fn option(&self, name: &str) -> &'static str {
+        let (i, option) = self
+            .options
+            .iter()
+            .enumerate()
+            .find(|(_, o)| o.name == name)
+            .unwrap_or_else(|| panic!("the protocol declares no option '{name}'"));
+        let c = self
+            .choices
+            .get(i)
+            .map_or(option.default, |c| usize::from(*c));
+        option.choices[c]
     }
     /// This node's id.
     pub fn id(&self) -> NodeId {
@@ -206,5 +294,11 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Reply to this node's client.
     pub fn reply(&mut self, reply: P::Reply) {
         self.effects.push(Effect::Reply(reply));
+    }
+    /// Record `note` in the trace and in the outside observer's record of the run, which the
+    /// simulator stamps with the true time and step (read it with `WorldRef::observed`): how a
+    /// client history is recorded, as a test harness outside the system would.
+    pub fn observe(&mut self, note: P::Note) {
+        self.effects.push(Effect::Observe(note));
     }
 }

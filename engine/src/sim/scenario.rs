@@ -27,6 +27,23 @@ pub struct ScenarioInfo {
     pub properties: Vec<(String, PropKind)>,
     /// Every link's behaviour at the start.
     pub net: LinkCfg,
+    /// The protocol's live options, which the view offers as choices.
+    pub options: Vec<OptionInfo>,
+}
+
+/// A live option as the app lists it (see [`crate::sim::protocol::ProtocolOption`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OptionInfo {
+    /// Name in tokens, e.g. `replication`.
+    pub name: String,
+    /// Label, e.g. `Replication`.
+    pub label: String,
+    /// The choices.
+    pub choices: Vec<String>,
+    /// The choice a run starts with.
+    pub default: String,
+    /// What the choices do.
+    pub help: String,
 }
 
 /// A scenario with its protocol erased.
@@ -47,6 +64,8 @@ pub trait AnyScenario {
     fn nodes(&self) -> u16;
     /// Check a request text parses.
     fn check_request(&self, text: &str) -> Result<(), String>;
+    /// Check that `name=choice` is one of the protocol's live options.
+    fn check_option(&self, name: &str, choice: &str) -> Result<(), String>;
 }
 
 /// Most faults the swarm generates per run.
@@ -70,6 +89,18 @@ impl<P: Protocol> AnyScenario for Scenario<P> {
                 .map(|p| (p.name.to_string(), p.kind))
                 .collect(),
             net: self.net,
+            options: self
+                .protocol
+                .options()
+                .iter()
+                .map(|o| OptionInfo {
+                    name: o.name.to_string(),
+                    label: o.label.to_string(),
+                    choices: o.choices.iter().map(ToString::to_string).collect(),
+                    default: o.choices[o.default].to_string(),
+                    help: o.help.to_string(),
+                })
+                .collect(),
         }
     }
     fn build(&self, spec: &RunSpec, options: SimOptions) -> Result<Box<dyn DynSim>, SimError> {
@@ -101,6 +132,9 @@ impl<P: Protocol> AnyScenario for Scenario<P> {
     }
     fn check_request(&self, text: &str) -> Result<(), String> {
         self.protocol.parse_request(text).map(|_| ())
+    }
+    fn check_option(&self, name: &str, choice: &str) -> Result<(), String> {
+        crate::sim::protocol::check_option(self.protocol.options(), name, choice).map(|_| ())
     }
 }
 

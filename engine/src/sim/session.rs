@@ -184,6 +184,8 @@ pub struct WorldView {
     pub spacetime: Vec<SpacetimeEvent>,
     /// The protocol's panels (e.g. a Raft log grid).
     pub panels: Vec<crate::sim::panel::Panel>,
+    /// Every live option's current choice: (name, choice), in the protocol's order.
+    pub options: Vec<(String, String)>,
     /// A client request this run sends (its first), as an example for the view's request box;
     /// `None` when the scenario's nodes take no requests in this run.
     pub example_request: Option<String>,
@@ -330,6 +332,12 @@ impl<P: Protocol> DynSim for Sim<P> {
                 .filter_map(spacetime_event)
                 .collect(),
             panels: self.scenario().protocol.panels(&self.world_ref()),
+            options: self
+                .world_ref()
+                .option_choices()
+                .into_iter()
+                .map(|(n, c)| (n.to_string(), c.to_string()))
+                .collect(),
             example_request: self.spec().overrides.iter().find_map(|o| match &o.action {
                 crate::sim::spec::Action::Request(_, text) => Some(text.clone()),
                 _ => None,

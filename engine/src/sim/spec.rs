@@ -8,11 +8,12 @@
 //! `1~<scenario>~<seed>[~<override>]*`, where an override is `<when><action>`:
 //! `when` is `t<ticks>` (at a true time) or `s<step>` (right after that many steps), and
 //! `action` is one of `c<n>` crash, `r<n>` restart, `z<n>` pause, `u<n>` resume,
-//! `p<a>.<b>_<c>.<d>` partition into groups, `x<a>.<b>` cut the link a→b, `h` heal links,
+//! `p<a>.<b>_<c>.<d>` partition into groups, `x<a>.<b>` cut the link a→b, `m<a>.<b>` mend
+//! it, `h` heal links,
 //! `H` heal everything (links, nodes, network back to calm), `d<id>` deliver message now,
 //! `D<id>` drop message, `l<ppm>` / `l<a>.<b>.<ppm>` loss, `q<ppm>` / `q<a>.<b>.<ppm>`
 //! duplication, `L<min>.<max>` / `L<a>.<b>.<min>.<max>` latency, `k<n>.<skew>.<drift_ppm>`
-//! clock, `R<n>.<text>` client request. Example: `1~retry-lossy~7~t120c0~t300r0~s5d12`.
+//! clock, `R<n>.<text>` client request, `o<name>.<choice>` set a protocol option. Example: `1~retry-lossy~7~t120c0~t300r0~s5d12`.
 
 use std::fmt;
 
@@ -70,6 +71,10 @@ pub enum Action {
     Clock(NodeId, i64, i32),
     /// A client hands a request (text form) to a node.
     Request(NodeId, String),
+    /// Set one of the protocol's live options (see
+    /// [`Protocol::options`](crate::sim::protocol::Protocol::options)) to one of its choices,
+    /// e.g. the replication mode of a replicated register.
+    Set(String, String),
 }
 
 /// An action at a moment.
@@ -164,6 +169,7 @@ impl fmt::Display for Action {
             }
             Action::Clock(n, skew, drift) => write!(f, "k{n}.{skew}.{drift}"),
             Action::Request(n, text) => write!(f, "R{n}.{text}"),
+            Action::Set(name, choice) => write!(f, "o{name}.{choice}"),
         }
     }
 }
@@ -199,6 +205,7 @@ impl Action {
             }
             Action::Clock(n, skew, drift) => format!("clock n{n} skew={skew} drift={drift}ppm"),
             Action::Request(n, text) => format!("request n{n} {text}"),
+            Action::Set(name, choice) => format!("set {name}={choice}"),
         }
     }
 }
@@ -402,6 +409,12 @@ fn parse_action(text: &str) -> Result<Action, String> {
             let (n, req) = args.split_once('.').ok_or("request needs <node>.<text>")?;
             Action::Request(n.parse().map_err(|_| "bad node id")?, req.to_string())
         }
+        'o' => {
+            let (name, choice) = args
+                .split_once('.')
+                .ok_or("option needs <name>.<choice>")?;
+            Action::Set(name.to_string(), choice.to_string())
+        }
         other => return Err(format!("unknown action '{other}'")),
     })
 }
@@ -490,5 +503,23 @@ pub fn validate_override(o: &Override, nodes: u16) -> Result<(), SimError> {
                 )))
             }
         }
+        Action::Set(name, choice) => {
+            let word = |w: &str| {
+                !w.is_empty()
+                    && w.len() <= OPTION_WORD_CHARS_MAX
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            };
+            if word(name) && word(choice) {
+                Ok(())
+            } else {
+                Err(SimError::BadOverride(format!(
+                    "option '{name}={choice}': a name and a choice are 1..={OPTION_WORD_CHARS_MAX} of [a-z0-9-]"
+                )))
+            }
+        }
     }
 }
+
+/// Longest option name or choice in a token.
+pub const OPTION_WORD_CHARS_MAX: usize = 32;

@@ -239,6 +239,7 @@ fn action_verb(a: &Action) -> &'static str {
         Action::Deliver(_) | Action::Drop(_) => "hand",
         Action::Clock(..) => "clock",
         Action::Request(..) => "req",
+        Action::Set(..) => "set",
         Action::Partition(_)
         | Action::Cut(..)
         | Action::Mend(..)

@@ -19,7 +19,7 @@ use crate::error::SimError;
 use crate::hash::{Canon, Fnv64};
 use crate::limits::*;
 use crate::rng::Rng;
-use crate::sim::protocol::{Ctx, Effect, NodeId, Protocol};
+use crate::sim::protocol::{check_option, Ctx, Effect, NodeId, Protocol};
 use crate::sim::session::{LinkInfo, MessageInfo, NodeInfo, TimerInfo};
 use crate::sim::spec::{validate_override, Action, LinkSel, Override, RunSpec, When};
 use crate::sim::trace::{DropReason, Event, TraceEvent};
@@ -383,6 +383,23 @@ struct World<P: Protocol> {
     /// A monitor's failure during the current step: (property index, message), made the
     /// violation once the step is complete, so that it carries the step that shows it.
     watch_failed: Option<(usize, String)>,
+    /// The current choice of each of the protocol's options (indices into its choices).
+    choices: Vec<u8>,
+    /// The outside observer's record: every [`Ctx::observe`] note with its true time and step.
+    observed: Vec<Observed<P::Note>>,
+}
+
+/// One note of the outside observer's record (see [`Ctx::observe`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed<N> {
+    /// True time it was recorded.
+    pub t: u64,
+    /// The step that recorded it (seeking to it shows the world right after).
+    pub step: u64,
+    /// The node whose handler recorded it.
+    pub node: NodeId,
+    /// What was recorded.
+    pub note: N,
 }
 
 /// Read-only access to the world for properties and views.
@@ -435,6 +452,29 @@ impl<'a, P: Protocol> WorldRef<'a, P> {
     /// The protocol configuration.
     pub fn protocol(&self) -> &'a P {
         self.protocol
+    }
+    /// The current choice of the protocol's option `name`, if it declares one.
+    pub fn option(&self, name: &str) -> Option<&'static str> {
+        let options = self.protocol.options();
+        let i = options.iter().position(|o| o.name == name)?;
+        let c = self
+            .world
+            .choices
+            .get(i)
+            .map_or(options[i].default, |c| usize::from(*c));
+        Some(options[i].choices[c])
+    }
+    /// Every option's current choice, in declaration order: (name, choice).
+    pub fn option_choices(&self) -> Vec<(&'static str, &'static str)> {
+        self.protocol
+            .options()
+            .iter()
+            .filter_map(|o| Some((o.name, self.option(o.name)?)))
+            .collect()
+    }
+    /// The outside observer's record so far (see [`Ctx::observe`]), in the order recorded.
+    pub fn observed(&self) -> &'a [Observed<P::Note>] {
+        &self.world.observed
     }
 }
 
@@ -501,6 +541,10 @@ impl<P: Protocol> Sim<P> {
                     .protocol
                     .parse_request(text)
                     .map_err(|why| SimError::BadOverride(format!("request '{text}': {why}")))?;
+            }
+            if let Action::Set(name, choice) = &o.action {
+                check_option(scenario.protocol.options(), name, choice)
+                    .map_err(SimError::BadOverride)?;
             }
             match o.at {
                 When::Time(t) => {
@@ -569,6 +613,13 @@ impl<P: Protocol> Sim<P> {
                 Vec::new()
             },
             watch_failed: None,
+            choices: scenario
+                .protocol
+                .options()
+                .iter()
+                .map(|o| o.default as u8)
+                .collect(),
+            observed: Vec::new(),
         };
         let mut sim = Sim {
             scenario,
@@ -747,7 +798,8 @@ impl<P: Protocol> Sim<P> {
             let n = &mut w.nodes[i];
             let local = local_time(n.skew_ticks, n.drift_ppm, w.time);
             let state = n.state.as_mut().expect("handlers run only on up nodes");
-            let mut ctx = Ctx::new(node, self.scenario.nodes, local, &mut w.rng, &mut effects);
+            let mut ctx = Ctx::new(node, self.scenario.nodes, local, &mut w.rng, &mut effects)
+                .with_options(self.scenario.protocol.options(), &w.choices);
             f(&self.scenario.protocol, state, &mut ctx);
         }
         let result = self.apply_effects(node, &mut effects);
@@ -787,6 +839,19 @@ impl<P: Protocol> Sim<P> {
                 }
                 Effect::Note(note) => self.record(Event::Note { node, note }),
                 Effect::Reply(reply) => self.record(Event::Reply { node, reply }),
+                Effect::Observe(note) => {
+                    if self.world.observed.len() >= OBSERVED_MAX {
+                        Err(SimError::limit("OBSERVED_MAX", OBSERVED_MAX))
+                    } else {
+                        self.world.observed.push(Observed {
+                            t: self.world.time,
+                            step: self.world.step,
+                            node,
+                            note: note.clone(),
+                        });
+                        self.record(Event::Note { node, note })
+                    }
+                }
             };
         }
         result
@@ -1341,6 +1406,12 @@ impl<P: Protocol> Sim<P> {
                 node.drift_ppm = *drift;
                 node.clock_since = self.world.time;
             }
+            Action::Set(name, choice) => {
+                let (i, c) = check_option(self.scenario.protocol.options(), name, choice)
+                    .map_err(|why| self.not_applicable(why))?;
+                self.record(Event::Action(action.clone()))?;
+                self.world.choices[i] = c as u8;
+            }
             Action::Request(n, text) => {
                 let request = self
                     .scenario
@@ -1500,6 +1571,8 @@ impl<P: Protocol> Sim<P> {
             + w.links.capacity() * size_of::<LinkCfg>()
             + w.cut.capacity()
             + w.eventually_ok.capacity()
+            + w.choices.capacity()
+            + w.observed.capacity() * size_of::<Observed<P::Note>>()
     }
 
     /// The per-node views, statuses and clocks.

@@ -158,8 +158,24 @@ pub fn draw_sweep(
     };
     root.fill(&bg).ok()?;
     let [left, right] = [sweep.series.first()?, sweep.series.get(1)?];
-    let x0 = left.points.iter().map(|p| p.0).min()?;
-    let x1 = left.points.iter().map(|p| p.0).max()?.max(x0 + 1);
+    let mut x0 = left.points.iter().map(|p| p.0).min()?;
+    let mut x1 = left.points.iter().map(|p| p.0).max()?.max(x0 + 1);
+    // Named categories get half a step of room on both sides, so the end labels fit.
+    let named = !sweep.names.is_empty();
+    if named {
+        x0 = x0.saturating_sub(1);
+        x1 += 1;
+    }
+    let x_name = |x: &u64| -> String {
+        if named {
+            x.checked_sub(1)
+                .and_then(|i| sweep.names.get(i as usize))
+                .cloned()
+                .unwrap_or_default()
+        } else {
+            x.to_string()
+        }
+    };
     let top = |s: &engine::sim::panel::SweepSeries| {
         s.points.iter().map(|p| p.1).max().unwrap_or(0).max(1)
     };
@@ -180,7 +196,8 @@ pub fn draw_sweep(
         .label_style(("sans-serif", 11).into_font().color(&fg))
         .x_desc(sweep.x_label.as_str())
         .y_desc(left.name.as_str())
-        .x_labels(8)
+        .x_labels(if named { (x1 - x0 + 1) as usize } else { 8 })
+        .x_label_formatter(&x_name)
         .y_labels(5)
         .draw()
         .ok()?;
@@ -318,6 +335,7 @@ mod tests {
                     points: vec![(2, 7), (1, 3)],
                 },
             ],
+            names: Vec::new(),
         };
         assert_eq!(sweep_rows(&sweep), vec![(1, vec![10, 3]), (2, vec![5, 7])]);
     }

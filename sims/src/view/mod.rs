@@ -272,6 +272,7 @@ pub fn SimView(
     let info = sim.session.with_value(|s| s.info());
     let title = info.title;
     let description = info.description;
+    let options = info.options;
     let label = format!(
         "Simulation: {title}. Space plays or pauses, arrows step; Tab reaches nodes, links and messages; C crashes or restarts the selected node, P pauses or resumes it."
     );
@@ -302,6 +303,11 @@ pub fn SimView(
                 <p class="sim-description muted">{description}</p>
             </header>
             <Controls sim=sim shareable=!replay/>
+            {(!options.is_empty()).then(|| view! {
+                <div class="sim-options" role="group" aria-label="Store configuration">
+                    <Options sim=sim options=options/>
+                </div>
+            })}
             <div class="sim-body">
                 <Cluster sim=sim/>
                 <Inspector sim=sim/>
@@ -797,7 +803,10 @@ fn SweepChart(sweep: engine::sim::panel::Sweep, dark: RwSignal<bool>) -> impl In
         sweep.title,
         rows.iter()
             .map(|(x, v)| format!(
-                "{x}: {}",
+                "{}: {}",
+                x.checked_sub(1)
+                    .and_then(|i| sweep.names.get(i as usize).cloned())
+                    .unwrap_or_else(|| x.to_string()),
                 v.iter()
                     .zip(&names)
                     .map(|(v, n)| format!("{v} {n}"))
@@ -833,7 +842,9 @@ fn SweepChart(sweep: engine::sim::panel::Sweep, dark: RwSignal<bool>) -> impl In
                     <tbody>
                         {rows.into_iter().map(|(x, values)| view! {
                             <tr class:current=x == current>
-                                <th>{x}</th>
+                                <th>{x.checked_sub(1)
+                                    .and_then(|i| sweep.names.get(i as usize).cloned())
+                                    .unwrap_or_else(|| x.to_string())}</th>
                                 {values.into_iter().map(|v| view! { <td>{v}</td> }).collect_view()}
                             </tr>
                         }).collect_view()}
@@ -883,9 +894,81 @@ fn theme_signal() -> RwSignal<bool> {
 #[component]
 fn Panels(sim: Sim) -> impl IntoView {
     let data = Memo::new(move |_| sim.view.with(|v| v.panels.clone()));
+    // The consistency model whose violating operations a history panel marks.
+    let model = RwSignal::new(None::<String>);
+    let target = |e: &ev::Event, selector: &str| {
+        e.target()
+            .and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|el| el.closest(selector).ok().flatten())
+    };
+    // A history bar goes to the step that invoked it; a verdict chip marks its operations.
+    let activate = move |e: &ev::Event| -> bool {
+        if let Some(bar) = target(e, "[data-step]") {
+            if let Some(step) = bar.get_attribute("data-step").and_then(|s| s.parse().ok()) {
+                sim.step(Command::Seek(step));
+                return true;
+            }
+        }
+        if let Some(chip) = target(e, "[data-model]") {
+            model.set(chip.get_attribute("data-model"));
+            return true;
+        }
+        false
+    };
+    let on_click = move |e: ev::MouseEvent| {
+        activate(&e);
+    };
+    let on_key = move |e: ev::KeyboardEvent| {
+        let is_bar = target(&e, "[data-step]").is_some();
+        if is_bar && activates(&e) && activate(&e) {
+            e.prevent_default();
+            e.stop_propagation();
+        }
+    };
     view! {
-        <div class="sim-panels" inner_html=move || data.with(|p| panels::markup(p))></div>
+        <div class="sim-panels" on:click=on_click on:keydown=on_key
+            inner_html=move || {
+                let asked = model.get();
+                data.with(|p| panels::markup(p, asked.as_deref()))
+            }></div>
     }
+}
+
+/// The protocol's live options (see `engine::sim::protocol::ProtocolOption`) as choices: a
+/// change is an action at the current step, so the run from here on uses it, the event log
+/// shows it and a shared link carries it.
+#[component]
+fn Options(sim: Sim, options: Vec<engine::scenarios::OptionInfo>) -> impl IntoView {
+    let current = Memo::new(move |_| sim.view.with(|v| v.options.clone()));
+    let choice_of = move |name: &str| {
+        current.with(|c| {
+            c.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        })
+    };
+    options
+        .into_iter()
+        .map(|o| {
+            let name = o.name.clone();
+            let for_value = name.clone();
+            let choices = o
+                .choices
+                .iter()
+                .map(|c| view! { <option value=c.clone()>{c.clone()}</option> })
+                .collect_view();
+            view! {
+                <label class="sim-option" title=o.help.clone()>
+                    <span>{o.label.clone()}</span>
+                    <select prop:value=move || choice_of(&for_value)
+                        on:change=move |e| sim.act(Action::Set(name.clone(), event_target_value(&e)))>
+                        {choices}
+                    </select>
+                </label>
+            }
+        })
+        .collect_view()
 }
 
 #[component]

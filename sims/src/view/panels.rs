@@ -2,7 +2,7 @@
 //! Every panel kind the engine defines is drawn here, so a protocol that fills panels needs no
 //! change to the view.
 
-use engine::sim::panel::{Grid, Panel};
+use engine::sim::panel::{BarOutcome, Grid, HistoryPanel, Panel};
 use std::fmt::Write as _;
 
 /// Colour groups cycle through this many palette entries (`g0`…`g7` in the stylesheet:
@@ -16,14 +16,174 @@ pub(crate) fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// All panels as HTML.
-pub fn markup(panels: &[Panel]) -> String {
+/// All panels as HTML. `model` is the consistency model whose violating operations a history
+/// panel marks (`None`: the strongest violated one).
+pub fn markup(panels: &[Panel], model: Option<&str>) -> String {
     panels
         .iter()
         .map(|p| match p {
             Panel::Grid(grid) => grid_markup(grid),
+            Panel::History(history) => history_markup(history, model),
         })
         .collect()
+}
+
+/// Width of the history drawing's coordinate system; it scales to the page.
+const HISTORY_WIDTH: f64 = 760.0;
+/// Where bars start (room for the lane labels).
+const HISTORY_LEFT: f64 = 64.0;
+/// Height of one client lane.
+const LANE_HEIGHT: f64 = 34.0;
+
+/// The model a history panel marks: the one asked for if it is violated, else the strongest
+/// violated one.
+pub fn marked_model<'a>(history: &'a HistoryPanel, asked: Option<&str>) -> Option<&'a str> {
+    let violated = |m: &&engine::sim::panel::ModelVerdict| m.verdict == "violated";
+    history
+        .verdicts
+        .iter()
+        .filter(violated)
+        .find(|m| Some(m.model.as_str()) == asked)
+        .or_else(|| history.verdicts.iter().find(violated))
+        .map(|m| m.model.as_str())
+}
+
+fn verdict_mark(verdict: &str) -> (&'static str, &'static str) {
+    match verdict {
+        "holds" => ("✓", "holds"),
+        "violated" => ("✗", "violated"),
+        "unknown" => ("?", "unknown"),
+        _ => ("–", "not judged yet"),
+    }
+}
+
+fn history_markup(history: &HistoryPanel, asked: Option<&str>) -> String {
+    let marked = marked_model(history, asked);
+    let flagged: Vec<usize> = history
+        .verdicts
+        .iter()
+        .find(|m| Some(m.model.as_str()) == marked)
+        .map(|m| m.ops.clone())
+        .unwrap_or_default();
+    let end = history
+        .ops
+        .iter()
+        .map(|o| o.end.unwrap_or(history.now))
+        .max()
+        .unwrap_or(0)
+        .max(history.now)
+        .max(1);
+    let scale = (HISTORY_WIDTH - HISTORY_LEFT - 8.0) / end as f64;
+    let x = |t: u64| HISTORY_LEFT + t as f64 * scale;
+    let height = LANE_HEIGHT * history.lanes.len().max(1) as f64 + 18.0;
+    let mut out = format!(
+        "<section class=\"panel-history\" aria-label=\"{title}\"><h4>{title}</h4>\
+         <div class=\"history-scroll\"><svg class=\"history-svg\" viewBox=\"0 0 {HISTORY_WIDTH} {height}\" \
+         role=\"group\" aria-label=\"Client operations over time\">",
+        title = escape(&history.title)
+    );
+    for (i, lane) in history.lanes.iter().enumerate() {
+        let y = LANE_HEIGHT * i as f64 + LANE_HEIGHT / 2.0;
+        let _ = write!(
+            out,
+            "<g class=\"history-row\"><line x1=\"{HISTORY_LEFT}\" x2=\"{HISTORY_WIDTH}\" y1=\"{y}\" y2=\"{y}\"/>\
+             <text x=\"4\" y=\"{}\">{}</text></g>",
+            y + 4.0,
+            escape(lane)
+        );
+    }
+    let _ = write!(
+        out,
+        "<line class=\"history-now\" x1=\"{now}\" x2=\"{now}\" y1=\"0\" y2=\"{}\"/>\
+         <text class=\"history-axis\" x=\"{HISTORY_LEFT}\" y=\"{}\">t=0</text>\
+         <text class=\"history-axis\" x=\"{}\" y=\"{}\" text-anchor=\"end\">t={end}</text>",
+        height - 16.0,
+        height - 3.0,
+        HISTORY_WIDTH - 8.0,
+        height - 3.0,
+        now = x(history.now),
+    );
+    for (i, op) in history.ops.iter().enumerate() {
+        let y = LANE_HEIGHT * op.lane as f64 + 6.0;
+        let x0 = x(op.start);
+        let x1 = x(op.end.unwrap_or(history.now)).max(x0 + 3.0);
+        let is_flagged = flagged.contains(&i);
+        let class = format!(
+            "history-op {}{}",
+            match op.outcome {
+                BarOutcome::Ok => "done",
+                BarOutcome::Unknown => "unknown",
+                BarOutcome::Open => "open",
+            },
+            if is_flagged { " stuck" } else { "" }
+        );
+        let lane = history.lanes.get(op.lane).map_or("", String::as_str);
+        let ended = match (op.outcome, op.end) {
+            (BarOutcome::Ok, Some(e)) => format!("returned at t={e}"),
+            (BarOutcome::Unknown, Some(e)) => format!("given up at t={e}, outcome unknown"),
+            _ => "still running".to_string(),
+        };
+        let label = format!(
+            "{lane}: {}, invoked at t={}, {ended}{}. Go to step {}.",
+            op.label,
+            op.start,
+            if is_flagged {
+                format!(", part of the {} violation", marked.unwrap_or(""))
+            } else {
+                String::new()
+            },
+            op.step
+        );
+        let _ = write!(
+            out,
+            "<g class=\"{class}\" data-step=\"{}\" tabindex=\"0\" role=\"button\" aria-label=\"{}\">\
+             <title>{}</title><rect x=\"{x0:.1}\" y=\"{y}\" width=\"{:.1}\" height=\"{}\" rx=\"4\"/>\
+             <text x=\"{:.1}\" y=\"{}\">{}{}</text></g>",
+            op.step,
+            escape(&label),
+            escape(&label),
+            x1 - x0,
+            LANE_HEIGHT - 12.0,
+            x0 + 3.0,
+            y + LANE_HEIGHT / 2.0 - 2.0,
+            if is_flagged { "! " } else { "" },
+            escape(&op.label)
+        );
+    }
+    out.push_str("</svg></div><ul class=\"history-verdicts\" aria-label=\"Consistency models\">");
+    for m in &history.verdicts {
+        let (mark, word) = verdict_mark(&m.verdict);
+        let pressed = Some(m.model.as_str()) == marked;
+        let _ = write!(
+            out,
+            "<li><button type=\"button\" class=\"verdict-chip {}\" data-model=\"{}\" aria-pressed=\"{pressed}\" \
+             title=\"{}\"{}><span aria-hidden=\"true\">{mark}</span> {} <span class=\"sr-only\">{word}</span></button></li>",
+            escape(&m.verdict),
+            escape(&m.model),
+            escape(&m.sentence),
+            if m.verdict == "violated" { "" } else { " disabled" },
+            escape(&m.model),
+        );
+    }
+    out.push_str("</ul>");
+    let sentence = history
+        .verdicts
+        .iter()
+        .find(|m| Some(m.model.as_str()) == marked)
+        .map(|m| format!("<strong>{}:</strong> {}", escape(&m.model), escape(&m.sentence)))
+        .unwrap_or_else(|| {
+            if history.ops.is_empty() {
+                "No operation yet.".to_string()
+            } else {
+                "Every model that can be judged yet holds.".to_string()
+            }
+        });
+    let _ = write!(
+        out,
+        "<p class=\"history-anomaly\">{sentence}</p><p class=\"muted panel-legend\">{}</p></section>",
+        escape(&history.legend)
+    );
+    out
 }
 
 fn grid_markup(grid: &Grid) -> String {
@@ -114,7 +274,7 @@ mod tests {
                 },
             ],
         };
-        let html = markup(&[Panel::Grid(grid)]);
+        let html = markup(&[Panel::Grid(grid)], None);
         // Columns are numbered from first_column + 1; rows are padded to the longest.
         assert!(
             html.contains(">4</th>") && html.contains(">5</th>"),
@@ -129,5 +289,67 @@ mod tests {
         );
         assert!(html.contains("<tr class=\"down\">"));
         assert!(!html.contains("<b>"));
+    }
+
+    fn history() -> HistoryPanel {
+        use engine::sim::panel::{HistoryBar, ModelVerdict};
+        let bar = |lane, label: &str, start, end, outcome, step| HistoryBar {
+            lane,
+            label: label.into(),
+            start,
+            end,
+            outcome,
+            step,
+        };
+        let verdict = |model: &str, verdict: &str, ops: Vec<usize>| ModelVerdict {
+            model: model.into(),
+            verdict: verdict.into(),
+            sentence: format!("{model} <{verdict}>"),
+            ops,
+        };
+        HistoryPanel {
+            title: "History".into(),
+            legend: "legend".into(),
+            now: 100,
+            lanes: vec!["A (n3)".into(), "B (n4)".into()],
+            ops: vec![
+                bar(0, "w 1", 10, Some(30), BarOutcome::Ok, 4),
+                bar(1, "r → nil", 40, Some(50), BarOutcome::Ok, 9),
+                bar(1, "w 101 ?", 60, Some(90), BarOutcome::Unknown, 12),
+                bar(0, "r …", 95, None, BarOutcome::Open, 15),
+            ],
+            verdicts: vec![
+                verdict("linearizable", "violated", vec![0, 1]),
+                verdict("sequential", "holds", vec![]),
+                verdict("read-your-writes", "violated", vec![2]),
+                verdict("converged", "not-applicable", vec![]),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_history_marks_the_strongest_violation_unless_another_is_asked_for() {
+        let h = history();
+        let html = markup(&[Panel::History(h.clone())], None);
+        assert_eq!(html.matches("class=\"history-op").count(), 4);
+        assert_eq!(html.matches(" stuck\"").count(), 2, "{html}");
+        assert!(html.contains("data-step=\"9\""));
+        assert!(html.contains("<strong>linearizable:</strong> linearizable &lt;violated&gt;"));
+        assert!(html.contains("history-op unknown"));
+        assert!(html.contains("history-op open"));
+        // Holding and unjudged models cannot be picked; violated ones can.
+        assert!(html.contains("data-model=\"sequential\" aria-pressed=\"false\" title=\"sequential &lt;holds&gt;\" disabled"));
+        assert!(html.contains("data-model=\"linearizable\" aria-pressed=\"true\""));
+        let html = markup(&[Panel::History(h.clone())], Some("read-your-writes"));
+        assert_eq!(html.matches(" stuck\"").count(), 1);
+        assert!(html.contains("<strong>read-your-writes:</strong>"));
+        // Asking for a model that holds falls back to the strongest violated one.
+        assert_eq!(marked_model(&h, Some("sequential")), Some("linearizable"));
+        let mut calm = h;
+        calm.verdicts.retain(|v| v.verdict != "violated");
+        assert_eq!(marked_model(&calm, None), None);
+        let html = markup(&[Panel::History(calm)], None);
+        assert!(!html.contains(" stuck\""));
+        assert!(html.contains("Every model that can be judged yet holds."));
     }
 }

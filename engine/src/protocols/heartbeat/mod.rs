@@ -562,6 +562,7 @@ pub fn sweep_chart(seed: u64) -> crate::sim::panel::Sweep {
                     .collect(),
             },
         ],
+        names: Vec::new(),
     }
 }
 
