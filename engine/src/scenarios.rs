@@ -16,7 +16,9 @@ use crate::sim::spec::{validate_override, Action, RunSpec, When};
 use crate::sim::world::SimOptions;
 use crate::sim::world::Violation;
 
-pub use crate::sim::scenario::{AnyScenario, OptionInfo, ScenarioInfo, SWARM_FAULTS_MAX, SWARM_REQUESTS_MAX};
+pub use crate::sim::scenario::{
+    AnyScenario, OptionInfo, ScenarioInfo, SWARM_FAULTS_MAX, SWARM_REQUESTS_MAX,
+};
 
 /// One runnable scenario: its id, how to build it, and the parameter sweep it declares (drawn
 /// as a chart beside the simulation), if any.
@@ -192,7 +194,8 @@ pub fn validate(spec: &RunSpec) -> Result<(), SimError> {
                 .map_err(|why| SimError::BadOverride(format!("request '{text}': {why}")))?;
         }
         if let Action::Set(name, choice) = &o.action {
-            s.check_option(name, choice).map_err(SimError::BadOverride)?;
+            s.check_option(name, choice)
+                .map_err(SimError::BadOverride)?;
         }
     }
     Ok(())

@@ -410,9 +410,7 @@ fn parse_action(text: &str) -> Result<Action, String> {
             Action::Request(n.parse().map_err(|_| "bad node id")?, req.to_string())
         }
         'o' => {
-            let (name, choice) = args
-                .split_once('.')
-                .ok_or("option needs <name>.<choice>")?;
+            let (name, choice) = args.split_once('.').ok_or("option needs <name>.<choice>")?;
             Action::Set(name.to_string(), choice.to_string())
         }
         other => return Err(format!("unknown action '{other}'")),

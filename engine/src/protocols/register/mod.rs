@@ -17,8 +17,10 @@
 //! replication and nearest reads.
 //!
 //! Versions are (counter, replica) pairs: a coordinator numbers a write one past the highest
-//! version it holds; replicas keep the highest version they have seen (last writer wins) and
-//! gossip it every [`GOSSIP_TICKS`], so after a partition heals they converge. A client gives up
+//! version it holds; replicas keep the highest version they have seen (last writer wins) and,
+//! every [`GOSSIP_TICKS`], gossip it to each replica not known to hold it (a replica that hears
+//! older gossip answers with its own), so after a partition heals they converge and a
+//! converged store is quiet. A client gives up
 //! on an operation after [`OP_TIMEOUT_TICKS`]: its outcome is then unknown.
 //!
 //! What clients saw is recorded by an outside observer ([`Ctx::observe`]): the history that
@@ -31,7 +33,7 @@ pub mod view;
 use std::fmt;
 
 use crate::hash::{Canon, Fnv64};
-use crate::sim::protocol::{Ctx, NodeId, NodeView, NoRequest, Protocol, ProtocolOption};
+use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol, ProtocolOption};
 
 pub use scenarios::{cap, replication, sweep_chart};
 
@@ -462,6 +464,9 @@ pub struct ReplicaState {
     pub next_seq: u64,
     /// Writes awaiting acknowledgements.
     pub waiting: Vec<Waiting>,
+    /// Per replica, the newest version it is known to hold (from its acks and gossip): gossip
+    /// goes only to replicas that may be behind.
+    pub known: Vec<Version>,
 }
 
 /// An operation a client is running.
@@ -675,6 +680,13 @@ impl Register {
         msg: Msg,
         ctx: &mut Ctx<'_, Self>,
     ) {
+        if let (
+            Msg::Replicate { version, .. } | Msg::Ack { version } | Msg::Gossip { version, .. },
+            Some(k),
+        ) = (&msg, r.known.get_mut(usize::from(from)))
+        {
+            *k = (*k).max(*version);
+        }
         match msg {
             Msg::Write { op, value } => {
                 let cfg = self.current(ctx);
@@ -746,6 +758,14 @@ impl Register {
                 if let Some(value) = value {
                     self.apply(r, version, value, ctx);
                 }
+                // Tell the sender what this replica now holds: newer news, or that it has
+                // caught up (so the sender stops gossiping to it).
+                if r.version > version {
+                    let (version, value) = (r.version, r.value);
+                    ctx.send(from, Msg::Gossip { version, value });
+                } else {
+                    ctx.send(from, Msg::Ack { version: r.version });
+                }
             }
             Msg::WriteOk { .. } | Msg::ReadOk { .. } => {}
         }
@@ -778,6 +798,7 @@ impl Protocol for Register {
             State::Replica(ReplicaState {
                 version,
                 value,
+                known: vec![Version::default(); usize::from(REPLICAS)],
                 ..ReplicaState::default()
             })
         } else {
@@ -819,7 +840,9 @@ impl Protocol for Register {
             }
             (State::Replica(r), Timer::Gossip) => {
                 let me = ctx.id();
-                for to in (0..REPLICAS).filter(|&to| to != me) {
+                let behind =
+                    |to: NodeId| r.known.get(usize::from(to)).is_some_and(|k| *k < r.version);
+                for to in (0..REPLICAS).filter(|&to| to != me && behind(to)) {
                     let (version, value) = (r.version, r.value);
                     ctx.send(to, Msg::Gossip { version, value });
                 }
@@ -843,8 +866,13 @@ impl Protocol for Register {
         view::node_view(node, state)
     }
 
-    fn panels(&self, world: &crate::sim::world::WorldRef<'_, Self>) -> Vec<crate::sim::panel::Panel> {
-        vec![crate::sim::panel::Panel::History(view::history_panel(world))]
+    fn panels(
+        &self,
+        world: &crate::sim::world::WorldRef<'_, Self>,
+    ) -> Vec<crate::sim::panel::Panel> {
+        vec![crate::sim::panel::Panel::History(view::history_panel(
+            world,
+        ))]
     }
 }
 #[cfg(test)]

@@ -1,5 +1,5 @@
-use super::view::{history_panel, recorded, stale_reads};
 use super::scenarios::CHART_CONFIGS;
+use super::view::{history_panel, recorded, stale_reads};
 use super::*;
 use crate::sim::panel::HistoryPanel;
 use crate::sim::spec::{Action, Override, RunSpec};
@@ -39,7 +39,10 @@ fn follower_reads_under_async_replication_are_not_linearizable() {
         if verdict(&panel, "linearizable") == "violated" {
             stale += 1;
             let v = &panel.verdicts[0];
-            assert!(!v.ops.is_empty(), "seed {seed}: the violation names operations");
+            assert!(
+                !v.ops.is_empty(),
+                "seed {seed}: the violation names operations"
+            );
             assert!(v.ops.iter().all(|&i| i < panel.ops.len()));
         }
     }
@@ -85,14 +88,22 @@ fn cp_makes_the_minority_time_out_and_ap_answers_it_but_loses_linearizability() 
             during(&cp, crate::sim::panel::BarOutcome::Unknown) >= 1,
             "seed {seed}: B times out in the minority under CP"
         );
-        assert_eq!(during(&cp, crate::sim::panel::BarOutcome::Ok), 0, "seed {seed}");
+        assert_eq!(
+            during(&cp, crate::sim::panel::BarOutcome::Ok),
+            0,
+            "seed {seed}"
+        );
         let ap = history_panel(&run(cap(), seed, &[("mode", "ap")]).world_ref());
         assert_eq!(verdict(&ap, "linearizable"), "violated", "seed {seed}");
         assert!(ap
             .ops
             .iter()
             .all(|o| o.outcome == crate::sim::panel::BarOutcome::Ok));
-        assert_eq!(verdict(&ap, "converged"), "holds", "seed {seed}: heals and converges");
+        assert_eq!(
+            verdict(&ap, "converged"),
+            "holds",
+            "seed {seed}: heals and converges"
+        );
     }
 }
 
@@ -105,7 +116,10 @@ fn convergence_is_judged_only_once_updates_stop() {
     sim.run_until_time(200, false).expect("runs");
     let early = history_panel(&sim.world_ref());
     assert_eq!(verdict(&early, "converged"), "not-applicable");
-    assert!(early.verdicts.iter().any(|v| v.sentence.contains("updates stop")));
+    assert!(early
+        .verdicts
+        .iter()
+        .any(|v| v.sentence.contains("updates stop")));
 }
 
 #[test]
@@ -134,7 +148,10 @@ fn an_option_changed_mid_run_takes_effect_from_then_and_replays_the_same() {
     let mut sim = Sim::new(replication(), spec.clone(), SimOptions::INTERACTIVE).unwrap();
     sim.run_until_time(2_000, false).unwrap();
     let trace: Vec<String> = sim.trace().iter().map(|e| e.line()).collect();
-    assert!(trace.iter().any(|l| l.contains("set reads=leader")), "the switch is in the log");
+    assert!(
+        trace.iter().any(|l| l.contains("set reads=leader")),
+        "the switch is in the log"
+    );
 }
 
 #[test]
@@ -146,12 +163,20 @@ fn unknown_options_and_choices_are_refused_with_what_exists() {
         crate::scenarios::validate(&spec).unwrap_err().to_string()
     };
     let e = bad("replicaton", "sync");
-    assert!(e.contains("no option 'replicaton'") && e.contains("replication"), "{e}");
+    assert!(
+        e.contains("no option 'replicaton'") && e.contains("replication"),
+        "{e}"
+    );
     let e = bad("reads", "nearby");
-    assert!(e.contains("no choice 'nearby'") && e.contains("nearest"), "{e}");
+    assert!(
+        e.contains("no choice 'nearby'") && e.contains("nearest"),
+        "{e}"
+    );
     let mut spec = RunSpec::new("retry-lossy", 1);
-    spec.overrides
-        .push(Override::at(0, Action::Set("reads".into(), "leader".into())));
+    spec.overrides.push(Override::at(
+        0,
+        Action::Set("reads".into(), "leader".into()),
+    ));
     let e = crate::scenarios::validate(&spec).unwrap_err().to_string();
     assert!(e.contains("has no options"), "{e}");
 }
@@ -172,10 +197,21 @@ fn waiting_for_more_replicas_costs_latency_and_answering_nearby_costs_stale_read
 }
 
 #[test]
-#[ignore]
-fn time_panel() {
-    let sim = run(replication(), 1, &[]);
-    let t = std::time::Instant::now();
-    for _ in 0..100 { let _ = history_panel(&sim.world_ref()); }
-    println!("per panel {:?}", t.elapsed() / 100);
+fn a_converged_store_stops_gossiping() {
+    for seed in 0..5 {
+        let sim = run(cap(), seed, &[("mode", "ap")]);
+        let late_gossip = sim
+            .trace()
+            .iter()
+            .filter(|e| e.t > 1_500)
+            .filter(|e| e.line().contains("send  Gossip"))
+            .count();
+        assert_eq!(late_gossip, 0, "seed {seed}: replicas that agree stay quiet");
+        let early_gossip = sim
+            .trace()
+            .iter()
+            .filter(|e| e.t > 450 && e.t < 700 && e.line().contains("Gossip"))
+            .count();
+        assert!(early_gossip > 0, "seed {seed}: after the heal, gossip repairs the replicas");
+    }
 }

@@ -13,15 +13,11 @@ use crate::sim::world::WorldRef;
 /// The inspector's fields for one node.
 pub fn node_view(node: NodeId, state: &State) -> NodeView {
     match state {
-        State::Replica(r) => NodeView::new(if node == LEADER {
-            "leader"
-        } else {
-            "follower"
-        })
-        .field("value", show(r.value))
-        .field("version", r.version)
-        .field("held (lag)", r.held.len())
-        .field("awaiting acks", r.waiting.len()),
+        State::Replica(r) => NodeView::new(if node == LEADER { "leader" } else { "follower" })
+            .field("value", show(r.value))
+            .field("version", r.version)
+            .field("held (lag)", r.held.len())
+            .field("awaiting acks", r.waiting.len()),
         State::Client(c) => {
             let running = match &c.running {
                 Some(Running {
@@ -207,17 +203,16 @@ pub fn history_panel(world: &WorldRef<'_, Register>) -> HistoryPanel {
         Ok(judgements) => judgements
             .into_iter()
             .map(|j| {
-                let (verdict, sentence) =
-                    if j.model == ConsistencyModel::Converged && !done {
-                        (
-                            Verdict::NotApplicable,
-                            "judged once updates stop (every client has finished its \
+                let (verdict, sentence) = if j.model == ConsistencyModel::Converged && !done {
+                    (
+                        Verdict::NotApplicable,
+                        "judged once updates stop (every client has finished its \
                              workload)"
-                                .to_string(),
-                        )
-                    } else {
-                        (j.verdict, j.sentence)
-                    };
+                            .to_string(),
+                    )
+                } else {
+                    (j.verdict, j.sentence)
+                };
                 ModelVerdict {
                     model: j.model.name().to_string(),
                     verdict: verdict.name().to_string(),

@@ -1,0 +1,118 @@
+// Chapter 2 driven as a reader would: configure the replicated register live, switch the CAP
+// store to AP and watch the history lose linearizability, with the violating bars marked.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { shot, useBrowser } from "./lib.mjs";
+
+const browser = useBrowser();
+const CHAPTER_2 = "#/chapter/consistency-models";
+
+async function simOf(page, scenario) {
+  const sim = page.locator(`figure.sim[data-scenario="${scenario}"]`);
+  await sim.waitFor();
+  await sim.scrollIntoViewIfNeeded();
+  return sim;
+}
+
+async function clock(sim) {
+  const [, step, t] = (await sim.locator(".sim-clock").textContent()).match(/step (\d+) · t = (\d+)/);
+  return { step: Number(step), t: Number(t) };
+}
+
+/** Plays until the simulated time passes `t`, then pauses. */
+async function playUntil(page, sim, t) {
+  await sim.locator(".sim-speed input").fill("100");
+  await sim.getByRole("button", { name: "Play", exact: true }).click();
+  await page.waitForFunction(
+    ([scenario, t]) => {
+      const text = document.querySelector(`figure.sim[data-scenario="${scenario}"] .sim-clock`)?.textContent ?? "";
+      const m = text.match(/t = (\d+)/);
+      return m && Number(m[1]) >= t;
+    },
+    [await sim.getAttribute("data-scenario"), t],
+    { timeout: 60_000 },
+  );
+  await sim.getByRole("button", { name: "Pause", exact: true }).click();
+}
+
+function chip(sim, model) {
+  return sim.locator(`.verdict-chip[data-model="${model}"]`);
+}
+
+test("the CAP store: CP times the minority out and stays linearizable; AP answers it and stops being linearizable", async () => {
+  const { page, problems } = await browser.open(CHAPTER_2);
+  let sim = await simOf(page, "register-cap");
+  const mode = sim.getByLabel("Mode", { exact: true });
+  assert.equal(await mode.inputValue(), "cp", "the store starts in CP mode");
+  await playUntil(page, sim, 600);
+  assert.match(await chip(sim, "linearizable").getAttribute("class"), /holds/, "CP: linearizable");
+  assert.ok(await sim.locator(".history-op.unknown").count() >= 1, "CP: the minority's operations time out");
+  await shot(page, "ch2-cap-cp");
+
+  // AP from the start of the run: restart, switch, partition by hand as well, play.
+  await sim.getByRole("button", { name: "⟲ Restart" }).click();
+  await mode.selectOption("ap");
+  assert.match((await sim.locator(".log-line").allTextContents()).join("\n"), /set mode=ap/);
+  await playUntil(page, sim, 600);
+  assert.equal(await sim.locator(".history-op.unknown").count(), 0, "AP answers every operation");
+  const lin = chip(sim, "linearizable");
+  assert.match(await lin.getAttribute("class"), /violated/, "AP: not linearizable");
+  assert.equal(await lin.getAttribute("aria-pressed"), "true", "the strongest violation is the one marked");
+  const stuck = sim.locator(".history-op.stuck");
+  assert.ok(await stuck.count() >= 1, "the violating operations are marked on the bars");
+  assert.match(await sim.locator(".history-anomaly").textContent(), /linearizable:/);
+  await stuck.first().scrollIntoViewIfNeeded();
+  await shot(page, "ch2-cap-ap");
+  // Clicking a marked operation goes to the step that invoked it.
+  const target = Number(await stuck.first().getAttribute("data-step"));
+  await stuck.first().click();
+  assert.equal((await clock(sim)).step, target, "the run is at the operation's invocation");
+  // The share link carries the switch.
+  const token = await page.evaluate(() => location.href);
+  assert.ok(token.includes("chapter/consistency-models"), token);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the replicated register: reads from the leader keep the history linearizable; the chart prices each configuration", async () => {
+  const { page, problems } = await browser.open(CHAPTER_2);
+  const sim = await simOf(page, "register-replication");
+  assert.equal(await sim.locator(".sim-option select").count(), 4, "writes, replication, reads, lag");
+  assert.equal(await sim.getByLabel("Reads from").inputValue(), "nearest");
+  await playUntil(page, sim, 1500);
+  assert.match(await chip(sim, "linearizable").getAttribute("class"), /violated/, "follower reads are stale");
+  assert.match(await sim.locator(".history-anomaly").textContent(), /stale read|no order/);
+  await shot(page, "ch2-register-default");
+
+  await sim.getByRole("button", { name: "⟲ Restart" }).click();
+  await sim.getByLabel("Reads from").selectOption("leader");
+  assert.match((await sim.locator(".log-line").allTextContents()).join("\n"), /set reads=leader/);
+  await playUntil(page, sim, 1500);
+  assert.match(await chip(sim, "linearizable").getAttribute("class"), /holds/, "leader reads are linearizable");
+  assert.equal(await sim.locator(".history-op.stuck").count(), 0);
+
+  const chart = sim.locator(".sim-sweep");
+  await chart.scrollIntoViewIfNeeded();
+  assert.equal(await chart.locator("canvas").count(), 1);
+  await chart.locator("summary").click();
+  const rows = await chart.locator("tbody th").allTextContents();
+  assert.deepEqual(rows.slice(0, 2), ["async · nearest", "async · leader"], "configurations are named");
+  await shot(page, "ch2-register-leader-reads");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the chapter 2 simulations at phone width, light and dark", async () => {
+  for (const theme of ["light", "dark"]) {
+    const { page, problems } = await browser.open(CHAPTER_2, { viewport: { width: 390, height: 844 } });
+    await page.evaluate((t) => document.documentElement.setAttribute("data-theme", t), theme);
+    const sim = await simOf(page, "register-cap");
+    await playUntil(page, sim, 300);
+    await sim.locator(".panel-history").scrollIntoViewIfNeeded();
+    await shot(page, `ch2-cap-390-${theme}`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `no horizontal scroll at 390 px (${width})`);
+    assert.deepEqual(problems, []);
+    await page.close();
+  }
+});
