@@ -179,15 +179,17 @@ pub fn draw_sweep(
     let top = |s: &engine::sim::panel::SweepSeries| {
         s.points.iter().map(|p| p.1).max().unwrap_or(0).max(1)
     };
+    // Two fifths of headroom above the highest point: the legend sits there, not on the data.
+    let headroom = |v: u64| v + v * 2 / 5 + 1;
     let (ly, ry) = (top(left), top(right));
     let mut chart = ChartBuilder::on(&root)
         .margin(8)
         .x_label_area_size(36)
         .y_label_area_size(40)
         .right_y_label_area_size(44)
-        .build_cartesian_2d(x0..x1, 0u64..ly + ly / 5 + 1)
+        .build_cartesian_2d(x0..x1, 0u64..headroom(ly))
         .ok()?
-        .set_secondary_coord(x0..x1, 0u64..ry + ry / 5 + 1);
+        .set_secondary_coord(x0..x1, 0u64..headroom(ry));
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -233,7 +235,7 @@ pub fn draw_sweep(
         )
         .ok()?;
     // The run's own parameter, dashed.
-    let top_y = ly + ly / 5 + 1;
+    let top_y = headroom(ly);
     let dashes = (0..top_y).step_by(((top_y / 12).max(1)) as usize * 2);
     chart
         .draw_series(dashes.map(|y| {

@@ -961,7 +961,7 @@ fn Options(sim: Sim, options: Vec<engine::scenarios::OptionInfo>) -> impl IntoVi
             view! {
                 <label class="sim-option" title=o.help.clone()>
                     <span>{o.label.clone()}</span>
-                    <select prop:value=move || choice_of(&for_value)
+                    <select aria-label=o.label.clone() prop:value=move || choice_of(&for_value)
                         on:change=move |e| sim.act(Action::Set(name.clone(), event_target_value(&e)))>
                         {choices}
                     </select>

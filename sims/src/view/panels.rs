@@ -150,7 +150,25 @@ fn history_markup(history: &HistoryPanel, asked: Option<&str>) -> String {
             escape(&op.label)
         );
     }
-    out.push_str("</svg></div><ul class=\"history-verdicts\" aria-label=\"Consistency models\">");
+    out.push_str("</svg></div>");
+    // Availability as the clients saw it: operations given up on, per client.
+    let given_up: Vec<String> = history
+        .lanes
+        .iter()
+        .enumerate()
+        .map(|(lane, name)| {
+            let of = history.ops.iter().filter(|o| o.lane == lane);
+            let total = of.clone().count();
+            let unknown = of.filter(|o| o.outcome == BarOutcome::Unknown).count();
+            format!("{name} {unknown} of {total}")
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "<p class=\"history-availability muted\">Timed out (unavailable): {}</p>",
+        escape(&given_up.join(" · "))
+    );
+    out.push_str("<ul class=\"history-verdicts\" aria-label=\"Consistency models\">");
     for m in &history.verdicts {
         let (mark, word) = verdict_mark(&m.verdict);
         let pressed = Some(m.model.as_str()) == marked;
@@ -337,6 +355,7 @@ mod tests {
         assert!(html.contains("<strong>linearizable:</strong> linearizable &lt;violated&gt;"));
         assert!(html.contains("history-op unknown"));
         assert!(html.contains("history-op open"));
+        assert!(html.contains("Timed out (unavailable): A (n3) 0 of 2 · B (n4) 1 of 2"), "{html}");
         // Holding and unjudged models cannot be picked; violated ones can.
         assert!(html.contains("data-model=\"sequential\" aria-pressed=\"false\" title=\"sequential &lt;holds&gt;\" disabled"));
         assert!(html.contains("data-model=\"linearizable\" aria-pressed=\"true\""));
