@@ -19,20 +19,28 @@ async function clock(sim) {
   return { step: Number(step), t: Number(t) };
 }
 
-/** Plays until the simulated time passes `t`, then pauses. */
+/** Plays until the simulated time passes `t` or the run ends, then pauses. */
 async function playUntil(page, sim, t) {
   await sim.locator(".sim-speed input").fill("100");
   await sim.getByRole("button", { name: "Play", exact: true }).click();
   await page.waitForFunction(
     ([scenario, t]) => {
-      const text = document.querySelector(`figure.sim[data-scenario="${scenario}"] .sim-clock`)?.textContent ?? "";
-      const m = text.match(/t = (\d+)/);
-      return m && Number(m[1]) >= t;
+      const figure = document.querySelector(`figure.sim[data-scenario="${scenario}"]`);
+      const m = (figure?.querySelector(".sim-clock")?.textContent ?? "").match(/t = (\d+)/);
+      const ended = /The run has ended/.test(figure?.querySelector(".sim-notice")?.textContent ?? "");
+      return ended || (m && Number(m[1]) >= t);
     },
     [await sim.getAttribute("data-scenario"), t],
     { timeout: 60_000 },
   );
-  await sim.getByRole("button", { name: "Pause", exact: true }).click();
+  const pause = sim.getByRole("button", { name: "Pause", exact: true });
+  if (await pause.count()) await pause.click();
+}
+
+/** Plays the run to its end: the workload is done and the replicas agree. */
+async function playToEnd(page, sim) {
+  await playUntil(page, sim, Number.MAX_SAFE_INTEGER);
+  assert.match(await sim.locator(".sim-notice").textContent(), /The run has ended/);
 }
 
 function chip(sim, model) {
@@ -44,7 +52,7 @@ test("the CAP store: CP times the minority out and stays linearizable; AP answer
   let sim = await simOf(page, "register-cap");
   const mode = sim.getByLabel("Mode", { exact: true });
   assert.equal(await mode.inputValue(), "cp", "the store starts in CP mode");
-  await playUntil(page, sim, 600);
+  await playToEnd(page, sim);
   assert.match(await chip(sim, "linearizable").getAttribute("class"), /holds/, "CP: linearizable");
   assert.ok(await sim.locator(".history-op.unknown").count() >= 1, "CP: the minority's operations time out");
   await shot(page, "ch2-cap-cp");
@@ -53,7 +61,7 @@ test("the CAP store: CP times the minority out and stays linearizable; AP answer
   await sim.getByRole("button", { name: "⟲ Restart" }).click();
   await mode.selectOption("ap");
   assert.match((await sim.locator(".log-line").allTextContents()).join("\n"), /set mode=ap/);
-  await playUntil(page, sim, 600);
+  await playToEnd(page, sim);
   assert.equal(await sim.locator(".history-op.unknown").count(), 0, "AP answers every operation");
   const lin = chip(sim, "linearizable");
   assert.match(await lin.getAttribute("class"), /violated/, "AP: not linearizable");
@@ -63,9 +71,10 @@ test("the CAP store: CP times the minority out and stays linearizable; AP answer
   assert.match(await sim.locator(".history-anomaly").textContent(), /linearizable:/);
   await stuck.first().scrollIntoViewIfNeeded();
   await shot(page, "ch2-cap-ap");
+  await sim.locator(".panel-history").screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/ch2-cap-ap-history.png` });
   // Clicking a marked operation goes to the step that invoked it.
   const target = Number(await stuck.first().getAttribute("data-step"));
-  await stuck.first().click();
+  await stuck.first().locator("rect").click();
   assert.equal((await clock(sim)).step, target, "the run is at the operation's invocation");
   // The share link carries the switch.
   const token = await page.evaluate(() => location.href);
@@ -79,7 +88,7 @@ test("the replicated register: reads from the leader keep the history linearizab
   const sim = await simOf(page, "register-replication");
   assert.equal(await sim.locator(".sim-option select").count(), 4, "writes, replication, reads, lag");
   assert.equal(await sim.getByLabel("Reads from").inputValue(), "nearest");
-  await playUntil(page, sim, 1500);
+  await playToEnd(page, sim);
   assert.match(await chip(sim, "linearizable").getAttribute("class"), /violated/, "follower reads are stale");
   assert.match(await sim.locator(".history-anomaly").textContent(), /stale read|no order/);
   await shot(page, "ch2-register-default");
@@ -87,7 +96,7 @@ test("the replicated register: reads from the leader keep the history linearizab
   await sim.getByRole("button", { name: "⟲ Restart" }).click();
   await sim.getByLabel("Reads from").selectOption("leader");
   assert.match((await sim.locator(".log-line").allTextContents()).join("\n"), /set reads=leader/);
-  await playUntil(page, sim, 1500);
+  await playToEnd(page, sim);
   assert.match(await chip(sim, "linearizable").getAttribute("class"), /holds/, "leader reads are linearizable");
   assert.equal(await sim.locator(".history-op.stuck").count(), 0);
 

@@ -65,13 +65,14 @@ fn history_markup(history: &HistoryPanel, asked: Option<&str>) -> String {
         .find(|m| Some(m.model.as_str()) == marked)
         .map(|m| m.ops.clone())
         .unwrap_or_default();
+    // The drawing spans the operations (and the present while one is open), so a run that
+    // goes on after its workload does not squeeze the bars.
     let end = history
         .ops
         .iter()
         .map(|o| o.end.unwrap_or(history.now))
         .max()
-        .unwrap_or(0)
-        .max(history.now)
+        .unwrap_or(history.now)
         .max(1);
     let scale = (HISTORY_WIDTH - HISTORY_LEFT - 8.0) / end as f64;
     let x = |t: u64| HISTORY_LEFT + t as f64 * scale;
@@ -92,16 +93,21 @@ fn history_markup(history: &HistoryPanel, asked: Option<&str>) -> String {
             escape(lane)
         );
     }
+    if history.now <= end {
+        let _ = write!(
+            out,
+            "<line class=\"history-now\" x1=\"{now:.1}\" x2=\"{now:.1}\" y1=\"0\" y2=\"{}\"/>",
+            height - 16.0,
+            now = x(history.now),
+        );
+    }
     let _ = write!(
         out,
-        "<line class=\"history-now\" x1=\"{now}\" x2=\"{now}\" y1=\"0\" y2=\"{}\"/>\
-         <text class=\"history-axis\" x=\"{HISTORY_LEFT}\" y=\"{}\">t=0</text>\
+        "<text class=\"history-axis\" x=\"{HISTORY_LEFT}\" y=\"{}\">t=0</text>\
          <text class=\"history-axis\" x=\"{}\" y=\"{}\" text-anchor=\"end\">t={end}</text>",
-        height - 16.0,
         height - 3.0,
         HISTORY_WIDTH - 8.0,
         height - 3.0,
-        now = x(history.now),
     );
     for (i, op) in history.ops.iter().enumerate() {
         let y = LANE_HEIGHT * op.lane as f64 + 6.0;
@@ -188,7 +194,13 @@ fn history_markup(history: &HistoryPanel, asked: Option<&str>) -> String {
         .verdicts
         .iter()
         .find(|m| Some(m.model.as_str()) == marked)
-        .map(|m| format!("<strong>{}:</strong> {}", escape(&m.model), escape(&m.sentence)))
+        .map(|m| {
+            format!(
+                "<strong>{}:</strong> {}",
+                escape(&m.model),
+                escape(&m.sentence)
+            )
+        })
         .unwrap_or_else(|| {
             if history.ops.is_empty() {
                 "No operation yet.".to_string()
@@ -355,7 +367,10 @@ mod tests {
         assert!(html.contains("<strong>linearizable:</strong> linearizable &lt;violated&gt;"));
         assert!(html.contains("history-op unknown"));
         assert!(html.contains("history-op open"));
-        assert!(html.contains("Timed out (unavailable): A (n3) 0 of 2 · B (n4) 1 of 2"), "{html}");
+        assert!(
+            html.contains("Timed out (unavailable): A (n3) 0 of 2 · B (n4) 1 of 2"),
+            "{html}"
+        );
         // Holding and unjudged models cannot be picked; violated ones can.
         assert!(html.contains("data-model=\"sequential\" aria-pressed=\"false\" title=\"sequential &lt;holds&gt;\" disabled"));
         assert!(html.contains("data-model=\"linearizable\" aria-pressed=\"true\""));

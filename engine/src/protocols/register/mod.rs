@@ -467,6 +467,8 @@ pub struct ReplicaState {
     /// Per replica, the newest version it is known to hold (from its acks and gossip): gossip
     /// goes only to replicas that may be behind.
     pub known: Vec<Version>,
+    /// Whether the gossip timer is armed (it is while some replica may be behind).
+    pub gossip_armed: bool,
 }
 
 /// An operation a client is running.
@@ -670,6 +672,15 @@ impl Register {
             r.value = Some(value);
             ctx.persist(Durable::Replica(r.version, r.value));
             ctx.note(Note::Applied { version, value });
+            Self::arm_gossip(r, ctx);
+        }
+    }
+
+    /// Arms the gossip timer unless it is armed (re-arming would postpone it).
+    fn arm_gossip(r: &mut ReplicaState, ctx: &mut Ctx<'_, Self>) {
+        if !r.gossip_armed {
+            r.gossip_armed = true;
+            ctx.set_timer(Timer::Gossip, GOSSIP_TICKS);
         }
     }
 
@@ -794,13 +805,17 @@ impl Protocol for Register {
                 Some(Durable::Replica(v, x)) => (*v, *x),
                 _ => (Version::default(), None),
             };
-            ctx.set_timer(Timer::Gossip, GOSSIP_TICKS);
-            State::Replica(ReplicaState {
+            let mut r = ReplicaState {
                 version,
                 value,
                 known: vec![Version::default(); usize::from(REPLICAS)],
                 ..ReplicaState::default()
-            })
+            };
+            if version > Version::default() {
+                // After a restart: tell the others what survived, and learn what they hold.
+                Self::arm_gossip(&mut r, ctx);
+            }
+            State::Replica(r)
         } else {
             let (started, writes) = match restored {
                 Some(Durable::Client(s, w)) => (*s, *w),
@@ -839,14 +854,19 @@ impl Protocol for Register {
                 }
             }
             (State::Replica(r), Timer::Gossip) => {
+                r.gossip_armed = false;
                 let me = ctx.id();
-                let behind =
-                    |to: NodeId| r.known.get(usize::from(to)).is_some_and(|k| *k < r.version);
-                for to in (0..REPLICAS).filter(|&to| to != me && behind(to)) {
+                let behind: Vec<NodeId> = (0..REPLICAS)
+                    .filter(|&to| to != me)
+                    .filter(|&to| r.known.get(usize::from(to)).is_some_and(|k| *k < r.version))
+                    .collect();
+                for &to in &behind {
                     let (version, value) = (r.version, r.value);
                     ctx.send(to, Msg::Gossip { version, value });
                 }
-                ctx.set_timer(Timer::Gossip, GOSSIP_TICKS);
+                if !behind.is_empty() {
+                    Self::arm_gossip(r, ctx);
+                }
             }
             _ => {}
         }

@@ -206,12 +206,36 @@ fn a_converged_store_stops_gossiping() {
             .filter(|e| e.t > 1_500)
             .filter(|e| e.line().contains("send  Gossip"))
             .count();
-        assert_eq!(late_gossip, 0, "seed {seed}: replicas that agree stay quiet");
+        assert_eq!(
+            late_gossip, 0,
+            "seed {seed}: replicas that agree stay quiet"
+        );
         let early_gossip = sim
             .trace()
             .iter()
             .filter(|e| e.t > 450 && e.t < 700 && e.line().contains("Gossip"))
             .count();
-        assert!(early_gossip > 0, "seed {seed}: after the heal, gossip repairs the replicas");
+        assert!(
+            early_gossip > 0,
+            "seed {seed}: after the heal, gossip repairs the replicas"
+        );
+    }
+}
+
+#[test]
+fn a_run_ends_once_the_workload_is_done_and_the_replicas_agree() {
+    for seed in 0..5 {
+        for (scenario, choices) in [
+            (replication(), vec![]),
+            (cap(), vec![]),
+            (cap(), vec![("mode", "ap")]),
+        ] {
+            let sim = run(scenario, seed, &choices);
+            assert!(
+                sim.is_quiescent(),
+                "seed {seed}: nothing is left to happen at t={}",
+                sim.time()
+            );
+        }
     }
 }
