@@ -925,8 +925,20 @@ fn Panels(sim: Sim) -> impl IntoView {
             e.stop_propagation();
         }
     };
+    // A history wider than the page shows its latest operations: the ones a run just made,
+    // or the one a click just went to (a seek ends the history there).
+    let host = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        data.track();
+        model.track();
+        let Some(el) = host.get() else { return };
+        let el: &web_sys::Element = &el;
+        if let Ok(Some(scroll)) = el.query_selector(".history-scroll") {
+            scroll.set_scroll_left(scroll.scroll_width());
+        }
+    });
     view! {
-        <div class="sim-panels" on:click=on_click on:keydown=on_key
+        <div class="sim-panels" node_ref=host on:click=on_click on:keydown=on_key
             inner_html=move || {
                 let asked = model.get();
                 data.with(|p| panels::markup(p, asked.as_deref()))

@@ -28,8 +28,21 @@ pub fn markup(panels: &[Panel], model: Option<&str>) -> String {
         .collect()
 }
 
-/// Width of the history drawing's coordinate system; it scales to the page.
+/// Width of the history drawing's coordinate system when it fits the page (it scales to it).
 const HISTORY_WIDTH: f64 = 760.0;
+/// Width a typical (median) operation's bar gets at least, so that its label fits: a history
+/// of quick operations is drawn wider than the page and scrolls.
+const MEDIAN_BAR_PX: f64 = 34.0;
+/// Widest the history drawing grows.
+const HISTORY_WIDTH_MAX: f64 = 4000.0;
+
+/// The drawing's width for a history spanning `end` ticks whose median operation lasts
+/// `median` ticks.
+pub fn history_width(end: u64, median: u64) -> f64 {
+    let fit = HISTORY_WIDTH - HISTORY_LEFT - 8.0;
+    let per_tick = (fit / end.max(1) as f64).max(MEDIAN_BAR_PX / median.max(1) as f64);
+    (HISTORY_LEFT + 8.0 + per_tick * end.max(1) as f64).clamp(HISTORY_WIDTH, HISTORY_WIDTH_MAX)
+}
 /// Where bars start (room for the lane labels).
 const HISTORY_LEFT: f64 = 64.0;
 /// Height of one client lane.
@@ -74,20 +87,34 @@ fn history_markup(history: &HistoryPanel, asked: Option<&str>) -> String {
         .max()
         .unwrap_or(history.now)
         .max(1);
-    let scale = (HISTORY_WIDTH - HISTORY_LEFT - 8.0) / end as f64;
+    let mut durations: Vec<u64> = history
+        .ops
+        .iter()
+        .map(|o| o.end.unwrap_or(history.now).saturating_sub(o.start))
+        .collect();
+    durations.sort_unstable();
+    let median = durations.get(durations.len() / 2).copied().unwrap_or(1);
+    let width = history_width(end, median);
+    let scale = (width - HISTORY_LEFT - 8.0) / end as f64;
     let x = |t: u64| HISTORY_LEFT + t as f64 * scale;
     let height = LANE_HEIGHT * history.lanes.len().max(1) as f64 + 18.0;
     let mut out = format!(
         "<section class=\"panel-history\" aria-label=\"{title}\"><h4>{title}</h4>\
-         <div class=\"history-scroll\"><svg class=\"history-svg\" viewBox=\"0 0 {HISTORY_WIDTH} {height}\" \
+         <div class=\"history-scroll\"><svg class=\"history-svg{wide}\" viewBox=\"0 0 {width:.0} {height}\"{style} \
          role=\"group\" aria-label=\"Client operations over time\">",
-        title = escape(&history.title)
+        title = escape(&history.title),
+        wide = if width > HISTORY_WIDTH { " wide" } else { "" },
+        style = if width > HISTORY_WIDTH {
+            format!(" style=\"width: {width:.0}px\"")
+        } else {
+            String::new()
+        },
     );
     for (i, lane) in history.lanes.iter().enumerate() {
         let y = LANE_HEIGHT * i as f64 + LANE_HEIGHT / 2.0;
         let _ = write!(
             out,
-            "<g class=\"history-row\"><line x1=\"{HISTORY_LEFT}\" x2=\"{HISTORY_WIDTH}\" y1=\"{y}\" y2=\"{y}\"/>\
+            "<g class=\"history-row\"><line x1=\"{HISTORY_LEFT}\" x2=\"{width:.0}\" y1=\"{y}\" y2=\"{y}\"/>\
              <text x=\"4\" y=\"{}\">{}</text></g>",
             y + 4.0,
             escape(lane)
@@ -106,7 +133,7 @@ fn history_markup(history: &HistoryPanel, asked: Option<&str>) -> String {
         "<text class=\"history-axis\" x=\"{HISTORY_LEFT}\" y=\"{}\">t=0</text>\
          <text class=\"history-axis\" x=\"{}\" y=\"{}\" text-anchor=\"end\">t={end}</text>",
         height - 3.0,
-        HISTORY_WIDTH - 8.0,
+        width - 8.0,
         height - 3.0,
     );
     for (i, op) in history.ops.iter().enumerate() {
@@ -355,6 +382,19 @@ mod tests {
                 verdict("converged", "not-applicable", vec![]),
             ],
         }
+    }
+
+    #[test]
+    fn quick_operations_widen_the_drawing_so_their_labels_fit() {
+        // Long operations over a short run fit the page.
+        assert_eq!(history_width(400, 100), HISTORY_WIDTH);
+        // Operations of 4 ticks over 400 ticks: 34 px per median bar.
+        let w = history_width(400, 4);
+        assert!(
+            (w - (HISTORY_LEFT + 8.0 + 400.0 * 34.0 / 4.0)).abs() < 1e-6,
+            "{w}"
+        );
+        assert_eq!(history_width(100_000, 1), HISTORY_WIDTH_MAX);
     }
 
     #[test]

@@ -242,7 +242,7 @@ pub fn history_panel(world: &WorldRef<'_, Register>) -> HistoryPanel {
             label: match (r.kind, r.outcome) {
                 (OpKind::Write(v), BarOutcome::Unknown) => format!("w {v} ?"),
                 (OpKind::Write(v), _) => format!("w {v}"),
-                (OpKind::Read, BarOutcome::Ok) => format!("r → {}", show(r.value)),
+                (OpKind::Read, BarOutcome::Ok) => format!("r→{}", show(r.value)),
                 (OpKind::Read, BarOutcome::Unknown) => "r ?".to_string(),
                 (OpKind::Read, BarOutcome::Open) => "r …".to_string(),
             },
