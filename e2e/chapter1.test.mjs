@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { shot, useBrowser } from "./lib.mjs";
+import { chapterSim, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
 const CHAPTER_1 = "#/chapter/why-distributed-systems-are-hard";
@@ -12,16 +12,15 @@ const SCENARIOS = ["retry-lossy", "retry-dedup", "clocks-drift", "clocks-sync", 
 
 test("every simulation of chapter 1 runs, takes a crash, and logs it", async () => {
   const { page, problems } = await browser.open(CHAPTER_1);
-  const sims = page.locator("figure.sim");
-  await sims.first().waitFor();
+  const mounts = page.locator(".sim-mount.lazy");
+  await mounts.first().waitFor({ state: "attached" });
   assert.deepEqual(
-    await sims.evaluateAll((figures) => figures.map((f) => f.dataset.scenario)),
+    await mounts.evaluateAll((places) => places.map((f) => f.dataset.scenario)),
     SCENARIOS,
     "the chapter embeds these simulations, in this order",
   );
   for (let i = 0; i < SCENARIOS.length; i++) {
-    const sim = sims.nth(i);
-    await sim.scrollIntoViewIfNeeded();
+    const sim = await chapterSim(page, SCENARIOS[i]);
     await sim.focus();
     const before = await sim.locator(".log-line").count();
     for (let k = 0; k < 30; k++) await page.keyboard.press("ArrowRight");
@@ -57,10 +56,8 @@ test("the slow-link detector draws every one of its 200-odd heartbeats in flight
 
 test("the clocks simulations show drift without sync and a bounded error with it", async () => {
   const { page, problems } = await browser.open(CHAPTER_1);
-  await page.locator("figure.sim").first().waitFor();
   for (const [scenario, property, broken] of [["clocks-drift", "clocks-agree-within-10", true], ["clocks-sync", "error-within-bound", false]]) {
-    const sim = page.locator(`figure.sim[data-scenario="${scenario}"]`);
-    await sim.scrollIntoViewIfNeeded();
+    const sim = await chapterSim(page, scenario);
     await sim.focus();
     for (let k = 0; k < 150; k++) await page.keyboard.press("ArrowRight");
     assert.equal(await sim.locator(".panel-grid").first().locator("tbody tr").count(), 4, "a Clocks row per node");
@@ -73,8 +70,7 @@ test("the clocks simulations show drift without sync and a bounded error with it
 
 test("the heartbeat simulation draws the timeout trade-off", async () => {
   const { page, problems } = await browser.open(CHAPTER_1);
-  const sim = page.locator('figure.sim[data-scenario="heartbeat-spikes"]');
-  await sim.scrollIntoViewIfNeeded();
+  const sim = await chapterSim(page, "heartbeat-spikes");
   const chart = sim.locator(".sim-sweep");
   await chart.waitFor();
   assert.match(await chart.locator("canvas").getAttribute("aria-label"), /false suspicions/);

@@ -2,16 +2,13 @@
 // store to AP and watch the history lose linearizability, with the violating bars marked.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { shot, useBrowser } from "./lib.mjs";
+import { chapterSim, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
 const CHAPTER_2 = "#/chapter/consistency-models";
 
 async function simOf(page, scenario) {
-  const sim = page.locator(`figure.sim[data-scenario="${scenario}"]`);
-  await sim.waitFor();
-  await sim.scrollIntoViewIfNeeded();
-  return sim;
+  return chapterSim(page, scenario);
 }
 
 async function clock(sim) {

@@ -55,3 +55,15 @@ export async function shot(page, name, options = {}) {
 export async function chapterLinks(page) {
   return page.$$eval(".chapter-card a", (as) => as.map((a) => a.getAttribute("href")));
 }
+
+/** A chapter's simulation of `scenario`: scrolled to (it mounts only near the viewport) and
+ * loaded. */
+export async function chapterSim(page, scenario) {
+  const mount = scenario ? page.locator(`.sim-mount[data-scenario="${scenario}"]`) : page.locator(".sim-mount.lazy").first();
+  await mount.waitFor({ state: "attached" });
+  await mount.scrollIntoViewIfNeeded();
+  const sim = mount.locator("figure.sim");
+  await sim.waitFor();
+  await sim.scrollIntoViewIfNeeded();
+  return sim;
+}

@@ -1,7 +1,7 @@
 // The live simulation view, driven like a learner would: step, rewind, crash, partition, share.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE, shot, useBrowser } from "./lib.mjs";
+import { BASE, chapterSim, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
 const CHAPTER_1 = "#/chapter/why-distributed-systems-are-hard";
@@ -11,9 +11,7 @@ async function logLines(sim) {
 }
 
 async function firstSim(page) {
-  const sim = page.locator("figure.sim").first();
-  await sim.scrollIntoViewIfNeeded();
-  return sim;
+  return chapterSim(page);
 }
 
 test("stepping forward and back changes the event log and the clock", async () => {
@@ -200,9 +198,7 @@ test("the space-time diagram follows the log and shows causality on click", asyn
 /** Chapter 4's election run, 80 steps in (a leader of term 1 exists by then). */
 async function raftElection() {
   const { page, problems } = await browser.open("#/chapter/consensus/leader-election");
-  const sim = page.locator('figure.sim[data-scenario="raft-election"]');
-  await sim.waitFor();
-  await sim.scrollIntoViewIfNeeded();
+  const sim = await chapterSim(page, "raft-election");
   await sim.focus();
   for (let i = 0; i < 80; i++) await page.keyboard.press("ArrowRight");
   return { page, problems, sim };
@@ -299,4 +295,28 @@ test("the traffic chart counts the log window's messages and follows the timelin
 test("no request leaves the site's own origin", () => {
   assert.ok(browser.ownRequests.length > 0, "this file's tests loaded pages");
   assert.deepEqual(browser.foreignRequests, []);
+});
+
+test("a chapter mounts only the simulations near the viewport, and one brought back resumes where it was", async () => {
+  const { page, problems } = await browser.open("#/chapter/consensus");
+  const mounts = page.locator(".sim-mount.lazy");
+  await mounts.first().waitFor({ state: "attached" });
+  const total = await mounts.count();
+  assert.equal(total, 8, "chapter 4 embeds eight simulations");
+  const first = await chapterSim(page, "paxos-basic");
+  assert.ok(await page.locator("figure.sim").count() < total, "simulations far below are not mounted");
+  await first.focus();
+  for (let i = 0; i < 12; i++) await page.keyboard.press("ArrowRight");
+  const at = await first.locator(".sim-clock").textContent();
+  const height = await page.locator('.sim-mount[data-scenario="paxos-basic"]').evaluate((e) => e.offsetHeight);
+  // Far down the page the first one unmounts and keeps its room, so nothing below it moves.
+  await chapterSim(page, "raft-figure8");
+  await page.waitForFunction(() => !document.querySelector('.sim-mount[data-scenario="paxos-basic"] figure.sim'));
+  const kept = await page.locator('.sim-mount[data-scenario="paxos-basic"]').evaluate((e) => e.offsetHeight);
+  assert.ok(Math.abs(kept - height) <= 2, `the placeholder keeps the height (${kept} vs ${height})`);
+  assert.ok(await page.locator("figure.sim").count() <= 4, "only the simulations near the viewport exist");
+  const back = await chapterSim(page, "paxos-basic");
+  assert.equal(await back.locator(".sim-clock").textContent(), at, "it comes back at the same step");
+  assert.deepEqual(problems, []);
+  await page.close();
 });

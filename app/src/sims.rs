@@ -96,27 +96,130 @@ pub enum Mount {
     },
 }
 
-/// A placeholder that becomes the simulation once the module has loaded.
+/// How far from the viewport (CSS margin) a lazy simulation mounts; beyond it, it unmounts.
+const NEAR_MARGIN: &str = "1200px 0px";
+
+/// Where an unmounted simulation was: `<step>/<token>`, from the module's `unmount`.
+fn parse_position(at: &str) -> Option<(u64, String)> {
+    let (step, token) = at.split_once('/')?;
+    Some((step.parse().ok()?, token.to_string()))
+}
+
+/// Calls `near` with whether `element` is within [`NEAR_MARGIN`] of the viewport, now and
+/// whenever that changes; the returned observer stops when dropped by `disconnect`.
+fn watch_nearness(
+    element: &web_sys::Element,
+    near: impl Fn(bool) + 'static,
+) -> Option<(
+    web_sys::IntersectionObserver,
+    leptos::wasm_bindgen::closure::Closure<dyn FnMut(js_sys::Array)>,
+)> {
+    let callback = leptos::wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
+        move |entries: js_sys::Array| {
+            if let Some(entry) = entries
+                .iter()
+                .last()
+                .and_then(|e| e.dyn_into::<web_sys::IntersectionObserverEntry>().ok())
+            {
+                near(entry.is_intersecting());
+            }
+        },
+    );
+    let options = web_sys::IntersectionObserverInit::new();
+    options.set_root_margin(NEAR_MARGIN);
+    let observer = web_sys::IntersectionObserver::new_with_options(
+        callback.as_ref().unchecked_ref(),
+        &options,
+    )
+    .ok()?;
+    observer.observe(element);
+    Some((observer, callback))
+}
+
+/// A placeholder that becomes the simulation once the module has loaded. A `lazy` one (a
+/// chapter's scenario) exists only while it is near the viewport: it mounts as it approaches,
+/// and far away it unmounts, keeping its height and where the run was, to come back there.
 #[component]
 pub fn SimMount(
     /// What to show.
     what: Mount,
+    /// Mount only near the viewport.
+    #[prop(default = false)]
+    lazy: bool,
 ) -> impl IntoView {
+    let outer = NodeRef::<leptos::html::Div>::new();
     let host = NodeRef::<leptos::html::Div>::new();
     let problem = RwSignal::new(None::<String>);
     let loading = RwSignal::new(true);
     let handle = StoredValue::new(None::<f64>);
+    // Whether it should exist, whether a mount is under way, where an unmounted run was, and
+    // the height it kept.
+    let near = RwSignal::new(!lazy);
+    let mounting = StoredValue::new(false);
+    let resume = StoredValue::new(None::<(u64, String)>);
+    let kept_height = RwSignal::new(None::<f64>);
+    let observer = StoredValue::new_local(None);
+    let scenario = match &what {
+        Mount::Scenario { id, .. } => Some(id.clone()),
+        _ => None,
+    };
     Effect::new(move |_| {
+        if !lazy {
+            return;
+        }
+        let Some(el) = outer.get() else { return };
+        let el: &web_sys::Element = &el;
+        observer.set_value(watch_nearness(el, move |is_near| near.set(is_near)));
+    });
+    let unmount_now = move || {
+        let (Some(id), Some(module)) = (handle.get_value(), MODULE.with(|m| m.borrow().clone()))
+        else {
+            return;
+        };
+        if let Some(el) = outer.get_untracked() {
+            let el: &web_sys::HtmlElement = &el;
+            kept_height.set(Some(f64::from(el.offset_height())));
+        }
+        let at = call(&module, "unmount", &[JsValue::from(id)]).ok();
+        resume.set_value(
+            at.and_then(|v| v.as_string())
+                .and_then(|a| parse_position(&a)),
+        );
+        handle.set_value(None);
+        loading.set(true);
+    };
+    Effect::new(move |_| {
+        let is_near = near.get();
         let Some(host) = host.get() else {
             return;
         };
+        if !is_near {
+            unmount_now();
+            return;
+        }
+        if handle.get_value().is_some() || mounting.get_value() {
+            return;
+        }
+        mounting.set_value(true);
         let what = what.clone();
         leptos::task::spawn_local(async move {
             let mounted = async {
                 let module = module().await?;
                 let host: web_sys::HtmlElement = host.into();
-                let args = match &what {
-                    Mount::Scenario { id, seed, caption } => (
+                let resumed = resume.get_value();
+                let args = match (&what, resumed) {
+                    (Mount::Scenario { caption, .. }, Some((step, token))) => (
+                        "mount_resumed",
+                        vec![
+                            host.into(),
+                            JsValue::from_str(&token),
+                            JsValue::from(step),
+                            caption
+                                .as_deref()
+                                .map_or(JsValue::UNDEFINED, JsValue::from_str),
+                        ],
+                    ),
+                    (Mount::Scenario { id, seed, caption }, None) => (
                         "mount_scenario",
                         vec![
                             host.into(),
@@ -127,16 +230,19 @@ pub fn SimMount(
                                 .map_or(JsValue::UNDEFINED, JsValue::from_str),
                         ],
                     ),
-                    Mount::Shared { token, step } => (
+                    (Mount::Shared { token, step }, _) => (
                         "mount_shared",
                         vec![host.into(), JsValue::from_str(token), JsValue::from(*step)],
                     ),
-                    Mount::Replay {
-                        challenge,
-                        source,
-                        spec_json,
-                        step,
-                    } => (
+                    (
+                        Mount::Replay {
+                            challenge,
+                            source,
+                            spec_json,
+                            step,
+                        },
+                        _,
+                    ) => (
                         "mount_replay",
                         vec![
                             host.into(),
@@ -151,21 +257,40 @@ pub fn SimMount(
                     .as_f64()
                     .ok_or_else(|| "The simulation did not start; reload the page.".to_string())
             };
-            match mounted.await {
-                Ok(id) => handle.set_value(Some(id)),
-                Err(message) => problem.set(Some(message)),
+            let result = mounted.await;
+            mounting.set_value(false);
+            match result {
+                Ok(id) => {
+                    handle.set_value(Some(id));
+                    kept_height.set(None);
+                    loading.set(false);
+                    // It scrolled away while it loaded.
+                    if !near.get_untracked() {
+                        unmount_now();
+                    }
+                }
+                Err(message) => {
+                    problem.set(Some(message));
+                    loading.set(false);
+                }
             }
-            loading.set(false);
         });
     });
     on_cleanup(move || {
+        observer.with_value(|o| {
+            if let Some((observer, _)) = o {
+                observer.disconnect();
+            }
+        });
         if let (Some(id), Some(module)) = (handle.get_value(), MODULE.with(|m| m.borrow().clone()))
         {
             let _ = call(&module, "unmount", &[JsValue::from(id)]);
         }
     });
     view! {
-        <div class="sim-mount">
+        <div class="sim-mount" class:lazy=lazy node_ref=outer data-scenario=scenario
+            class:unmounted=move || loading.get()
+            style:min-height=move || kept_height.get().map(|h| format!("{h}px"))>
             <p class="sim-loading muted" role="status" hidden=move || !loading.get()>"Loading the simulation…"</p>
             {move || problem.get().map(|p| view! { <p class="notice notice-warning" role="alert">{p}</p> })}
             <div node_ref=host></div>

@@ -22,19 +22,33 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
+/// A mounted simulation: its view (dropping it unmounts), and where it keeps its position.
+struct Mounted {
+    _view: Box<dyn std::any::Any>,
+    position: Option<view::Position>,
+}
+
 thread_local! {
-    /// Mounted simulations by handle; dropping a handle's view unmounts it.
-    static MOUNTED: RefCell<HashMap<u32, Box<dyn std::any::Any>>> = RefCell::new(HashMap::new());
+    /// Mounted simulations by handle.
+    static MOUNTED: RefCell<HashMap<u32, Mounted>> = RefCell::new(HashMap::new());
     static NEXT: RefCell<u32> = const { RefCell::new(1) };
 }
 
-fn keep(handle: Box<dyn std::any::Any>) -> u32 {
+fn keep(handle: Box<dyn std::any::Any>, position: Option<view::Position>) -> u32 {
     let id = NEXT.with(|n| {
         let mut n = n.borrow_mut();
         *n += 1;
         *n
     });
-    MOUNTED.with(|m| m.borrow_mut().insert(id, handle));
+    MOUNTED.with(|m| {
+        m.borrow_mut().insert(
+            id,
+            Mounted {
+                _view: handle,
+                position,
+            },
+        )
+    });
     id
 }
 
@@ -48,16 +62,40 @@ pub fn mount_scenario(
     caption: Option<String>,
 ) -> u32 {
     let spec = engine::scenarios::default_spec(&scenario, seed);
+    mount_spec(parent, spec, 0, caption)
+}
+
+/// Mounts a simulation again where it was unmounted: the run `token` at `step`, as [`unmount`]
+/// reported it (`<step>/<token>`).
+#[wasm_bindgen]
+pub fn mount_resumed(
+    parent: web_sys::HtmlElement,
+    token: String,
+    step: u64,
+    caption: Option<String>,
+) -> u32 {
+    let spec = engine::scenarios::spec_from_token(&token);
+    mount_spec(parent, spec, step, caption)
+}
+
+fn mount_spec(
+    parent: web_sys::HtmlElement,
+    spec: Result<RunSpec, engine::SimError>,
+    step: u64,
+    caption: Option<String>,
+) -> u32 {
+    let position = view::Position::default();
+    let kept = position.clone();
     let handle = leptos::mount::mount_to(parent, move || {
         match spec {
-        Ok(spec) => view! { <view::SimView spec=spec caption=caption/> }.into_any(),
+        Ok(spec) => view! { <view::SimView spec=spec caption=caption start_step=step position=Some(kept)/> }.into_any(),
         Err(err) => view! {
             <div class="sim sim-error" role="alert">{format!("This simulation cannot start: {err}")}</div>
         }
         .into_any(),
     }
     });
-    keep(Box::new(handle))
+    keep(Box::new(handle), Some(position))
 }
 
 /// Mounts a shared run (`#/sim/<step>/<token>`) into `parent`: the run at `step`, or, if the
@@ -67,7 +105,7 @@ pub fn mount_shared(parent: web_sys::HtmlElement, token: String, step: u64) -> u
     let handle = leptos::mount::mount_to(parent, move || {
         view! { <view::SharedSim token=token step=step/> }
     });
-    keep(Box::new(handle))
+    keep(Box::new(handle), None)
 }
 
 /// Mounts a challenge's counterexample — `spec_json`, a `RunSpec` in JSON — run with the
@@ -99,14 +137,21 @@ pub fn mount_replay(
         .into_any(),
     }
     });
-    keep(Box::new(handle))
+    keep(Box::new(handle), None)
 }
 
-/// Unmounts a simulation mounted by [`mount_scenario`] or [`mount_shared`].
+/// Unmounts a simulation. For one mounted by [`mount_scenario`] or [`mount_resumed`], returns
+/// where it was, `<step>/<token>`, so that [`mount_resumed`] can bring it back there.
 #[wasm_bindgen]
-pub fn unmount(handle: u32) {
-    let removed = MOUNTED.with(|m| m.borrow_mut().remove(&handle));
+pub fn unmount(handle: u32) -> Option<String> {
+    let removed = MOUNTED.with(|m| m.borrow_mut().remove(&handle))?;
+    let at = removed
+        .position
+        .as_ref()
+        .and_then(|p| p.get())
+        .map(|(token, step)| format!("{step}/{token}"));
     drop(removed);
+    at
 }
 
 /// Steps of the recorded run the seek benchmark seeks in.

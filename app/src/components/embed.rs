@@ -18,7 +18,7 @@ pub fn SimBlock(
         seed: embed.seed,
         caption: embed.caption.clone(),
     };
-    view! { <SimMount what=what/> }
+    view! { <SimMount what=what lazy=true/> }
 }
 
 /// A code challenge from the engine's catalog.

@@ -238,6 +238,24 @@ pub struct LearnerCode {
     pub source: String,
 }
 
+/// Where a mounted simulation is (its run as a token, and the step shown), kept up to date so
+/// that the page can unmount it when it scrolls far away and mount it again at the same place.
+#[derive(Clone, Default)]
+pub struct Position(std::rc::Rc<std::cell::RefCell<Option<(String, u64)>>>);
+
+impl Position {
+    /// The run's token and step, once the view has drawn.
+    pub fn get(&self) -> Option<(String, u64)> {
+        self.0.borrow().clone()
+    }
+    fn set(&self, token: &str, step: u64) {
+        let mut at = self.0.borrow_mut();
+        if at.as_ref().is_none_or(|(t, s)| t != token || *s != step) {
+            *at = Some((token.to_string(), step));
+        }
+    }
+}
+
 /// A simulation embedded in a chapter (or opened from a shared link, or a challenge's
 /// counterexample replayed with the learner's code).
 #[component]
@@ -253,6 +271,9 @@ pub fn SimView(
     /// A caption under the drawing.
     #[prop(default = None)]
     caption: Option<String>,
+    /// Where to keep the run's position for the page (see [`Position`]).
+    #[prop(default = None)]
+    position: Option<Position>,
 ) -> impl IntoView {
     let replay = code.is_some();
     let dark = theme_signal();
@@ -268,6 +289,9 @@ pub fn SimView(
         sim.step(Command::Seek(start_step));
     }
     sim.follow();
+    if let Some(position) = position {
+        Effect::new(move |_| sim.view.with(|v| position.set(&v.token, v.step)));
+    }
     on_cleanup(move || sim.playing.set(false));
     let info = sim.session.with_value(|s| s.info());
     let title = info.title;
