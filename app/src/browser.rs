@@ -68,3 +68,41 @@ pub fn scroll_to(id: Option<&str>) {
         None => window.scroll_to_with_x_and_y(0.0, 0.0),
     }
 }
+
+/// An observer of how near an element is to the viewport, with the callback it calls; it
+/// stops when `disconnect`ed (or dropped with the page).
+pub type Nearness = (
+    web_sys::IntersectionObserver,
+    wasm_bindgen::closure::Closure<dyn FnMut(js_sys::Array)>,
+);
+
+/// Calls `near` with whether `element` is within `margin` (CSS, e.g. `"600px 0px"`) of the
+/// viewport, now and whenever that changes. Heavy parts of a page (simulations, the code
+/// editor) use it to load only when the reader comes near them.
+pub fn watch_nearness(
+    element: &web_sys::Element,
+    margin: &str,
+    near: impl Fn(bool) + 'static,
+) -> Option<Nearness> {
+    use wasm_bindgen::JsCast;
+    let callback = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
+        move |entries: js_sys::Array| {
+            if let Some(entry) = entries
+                .iter()
+                .last()
+                .and_then(|e| e.dyn_into::<web_sys::IntersectionObserverEntry>().ok())
+            {
+                near(entry.is_intersecting());
+            }
+        },
+    );
+    let options = web_sys::IntersectionObserverInit::new();
+    options.set_root_margin(margin);
+    let observer = web_sys::IntersectionObserver::new_with_options(
+        callback.as_ref().unchecked_ref(),
+        &options,
+    )
+    .ok()?;
+    observer.observe(element);
+    Some((observer, callback))
+}

@@ -105,37 +105,6 @@ fn parse_position(at: &str) -> Option<(u64, String)> {
     Some((step.parse().ok()?, token.to_string()))
 }
 
-/// Calls `near` with whether `element` is within [`NEAR_MARGIN`] of the viewport, now and
-/// whenever that changes; the returned observer stops when dropped by `disconnect`.
-fn watch_nearness(
-    element: &web_sys::Element,
-    near: impl Fn(bool) + 'static,
-) -> Option<(
-    web_sys::IntersectionObserver,
-    leptos::wasm_bindgen::closure::Closure<dyn FnMut(js_sys::Array)>,
-)> {
-    let callback = leptos::wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
-        move |entries: js_sys::Array| {
-            if let Some(entry) = entries
-                .iter()
-                .last()
-                .and_then(|e| e.dyn_into::<web_sys::IntersectionObserverEntry>().ok())
-            {
-                near(entry.is_intersecting());
-            }
-        },
-    );
-    let options = web_sys::IntersectionObserverInit::new();
-    options.set_root_margin(NEAR_MARGIN);
-    let observer = web_sys::IntersectionObserver::new_with_options(
-        callback.as_ref().unchecked_ref(),
-        &options,
-    )
-    .ok()?;
-    observer.observe(element);
-    Some((observer, callback))
-}
-
 /// A placeholder that becomes the simulation once the module has loaded. A `lazy` one (a
 /// chapter's scenario) exists only while it is near the viewport: it mounts as it approaches,
 /// and far away it unmounts, keeping its height and where the run was, to come back there.
@@ -169,7 +138,11 @@ pub fn SimMount(
         }
         let Some(el) = outer.get() else { return };
         let el: &web_sys::Element = &el;
-        observer.set_value(watch_nearness(el, move |is_near| near.set(is_near)));
+        observer.set_value(crate::browser::watch_nearness(
+            el,
+            NEAR_MARGIN,
+            move |is_near| near.set(is_near),
+        ));
     });
     let unmount_now = move || {
         let (Some(id), Some(module)) = (handle.get_value(), MODULE.with(|m| m.borrow().clone()))

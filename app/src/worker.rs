@@ -1,10 +1,27 @@
 //! The page's Web Worker (the `worker` crate: the engine with Rhai and the linearizability
-//! checker, kept out of the first-view bundle). Each job starts a fresh worker, so a cancelled
-//! or runaway job is ended by terminating it.
+//! checker, kept out of the first-view bundle). One worker stays warm between jobs, so its
+//! module is fetched and compiled once per page; a cancelled or runaway job is ended by
+//! terminating its worker, and the next job starts a fresh one.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use engine::worker::{WorkerRequest, WorkerResponse};
 use leptos::wasm_bindgen::closure::Closure;
 use leptos::wasm_bindgen::JsCast;
+
+thread_local! {
+    /// A loaded worker with no job, kept for the next one.
+    static WARM: RefCell<Option<web_sys::Worker>> = const { RefCell::new(None) };
+}
+
+/// Whether `response` ends a job (the worker is then free for another).
+fn ends_job(response: &WorkerResponse) -> bool {
+    !matches!(
+        response,
+        WorkerResponse::Ready | WorkerResponse::Progress { .. }
+    )
+}
 
 /// The worker's entry script, written by Trunk next to `index.html`.
 const WORKER_URL: &str = "./worker_loader.js";
@@ -13,14 +30,20 @@ const WORKER_URL: &str = "./worker_loader.js";
 /// it does not stop the worker; `terminate` does.
 pub struct Running {
     worker: web_sys::Worker,
+    /// The job has ended and the worker went back to being warm.
+    finished: Rc<Cell<bool>>,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
 
 impl Running {
-    /// Stops the worker at once, wherever it is.
+    /// Ends the job: a job still running is stopped at once by terminating its worker (the next
+    /// job starts a fresh one); after a finished job the warm worker is left alone.
     pub fn terminate(&self) {
-        self.worker.terminate();
+        if !self.finished.get() {
+            self.finished.set(true);
+            self.worker.terminate();
+        }
     }
 }
 
@@ -32,18 +55,36 @@ pub fn spawn_worker(
     mut on_response: impl FnMut(WorkerResponse) + 'static,
     on_failure: impl Fn(String) + Clone + 'static,
 ) -> Result<Running, String> {
-    let worker = web_sys::Worker::new(WORKER_URL)
-        .map_err(|_| "The checker could not start in this browser.".to_string())?;
+    let warm = WARM.with(|w| w.borrow_mut().take());
+    let is_warm = warm.is_some();
+    let worker = match warm {
+        Some(worker) => worker,
+        None => web_sys::Worker::new(WORKER_URL)
+            .map_err(|_| "The checker could not start in this browser.".to_string())?,
+    };
     let request = serde_json::to_string(request).expect("requests serialize");
+    let finished = Rc::new(Cell::new(false));
     let poster = worker.clone();
     let fail = on_failure.clone();
+    let done = finished.clone();
+    let sent = request.clone();
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             let text = event.data().as_string().unwrap_or_default();
             match serde_json::from_str::<WorkerResponse>(&text) {
                 Ok(response) => {
                     if response == WorkerResponse::Ready {
-                        let _ = poster.post_message(&request.as_str().into());
+                        let _ = poster.post_message(&sent.as_str().into());
+                    }
+                    if ends_job(&response) && !done.get() {
+                        // Free for the next job: keep it warm (one is enough).
+                        done.set(true);
+                        poster.set_onmessage(None);
+                        poster.set_onerror(None);
+                        let spare = WARM.with(|w| w.borrow_mut().replace(poster.clone()));
+                        if let Some(spare) = spare {
+                            spare.terminate();
+                        }
                     }
                     on_response(response);
                 }
@@ -59,8 +100,13 @@ pub fn spawn_worker(
         });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    if is_warm {
+        // A warm worker has loaded already: the job goes at once.
+        let _ = worker.post_message(&request.as_str().into());
+    }
     Ok(Running {
         worker,
+        finished,
         _on_message: on_message,
         _on_error: on_error,
     })

@@ -13,6 +13,8 @@ use leptos::wasm_bindgen::{JsCast, JsValue};
 
 /// The bundle's script, written by Trunk's post-build hook `tools/editor.sh`.
 const SCRIPT_URL: &str = "./editor.js";
+/// How near the viewport (CSS margin) a challenge comes before its editor loads.
+const NEAR_MARGIN: &str = "800px 0px";
 
 /// The global object the bundle defines.
 fn bundle() -> Option<JsValue> {
@@ -122,11 +124,37 @@ pub fn CodeEditor(
     // The callbacks handed to the rich editor live as long as the component.
     let callbacks = StoredValue::new_local(Vec::<Box<dyn std::any::Any>>::new());
     let rich_label = label.clone();
+    let loading = StoredValue::new(false);
 
+    // The editor's script is heavy: it loads when the challenge comes near the viewport.
+    let near = RwSignal::new(false);
+    let observer = StoredValue::new_local(None);
     Effect::new(move |_| {
-        let Some(host) = host.get() else {
+        let Some(host) = host.get() else { return };
+        let el: &web_sys::Element = &host;
+        observer.set_value(crate::browser::watch_nearness(
+            el,
+            NEAR_MARGIN,
+            move |is_near| {
+                if is_near {
+                    near.set(true);
+                }
+            },
+        ));
+    });
+    Effect::new(move |_| {
+        let (Some(host), true) = (host.get(), near.get()) else {
             return;
         };
+        if handle.rich.with_value(Option::is_some) || loading.get_value() {
+            return;
+        }
+        loading.set_value(true);
+        observer.with_value(|o| {
+            if let Some((o, _)) = o {
+                o.disconnect();
+            }
+        });
         let label = rich_label.clone();
         leptos::task::spawn_local(async move {
             if let Err(e) =
@@ -173,6 +201,11 @@ pub fn CodeEditor(
         });
     });
     on_cleanup(move || {
+        observer.with_value(|o| {
+            if let Some((o, _)) = o {
+                o.disconnect();
+            }
+        });
         handle.call("destroy", &[]);
         handle.rich.set_value(None);
         callbacks.update_value(Vec::clear);
