@@ -172,6 +172,21 @@ test("the hostile corpus ends with clear diagnostics in the browser, and the pag
   await page.close();
 });
 
+test("one worker stays warm between checks: its module is fetched once", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1);
+  const fetched = [];
+  page.on("request", (r) => { if (/worker_bg\.wasm/.test(r.url())) fetched.push(r.url()); });
+  const section = await challenge(page);
+  await check(section);
+  assert.equal(await section.locator(".verdict-fail").count(), 1, "the starter fails");
+  await typeCode(section, REFERENCE);
+  await check(section);
+  assert.equal(await section.locator(".verdict-pass").count(), 1);
+  assert.equal(fetched.length, 1, `two checks, one module fetch: ${fetched}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("a slow check can be cancelled and the next check starts a fresh worker", async () => {
   const { page, problems } = await browser.open(CHAPTER_1);
   const section = await challenge(page);

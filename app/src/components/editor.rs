@@ -129,9 +129,11 @@ pub fn CodeEditor(
     // The editor's script is heavy: it loads when the challenge comes near the viewport.
     let near = RwSignal::new(false);
     let observer = StoredValue::new_local(None);
+    // (The rich editor's host is hidden until the editor starts: watch the whole editor.)
+    let frame = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
-        let Some(host) = host.get() else { return };
-        let el: &web_sys::Element = &host;
+        let Some(frame) = frame.get() else { return };
+        let el: &web_sys::Element = &frame;
         observer.set_value(crate::browser::watch_nearness(
             el,
             NEAR_MARGIN,
@@ -237,7 +239,7 @@ pub fn CodeEditor(
     };
 
     view! {
-        <div class="editor" class:is-rich=move || rich.get() data-editor=move || if rich.get() { "rich" } else { "plain" }>
+        <div class="editor" node_ref=frame class:is-rich=move || rich.get() data-editor=move || if rich.get() { "rich" } else { "plain" }>
             <div class="editor-rich" node_ref=host></div>
             <Show when=move || !rich.get()>
                 <pre class="editor-gutter" aria-hidden="true" node_ref=gutter>{line_numbers}</pre>
