@@ -9,3 +9,4 @@ pub mod heartbeat;
 pub mod paxos;
 pub mod raft;
 pub mod retry;
+pub mod tokens;
