@@ -203,7 +203,14 @@ pub fn scripted_seeds(id: &str, seeds: u64) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::challenge::{challenge, check, CheckOptions, CheckReport, Verdict};
+    use crate::challenge::harness::{Harness, Simulated};
+    use crate::challenge::{challenge, check, replay_session, CheckOptions, CheckReport, Verdict};
+    use crate::consistency::{session, Verdict as Judged};
+    use crate::lin::{RawHistory, RawOperation, Status as OpStatus, RETURN_NEVER};
+    use crate::protocols::tokens::types::{Done, Request};
+    use crate::protocols::tokens::Reference;
+    use crate::script::ScriptErrorKind;
+    use crate::sim::world::{Sim, SimOptions};
 
     fn run(source: &str, first_seed: u64, seeds: u64) -> CheckReport {
         check(
@@ -212,6 +219,294 @@ mod tests {
             CheckOptions { seeds, first_seed },
             &mut |_, _| true,
         )
+    }
+
+    /// The run of `seed` with `rules`, traced to its horizon (stopping at a violation).
+    fn traced(rules: Rc<dyn SessionRules>, seed: u64) -> Sim<Tokens> {
+        let spec = run_of(seed);
+        let scenario = SessionTokens.scenario(&rules, &spec.scenario).unwrap();
+        let end = SessionTokens.horizon(&scenario, &spec);
+        let options = SimOptions {
+            record_trace: true,
+            ..SimOptions::CHECK
+        };
+        let mut sim = Sim::new(scenario, spec, options).unwrap();
+        sim.run_until_time(end, true).unwrap();
+        sim.finish_liveness();
+        sim
+    }
+
+    fn script_rules(source: &str) -> Rc<dyn SessionRules> {
+        SessionTokens.install(Script::compile(source, &REQUIRED).unwrap())
+    }
+
+    /// Offsets of the windows of seeds the spread tests check: far apart, so that a verdict
+    /// that held only for the seeds a check happens to start with would show.
+    const WINDOWS: [u64; 5] = [0, 777, 3_000, 10_001, 31_337];
+    /// Seeds per window: four of each scripted run.
+    const WINDOW_SEEDS: u64 = 48;
+
+    /// Each known-wrong variant is caught in every window of seeds, not only in the first
+    /// 200, and the reference passes them all.
+    #[test]
+    fn each_wrong_variant_is_caught_in_every_window_of_seeds() {
+        let c = challenge("session-tokens").unwrap();
+        assert!(c.wrong.len() >= 12, "{} variants", c.wrong.len());
+        for first in WINDOWS {
+            assert_eq!(
+                run(&c.reference, first, WINDOW_SEEDS).verdict,
+                Verdict::Passed
+            );
+            for w in &c.wrong {
+                let report = run(&w.code, first, WINDOW_SEEDS);
+                let Verdict::Failed(f) = &report.verdict else {
+                    panic!("'{}' from seed {first}: {:?}", w.name, report.verdict)
+                };
+                assert!(f.message.starts_with("Violated at t="), "{}", f.message);
+                assert!(f.message.contains(&f.property), "{}", f.message);
+            }
+        }
+    }
+
+    /// The scripted runs make each verdict a matter of design, not of the seeds drawn: on every
+    /// scripted run a known-wrong variant either passes or fails with the property it names,
+    /// and for each variant one kind of scripted run fails on every seed.
+    #[test]
+    fn every_scripted_run_fails_each_variant_with_its_property_or_not_at_all() {
+        let c = challenge("session-tokens").unwrap();
+        let harness = Simulated(SessionTokens);
+        for w in &c.wrong {
+            let installed = harness.install(Script::compile(&w.code, &REQUIRED).unwrap());
+            let mut always = SCRIPTED.to_vec();
+            for first in WINDOWS {
+                for seed in first..first + WINDOW_SEEDS {
+                    let spec = run_of(seed);
+                    if spec.scenario == SWARM {
+                        continue;
+                    }
+                    match harness.judge(&installed, &spec).unwrap() {
+                        Some(f) => assert_eq!(f.property, w.violates, "'{}' seed {seed}", w.name),
+                        None => always.retain(|&id| id != spec.scenario),
+                    }
+                }
+            }
+            assert!(
+                !always.is_empty(),
+                "'{}' is not caught by one kind of run every time",
+                w.name
+            );
+        }
+    }
+
+    /// The reference over seeds 0..5000 (25 checks' worth):
+    /// `cargo test --profile fast -p engine --lib session_tokens_reference_passes_5000 -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn session_tokens_reference_passes_5000_seeds() {
+        let c = challenge("session-tokens").unwrap();
+        let start = std::time::Instant::now();
+        let report = run(&c.reference, 0, 5_000);
+        assert_eq!(report.verdict, Verdict::Passed);
+        println!(
+            "the reference passes seeds 0..5000 in {:.2?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn every_fourth_seed_is_a_scripted_run_in_turn() {
+        let ids: Vec<String> = (0..24).map(|s| run_of(s).scenario).collect();
+        assert_eq!(ids[3], "tokens-lag");
+        assert_eq!(ids[7], "tokens-failover");
+        assert_eq!(ids[11], "tokens-stale-leader");
+        assert_eq!(ids[15], "tokens-lag");
+        assert_eq!(ids.iter().filter(|id| *id == SWARM).count(), 18);
+        assert_eq!(scripted_seeds("tokens-failover", 24), vec![7, 19]);
+        assert_eq!(run_of(5), run_of(5));
+        assert_ne!(run_of(5), run_of(9));
+    }
+
+    /// The trace of a run is a pure function of its seed and rules: twice the same hash, the
+    /// script reference and the Rust [`Reference`] give the same run, and one hash is pinned
+    /// (a change to the store or its runs shows here).
+    #[test]
+    fn runs_are_deterministic_and_the_script_reference_is_the_rust_one() {
+        let c = challenge("session-tokens").unwrap();
+        for seed in [0, 3, 7, 11, 42] {
+            let a = traced(script_rules(&c.reference), seed).trace_hash();
+            let b = traced(script_rules(&c.reference), seed).trace_hash();
+            let rust = traced(Rc::new(Reference), seed).trace_hash();
+            assert_eq!((a, rust), (b, b), "seed {seed}");
+        }
+        let pinned = traced(Rc::new(Reference), 7);
+        assert_eq!(pinned.spec().scenario, "tokens-failover");
+        assert_eq!(
+            crate::hash::hex(pinned.trace_hash()),
+            "bb5cb88cf0837646",
+            "tokens-failover seed 7"
+        );
+        let wrong = &c.wrong[0].code;
+        assert_eq!(run(wrong, 0, 30), run(wrong, 0, 30));
+    }
+
+    /// The client history of a run, for the consistency checkers: operations at the true times
+    /// of their request and completion; reads still open at the end are left out, writes still
+    /// open have an unknown outcome.
+    fn history(sim: &Sim<Tokens>) -> RawHistory {
+        let mut ops: Vec<RawOperation> = Vec::new();
+        let mut queued: Vec<std::collections::VecDeque<usize>> = vec![Default::default(); 8];
+        for (line, ev) in sim.trace().iter().enumerate() {
+            match &ev.event {
+                Event::Request { node, request, .. } => {
+                    let (f, input) = match request {
+                        Request::Read => ("read", serde_json::Value::Null),
+                        Request::Write(v) => ("write", serde_json::json!(v)),
+                    };
+                    ops.push(RawOperation {
+                        client: u64::from(*node),
+                        f: f.to_string(),
+                        key: None,
+                        input,
+                        status: OpStatus::Unknown,
+                        output: serde_json::Value::Null,
+                        invoke_line: line + 1,
+                        return_line: None,
+                        call: ev.t,
+                        ret: RETURN_NEVER,
+                    });
+                    queued[usize::from(*node)].push_back(ops.len() - 1);
+                }
+                Event::Reply { node, reply } => {
+                    let Done {
+                        request,
+                        version,
+                        value,
+                        ..
+                    } = *reply;
+                    let i = queued[usize::from(*node)].pop_front().unwrap();
+                    let op = &mut ops[i];
+                    op.status = OpStatus::Ok;
+                    op.return_line = Some(line + 1);
+                    op.ret = ev.t;
+                    if request == Request::Read && version > 0 {
+                        op.output = serde_json::json!(value);
+                    }
+                }
+                _ => {}
+            }
+        }
+        ops.retain(|op| op.status == OpStatus::Ok || op.f == "write");
+        RawHistory { operations: ops }
+    }
+
+    /// What the properties' documentation says of the existential checker: it accepts every
+    /// history the reference produces, and it misses a stale read that the version order shows
+    /// (a session that wrote and then read an older write of another client).
+    #[test]
+    fn the_existential_session_checker_agrees_on_the_reference_and_is_weaker() {
+        let c = challenge("session-tokens").unwrap();
+        for seed in 0..40 {
+            let sim = traced(script_rules(&c.reference), seed);
+            for j in session::check(&history(&sim)) {
+                assert_eq!(j.verdict, Judged::Holds, "seed {seed}: {j:?}");
+            }
+        }
+        let never = c.wrong.iter().find(|w| w.name == "never waits").unwrap();
+        let missed = (0..40).any(|seed| {
+            let sim = traced(script_rules(&never.code), seed);
+            sim.violation()
+                .is_some_and(|v| v.property == "read-your-writes")
+                && session::check(&history(&sim))
+                    .iter()
+                    .all(|j| j.verdict != Judged::Violated)
+        });
+        assert!(missed, "some stale read only the version order shows");
+    }
+
+    #[test]
+    fn results_of_the_wrong_type_are_wrong_results_at_the_function() {
+        let c = challenge("session-tokens").unwrap();
+        let cases = [
+            (
+                c.reference
+                    .replace("(home + attempt) % 3", "home + attempt + 5"),
+                "fn pick",
+                "0, 1 or 2",
+            ),
+            (
+                c.reference
+                    .replace("replica.version >= token", "replica.version"),
+                "fn may_serve",
+                "true or false",
+            ),
+        ];
+        for (source, function, expected) in cases {
+            let report = run(&source, 0, 10);
+            let Verdict::ScriptError { error, seed } = report.verdict else {
+                panic!("{function}: {:?}", report.verdict)
+            };
+            assert_eq!(error.kind, ScriptErrorKind::WrongResult, "{error}");
+            let line = source.lines().position(|l| l.contains(function)).unwrap() + 1;
+            assert_eq!(error.line, Some(line), "{error}");
+            assert!(error.message.contains(expected), "{error}");
+            assert!(seed.is_some());
+        }
+        let missing = run("fn pick(token, home, attempt) { home }", 0, 10);
+        let Verdict::ScriptError { error, seed: None } = missing.verdict else {
+            panic!("{:?}", missing.verdict)
+        };
+        assert_eq!(error.kind, ScriptErrorKind::MissingFunction);
+    }
+
+    /// A shrunk counterexample replays in a session that reaches the same violation at the
+    /// same step; with the reference in place the same run passes.
+    #[test]
+    fn a_failure_replays_and_the_reference_passes_its_run() {
+        let c = challenge("session-tokens").unwrap();
+        for w in &c.wrong {
+            let Verdict::Failed(failure) = run(&w.code, 0, 24).verdict else {
+                panic!("{}", w.name)
+            };
+            let spec = failure.replay.as_deref().unwrap().clone();
+            let step = failure.step.unwrap();
+            let mut session = replay_session(&c.id, &w.code, &spec).unwrap();
+            let view = session
+                .run(crate::sim::session::Command::Seek(step))
+                .unwrap();
+            let violation = view.violation.expect("the violation at its step");
+            assert_eq!(
+                (violation.property.as_str(), violation.step),
+                (w.violates.as_str(), step)
+            );
+            let harness = Simulated(SessionTokens);
+            let installed = harness.install(Script::compile(&c.reference, &REQUIRED).unwrap());
+            assert_eq!(
+                harness.judge(&installed, &spec).unwrap(),
+                None,
+                "{}",
+                w.name
+            );
+        }
+    }
+
+    /// For each variant, how often each run kind fails with each property (seeds 0..400):
+    /// `cargo test --profile fast -p engine --lib tokens_variant_tally -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn tokens_variant_tally() {
+        let c = challenge("session-tokens").unwrap();
+        let harness = Simulated(SessionTokens);
+        for w in &c.wrong {
+            let installed = harness.install(Script::compile(&w.code, &REQUIRED).unwrap());
+            let mut tally: std::collections::BTreeMap<(String, String), u32> = Default::default();
+            for seed in 0..400 {
+                let spec = run_of(seed);
+                let found = harness.judge(&installed, &spec).unwrap();
+                let property = found.map_or("-".to_string(), |f| f.property);
+                *tally.entry((spec.scenario, property)).or_default() += 1;
+            }
+            println!("{} [{}]: {:?}", w.name, w.violates, tally);
+        }
     }
 
     /// Native timing of the reference and what each wrong variant violates:

@@ -10,11 +10,14 @@
 //!   follower takes over. n4's home is n0 (a sticky session never gets an answer again); the
 //!   new leader's clock is 400 ticks behind the old one's (wall-clock tokens go wrong); n0
 //!   comes back with the write that was overtaken.
-//! - `tokens-stale-leader`: n0 is cut from the other replicas and keeps accepting writes in
-//!   its old epoch while another replica leads a later one; n4 writes at the new leader, then,
-//!   cut from it, at n0 (monotonic writes); n3 reads the new leader's write, then, cut from
-//!   the new epoch's replicas, reads at n0 (monotonic reads), and once it can reach them
-//!   again writes to n0, the leader it knows (writes follow reads).
+//! - `tokens-stale-leader`: n3 writes and at once reads at n1, which lags (read your
+//!   writes); then n0 is cut from the other replicas and keeps accepting writes in its old
+//!   epoch while n1 leads a later one. n4 writes at the new leader; n3, cut from n0, reads that write
+//!   (a wall-clock token from n0 is ahead of the new leader's clock for longer than T), then,
+//!   cut from the new epoch's replicas,
+//!   reads at n0 (monotonic reads), and once it can reach them again writes to n0, the leader
+//!   it knows (writes follow reads); last, n4, cut from the new epoch's replicas, writes at n0
+//!   (monotonic writes).
 //!
 //! Every run ends with a tail in which both clients write and then read twice, more than T
 //! after the last fault, so a session that waits for what no replica will ever hold is seen.
@@ -173,24 +176,27 @@ fn failover(d: u64, v: &mut Values) -> Vec<Override> {
 fn stale_leader(d: u64, v: &mut Values) -> Vec<Override> {
     let mut o = setup();
     o.push(request(30 + d, 3, v.next(3)));
+    o.push(request(34 + d, 3, "r".into()));
     for r in [1, 2] {
         o.extend(cut_both(80 + d, 0, r));
     }
     o.extend(cut_both(150 + d, 4, 0));
     o.push(request(280 + d, 4, v.next(4)));
-    o.extend(mend_both(320 + d, 4, 0));
-    o.extend(cut_both(320 + d, 4, 1));
-    o.extend(cut_both(320 + d, 4, 2));
-    o.push(request(330 + d, 4, v.next(4)));
-    o.push(request(400 + d, 3, "r".into()));
-    o.extend(cut_both(415 + d, 3, 1));
-    o.extend(cut_both(415 + d, 3, 2));
-    o.push(request(420 + d, 3, "r".into()));
-    o.extend(mend_both(480 + d, 3, 1));
-    o.extend(mend_both(480 + d, 3, 2));
-    o.push(request(490 + d, 3, v.next(3)));
-    o.push(Override::at(550 + d, Action::Heal));
-    o.extend(tail(570 + d, v));
+    o.extend(cut_both(300 + d, 3, 0));
+    o.push(request(320 + d, 3, "r".into()));
+    o.extend(mend_both(440 + d, 3, 0));
+    o.extend(cut_both(440 + d, 3, 1));
+    o.extend(cut_both(440 + d, 3, 2));
+    o.push(request(445 + d, 3, "r".into()));
+    o.extend(mend_both(500 + d, 3, 1));
+    o.extend(mend_both(500 + d, 3, 2));
+    o.push(request(510 + d, 3, v.next(3)));
+    o.extend(mend_both(540 + d, 4, 0));
+    o.extend(cut_both(540 + d, 4, 1));
+    o.extend(cut_both(540 + d, 4, 2));
+    o.push(request(550 + d, 4, v.next(4)));
+    o.push(Override::at(660 + d, Action::Heal));
+    o.extend(tail(680 + d, v));
     o
 }
 
