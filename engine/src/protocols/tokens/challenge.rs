@@ -298,14 +298,14 @@ mod tests {
         }
     }
 
-    /// The reference over seeds 0..5000 (25 checks' worth):
-    /// `cargo test --profile fast -p engine --lib session_tokens_reference_passes_5000 -- --ignored --nocapture`
+    /// The reference over seeds 0..20000 (100 checks' worth):
+    /// `cargo test --profile fast -p engine --lib session_tokens_reference_passes_20000 -- --ignored --nocapture`
     #[test]
     #[ignore]
-    fn session_tokens_reference_passes_5000_seeds() {
+    fn session_tokens_reference_passes_20000_seeds() {
         let c = challenge("session-tokens").unwrap();
         let start = std::time::Instant::now();
-        let report = run(&c.reference, 0, 5_000);
+        let report = run(&c.reference, 0, 20_000);
         assert_eq!(report.verdict, Verdict::Passed);
         println!(
             "the reference passes seeds 0..5000 in {:.2?}",

@@ -107,6 +107,10 @@ impl Tokens {
             ctx.send(p.client, Msg::Redirect { op: p.op, leader });
             return true;
         }
+        if p.write.is_some() && Self::epoch_full(r) {
+            // The epoch has numbered all the writes it can: the write waits for a new leader.
+            return false;
+        }
         let kind = if p.write.is_some() {
             OpKind::Write
         } else {
@@ -138,6 +142,12 @@ impl Tokens {
         true
     }
 
+    /// Whether the leader's epoch has numbered [`SEQ_PER_EPOCH`] − 1 writes already.
+    fn epoch_full(r: &Replica) -> bool {
+        let held = r.durable.held.version;
+        epoch_of(held) == r.durable.epoch && held % SEQ_PER_EPOCH >= SEQ_PER_EPOCH - 1
+    }
+
     /// The leader accepts a write: the next version of its epoch.
     fn accept(&self, r: &mut Replica, p: &Pending, value: u64, ctx: &mut Ctx<'_, Self>) {
         let epoch = r.durable.epoch;
@@ -148,7 +158,7 @@ impl Tokens {
             1
         };
         let written = Held {
-            version: epoch * SEQ_PER_EPOCH + seq.min(SEQ_PER_EPOCH - 1),
+            version: epoch * SEQ_PER_EPOCH + seq,
             value,
             written_at: ctx.now(),
         };
@@ -169,14 +179,13 @@ impl Tokens {
     }
 
     fn on_request(&self, r: &mut Replica, from: NodeId, pending: Pending, ctx: &mut Ctx<'_, Self>) {
-        if let Some(value) = pending.write {
+        if pending.write.is_some() {
             let done = r
                 .accepted
                 .iter()
                 .find(|(c, op, _)| *c == from && *op == pending.op)
                 .map(|(_, _, h)| *h);
             if let Some(held) = done {
-                let _ = value;
                 ctx.send(
                     from,
                     Msg::WriteOk(Served {
@@ -268,7 +277,7 @@ impl Tokens {
         }
     }
 
-    fn client_of(&self, me: NodeId) -> NodeId {
+    fn home_of(&self, me: NodeId) -> NodeId {
         self.homes
             .get(usize::from(me - REPLICAS))
             .copied()
@@ -378,7 +387,7 @@ impl Protocol for Tokens {
         let me = ctx.id();
         if !is_replica(me) {
             return State::Client(Client {
-                home: self.client_of(me),
+                home: self.home_of(me),
                 token: Token::initial(),
                 leader: 0,
                 avoid: None,

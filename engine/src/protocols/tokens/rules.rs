@@ -40,7 +40,8 @@ impl OpKind {
 }
 
 /// The four decisions of a session (see the module documentation). Each returns `None` when
-/// it cannot decide (a script that failed): the caller then falls back to [`Reference`].
+/// it cannot decide (a script that failed): the store then keeps the token, reads at home, or
+/// answers as [`Reference`] would, and the check reports the script's error instead of the run.
 pub trait SessionRules {
     /// The token after a write was accepted (`reply`: what the leader wrote, from `replica`).
     fn after_write(

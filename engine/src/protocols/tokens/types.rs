@@ -15,7 +15,8 @@ use crate::sim::protocol::NodeId;
 /// epoch has one leader, so a version names at most one write.
 pub type Version = u64;
 
-/// Writes per epoch a version can number (`seq` stays below this).
+/// Writes per epoch a version can number (`seq` stays below this; a leader whose epoch is
+/// full accepts no more writes).
 pub const SEQ_PER_EPOCH: u64 = 1_000;
 
 /// The epoch of a version.
