@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocols::heartbeat::challenge::FailureDetector;
 use crate::protocols::raft::challenge::{Part, RaftChallenge};
+use crate::protocols::tokens::challenge::SessionTokens;
 use crate::script::ScriptError;
 use harness::Simulated;
 
@@ -43,6 +44,10 @@ pub const TABLE: &[Entry] = &[
     Entry {
         source: include_str!("../../challenges/failure-detector.toml"),
         harness: &Simulated(FailureDetector),
+    },
+    Entry {
+        source: include_str!("../../challenges/session-tokens.toml"),
+        harness: &Simulated(SessionTokens),
     },
     Entry {
         source: include_str!("../../challenges/raft-request-vote.toml"),

@@ -10,3 +10,4 @@ pub mod paxos;
 pub mod raft;
 pub mod register;
 pub mod retry;
+pub mod tokens;
