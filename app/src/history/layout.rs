@@ -49,6 +49,8 @@ pub struct Bar {
     pub class: &'static str,
     /// Text inside the bar if it fits.
     pub label: Option<String>,
+    /// The label is drawn just after the bar (a plain layout's label too long for its bar).
+    pub label_after: bool,
     /// Position in the linearization (1-based) if placed.
     pub position: Option<usize>,
 }
@@ -163,6 +165,7 @@ fn lay_out_all(view: &HistoryView, rank_px: f64) -> Layout {
             open: op.ret.is_none(),
             class,
             label,
+            label_after: false,
             position,
         });
     }
@@ -213,7 +216,11 @@ pub fn lay_out_plain(view: &HistoryView, labels: &[String], rank_px: f64) -> Lay
             .get(bar.index)
             .cloned()
             .unwrap_or_else(|| op.description.clone());
-        bar.label = (label_px(&text) <= room).then_some(text);
+        let needed = label_px(&text);
+        // Inside the bar if it fits; else just after it if there is room before the next bar;
+        // else from inside the bar on into the free space.
+        bar.label_after = needed > bar.width && bar.width + needed - 4.0 <= room;
+        bar.label = (needed <= room).then_some(text);
     }
     layout.paths.clear();
     layout.plain = true;
@@ -325,10 +332,15 @@ pub fn svg(
         );
         let text_y = px(bar.y + BAR_HEIGHT / 2.0 + 4.0);
         if let Some(label) = &bar.label {
+            let x = if bar.label_after {
+                bar.x + bar.width + 4.0
+            } else {
+                bar.x + 4.0
+            };
             let _ = write!(
                 out,
                 "<text x=\"{}\" y=\"{text_y}\">{}</text>",
-                px(bar.x + 4.0),
+                px(x),
                 escape(label)
             );
         }
@@ -598,6 +610,15 @@ mod tests {
         let first_read = &plain.bars[2];
         assert!(first_read.width < label_px("r 2"), "{first_read:?}");
         assert_eq!(first_read.label.as_deref(), Some("r 2"));
+        assert!(
+            first_read.label_after,
+            "drawn after its bar: {first_read:?}"
+        );
+        let wide = lay_out_plain(&v, &labels, 60.0);
+        assert!(wide
+            .bars
+            .iter()
+            .all(|b| b.label.is_some() && !b.label_after));
         // Squeezed, no label fits; at the minimum rank width every one does.
         assert!(lay_out_plain(&v, &labels, 3.0)
             .bars
