@@ -27,8 +27,8 @@ pub struct Progress {
     #[serde(default)]
     pub challenges: BTreeMap<String, bool>,
     /// "Classify this history" exercise id → the models ticked at the last check (their
-    /// names, e.g. `read-your-writes`).
-    #[serde(default)]
+    /// names, e.g. `read-your-writes`). Left out of the record while empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub classify: BTreeMap<String, Vec<String>>,
 }
 
@@ -300,6 +300,15 @@ mod tests {
         let loaded = Progress::load(Some(&progress.to_json()));
         assert_eq!(loaded.problem, None);
         assert_eq!(loaded.progress, progress);
+    }
+
+    #[test]
+    fn a_record_without_classified_histories_reads_and_writes_as_before() {
+        let before = "{\"version\":1,\"quizzes\":{\"hard/q1\":1},\"challenges\":{}}";
+        let loaded = Progress::load(Some(before));
+        assert_eq!(loaded.problem, None);
+        assert!(loaded.progress.classify.is_empty());
+        assert_eq!(loaded.progress.to_json(), before);
     }
 
     #[test]
