@@ -356,8 +356,8 @@ pub fn ClassifyBlock(
                     }>"Show answer"</button>
                 </p>
             </form>
-            <div class="classify-result-panel" aria-live="polite">
-                <p class=summary_class>{summary_text}</p>
+            <div class="classify-result-panel">
+                <p class=summary_class role="status" aria-live="polite">{summary_text}</p>
                 <ul class="classify-results"
                     inner_html=results
                     on:mouseover=move |ev| hovered.set(answer_of(&ev))
