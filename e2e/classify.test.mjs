@@ -112,12 +112,18 @@ test("a history classified right is marked correct, a wrong one explained on the
   await exercise.locator(".classify-summary.wrong").waitFor();
   assert.equal(await box(exercise, "Linearizable").isChecked(), true);
 
-  // Show answer: the key, unmarked; changing a box hides the stale result.
+  // Show answer: the key, unmarked; it stays while the learner ticks (a check's marks would
+  // not: they judge the boxes as they were).
   await exercise.getByRole("button", { name: "Show answer" }).click();
   assert.match(await exercise.locator(".classify-summary").innerText(),
     /^The answer: it satisfies Sequential, Causal, Read your writes, Monotonic reads, Monotonic writes, Writes follow reads\.$/);
   assert.equal(await exercise.locator(".classify-result.answer").count(), 7);
   await box(exercise, "Linearizable").click();
+  assert.match(await exercise.locator(".classify-summary").innerText(), /^The answer: /);
+  await exercise.getByRole("button", { name: "Check", exact: true }).click();
+  await exercise.locator(".classify-summary.right").waitFor();
+  await box(exercise, "Causal").click();
+  assert.equal(await exercise.locator(".classify-summary").innerText(), "", "a changed box hides the old marks");
   await shotOf(exercise, "classify-ticking");
   assert.deepEqual(problems, []);
   await page.close();
@@ -130,8 +136,9 @@ test("the exercise reads well at 390 px and in the dark theme", async () => {
     await page.close();
     const { page: p, problems: pageProblems, exercise } = await openExercise({ viewport });
     assert.equal(await p.evaluate(() => document.documentElement.dataset.theme), theme);
-    // The last check of history 2 (from the test above) is shown: explain it.
+    // History 2 with every box ticked: one mistake, explained.
     await exercise.getByRole("button", { name: "Next history" }).click();
+    await tick(exercise, MODELS);
     await exercise.getByRole("button", { name: "Check", exact: true }).click();
     await exercise.locator(".classify-result.wrong").getByRole("button").first().click();
     assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
