@@ -2,6 +2,7 @@
 // store to AP and watch the history lose linearizability, with the violating bars marked.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { chapterSim, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
@@ -121,4 +122,38 @@ test("the chapter 2 simulations at phone width, light and dark", async () => {
     assert.deepEqual(problems, []);
     await page.close();
   }
+});
+
+test("the session-tokens challenge: a token not advanced on reads fails monotonic reads and replays; the reference passes", async () => {
+  const toml = readFileSync(new URL("../engine/challenges/session-tokens.toml", import.meta.url), "utf8");
+  const reference = toml.match(/^reference = '''\n([\s\S]*?)'''/m)[1];
+  const wrong = toml.match(/name = "token not advanced on reads"\nviolates = "monotonic-reads"\ncode = '''\n([\s\S]*?)'''/)[1];
+  const { page, problems } = await browser.open(CHAPTER_2);
+  const section = page.locator("section.challenge", { has: page.locator("#challenge-session-tokens") });
+  await section.scrollIntoViewIfNeeded();
+  const typeCode = async (code) => {
+    await section.locator(".editor[data-editor=rich] .cm-content").waitFor();
+    await section.locator(".cm-content").click();
+    await page.keyboard.press("ControlOrMeta+a");
+    await page.keyboard.insertText(code);
+  };
+  const check = async () => {
+    await section.getByRole("button", { name: /^Check on \d+ seeds$/ }).click();
+    await section.locator(".check-report, .check-problem").waitFor({ timeout: 60_000 });
+  };
+  await typeCode(wrong);
+  await check();
+  assert.match(await section.locator(".verdict-fail").textContent(), /violated on seed \d+/);
+  assert.match(await section.locator(".check-report").textContent(), /monotonic/i);
+  await section.getByRole("button", { name: "Replay this run" }).click();
+  const sim = section.locator("figure.sim");
+  await sim.waitFor({ timeout: 30_000 });
+  await sim.scrollIntoViewIfNeeded();
+  await shot(page, "ch2-session-tokens-replay");
+  await typeCode(reference);
+  await check();
+  assert.match(await section.locator(".verdict-pass").textContent(), /Every property held on all 200 seeds/);
+  await shot(page, "ch2-session-tokens-passed");
+  assert.deepEqual(problems, []);
+  await page.close();
 });

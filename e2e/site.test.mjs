@@ -182,7 +182,12 @@ test("the layout works on a phone", async () => {
 
 test("progress and code export to a file and import back, after a confirmation", async () => {
   const { page, problems } = await open();
-  const record = { version: 1, quizzes: { "why-distributed-systems-are-hard/q1": 1 }, challenges: { "vector-clocks": true } };
+  const record = {
+    version: 1,
+    quizzes: { "why-distributed-systems-are-hard/q1": 1 },
+    challenges: { "vector-clocks": true },
+    classify: { "consistency-models/classify/02-stale-read.jsonl": ["sequential", "causal"] },
+  };
   await page.evaluate((r) => {
     localStorage.setItem("dslab.progress", JSON.stringify(r));
     localStorage.setItem("dslab.code.vector-clocks", "fn on_local(clock, me) { clock }");
@@ -205,7 +210,7 @@ test("progress and code export to a file and import back, after a confirmation",
   page.once("dialog", (dialog) => dialog.accept());
   const input = page.locator(".progress-file input[type=file]");
   await input.setInputFiles({ name: "dslab-progress.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(file)) });
-  await page.locator(".progress-file [role=status]", { hasText: "Imported 1 quiz answer(s), 1 challenge result(s)" }).waitFor();
+  await page.locator(".progress-file [role=status]", { hasText: "Imported 1 quiz answer(s), 1 challenge result(s), 1 classified history(ies)" }).waitFor();
   const stored = await page.evaluate(() => [localStorage.getItem("dslab.progress"), localStorage.getItem("dslab.code.vector-clocks")]);
   assert.deepEqual(JSON.parse(stored[0]), record);
   assert.equal(stored[1], "fn on_local(clock, me) { clock }");

@@ -1,4 +1,5 @@
-//! The learner's progress: quiz answers and challenge results, kept in `localStorage`.
+//! The learner's progress: quiz answers, challenge results and the histories classified, kept in
+//! `localStorage`.
 //!
 //! Invariant: stored data is never silently dropped. Data that does not parse, or that has a
 //! format version this build does not know, is copied to a backup key and reported to the
@@ -6,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use contentc::Chapter;
+use contentc::{Chapter, ExerciseKey};
 use serde::{Deserialize, Serialize};
 
 /// The storage key of the current record.
@@ -25,6 +26,10 @@ pub struct Progress {
     /// Challenge id → whether the learner's code passed.
     #[serde(default)]
     pub challenges: BTreeMap<String, bool>,
+    /// "Classify this history" exercise id → the models ticked at the last check (their
+    /// names, e.g. `read-your-writes`). Left out of the record while empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classify: BTreeMap<String, Vec<String>>,
 }
 
 /// Where a challenge's code is saved: this prefix and the challenge id.
@@ -155,12 +160,30 @@ impl Progress {
             .iter()
             .filter(|id| self.challenges.get(id.as_str()).copied().unwrap_or(false))
             .count();
+        let exercises_solved = chapter
+            .exercises
+            .iter()
+            .filter(|key| self.solved(key))
+            .count();
         ChapterProgress {
             quizzes_right,
             quizzes_total: chapter.quizzes.len(),
             challenges_passed,
             challenges_total: chapter.challenges.len(),
+            exercises_solved,
+            exercises_total: chapter.exercises.len(),
         }
+    }
+
+    /// Whether the models ticked at the last check of an exercise are exactly those that hold.
+    pub fn solved(&self, key: &ExerciseKey) -> bool {
+        self.classify.get(&key.id).is_some_and(|ticked| {
+            ticked.len() == key.holds.len()
+                && key
+                    .holds
+                    .iter()
+                    .all(|m| ticked.iter().any(|t| t == m.name()))
+        })
     }
 }
 
@@ -175,25 +198,35 @@ pub struct ChapterProgress {
     pub challenges_passed: usize,
     /// Challenges in the chapter.
     pub challenges_total: usize,
+    /// Histories classified right at their last check.
+    pub exercises_solved: usize,
+    /// Histories to classify in the chapter.
+    pub exercises_total: usize,
 }
 
 impl ChapterProgress {
     /// Done items over all items, in percent (0 when the chapter has nothing to do).
     pub fn percent(&self) -> u32 {
-        let total = self.quizzes_total + self.challenges_total;
-        let done = self.quizzes_right + self.challenges_passed;
+        let total = self.quizzes_total + self.challenges_total + self.exercises_total;
+        let done = self.quizzes_right + self.challenges_passed + self.exercises_solved;
         (done * 100)
             .checked_div(total)
             .map_or(0, |percent| u32::try_from(percent).unwrap_or(100))
     }
 
-    /// A short label, e.g. "2/3 questions · 0/1 challenges".
+    /// A short label, e.g. "2/3 questions · 1/8 histories · 0/1 challenges".
     pub fn label(&self) -> String {
         let mut parts = Vec::new();
         if self.quizzes_total > 0 {
             parts.push(format!(
                 "{}/{} questions",
                 self.quizzes_right, self.quizzes_total
+            ));
+        }
+        if self.exercises_total > 0 {
+            parts.push(format!(
+                "{}/{} histories",
+                self.exercises_solved, self.exercises_total
             ));
         }
         if self.challenges_total > 0 {
@@ -214,6 +247,7 @@ impl ChapterProgress {
 mod tests {
     use super::*;
     use contentc::QuizKey;
+    use engine::consistency::ConsistencyModel;
 
     fn chapter() -> Chapter {
         Chapter {
@@ -235,6 +269,10 @@ mod tests {
             ],
             challenges: vec![],
             simulations: vec![],
+            exercises: vec![ExerciseKey {
+                id: "hard/classify/stale.jsonl".into(),
+                holds: vec![ConsistencyModel::Sequential, ConsistencyModel::Causal],
+            }],
             body_file: String::new(),
             blocks: vec![],
         }
@@ -256,9 +294,21 @@ mod tests {
         let mut progress = Progress::new();
         progress.quizzes.insert("hard/q1".into(), 1);
         progress.challenges.insert("vector-clocks".into(), true);
+        progress
+            .classify
+            .insert("hard/classify/stale.jsonl".into(), vec!["causal".into()]);
         let loaded = Progress::load(Some(&progress.to_json()));
         assert_eq!(loaded.problem, None);
         assert_eq!(loaded.progress, progress);
+    }
+
+    #[test]
+    fn a_record_without_classified_histories_reads_and_writes_as_before() {
+        let before = "{\"version\":1,\"quizzes\":{\"hard/q1\":1},\"challenges\":{}}";
+        let loaded = Progress::load(Some(before));
+        assert_eq!(loaded.problem, None);
+        assert!(loaded.progress.classify.is_empty());
+        assert_eq!(loaded.progress.to_json(), before);
     }
 
     #[test]
@@ -316,16 +366,48 @@ mod tests {
             (counts.quizzes_right, counts.quizzes_total, counts.percent()),
             (0, 2, 0)
         );
+        assert_eq!((counts.exercises_solved, counts.exercises_total), (0, 1));
         progress.quizzes.insert("hard/q1".into(), 1);
         progress.quizzes.insert("hard/q2".into(), 1);
         let counts = progress.chapter(&chapter());
-        assert_eq!((counts.quizzes_right, counts.percent()), (1, 50));
-        assert_eq!(counts.label(), "1/2 questions");
+        assert_eq!((counts.quizzes_right, counts.percent()), (1, 33));
+        assert_eq!(counts.label(), "1/2 questions · 0/1 histories");
         progress.quizzes.insert("hard/q2".into(), 7);
         assert_eq!(
             progress.chapter(&chapter()).quizzes_right,
             1,
             "an out-of-range answer is not right"
         );
+    }
+
+    #[test]
+    fn a_history_is_solved_when_exactly_the_models_that_hold_were_ticked() {
+        let key = &chapter().exercises[0];
+        let mut progress = Progress::new();
+        let mut check = |ticked: &[&str]| {
+            progress.classify.insert(
+                key.id.clone(),
+                ticked.iter().map(|t| t.to_string()).collect(),
+            );
+            progress.solved(key)
+        };
+        assert!(check(&["causal", "sequential"]), "order does not matter");
+        assert!(!check(&["sequential"]), "a model that holds left unticked");
+        assert!(
+            !check(&["sequential", "causal", "linearizable"]),
+            "a violated model ticked"
+        );
+        assert!(
+            !check(&["sequential", "sequential"]),
+            "a repeat is not another model"
+        );
+        assert!(!check(&[]));
+        assert!(!Progress::new().solved(key), "never checked");
+        progress
+            .classify
+            .insert(key.id.clone(), vec!["sequential".into(), "causal".into()]);
+        let counts = progress.chapter(&chapter());
+        assert_eq!((counts.exercises_solved, counts.percent()), (1, 33));
+        assert_eq!(counts.label(), "0/2 questions · 1/1 histories");
     }
 }

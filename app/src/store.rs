@@ -91,13 +91,14 @@ impl Store {
                 let _ = storage.set_item(&format!("{CODE_KEY_PREFIX}{id}"), source);
             }
         }
-        let (quizzes, challenges) = (
+        let (quizzes, histories, challenges) = (
             export.progress.quizzes.len(),
+            export.progress.classify.len(),
             export.progress.challenges.len(),
         );
         self.progress.set(export.progress);
         format!(
-            "Imported {quizzes} quiz answer(s), {challenges} challenge result(s) and the code of {} challenge(s).{note}",
+            "Imported {quizzes} quiz answer(s), {challenges} challenge result(s), {histories} classified history(ies) and the code of {} challenge(s).{note}",
             export.code.len()
         )
     }

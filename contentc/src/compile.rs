@@ -8,12 +8,16 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 
 use crate::directive::{parse_fields, parse_quiz, DirectiveError};
 use crate::{
-    Block, ChallengeEmbed, Chapter, Course, HistoryEmbed, HistoryExample, Quiz, QuizKey,
-    QuizOption, Section, SimEmbed,
+    Block, ChallengeEmbed, Chapter, ClassifyAnswer, ClassifyEmbed, ClassifyHistory, Course,
+    ExerciseKey, HistoryEmbed, HistoryExample, Quiz, QuizKey, QuizOption, Section, SimEmbed,
+    CLASSIFY_MODELS,
 };
 
 /// The largest chapter file the compiler reads, in bytes; a guard against a runaway file.
 pub const CHAPTER_FILE_BYTES_MAX: usize = 512 * 1024;
+
+/// The most operations a ```classify history may have: the learner classifies it by eye.
+pub const CLASSIFY_OPERATIONS_MAX: usize = 24;
 
 /// A content mistake, with the file and line it is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +49,8 @@ pub struct Catalog {
     pub scenarios: BTreeSet<String>,
     /// Challenge ids.
     pub challenges: BTreeSet<String>,
-    /// History files that ```history directives may name: file name → text (from
-    /// `content/histories/`).
+    /// History files that ```history and ```classify directives may name: path relative to
+    /// `content/histories/` → text.
     pub histories: BTreeMap<String, String>,
 }
 
@@ -67,15 +71,30 @@ impl Catalog {
     }
 }
 
-/// Reads every file of `dir/histories/` (none if the folder is absent).
+/// Reads every file of `dir/histories/` and its subfolders (none if the folder is absent), named
+/// by their path relative to it (`classify/01-linearizable.jsonl`).
 fn read_histories(dir: &Path, errors: &mut Vec<ContentError>) -> BTreeMap<String, String> {
     let mut histories = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(dir.join("histories")) else {
-        return histories;
+    read_histories_under(&dir.join("histories"), "", &mut histories, errors);
+    histories
+}
+
+fn read_histories_under(
+    folder: &Path,
+    prefix: &str,
+    histories: &mut BTreeMap<String, String>,
+    errors: &mut Vec<ContentError>,
+) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || name.ends_with(".md") {
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        if name.rsplit('/').next().is_some_and(|n| n.starts_with('.')) || name.ends_with(".md") {
+            continue;
+        }
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            read_histories_under(&entry.path(), &format!("{name}/"), histories, errors);
             continue;
         }
         match std::fs::read_to_string(entry.path()) {
@@ -89,7 +108,6 @@ fn read_histories(dir: &Path, errors: &mut Vec<ContentError>) -> BTreeMap<String
             }),
         }
     }
-    histories
 }
 
 /// A link from one chapter to another chapter file, checked once all chapters are known.
@@ -263,6 +281,25 @@ fn compile_with_links(
             _ => None,
         })
         .collect();
+    let exercises = body
+        .blocks
+        .iter()
+        .filter_map(|block| match block {
+            Block::Classify(embed) => Some(embed.histories.iter().map(|h| {
+                ExerciseKey {
+                    id: h.id.clone(),
+                    holds: h
+                        .answers
+                        .iter()
+                        .filter(|a| a.holds)
+                        .map(|a| a.model)
+                        .collect(),
+                }
+            })),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     let chapter = Chapter {
         number,
         slug,
@@ -273,6 +310,7 @@ fn compile_with_links(
         quizzes,
         challenges,
         simulations,
+        exercises,
         body_file: String::new(),
         blocks: body.blocks,
     };
@@ -352,7 +390,7 @@ fn parse_front_matter(text: &str) -> Result<FrontMatter, (usize, String)> {
 }
 
 /// Directive languages: a fenced block with one of these is a widget, not code.
-const DIRECTIVES: [&str; 4] = ["sim", "challenge", "quiz", "history"];
+const DIRECTIVES: [&str; 5] = ["sim", "challenge", "quiz", "history", "classify"];
 
 struct Body<'a> {
     slug: String,
@@ -666,6 +704,7 @@ impl<'a> Body<'a> {
                     paste,
                 }))
             }
+            "classify" => self.classify(content, first_line).map(Block::Classify),
             "quiz" => {
                 let raw = parse_quiz(content, first_line).map_err(lift)?;
                 self.quiz_count += 1;
@@ -685,6 +724,162 @@ impl<'a> Body<'a> {
             }
             _ => unreachable!("only directive languages reach here"),
         }
+    }
+}
+
+impl Body<'_> {
+    /// A ```classify directive: each history's answer key from the engine's checkers.
+    fn classify(&self, content: &str, first_line: usize) -> Result<ClassifyEmbed, Failure> {
+        let fields = parse_fields(content, first_line, &["histories", "caption"])
+            .map_err(|e| (e.line, format!("in ```classify: {}", e.message)))?;
+        let field = |key: &str| fields.iter().find(|(k, _, _)| k == key);
+        let Some((_, list, line)) = field("histories") else {
+            return Err((
+                first_line,
+                "in ```classify: `histories: file, file, …` is required".into(),
+            ));
+        };
+        let line = *line;
+        let mut histories: Vec<ClassifyHistory> = Vec::new();
+        for file in list.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            let Some(text) = self.catalog.histories.get(file) else {
+                let files: BTreeSet<String> = self.catalog.histories.keys().cloned().collect();
+                return Err((
+                    line,
+                    format!(
+                        "in ```classify: no file `{file}` in content/histories/ (known: {})",
+                        known(&files)
+                    ),
+                ));
+            };
+            if histories.iter().any(|h| h.file == file) {
+                return Err((line, format!("in ```classify: `{file}` is listed twice")));
+            }
+            let earlier = self.blocks.iter().any(
+                |b| matches!(b, Block::Classify(e) if e.histories.iter().any(|h| h.file == file)),
+            );
+            if earlier {
+                return Err((
+                    line,
+                    format!("in ```classify: `{file}` is already an exercise of this chapter"),
+                ));
+            }
+            let history = classify_history(&self.slug, file, text)
+                .map_err(|message| (line, format!("in ```classify: {message}")))?;
+            histories.push(history);
+        }
+        if histories.is_empty() {
+            return Err((line, "in ```classify: `histories` lists no file".into()));
+        }
+        Ok(ClassifyEmbed {
+            caption: field("caption").map(|(_, c, _)| c.clone()),
+            histories,
+        })
+    }
+}
+
+/// Checks one history under every model of [`CLASSIFY_MODELS`] and lays it out. Every model
+/// must have an answer (holds or violated): an exercise cannot ask what its key does not know.
+fn classify_history(slug: &str, file: &str, text: &str) -> Result<ClassifyHistory, String> {
+    use engine::consistency::{classify, Limits, Verdict};
+    let at =
+        |e: engine::lin::ParseError| format!("content/histories/{file}:{}: {}", e.line, e.message);
+    let (_, raw) = engine::lin::read(text, engine::lin::Format::Auto).map_err(at)?;
+    if raw.operations.len() > CLASSIFY_OPERATIONS_MAX {
+        return Err(format!(
+            "content/histories/{file} has {} operations; a history to classify by eye has at \
+             most {CLASSIFY_OPERATIONS_MAX}",
+            raw.operations.len()
+        ));
+    }
+    let judgements = classify(&raw, None, &Limits::default()).map_err(at)?;
+    let view = engine::lin::view_text(
+        text,
+        engine::lin::Format::Auto,
+        &mut engine::lin::Budget::default(),
+    )
+    .map_err(at)?;
+    // The checkers name raw operations; the view draws those that did not fail. Both know the
+    // line each operation was invoked on.
+    let drawn = |raw_index: usize| {
+        let line = raw.operations[raw_index].invoke_line;
+        view.operations.iter().position(|op| op.line == line)
+    };
+    let mut answers = Vec::new();
+    for model in CLASSIFY_MODELS {
+        let Some(judgement) = judgements.iter().find(|j| j.model == model) else {
+            return Err(format!(
+                "content/histories/{file}: the checkers gave no answer for {}",
+                model.name()
+            ));
+        };
+        let holds = match judgement.verdict {
+            Verdict::Holds => true,
+            Verdict::Violated => false,
+            Verdict::Unknown | Verdict::NotApplicable => {
+                return Err(format!(
+                    "content/histories/{file}: {} has no verdict ({}); every model an exercise \
+                     asks about needs one",
+                    model.name(),
+                    judgement.sentence
+                ))
+            }
+        };
+        answers.push(ClassifyAnswer {
+            model,
+            holds,
+            sentence: judgement.sentence.clone(),
+            operations: judgement
+                .operations
+                .iter()
+                .filter_map(|&i| drawn(i))
+                .collect(),
+        });
+    }
+    let labels = view
+        .operations
+        .iter()
+        .map(|op| {
+            raw.operations
+                .iter()
+                .find(|r| r.invoke_line == op.line)
+                .map_or_else(|| op.description.clone(), short_label)
+        })
+        .collect();
+    Ok(ClassifyHistory {
+        id: format!("{slug}/{file}"),
+        file: file.to_string(),
+        view,
+        labels,
+        answers,
+    })
+}
+
+/// An operation in a few characters, to fit inside its bar: `w 1`, `r nil`, `w x=1`, `r y=nil`,
+/// with `?` for an outcome that is unknown.
+fn short_label(op: &engine::lin::RawOperation) -> String {
+    use engine::lin::Status;
+    use serde_json::Value;
+    let value = |v: &Value| match v {
+        Value::Null => "nil".to_string(),
+        Value::String(s) if s.is_empty() => "nil".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let key = op
+        .key
+        .as_ref()
+        .map_or_else(String::new, |k| format!("{k}="));
+    let unknown = op.status == Status::Unknown;
+    match op.f.as_str() {
+        "read" | "get" if unknown => format!("r {key}?"),
+        "read" | "get" => format!("r {key}{}", value(&op.output)),
+        "write" | "put" => format!(
+            "w {key}{}{}",
+            value(&op.input),
+            if unknown { "?" } else { "" }
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -737,6 +932,7 @@ pub fn slugify(title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use engine::consistency::ConsistencyModel;
 
     fn catalog() -> Catalog {
         Catalog {
@@ -871,6 +1067,193 @@ mod tests {
                 .to_string()
                 .starts_with(&format!("content/01-hard.md:{line}: ")));
         }
+    }
+
+    /// Histories for ```classify tests, beside the common catalog's.
+    fn classify_catalog() -> Catalog {
+        let line = |client: u64, kind: &str, f: &str, value: &str| {
+            format!("{{\"client\": {client}, \"type\": \"{kind}\", \"f\": \"{f}\", \"value\": {value}}}\n")
+        };
+        // A failed write first: the view leaves it out, so its indices are one less than the
+        // checkers' raw ones.
+        let failed_then_stale = [
+            line(2, "invoke", "write", "9"),
+            line(2, "fail", "write", "9"),
+            STALE.to_string(),
+        ]
+        .concat();
+        // Two writes of 1: which one a read saw cannot be told (the session checks: unknown).
+        let duplicate = [
+            line(0, "invoke", "write", "1"),
+            line(0, "ok", "write", "1"),
+            line(1, "invoke", "write", "1"),
+            line(1, "ok", "write", "1"),
+        ]
+        .concat();
+        // A compare-and-set: causal memory is not defined for it (not applicable).
+        let cas = [
+            line(0, "invoke", "cas", "[0, 1]"),
+            line(0, "fail", "cas", "[0, 1]"),
+        ]
+        .concat();
+        let long: String = (0..=CLASSIFY_OPERATIONS_MAX)
+            .flat_map(|v| {
+                [
+                    line(0, "invoke", "write", &v.to_string()),
+                    line(0, "ok", "write", &v.to_string()),
+                ]
+            })
+            .collect();
+        let mut catalog = catalog();
+        catalog.histories.extend([
+            (
+                "classify/failed-then-stale.jsonl".to_string(),
+                failed_then_stale,
+            ),
+            ("duplicate.jsonl".to_string(), duplicate),
+            ("cas.jsonl".to_string(), cas),
+            ("long.jsonl".to_string(), long),
+        ]);
+        catalog
+    }
+
+    fn compile_classify(body: &str) -> Result<Chapter, ContentError> {
+        compile_chapter(
+            "content/01-hard.md",
+            "01-hard.md",
+            &format!("{FRONT}{body}"),
+            &classify_catalog(),
+        )
+    }
+
+    #[test]
+    fn a_classify_directive_embeds_the_key_the_checkers_computed() {
+        let chapter = compile_classify(
+            "```classify\nhistories: stale.jsonl, classify/failed-then-stale.jsonl\ncaption: Which?\n```\n",
+        )
+        .unwrap();
+        let [Block::Classify(embed)] = chapter.blocks.as_slice() else {
+            panic!("{:?}", chapter.blocks)
+        };
+        assert_eq!(embed.caption.as_deref(), Some("Which?"));
+        let [stale, shifted] = embed.histories.as_slice() else {
+            panic!("{:?}", embed.histories)
+        };
+        assert_eq!(stale.id, "hard/stale.jsonl");
+        assert_eq!(shifted.id, "hard/classify/failed-then-stale.jsonl");
+        let models: Vec<ConsistencyModel> = stale.answers.iter().map(|a| a.model).collect();
+        assert_eq!(models, CLASSIFY_MODELS);
+        // A stale read: everything but linearizability holds.
+        let holds: Vec<bool> = stale.answers.iter().map(|a| a.holds).collect();
+        assert_eq!(holds, [false, true, true, true, true, true, true]);
+        let lin = &stale.answers[0];
+        assert!(lin.sentence.starts_with("stale read"), "{}", lin.sentence);
+        assert_eq!(lin.operations, [0, 1]);
+        assert!(stale.answers[1..].iter().all(|a| a.operations.is_empty()));
+        assert_eq!(stale.labels, ["w 1", "r nil"]);
+        // The same operations, counted in the drawing, which has no failed write.
+        assert_eq!(shifted.view.operations.len(), 2);
+        assert_eq!(shifted.answers[0].operations, [0, 1]);
+        assert_eq!(shifted.view.operations[1].description, "read() -> nil");
+        // The index keeps the ids and the models that hold.
+        let key = &chapter.exercises[0];
+        assert_eq!(key.id, "hard/stale.jsonl");
+        assert_eq!(key.holds, &CLASSIFY_MODELS[1..]);
+        assert_eq!(chapter.exercises.len(), 2);
+    }
+
+    #[test]
+    fn short_labels_name_keys_values_and_unknown_outcomes() {
+        let text = "{\"client\": 0, \"type\": \"invoke\", \"f\": \"put\", \"key\": \"x\", \"value\": \"1\"}\n\
+            {\"client\": 0, \"type\": \"info\", \"f\": \"put\", \"key\": \"x\", \"value\": \"1\"}\n\
+            {\"client\": 1, \"type\": \"invoke\", \"f\": \"get\", \"key\": \"y\"}\n\
+            {\"client\": 1, \"type\": \"ok\", \"f\": \"get\", \"key\": \"y\", \"value\": \"\"}\n";
+        let (_, raw) = engine::lin::read(text, engine::lin::Format::Auto).unwrap();
+        let labels: Vec<String> = raw.operations.iter().map(short_label).collect();
+        assert_eq!(labels, ["w x=1?", "r y=nil"]);
+    }
+
+    #[test]
+    fn broken_classify_directives_are_reported_with_file_line_and_model() {
+        // Line numbers count the five front matter lines.
+        let cases = [
+            (
+                "```classify\ncaption: x\n```\n",
+                7,
+                "`histories: file, file, …` is required",
+            ),
+            (
+                "```classify\nhistories: stale.jsonl\nanswer: yes\n```\n",
+                8,
+                "unknown key `answer` (allowed: histories, caption)",
+            ),
+            (
+                "```classify\nhistories: , \n```\n",
+                7,
+                "`histories` lists no file",
+            ),
+            (
+                "```classify\nhistories: stale.jsonl, nope.jsonl\n```\n",
+                7,
+                "no file `nope.jsonl` in content/histories/",
+            ),
+            (
+                "```classify\nhistories: stale.jsonl, stale.jsonl\n```\n",
+                7,
+                "`stale.jsonl` is listed twice",
+            ),
+            (
+                "```classify\nhistories: stale.jsonl\n```\n\n```classify\nhistories: stale.jsonl\n```\n",
+                11,
+                "`stale.jsonl` is already an exercise of this chapter",
+            ),
+            (
+                "```classify\nhistories: broken.jsonl\n```\n",
+                7,
+                "content/histories/broken.jsonl:1:",
+            ),
+            (
+                "```classify\nhistories: duplicate.jsonl\n```\n",
+                7,
+                "content/histories/duplicate.jsonl: read-your-writes has no verdict (unknown: written values are not unique",
+            ),
+            (
+                "```classify\nhistories: cas.jsonl\n```\n",
+                7,
+                "content/histories/cas.jsonl: causal has no verdict (not applicable:",
+            ),
+            (
+                "```classify\nhistories: long.jsonl\n```\n",
+                7,
+                "content/histories/long.jsonl has 25 operations; a history to classify by eye has at most 24",
+            ),
+        ];
+        for (body, line, needle) in cases {
+            let err = compile_classify(body).unwrap_err();
+            assert_eq!(err.line, line, "{body:?}: {err}");
+            assert!(err.message.contains(needle), "{body:?}: {err}");
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("content/01-hard.md:{line}: in ```classify: ")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn history_files_are_read_from_subfolders_by_their_relative_path() {
+        let dir = std::env::temp_dir().join(format!("contentc-histories-{}", std::process::id()));
+        let classify = dir.join("histories").join("classify");
+        std::fs::create_dir_all(&classify).unwrap();
+        std::fs::write(dir.join("histories").join("top.jsonl"), STALE).unwrap();
+        std::fs::write(classify.join("one.jsonl"), STALE).unwrap();
+        std::fs::write(classify.join("README.md"), "not a history").unwrap();
+        let mut errors = Vec::new();
+        let histories = read_histories(&dir, &mut errors);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<&str> = histories.keys().map(String::as_str).collect();
+        assert_eq!(names, ["classify/one.jsonl", "top.jsonl"]);
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //!
 //! Chapters are Markdown files `content/NN-slug.md` with a small front matter. Prose becomes
 //! HTML at build time; fenced blocks whose language is a directive (`sim`, `challenge`,
-//! `quiz`) become typed values the app renders as live widgets. A chapter that does not parse,
+//! `quiz`, `history`, `classify`) become typed values the app renders as live widgets. A chapter that does not parse,
 //! or a directive that names something the engine does not have, is a [`ContentError`] naming
 //! the file and line — the build fails instead of shipping a broken page.
 #![deny(missing_docs)]
 
+use engine::consistency::ConsistencyModel;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "compile")]
@@ -52,6 +53,10 @@ pub struct Chapter {
     /// Ids of the scenarios its simulations run, in order (a shared run links back here).
     #[serde(default)]
     pub simulations: Vec<String>,
+    /// Its "classify this history" exercises' ids and answers, so progress can be counted
+    /// without the body.
+    #[serde(default)]
+    pub exercises: Vec<ExerciseKey>,
     /// Where the body is served, relative to the site (`chapters/<slug>.<hash>.json`); set by
     /// [`split`], empty before.
     pub body_file: String,
@@ -69,6 +74,28 @@ pub struct QuizKey {
     /// Indices of the right answers.
     pub right: Vec<usize>,
 }
+
+/// A "classify this history" exercise's id and the models its history satisfies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExerciseKey {
+    /// The exercise id (`<chapter slug>/<history file>`).
+    pub id: String,
+    /// The models of [`CLASSIFY_MODELS`] that hold, in that order.
+    pub holds: Vec<ConsistencyModel>,
+}
+
+/// The models a ```classify exercise asks about, in the order the learner sees them: every
+/// model of [`engine::consistency`] that a client history alone can show (convergence needs
+/// the replicas' final states).
+pub const CLASSIFY_MODELS: [ConsistencyModel; 7] = [
+    ConsistencyModel::Linearizable,
+    ConsistencyModel::Sequential,
+    ConsistencyModel::Causal,
+    ConsistencyModel::ReadYourWrites,
+    ConsistencyModel::MonotonicReads,
+    ConsistencyModel::MonotonicWrites,
+    ConsistencyModel::WritesFollowReads,
+];
 
 /// A chapter's body as served in its own file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,6 +160,9 @@ pub enum Block {
     Challenge(ChallengeEmbed),
     /// An embedded client history, checked for linearizability at build time.
     History(HistoryEmbed),
+    /// Histories for the learner to classify under consistency models, with the answer key
+    /// computed at build time.
+    Classify(ClassifyEmbed),
 }
 
 /// A multiple-choice question with an explanation for every answer.
@@ -190,6 +220,46 @@ pub struct HistoryExample {
     pub label: String,
     /// The checked, laid-out history.
     pub view: engine::lin::HistoryView,
+}
+
+/// A ```classify directive: client histories the learner places in consistency models (ticking
+/// the models each satisfies), stepping through them one at a time. The answer key is the
+/// engine's checkers' (see [`engine::consistency`]), computed when the site is built.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassifyEmbed {
+    /// A caption under the exercise.
+    pub caption: Option<String>,
+    /// The histories, in the order the learner steps through them.
+    pub histories: Vec<ClassifyHistory>,
+}
+
+/// One history of a ```classify directive and its answer key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassifyHistory {
+    /// The exercise id (`<chapter slug>/<history file>`), under which progress remembers it.
+    pub id: String,
+    /// Its file under `content/histories/`.
+    pub file: String,
+    /// The history laid out for drawing (the page draws it without the linearizability
+    /// checker's placements, which would give the answer away).
+    pub view: engine::lin::HistoryView,
+    /// A short label per operation of `view` (`w 1`, `r x=nil`), to fit inside its bar.
+    pub labels: Vec<String>,
+    /// One answer per model of [`CLASSIFY_MODELS`], in that order.
+    pub answers: Vec<ClassifyAnswer>,
+}
+
+/// The checker's answer for one model of a [`ClassifyHistory`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassifyAnswer {
+    /// The model.
+    pub model: ConsistencyModel,
+    /// Whether the history satisfies it.
+    pub holds: bool,
+    /// The checker's sentence: why it holds, or the anomaly.
+    pub sentence: String,
+    /// For a violation, the operations that show it (indices into the view's operations).
+    pub operations: Vec<usize>,
 }
 
 /// A `challenge` directive, with the challenge's texts rendered at build time so the page

@@ -55,6 +55,59 @@ fn the_course_content_compiles_into_the_seven_chapters_of_the_agenda() {
     }
 }
 
+#[test]
+fn chapter_2_asks_to_classify_histories_from_simple_to_a_real_etcd_run() {
+    let course = compile_dir(&content_dir()).expect("the content compiles");
+    let chapter = &course.chapters[1];
+    let exercises: Vec<&contentc::ClassifyEmbed> = chapter
+        .blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Classify(embed) => Some(embed),
+            _ => None,
+        })
+        .collect();
+    let [embed] = exercises.as_slice() else {
+        panic!(
+            "chapter 2 has one classify exercise, found {}",
+            exercises.len()
+        )
+    };
+    assert!(embed.histories.len() >= 8, "at least eight histories");
+    assert_eq!(chapter.exercises.len(), embed.histories.len());
+    // Every model is broken by some history and kept by another, so no box is always right.
+    for model in contentc::CLASSIFY_MODELS {
+        let holds =
+            |h: &&contentc::ClassifyHistory| h.answers.iter().any(|a| a.model == model && a.holds);
+        assert!(
+            embed.histories.iter().any(|h| holds(&h)),
+            "{model:?} never holds"
+        );
+        assert!(
+            embed.histories.iter().any(|h| !holds(&h)),
+            "{model:?} is never violated"
+        );
+    }
+    let first = &embed.histories[0];
+    assert!(
+        first.answers.iter().all(|a| a.holds),
+        "the first history is linearizable"
+    );
+    let last = embed.histories.last().unwrap();
+    assert!(
+        last.file.contains("etcd"),
+        "the last is the real one: {}",
+        last.file
+    );
+    let lin = &last.answers[0];
+    assert!(
+        !lin.holds && lin.sentence.starts_with("stale read"),
+        "{}",
+        lin.sentence
+    );
+    assert!(!lin.operations.is_empty());
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("contentc-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

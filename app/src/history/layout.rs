@@ -4,6 +4,10 @@
 //! times a zoom factor. The linearization order found is drawn as one point per operation, inside
 //! its bar and after the previous operation's point, so the line through the points moves only
 //! forward in time: the picture of "each operation took effect at one instant".
+//!
+//! A *plain* layout ([`lay_out_plain`]) draws the same rows and bars without anything the
+//! checker found (no order, no stuck operation), for an exercise that asks the learner to judge
+//! the history; operations an explanation names can be highlighted ([`svg`]'s `marked`).
 
 use engine::lin::{HistoryView, OperationView, Placement};
 
@@ -45,6 +49,8 @@ pub struct Bar {
     pub class: &'static str,
     /// Text inside the bar if it fits.
     pub label: Option<String>,
+    /// The label is drawn just after the bar (a plain layout's label too long for its bar).
+    pub label_after: bool,
     /// Position in the linearization (1-based) if placed.
     pub position: Option<usize>,
 }
@@ -64,6 +70,8 @@ pub struct Layout {
     pub paths: Vec<Vec<(f64, f64)>>,
     /// Ranks drawn (the filtered operations' calls and returns).
     pub ranks: u32,
+    /// Drawn without the checker's placements ([`lay_out_plain`]).
+    pub plain: bool,
 }
 
 /// Whether operation `op` is shown when the learner filters to `partition` (`None`: all).
@@ -148,7 +156,7 @@ fn lay_out_all(view: &HistoryView, rank_px: f64) -> Layout {
             Some(p) => format!("{p}. {}", op.description),
             None => op.description.clone(),
         };
-        let label = (text.chars().count() as f64 * CHAR_PX + 8.0 <= width).then_some(text);
+        let label = (label_px(&text) <= width).then_some(text);
         bars.push(Bar {
             index,
             x,
@@ -157,6 +165,7 @@ fn lay_out_all(view: &HistoryView, rank_px: f64) -> Layout {
             open: op.ret.is_none(),
             class,
             label,
+            label_after: false,
             position,
         });
     }
@@ -182,7 +191,66 @@ fn lay_out_all(view: &HistoryView, rank_px: f64) -> Layout {
         bars,
         paths,
         ranks: view.ranks,
+        plain: false,
     }
+}
+
+/// Lays out `view` without the checker's placements: every bar in one neutral class (`plain`,
+/// plus `unknown`), no order numbers and no path. Bar `i` is labelled `labels[i]`; a label may
+/// run past its bar into the free space of its row, up to the next bar.
+pub fn lay_out_plain(view: &HistoryView, labels: &[String], rank_px: f64) -> Layout {
+    let mut layout = lay_out_all(view, rank_px);
+    let right_edge = layout.width - 8.0;
+    let starts: Vec<(f64, f64)> = layout.bars.iter().map(|b| (b.y, b.x)).collect();
+    for bar in &mut layout.bars {
+        let op = &view.operations[bar.index];
+        bar.class = if op.unknown { "plain unknown" } else { "plain" };
+        bar.position = None;
+        let room = starts
+            .iter()
+            .filter(|(y, x)| *y == bar.y && *x > bar.x)
+            .map(|(_, x)| *x)
+            .fold(right_edge, f64::min)
+            - bar.x;
+        let text = labels
+            .get(bar.index)
+            .cloned()
+            .unwrap_or_else(|| op.description.clone());
+        let needed = label_px(&text);
+        // Inside the bar if it fits; else just after it if there is room before the next bar;
+        // else from inside the bar on into the free space.
+        bar.label_after = needed > bar.width && bar.width + needed - 4.0 <= room;
+        bar.label = (needed <= room).then_some(text);
+    }
+    layout.paths.clear();
+    layout.plain = true;
+    layout
+}
+
+/// The narrowest rank (px) at which [`lay_out_plain`] shows every label.
+pub fn plain_rank_px_min(view: &HistoryView, labels: &[String]) -> f64 {
+    let end = f64::from(view.ranks) + 1.0;
+    view.operations
+        .iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let next = view
+                .operations
+                .iter()
+                .filter(|o| o.client == op.client && o.call > op.call)
+                .map(|o| f64::from(o.call))
+                .fold(end, f64::min);
+            let text = labels
+                .get(i)
+                .map_or(op.description.as_str(), String::as_str);
+            label_px(text) / (next - f64::from(op.call)).max(1.0)
+        })
+        .fold(RANK_MIN_PX, f64::max)
+}
+
+/// The width a bar needs to show `text` (px).
+fn label_px(text: &str) -> f64 {
+    text.chars().count() as f64 * CHAR_PX + 8.0
 }
 
 /// Escapes text for SVG/HTML content and attribute values.
@@ -203,15 +271,22 @@ pub fn escape(text: &str) -> String {
 
 /// The drawing as SVG markup. Each operation is a focusable `<g class="history-op …"
 /// data-index="i">` with its description as title and label; the page handles hover, focus and
-/// click on the container (one listener, however many operations).
-pub fn svg(view: &HistoryView, layout: &Layout, selected: Option<usize>) -> String {
+/// click on the container (one listener, however many operations). Operations in `marked` get
+/// the class `marked` (and say so to screen readers), and the drawing `has-marks`.
+pub fn svg(
+    view: &HistoryView,
+    layout: &Layout,
+    selected: Option<usize>,
+    marked: &[usize],
+) -> String {
     use std::fmt::Write as _;
     // Whole pixels: crisp enough, and no float formatting code in the page.
     let px = |v: f64| v.round() as i64;
     let (w, h) = (px(layout.width), px(layout.height));
     let mut out = format!(
-        "<svg class=\"history-svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
-         role=\"group\" aria-label=\"Operations as bars per client, in real-time order\">"
+        "<svg class=\"history-svg{}\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
+         role=\"group\" aria-label=\"Operations as bars per client, in real-time order\">",
+        if marked.is_empty() { "" } else { " has-marks" }
     );
     for (label, y) in &layout.rows {
         let (label, y) = (label, *y);
@@ -226,11 +301,22 @@ pub fn svg(view: &HistoryView, layout: &Layout, selected: Option<usize>) -> Stri
         );
     }
     for bar in &layout.bars {
-        let text = escape(&describe(&view.operations[bar.index]));
-        let selected = if selected == Some(bar.index) {
-            " selected"
-        } else {
-            ""
+        let op = &view.operations[bar.index];
+        let is_marked = marked.contains(&bar.index);
+        let text = escape(&format!(
+            "{}{}",
+            if is_marked { "highlighted: " } else { "" },
+            if layout.plain {
+                describe_operation(op)
+            } else {
+                describe(op)
+            }
+        ));
+        let selected = match (selected == Some(bar.index), is_marked) {
+            (true, true) => " selected marked",
+            (true, false) => " selected",
+            (false, true) => " marked",
+            (false, false) => "",
         };
         let _ = write!(
             out,
@@ -246,10 +332,15 @@ pub fn svg(view: &HistoryView, layout: &Layout, selected: Option<usize>) -> Stri
         );
         let text_y = px(bar.y + BAR_HEIGHT / 2.0 + 4.0);
         if let Some(label) = &bar.label {
+            let x = if bar.label_after {
+                bar.x + bar.width + 4.0
+            } else {
+                bar.x + 4.0
+            };
             let _ = write!(
                 out,
                 "<text x=\"{}\" y=\"{text_y}\">{}</text>",
-                px(bar.x + 4.0),
+                px(x),
                 escape(label)
             );
         }
@@ -332,8 +423,8 @@ pub fn partitions(view: &HistoryView) -> Vec<String> {
     labels
 }
 
-/// One line describing an operation, for the detail panel and screen readers.
-pub fn describe(op: &OperationView) -> String {
+/// An operation without the checker's verdict: client, what it did, when, and its line.
+pub fn describe_operation(op: &OperationView) -> String {
     let span = match op.ret {
         Some(r) => format!("events {}–{}", op.call, r),
         None => format!("from event {}, never returned", op.call),
@@ -344,6 +435,15 @@ pub fn describe(op: &OperationView) -> String {
         format!(" · {}", op.partition)
     };
     let outcome = if op.unknown { " (outcome unknown)" } else { "" };
+    format!(
+        "client {} · {}{outcome}{partition} · {span} · line {}",
+        op.client, op.description, op.line
+    )
+}
+
+/// One line describing an operation and where the checker placed it, for the detail panel and
+/// screen readers.
+pub fn describe(op: &OperationView) -> String {
     let placement = match &op.placement {
         Placement::Linearized { position } => format!(
             "placed {} in the order: state {} → {}",
@@ -371,10 +471,7 @@ pub fn describe(op: &OperationView) -> String {
         }
         Placement::Unplaced => "not reached by the search".to_string(),
     };
-    format!(
-        "client {} · {}{outcome}{partition} · {span} · line {} · {placement}",
-        op.client, op.description, op.line
-    )
+    format!("{} · {placement}", describe_operation(op))
 }
 
 #[cfg(test)]
@@ -485,7 +582,7 @@ mod tests {
 "#,
         );
         let l = lay_out(&v, 40.0, None);
-        let markup = svg(&v, &l, Some(0));
+        let markup = svg(&v, &l, Some(0), &[]);
         assert_eq!(markup.matches("class=\"history-op").count(), 1);
         assert!(markup.contains("history-op lin selected\" data-index=\"0\" tabindex=\"0\""));
         assert!(!markup.contains("<b>"), "{markup}");
@@ -494,6 +591,69 @@ mod tests {
             "{markup}"
         );
         assert_eq!(markup.matches("<circle").count(), 1);
+    }
+
+    #[test]
+    fn a_plain_layout_shows_no_placements_and_lets_labels_use_free_row_space() {
+        let v = view(OVERLAP);
+        let labels: Vec<String> = ["w 1", "w 2", "r 2", "r 1"].map(String::from).to_vec();
+        let checked = lay_out(&v, 20.0, None);
+        let plain = lay_out_plain(&v, &labels, 20.0);
+        assert!(plain.plain && !checked.plain);
+        assert!(plain.paths.is_empty() && !checked.paths.is_empty());
+        assert!(plain
+            .bars
+            .iter()
+            .all(|b| b.class == "plain" && b.position.is_none()));
+        // Client 2's first read is one rank (18 px) wide: too narrow for "r 2" (28 px) alone,
+        // but the next bar of its row starts two ranks later.
+        let first_read = &plain.bars[2];
+        assert!(first_read.width < label_px("r 2"), "{first_read:?}");
+        assert_eq!(first_read.label.as_deref(), Some("r 2"));
+        assert!(
+            first_read.label_after,
+            "drawn after its bar: {first_read:?}"
+        );
+        let wide = lay_out_plain(&v, &labels, 60.0);
+        assert!(wide
+            .bars
+            .iter()
+            .all(|b| b.label.is_some() && !b.label_after));
+        // Squeezed, no label fits; at the minimum rank width every one does.
+        assert!(lay_out_plain(&v, &labels, 3.0)
+            .bars
+            .iter()
+            .all(|b| b.label.is_none()));
+        let min = plain_rank_px_min(&v, &labels);
+        let fitted = lay_out_plain(&v, &labels, min);
+        assert!(fitted.bars.iter().all(|b| b.label.is_some()), "{fitted:?}");
+        let tighter = lay_out_plain(&v, &labels, min - 0.5);
+        assert!(
+            tighter.bars.iter().any(|b| b.label.is_none()),
+            "{min} is not the minimum"
+        );
+    }
+
+    #[test]
+    fn marked_operations_are_classed_and_announced_and_plain_ones_say_no_verdict() {
+        let v = view(OVERLAP);
+        let labels: Vec<String> = ["w 1", "w 2", "r 2", "r 1"].map(String::from).to_vec();
+        let markup = svg(&v, &lay_out_plain(&v, &labels, 40.0), None, &[1, 3]);
+        assert!(
+            markup.contains("class=\"history-svg has-marks\""),
+            "{markup}"
+        );
+        assert_eq!(markup.matches(" marked\"").count(), 2);
+        assert!(markup.contains("history-op plain marked\" data-index=\"1\""));
+        assert!(markup.contains("aria-label=\"highlighted: client 1 · write(2)"));
+        assert!(
+            !markup.contains("placed"),
+            "a plain drawing gives no verdict: {markup}"
+        );
+        assert!(!markup.contains("<circle"));
+        let unmarked = svg(&v, &lay_out(&v, 40.0, None), None, &[]);
+        assert!(!unmarked.contains("marked") && !unmarked.contains("has-marks"));
+        assert!(unmarked.contains("placed 1 in the order"));
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! be placed), for ```history directives.
 //!
 //! Examples are checked when the site is built; a history the learner pastes is checked in the
-//! worker, so the page never blocks and a hard history cannot freeze it.
+//! worker, so the page never blocks and a hard history cannot freeze it. `classify` is the
+//! ```classify exercise, which draws its histories with the same layout.
 
+pub mod classify;
 pub mod layout;
 
 use contentc::HistoryEmbed;
@@ -371,7 +373,7 @@ pub fn HistoryBlock(
                 node_ref=scroller
                 on:mouseover=move |ev| pick_target(ev.target())
                 on:focusin=move |ev| pick_target(ev.target())
-                inner_html=move || view.with(|v| layout.with(|l| svg(v, l, selected.get_untracked())))
+                inner_html=move || view.with(|v| layout.with(|l| svg(v, l, selected.get_untracked(), &[])))
             ></div>
             <p class="history-detail" aria-live="polite">
                 {move || detail().unwrap_or_else(|| "Hover over or focus an operation to see where the checker placed it.".into())}

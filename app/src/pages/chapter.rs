@@ -8,6 +8,7 @@ use crate::components::embed::{ChallengeBlock, SimBlock};
 use crate::components::progress_bar::ProgressBar;
 use crate::components::quiz::QuizView;
 use crate::course::{load_body, neighbours};
+use crate::history::classify::ClassifyBlock;
 use crate::history::HistoryBlock;
 use crate::route::{chapter_href, Route};
 use crate::store::Store;
@@ -78,6 +79,7 @@ pub fn ChapterPage(
                 Block::Sim(embed) => view! { <SimBlock embed=embed/> }.into_any(),
                 Block::Challenge(embed) => view! { <ChallengeBlock embed=embed/> }.into_any(),
                 Block::History(embed) => view! { <HistoryBlock embed=embed/> }.into_any(),
+                Block::Classify(embed) => view! { <ClassifyBlock embed=embed/> }.into_any(),
             })
             .collect_view()
             .into_any(),

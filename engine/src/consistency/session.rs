@@ -30,8 +30,10 @@
 //! outright): then no arbitration order satisfies it. Monotonic writes alone only constrains the
 //! arbitration, which reads of a register never show by themselves, so it is judged *assuming
 //! the other three hold*: violated when all constraints together have a cycle but the other
-//! three's together do not, unknown when theirs already do (or one of them is violated). Constraints are per register (key):
-//! a key-value history is checked key by key.
+//! three's together do not, unknown when theirs already do (or one of them is violated). A
+//! history in which no session writes one register twice gives monotonic writes no constraint
+//! at all, so it holds whatever the other three say. Constraints are per register (key): a
+//! key-value history is checked key by key.
 //!
 //! Because the arbitration is shared, these are stronger than causal memory in one way: two
 //! sessions that see two concurrent writes in opposite orders break monotonic reads here (no one
@@ -253,6 +255,14 @@ fn judge_monotonic_writes(
     others: &[Judgement],
 ) -> Judgement {
     let model = ConsistencyModel::MonotonicWrites;
+    if !constraints.iter().any(|c| c.guarantee == model) {
+        return Judgement::new(
+            model,
+            Verdict::Holds,
+            "no client wrote one register twice, so there is no order of a session's writes \
+             to keep",
+        );
+    }
     let all: Vec<Constraint> = constraints.iter().copied().collect();
     let Some(cycle) = find_cycle(h.ops.len(), &all) else {
         return Judgement::new(model, Verdict::Holds, holds_sentence(model));
