@@ -59,6 +59,10 @@ test("the CAP store: CP times the minority out and stays linearizable; AP answer
   await sim.getByRole("button", { name: "⟲ Restart" }).click();
   await mode.selectOption("ap");
   assert.match((await sim.locator(".log-line").allTextContents()).join("\n"), /set mode=ap/);
+  // And a partition of our own: cut the first link (n0 and n1) by clicking it.
+  await sim.locator(".sim-cluster .link").first().click({ force: true });
+  assert.equal(await sim.locator(".sim-cluster .link.cut").count(), 1);
+  assert.match((await sim.locator(".log-line").allTextContents()).join("\n"), /cut n\d->n\d/);
   await playToEnd(page, sim);
   assert.equal(await sim.locator(".history-op.unknown").count(), 0, "AP answers every operation");
   const lin = chip(sim, "linearizable");
