@@ -841,10 +841,10 @@ impl Protocol for Register {
     fn on_timer(&self, state: &mut State, timer: Timer, ctx: &mut Ctx<'_, Self>) {
         match (state, timer) {
             (State::Client(c), Timer::Think) => self.think(c, ctx),
-            (State::Client(c), Timer::GiveUp(op)) => {
-                if c.running.as_ref().is_some_and(|r| r.op == op) {
-                    self.finish(c, Note::GaveUp { op }, ctx);
-                }
+            (State::Client(c), Timer::GiveUp(op))
+                if c.running.as_ref().is_some_and(|r| r.op == op) =>
+            {
+                self.finish(c, Note::GaveUp { op }, ctx);
             }
             (State::Replica(r), Timer::Apply(seq)) => {
                 if let Some(i) = r.held.iter().position(|h| h.0 == seq) {
