@@ -31,8 +31,8 @@ async function playUntil(page, sim, t) {
     [await sim.getAttribute("data-scenario"), t],
     { timeout: 60_000 },
   );
-  const pause = sim.getByRole("button", { name: "Pause", exact: true });
-  if (await pause.count()) await pause.click();
+  // Pause if it still plays (the run may have ended on its own meanwhile): one step in the page.
+  await sim.locator(".sim-play").evaluate((b) => { if (b.getAttribute("aria-label") === "Pause") b.click(); });
 }
 
 /** Plays the run to its end: the workload is done and the replicas agree. */
