@@ -217,6 +217,11 @@ test("the performance page runs the engine's benchmarks in the browser", async (
   assert.deepEqual(checks.map(([id]) => id).sort(),
     ["failure-detector", "raft-append-entries", "raft-commit-rule", "raft-request-vote", "session-tokens", "vector-clocks"]);
   for (const [id, value] of checks) assert.match(value, /; Passed, 200 seeds run$/, id);
+  // Every consistency model, on the same generated histories as `dslab bench-classify`.
+  const classified = await page.locator("tr[data-metric=classify-ms] td").allTextContents();
+  assert.equal(classified.length, 2, "two histories classified");
+  assert.match(classified[0], /^linearizable register history: [\d.]+ ms \(linearizable=holds /);
+  assert.match(classified[1], /^with stale reads: [\d.]+ ms \(linearizable=violated /);
   for (const scenario of ["heartbeat-spikes", "raft-election"]) {
     const rate = Number(await page.locator(`tr[data-metric=sim-events-per-second-${scenario}] td`).textContent());
     assert.ok(rate > 0, `the simulator ran ${scenario}`);

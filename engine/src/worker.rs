@@ -44,6 +44,13 @@ pub enum WorkerRequest {
         /// also pays for the browser compiling the wasm).
         repetitions: u32,
     },
+    /// Time the consistency classification of the benchmark's generated histories
+    /// ([`crate::consistency::bench`]) under every model, as `dslab bench-classify` does.
+    /// Answered with [`WorkerResponse::HistoryBench`]; a timing's verdict lists every model's.
+    ClassifyBench {
+        /// Times each history is classified.
+        repetitions: u32,
+    },
 }
 
 /// One history timed by [`WorkerRequest::HistoryBench`].
@@ -168,6 +175,38 @@ pub fn serve(
             }
             post(&WorkerResponse::HistoryBench(timings));
         }
+        WorkerRequest::ClassifyBench { repetitions } => {
+            use crate::consistency::{bench, classify, Limits};
+            let mut timings = Vec::new();
+            for (name, stale_ppm) in bench::BENCH_HISTORIES {
+                let raw = match lin::read(&bench::history(1, stale_ppm), Format::JsonLines) {
+                    Ok((_, raw)) => raw,
+                    Err(e) => {
+                        post(&WorkerResponse::Refused(format!("{name}: {e}")));
+                        return;
+                    }
+                };
+                for run in 0..repetitions.max(1) {
+                    let start = clock();
+                    let verdict = match classify(&raw, None, &Limits::default()) {
+                        Ok(judgements) => judgements
+                            .iter()
+                            .map(|j| format!("{}={}", j.model.name(), j.verdict.name()))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        Err(e) => format!("error: {e}"),
+                    };
+                    timings.push(HistoryTiming {
+                        run,
+                        name: name.to_string(),
+                        verdict,
+                        ms: clock() - start,
+                        memo_entries_peak: 0,
+                    });
+                }
+            }
+            post(&WorkerResponse::HistoryBench(timings));
+        }
     }
 }
 
@@ -274,5 +313,31 @@ mod tests {
         assert_eq!(t[0].ms, 1.0);
         assert!(t[1].verdict.starts_with("error"), "{}", t[1].verdict);
         assert_eq!((t[2].run, t[2].name.as_str()), (1, "a"));
+    }
+
+    #[test]
+    fn the_classify_bench_judges_both_generated_histories_under_every_model() {
+        let messages = run(&WorkerRequest::ClassifyBench { repetitions: 2 });
+        let [WorkerResponse::HistoryBench(t)] = messages.as_slice() else {
+            panic!("{messages:?}")
+        };
+        assert_eq!(t.len(), 4, "two histories, twice");
+        assert!(
+            t[0].verdict.starts_with("linearizable=holds "),
+            "{}",
+            t[0].verdict
+        );
+        assert!(
+            t[2].verdict.starts_with("linearizable=violated "),
+            "{}",
+            t[2].verdict
+        );
+        assert_eq!(
+            t[0].verdict.matches('=').count(),
+            8,
+            "every model: {}",
+            t[0].verdict
+        );
+        assert_eq!(t[0].ms, 1.0, "timed with the given clock");
     }
 }

@@ -46,7 +46,7 @@ fn run_history_suites(
     worker: StoredValue<Option<Running>, LocalStorage>,
 ) {
     if suites.is_empty() {
-        return status.set("Done.".into());
+        return run_classify_bench(rows, status, worker);
     }
     let suite = suites.remove(0);
     status.set(format!(
@@ -107,6 +107,65 @@ fn run_history_suites(
     }
 }
 
+/// Runs the consistency classification of the benchmark's histories in the worker (the same
+/// workload as `dslab bench-classify`), adding a row per history; then the page is done.
+fn run_classify_bench(
+    rows: RwSignal<Vec<Row>>,
+    status: RwSignal<String>,
+    worker: StoredValue<Option<Running>, LocalStorage>,
+) {
+    status.set("Timing the consistency models…".into());
+    let request = WorkerRequest::ClassifyBench {
+        repetitions: CLASSIFY_BENCH_RUNS,
+    };
+    let on_response = move |response| {
+        if let WorkerResponse::HistoryBench(timings) = response {
+            let mut names: Vec<String> = timings.iter().map(|t| t.name.clone()).collect();
+            names.dedup();
+            for name in names {
+                let mut times: Vec<f64> = timings
+                    .iter()
+                    .filter(|t| t.name == name)
+                    .map(|t| t.ms)
+                    .collect();
+                times.sort_by(f64::total_cmp);
+                let median = times[times.len() / 2];
+                let verdicts = timings
+                    .iter()
+                    .find(|t| t.name == name)
+                    .map(|t| t.verdict.clone())
+                    .unwrap_or_default();
+                rows.update(|r| {
+                    r.push(Row {
+                        metric: "classify-ms".into(),
+                        label: format!(
+                            "Every consistency model in the worker, 100 operations by 5 clients (ms, median of {CLASSIFY_BENCH_RUNS}, parsing excluded)"
+                        ),
+                        value: format!("{name}: {median:.2} ms ({verdicts})"),
+                    });
+                });
+            }
+            worker.update_value(|w| {
+                if let Some(w) = w.take() {
+                    w.terminate();
+                }
+            });
+            status.set("Done.".into());
+        } else if let WorkerResponse::Refused(why) = response {
+            status.set(format!(
+                "The worker refused the consistency benchmark: {why}"
+            ));
+        }
+    };
+    match spawn_worker(&request, on_response, move |m| status.set(m)) {
+        Ok(running) => worker.set_value(Some(running)),
+        Err(m) => status.set(m),
+    }
+}
+
+/// Times each consistency benchmark history is classified in the browser.
+const CLASSIFY_BENCH_RUNS: u32 = 21;
+
 /// Seeds each challenge's reference is checked on.
 const CHECK_SEEDS: u64 = 200;
 
@@ -121,7 +180,7 @@ fn run_checks(
     if challenges.is_empty() {
         return match given_histories() {
             Some(suites) => run_history_suites(suites, rows, status, worker),
-            None => status.set("Done.".into()),
+            None => run_classify_bench(rows, status, worker),
         };
     }
     let (chapter, id) = challenges.remove(0);

@@ -68,6 +68,7 @@
 //! assert_eq!(c.verdict(ConsistencyModel::Causal), Some(Verdict::Holds));
 //! ```
 
+pub mod bench;
 pub mod causal;
 pub mod converged;
 mod history;

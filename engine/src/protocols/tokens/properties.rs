@@ -246,7 +246,11 @@ impl ReadsAnswered {
                 c.caught_up = None;
                 continue;
             };
-            let (from, replica) = *c.caught_up.get_or_insert((now.max(c.since), r));
+            // The window runs while *some* reachable replica is caught up; the message names
+            // the one that is now.
+            let from = c.caught_up.map_or(now.max(c.since), |(from, _)| from);
+            c.caught_up = Some((from, r));
+            let replica = r;
             if now > from + READ_ANSWER_TICKS {
                 let token = match w.state(client) {
                     Some(State::Client(s)) => s.token.to_string(),
@@ -254,9 +258,9 @@ impl ReadsAnswered {
                 };
                 return Err(format!(
                     "reads-answered: n{client}'s read, waiting since t={}, was still unanswered \
-                     at t={now}, though n{replica}, which n{client} could reach, had held all \
-                     the session had seen (version {} or later) since t={from}, more than \
-                     {READ_ANSWER_TICKS} ticks. The session's token was {token}.",
+                     at t={now}, though since t={from}, more than {READ_ANSWER_TICKS} ticks, \
+                     some replica n{client} could reach had held all the session had seen \
+                     (version {} or later); now n{replica} does. The session's token was {token}.",
                     c.since, c.seen
                 ));
             }
