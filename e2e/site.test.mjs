@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { BASE, chapterLinks, shot, useBrowser } from "./lib.mjs";
+import { BASE, chapterLinks, chapterSim, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
 const open = (...args) => browser.open(...args);
@@ -229,6 +229,11 @@ test("no request leaves the site's own origin", async () => {
   const before = browser.ownRequests.length;
   for (const hash of ["#/", "#/chapter/consensus"]) {
     const { page, problems } = await browser.open(hash);
+    // Simulations and the editor load as the reader comes near them.
+    if (hash !== "#/") {
+      await chapterSim(page);
+      await page.locator("section.challenge").first().scrollIntoViewIfNeeded();
+    }
     await page.waitForLoadState("networkidle");
     assert.deepEqual(problems, []);
     await page.close();
