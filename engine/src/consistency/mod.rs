@@ -149,6 +149,18 @@ impl ConsistencyModel {
         ConsistencyModel::Converged,
     ];
 
+    /// The models a client history alone can show, strongest first: every one but
+    /// convergence, which needs the replicas' final states.
+    pub const FROM_HISTORY: [ConsistencyModel; 7] = {
+        let mut models = [ConsistencyModel::Linearizable; 7];
+        let mut i = 0;
+        while i < models.len() {
+            models[i] = ConsistencyModel::ALL[i];
+            i += 1;
+        }
+        models
+    };
+
     /// The name the CLI prints and the test data labels use, e.g. `read-your-writes`.
     pub fn name(self) -> &'static str {
         match self {

@@ -679,3 +679,13 @@ fn sequential_by_brute_force(raw: &RawHistory) -> bool {
         &mut BTreeMap::new(),
     )
 }
+
+#[test]
+fn the_models_a_history_shows_are_all_but_convergence_in_order() {
+    use super::ConsistencyModel;
+    assert_eq!(
+        ConsistencyModel::FROM_HISTORY[..],
+        ConsistencyModel::ALL[..7]
+    );
+    assert!(!ConsistencyModel::FROM_HISTORY.contains(&ConsistencyModel::Converged));
+}
