@@ -9,8 +9,7 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 use crate::directive::{parse_fields, parse_quiz, DirectiveError};
 use crate::{
     Block, ChallengeEmbed, Chapter, ClassifyAnswer, ClassifyEmbed, ClassifyHistory, Course,
-    ExerciseKey, HistoryEmbed, HistoryExample, Quiz, QuizKey, QuizOption, Section, SimEmbed,
-    CLASSIFY_MODELS,
+    HistoryEmbed, HistoryExample, Quiz, QuizKey, QuizOption, Section, SimEmbed, CLASSIFY_MODELS,
 };
 
 /// The largest chapter file the compiler reads, in bytes; a guard against a runaway file.
@@ -285,17 +284,7 @@ fn compile_with_links(
         .blocks
         .iter()
         .filter_map(|block| match block {
-            Block::Classify(embed) => Some(embed.histories.iter().map(|h| {
-                ExerciseKey {
-                    id: h.id.clone(),
-                    holds: h
-                        .answers
-                        .iter()
-                        .filter(|a| a.holds)
-                        .map(|a| a.model)
-                        .collect(),
-                }
-            })),
+            Block::Classify(embed) => Some(embed.histories.iter().map(ClassifyHistory::key)),
             _ => None,
         })
         .flatten()

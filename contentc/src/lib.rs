@@ -241,6 +241,22 @@ pub struct ClassifyHistory {
     pub answers: Vec<ClassifyAnswer>,
 }
 
+impl ClassifyHistory {
+    /// Its key in the chapter index: the id and the models that hold, which is all progress
+    /// needs to tell whether the learner solved it.
+    pub fn key(&self) -> ExerciseKey {
+        ExerciseKey {
+            id: self.id.clone(),
+            holds: self
+                .answers
+                .iter()
+                .filter(|a| a.holds)
+                .map(|a| a.model)
+                .collect(),
+        }
+    }
+}
+
 /// The checker's answer for one model of a [`ClassifyHistory`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClassifyAnswer {

@@ -8,7 +8,7 @@
 //! linearizability checker found is drawn). The models ticked at a history's last check are
 //! saved with progress; a history is solved when they are exactly the models that hold.
 
-use contentc::{ClassifyAnswer, ClassifyEmbed, ClassifyHistory, ExerciseKey};
+use contentc::{ClassifyAnswer, ClassifyEmbed, ClassifyHistory};
 use engine::consistency::ConsistencyModel;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
@@ -62,19 +62,6 @@ pub fn ticks_from_names(history: &ClassifyHistory, names: &[String]) -> Vec<bool
         .iter()
         .map(|a| names.iter().any(|n| n == a.model.name()))
         .collect()
-}
-
-/// The index's key of a history, to ask progress whether it is solved.
-fn key(history: &ClassifyHistory) -> ExerciseKey {
-    ExerciseKey {
-        id: history.id.clone(),
-        holds: history
-            .answers
-            .iter()
-            .filter(|a| a.holds)
-            .map(|a| a.model)
-            .collect(),
-    }
 }
 
 /// The one-line summary the result panel announces.
@@ -238,12 +225,12 @@ pub fn ClassifyBlock(
     };
     let solved = move || {
         let h = history();
-        store.progress.with(|p| p.solved(&key(h)))
+        store.progress.with(|p| p.solved(&h.key()))
     };
     let solved_count = move || {
         store
             .progress
-            .with(|p| histories.iter().filter(|h| p.solved(&key(h))).count())
+            .with(|p| histories.iter().filter(|h| p.solved(&h.key())).count())
     };
     let marked = Memo::new(move |_| {
         let h = history();
@@ -491,10 +478,10 @@ mod tests {
             h.id.clone(),
             ticked_names(&h, &ticks(&CLASSIFY_MODELS[1..])),
         );
-        assert!(progress.solved(&key(&h)));
+        assert!(progress.solved(&h.key()));
         progress
             .classify
             .insert(h.id.clone(), ticked_names(&h, &ticks(&CLASSIFY_MODELS)));
-        assert!(!progress.solved(&key(&h)));
+        assert!(!progress.solved(&h.key()));
     }
 }
