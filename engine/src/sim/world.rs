@@ -774,7 +774,8 @@ impl<P: Protocol> Sim<P> {
             let n = &w.nodes[i];
             let local = local_time(n.skew_ticks, n.drift_ppm, w.time);
             let restored = n.durable.clone();
-            let mut ctx = Ctx::new(node, self.scenario.nodes, local, &mut w.rng, &mut effects);
+            let mut ctx = Ctx::new(node, self.scenario.nodes, local, &mut w.rng, &mut effects)
+                .with_options(self.scenario.protocol.options(), &w.choices);
             self.scenario.protocol.on_start(restored.as_ref(), &mut ctx)
         };
         let node_ref = &mut self.world.nodes[i];
