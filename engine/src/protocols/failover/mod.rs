@@ -11,7 +11,7 @@
 //!   down or cut off stops acknowledging.
 //! - Failover: a follower that hears nothing from its leader for its timeout ([`TIMEOUTS`]:
 //!   the near follower first) takes over the next **epoch** that is its own (epoch `e` belongs
-//!   to replica `e mod 3`, so no two leaders share one) with the log it has. Acknowledged writes
+//!   to replica `(e - 1) mod 3`, so no two leaders share one) with the log it has. Acknowledged writes
 //!   the old leader had not shipped to it are **lost**: the new leader's log is the history, and
 //!   a replica that joins it (the old leader too, when it comes back) replaces its log with the
 //!   leader's, discarding what the new history lacks.
@@ -409,11 +409,15 @@ pub fn write_id(node: NodeId, k: u32) -> u32 {
     u32::from(node.saturating_sub(REPLICAS)) * 100 + k
 }
 
-/// The smallest epoch above `seen` that replica `me` owns (epoch `e` is `e mod 3`'s).
+/// The epoch n0 leads first.
+pub const FIRST_EPOCH: u32 = 1;
+
+/// The smallest epoch above `seen` that replica `me` owns (epoch `e` is replica
+/// `(e - 1) mod 3`'s: n0 leads 1, 4, …; n1 2, 5, …; n2 3, 6, …).
 pub fn next_epoch(seen: u32, me: NodeId) -> u32 {
-    let me = u32::from(me);
+    let n = u32::from(REPLICAS);
     let base = seen + 1;
-    base + (me + u32::from(REPLICAS) - base % u32::from(REPLICAS)) % u32::from(REPLICAS)
+    base + (u32::from(me) + 1 + n - base % n) % n
 }
 
 impl Failover {
@@ -692,7 +696,7 @@ impl Protocol for Failover {
         if me < REPLICAS {
             let (epoch, log, took_deposed) = match restored {
                 Some(Durable::Replica(e, l, g)) => (*e, l.clone(), *g),
-                _ => (0, Vec::new(), 0),
+                _ => (FIRST_EPOCH, Vec::new(), 0),
             };
             let mut r = ReplicaState {
                 role: Role::Follower,
@@ -705,7 +709,7 @@ impl Protocol for Failover {
                 took_deposed,
             };
             if restored.is_none() && me == 0 {
-                // The first leader, of epoch 0.
+                // The first leader, of the first epoch.
                 r.role = Role::Leader;
                 r.leader = Some(0);
                 r.matched = vec![0; usize::from(REPLICAS)];

@@ -88,7 +88,7 @@ pub fn failover() -> Scenario<Failover> {
         "replication-failover",
         "Failover: what the new leader never had",
         "n0 leads; n1 is the near follower and n2 the far one. Client A writes w1, w2, … \
-         At t=300 n0 crashes; n1 takes over with epoch 1 and the log it has. At t=600 n0 \
+         At t=300 n0 crashes; n1 takes over with epoch 2 and the log it has. At t=600 n0 \
          comes back as a follower and discards what the new history lacks. Set replication \
          to semisync or sync to keep every acknowledged write.",
         OPTIONS,
@@ -107,7 +107,7 @@ pub fn split_brain() -> Scenario<Failover> {
         "replication-split-brain",
         "Split brain, and the fencing token",
         "Client A sits next to n0 and B next to n1. At t=200 a partition cuts n0 and A off \
-         from the rest; n1 takes over with epoch 1 while n0 still leads epoch 0 and keeps \
+         from the rest; n1 takes over with epoch 2 while n0 still leads epoch 1 and keeps \
          acknowledging A. The partition heals at t=500. Without fencing both keep leading \
          and n2 takes whichever log came last; with fencing n0 is refused and steps down.",
         SPLIT_OPTIONS,

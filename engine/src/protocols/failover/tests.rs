@@ -39,16 +39,16 @@ fn notes(sim: &Sim<Failover>) -> Vec<(NodeId, Note)> {
 
 #[test]
 fn epochs_belong_to_one_replica_each() {
-    assert_eq!(next_epoch(0, 1), 1);
-    assert_eq!(next_epoch(0, 2), 2);
-    assert_eq!(next_epoch(0, 0), 3);
-    assert_eq!(next_epoch(1, 1), 4);
-    assert_eq!(next_epoch(2, 1), 4);
-    assert_eq!(next_epoch(4, 2), 5);
+    assert_eq!(next_epoch(FIRST_EPOCH, 1), 2);
+    assert_eq!(next_epoch(FIRST_EPOCH, 2), 3);
+    assert_eq!(next_epoch(FIRST_EPOCH, 0), 4);
+    assert_eq!(next_epoch(2, 1), 5);
+    assert_eq!(next_epoch(3, 1), 5);
+    assert_eq!(next_epoch(5, 2), 6);
     for seen in 0..20 {
         for me in 0..REPLICAS {
             let e = next_epoch(seen, me);
-            assert!(e > seen && e - seen <= 3 && e % 3 == u32::from(me));
+            assert!(e > seen && e - seen <= 3 && (e - 1) % 3 == u32::from(me));
         }
     }
 }
@@ -70,7 +70,7 @@ fn an_async_failover_loses_the_writes_the_new_leader_never_had() {
         );
         // n1 took over, and n0 came back and threw the lost writes away.
         let (leader, r) = newest_leader(&w).expect("a leader");
-        assert_eq!((leader, r.epoch), (1, 1), "seed {seed}");
+        assert_eq!((leader, r.epoch), (1, 2), "seed {seed}");
         let discarded: Vec<u32> = notes(&sim)
             .into_iter()
             .filter(|(n, _)| *n == 0)
@@ -130,13 +130,13 @@ fn sync_replication_stalls_while_a_follower_is_down() {
 #[test]
 fn lag_counts_the_entries_a_follower_lacks_and_their_age() {
     let e = |write, at| Entry {
-        epoch: 0,
+        epoch: FIRST_EPOCH,
         write,
         at,
     };
     let leader = ReplicaState {
         role: Role::Leader,
-        epoch: 0,
+        epoch: FIRST_EPOCH,
         leader: Some(0),
         log: vec![e(1, 10), e(2, 20), e(3, 30)],
         matched: vec![3, 1, 0],
