@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod challenge;
 mod classify;
 mod lin;
+mod pbs;
 mod sim;
 
 const USAGE: &str = "\
@@ -37,6 +38,7 @@ commands:
                        judge a history under every consistency model, one line each
                        (linearizable, sequential, causal, session guarantees, converged)
   bench-classify       time classify on generated 100-operation, 5-client histories
+  bench-pbs            time the staleness chart's curves, measured on the leaderless store
   <command> --help     a command's own usage (lin, bench-lin, classify)
 ";
 
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Some("bench-classify") => {
             classify::run_bench(&args[1..]).unwrap_or_else(|m| usage_error(&m))
         }
+        Some("bench-pbs") => pbs::run_bench(&args[1..]).unwrap_or_else(|m| usage_error(&m)),
         Some(other) => usage_error(&format!("unknown command '{other}'")),
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod causality;
 pub mod clocks;
+pub mod dynamo;
 pub mod failover;
 pub mod heartbeat;
 pub mod paxos;
