@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
     let store = Store::load();
     provide_context(store);
     let theme = use_theme();
+    provide_context(theme);
     let initial = Route::parse(&current_hash()).unwrap_or(Route::Home);
     let route = RwSignal::new(initial);
     let help_open = RwSignal::new(false);

@@ -64,6 +64,30 @@ fn call(module: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, Strin
         .map_err(|e| format!("The simulation stopped with an error: {e:?}"))
 }
 
+/// Draws the staleness chart's `curves_json` (the worker's curves so far) on `canvas` with the
+/// module's plotters backend, loading the module first if needed.
+pub async fn draw_staleness(
+    canvas: web_sys::HtmlCanvasElement,
+    curves_json: &str,
+    dark: bool,
+) -> Result<(), String> {
+    let module = module().await?;
+    let drawn = call(
+        &module,
+        "draw_staleness",
+        &[
+            canvas.into(),
+            JsValue::from_str(curves_json),
+            JsValue::from_bool(dark),
+        ],
+    )?;
+    if drawn.as_bool() == Some(true) {
+        Ok(())
+    } else {
+        Err("The chart could not be drawn; reload the page.".into())
+    }
+}
+
 /// What to mount.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Mount {

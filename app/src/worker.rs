@@ -19,7 +19,9 @@ thread_local! {
 fn ends_job(response: &WorkerResponse) -> bool {
     !matches!(
         response,
-        WorkerResponse::Ready | WorkerResponse::Progress { .. }
+        WorkerResponse::Ready
+            | WorkerResponse::Progress { .. }
+            | WorkerResponse::StalenessPoint { .. }
     )
 }
 

@@ -9,7 +9,8 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 use crate::directive::{parse_fields, parse_quiz, DirectiveError};
 use crate::{
     Block, ChallengeEmbed, Chapter, ClassifyAnswer, ClassifyEmbed, ClassifyHistory, Course,
-    HistoryEmbed, HistoryExample, Quiz, QuizKey, QuizOption, Section, SimEmbed, CLASSIFY_MODELS,
+    HistoryEmbed, HistoryExample, Quiz, QuizKey, QuizOption, Section, SimEmbed, StalenessEmbed,
+    CLASSIFY_MODELS,
 };
 
 /// The largest chapter file the compiler reads, in bytes; a guard against a runaway file.
@@ -379,7 +380,14 @@ fn parse_front_matter(text: &str) -> Result<FrontMatter, (usize, String)> {
 }
 
 /// Directive languages: a fenced block with one of these is a widget, not code.
-const DIRECTIVES: [&str; 5] = ["sim", "challenge", "quiz", "history", "classify"];
+const DIRECTIVES: [&str; 6] = [
+    "sim",
+    "challenge",
+    "quiz",
+    "history",
+    "classify",
+    "staleness",
+];
 
 struct Body<'a> {
     slug: String,
@@ -694,6 +702,32 @@ impl<'a> Body<'a> {
                 }))
             }
             "classify" => self.classify(content, first_line).map(Block::Classify),
+            "staleness" => {
+                let fields =
+                    parse_fields(content, first_line, &["seed", "caption"]).map_err(lift)?;
+                let field = |key: &str| fields.iter().find(|(k, _, _)| k == key);
+                let seed = match field("seed") {
+                    None => 1,
+                    Some((_, text, line)) => text.parse().map_err(|_| {
+                        (
+                            *line,
+                            format!(
+                                "in ```staleness: `seed` must be a whole number, found `{text}`"
+                            ),
+                        )
+                    })?,
+                };
+                if self.blocks.iter().any(|b| matches!(b, Block::Staleness(_))) {
+                    return Err((
+                        first_line,
+                        "in ```staleness: a chapter has one staleness chart".into(),
+                    ));
+                }
+                Ok(Block::Staleness(StalenessEmbed {
+                    seed,
+                    caption: field("caption").map(|(_, c, _)| c.clone()),
+                }))
+            }
             "quiz" => {
                 let raw = parse_quiz(content, first_line).map_err(lift)?;
                 self.quiz_count += 1;
@@ -1149,6 +1183,33 @@ mod tests {
         assert_eq!(key.id, "hard/stale.jsonl");
         assert_eq!(key.holds, &CLASSIFY_MODELS[1..]);
         assert_eq!(chapter.exercises.len(), 2);
+    }
+
+    #[test]
+    fn a_staleness_directive_takes_a_seed_and_a_caption_once_per_chapter() {
+        let chapter = compile("```staleness\nseed: 4\ncaption: Predict first.\n```\n").unwrap();
+        let [Block::Staleness(embed)] = chapter.blocks.as_slice() else {
+            panic!("{:?}", chapter.blocks)
+        };
+        assert_eq!(embed.seed, 4);
+        assert_eq!(embed.caption.as_deref(), Some("Predict first."));
+        let default = compile("```staleness\n```\n").unwrap();
+        assert!(matches!(
+            default.blocks.as_slice(),
+            [Block::Staleness(StalenessEmbed {
+                seed: 1,
+                caption: None
+            })]
+        ));
+        // Line numbers count the five front matter lines.
+        let e = compile("```staleness\nseed: soon\n```\n").unwrap_err();
+        assert_eq!(e.line, 7);
+        assert!(e.message.contains("`seed` must be a whole number"), "{e}");
+        let e = compile("```staleness\nn: 3\n```\n").unwrap_err();
+        assert_eq!(e.line, 7);
+        let e = compile("```staleness\n```\n\n```staleness\n```\n").unwrap_err();
+        assert_eq!(e.line, 10);
+        assert!(e.message.contains("one staleness chart"), "{e}");
     }
 
     #[test]

@@ -155,6 +155,19 @@ pub enum Block {
     /// Histories for the learner to classify under consistency models, with the answer key
     /// computed at build time.
     Classify(ClassifyEmbed),
+    /// The staleness chart (probabilistically bounded staleness), measured in the worker.
+    Staleness(StalenessEmbed),
+}
+
+/// A ```staleness directive: the chart of how often a leaderless store's read returns the
+/// latest acknowledged write against the time since it, measured in the page's worker by
+/// running the store (`engine::protocols::dynamo::pbs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StalenessEmbed {
+    /// The seed the measurement starts from.
+    pub seed: u64,
+    /// A caption under the chart.
+    pub caption: Option<String>,
 }
 
 /// A multiple-choice question with an explanation for every answer.

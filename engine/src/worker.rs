@@ -7,6 +7,7 @@
 
 use crate::challenge::{challenge, check, CheckOptions, CheckReport};
 use crate::lin::{self, Budget, Format, HistoryView, ParseError};
+use crate::protocols::dynamo::pbs;
 use serde::{Deserialize, Serialize};
 
 /// Default search steps for a history check in the page: a few seconds of work at most, after
@@ -51,6 +52,66 @@ pub enum WorkerRequest {
         /// Times each history is classified.
         repetitions: u32,
     },
+    /// Measure the staleness chart of chapter 3 ([`pbs::CHART`] × [`pbs::DELAYS`], each point
+    /// [`pbs::PAIRS`] write/read pairs of the leaderless store): one
+    /// [`WorkerResponse::StalenessPoint`] per point as it is measured, then
+    /// [`WorkerResponse::Staleness`].
+    Staleness {
+        /// The seed of the first point (each point has its own, derived from it).
+        seed: u64,
+    },
+}
+
+/// One curve of the staleness chart: an (N, R, W) configuration's measured points.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StalenessCurve {
+    /// The configuration.
+    pub quorum: pbs::Quorum,
+    /// The chance a read at t = 0 is fresh, in closed form (Bailis et al. 2012).
+    pub closed_form: f64,
+    /// Measured points by increasing delay.
+    pub points: Vec<pbs::Point>,
+}
+
+/// The measured staleness chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StalenessChart {
+    /// The seed it was measured from.
+    pub seed: u64,
+    /// One curve per configuration of [`pbs::CHART`].
+    pub curves: Vec<StalenessCurve>,
+    /// Milliseconds the whole measurement took (the clock the worker was given).
+    pub ms: f64,
+}
+
+/// Measures the staleness chart from `seed`, handing each point to `on_point` (curve index,
+/// point) as it is measured. Point `k` of curve `c` runs from seed
+/// `seed + c * DELAYS.len() + k`, so a point does not depend on the order they are measured in.
+pub fn staleness_chart(
+    seed: u64,
+    on_point: &mut dyn FnMut(usize, pbs::Point),
+) -> Vec<StalenessCurve> {
+    pbs::CHART
+        .iter()
+        .enumerate()
+        .map(|(c, &quorum)| {
+            let points = pbs::DELAYS
+                .iter()
+                .enumerate()
+                .map(|(k, &t)| {
+                    let point_seed = seed + (c * pbs::DELAYS.len() + k) as u64;
+                    let point = pbs::measure(quorum, t, pbs::PAIRS, point_seed);
+                    on_point(c, point);
+                    point
+                })
+                .collect();
+            StalenessCurve {
+                quorum,
+                closed_form: pbs::fresh_at_zero(quorum),
+                points,
+            }
+        })
+        .collect()
 }
 
 /// One history timed by [`WorkerRequest::HistoryBench`].
@@ -86,6 +147,15 @@ pub enum WorkerResponse {
     History(Result<Box<HistoryView>, ParseError>),
     /// Benchmark timings, in request order.
     HistoryBench(Vec<HistoryTiming>),
+    /// One point of the staleness chart, measured (progress of [`WorkerRequest::Staleness`]).
+    StalenessPoint {
+        /// Its curve (index into [`pbs::CHART`]).
+        curve: usize,
+        /// The point.
+        point: pbs::Point,
+    },
+    /// The staleness chart, every point measured.
+    Staleness(StalenessChart),
     /// The request named no known challenge or did not parse.
     Refused(String),
 }
@@ -207,6 +277,17 @@ pub fn serve(
             }
             post(&WorkerResponse::HistoryBench(timings));
         }
+        WorkerRequest::Staleness { seed } => {
+            let start = clock();
+            let curves = staleness_chart(seed, &mut |curve, point| {
+                post(&WorkerResponse::StalenessPoint { curve, point });
+            });
+            post(&WorkerResponse::Staleness(StalenessChart {
+                seed,
+                curves,
+                ms: clock() - start,
+            }));
+        }
     }
 }
 
@@ -251,6 +332,37 @@ mod tests {
         assert!(
             matches!(messages.last(), Some(WorkerResponse::Report(r)) if r.verdict == Verdict::Passed)
         );
+    }
+
+    #[test]
+    fn the_staleness_chart_streams_every_point_then_the_curves() {
+        let messages = run(&WorkerRequest::Staleness { seed: 1 });
+        let points = pbs::CHART.len() * pbs::DELAYS.len();
+        assert_eq!(messages.len(), points + 1);
+        let Some(WorkerResponse::Staleness(chart)) = messages.last() else {
+            panic!("the last message is the chart")
+        };
+        assert_eq!(chart.curves.len(), pbs::CHART.len());
+        for (c, curve) in chart.curves.iter().enumerate() {
+            assert_eq!(curve.quorum, pbs::CHART[c]);
+            let ts: Vec<u64> = curve.points.iter().map(|p| p.t).collect();
+            assert_eq!(ts, pbs::DELAYS);
+            // The streamed points are the chart's, in order.
+            let streamed: Vec<pbs::Point> = messages
+                .iter()
+                .filter_map(|m| match m {
+                    WorkerResponse::StalenessPoint { curve, point } if *curve == c => Some(*point),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(streamed, curve.points);
+        }
+        // Deterministic: the same seed, the same chart (the duration aside).
+        let again = run(&WorkerRequest::Staleness { seed: 1 });
+        let Some(WorkerResponse::Staleness(second)) = again.last() else {
+            panic!("a chart")
+        };
+        assert_eq!(second.curves, chart.curves);
     }
 
     #[test]

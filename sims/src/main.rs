@@ -154,6 +154,25 @@ pub fn unmount(handle: u32) -> Option<String> {
     at
 }
 
+/// Draws the staleness chart — `curves_json`, the worker's `StalenessCurve`s so far, in JSON —
+/// on `canvas`. Returns `false` if the curves do not parse or the canvas cannot be drawn on.
+#[wasm_bindgen]
+pub fn draw_staleness(canvas: web_sys::HtmlCanvasElement, curves_json: String, dark: bool) -> bool {
+    let Ok(curves) = serde_json::from_str::<Vec<engine::worker::StalenessCurve>>(&curves_json)
+    else {
+        return false;
+    };
+    #[cfg(target_arch = "wasm32")]
+    {
+        view::chart::draw_staleness(canvas, &curves, dark).is_some()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (canvas, curves, dark);
+        false
+    }
+}
+
 /// Steps of the recorded run the seek benchmark seeks in.
 const SEEK_RUN_STEPS: u64 = 100_000;
 /// Random seeks timed.

@@ -102,9 +102,12 @@ pub fn ChallengeView(
             WorkerResponse::Refused(why) => {
                 finish(CheckState::Problem(format!("The checker refused: {why}")))
             }
-            WorkerResponse::History(_) | WorkerResponse::HistoryBench(_) => finish(
-                CheckState::Problem("The checker answered a different question.".into()),
-            ),
+            WorkerResponse::History(_)
+            | WorkerResponse::HistoryBench(_)
+            | WorkerResponse::StalenessPoint { .. }
+            | WorkerResponse::Staleness(_) => finish(CheckState::Problem(
+                "The checker answered a different question.".into(),
+            )),
         };
         let on_failure = move |message: String| finish(CheckState::Problem(message));
         match spawn_worker(&request, on_response, on_failure) {

@@ -7,3 +7,4 @@ pub mod progress_bar;
 pub mod progress_file;
 pub mod quiz;
 pub mod shortcuts;
+pub mod staleness;

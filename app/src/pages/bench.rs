@@ -150,7 +150,7 @@ fn run_classify_bench(
                     w.terminate();
                 }
             });
-            status.set("Done.".into());
+            run_staleness_bench(rows, status, worker);
         } else if let WorkerResponse::Refused(why) = response {
             status.set(format!(
                 "The worker refused the consistency benchmark: {why}"
@@ -158,6 +158,66 @@ fn run_classify_bench(
         }
     };
     match spawn_worker(&request, on_response, move |m| status.set(m)) {
+        Ok(running) => worker.set_value(Some(running)),
+        Err(m) => status.set(m),
+    }
+}
+
+/// Measures chapter 3's staleness chart in the worker, as the chapter does, and reports the
+/// time per curve; then the page is done.
+fn run_staleness_bench(
+    rows: RwSignal<Vec<Row>>,
+    status: RwSignal<String>,
+    worker: StoredValue<Option<Running>, LocalStorage>,
+) {
+    use engine::protocols::dynamo::pbs;
+    status.set("Measuring the staleness chart…".into());
+    let on_response = move |response| match response {
+        WorkerResponse::Staleness(chart) => {
+            let curves = chart.curves.len().max(1);
+            let t0: Vec<String> = chart
+                .curves
+                .iter()
+                .filter_map(|c| {
+                    let p = c.points.first()?;
+                    Some(format!(
+                        "N{}R{}W{} {:.1}% (closed form {:.1}%)",
+                        c.quorum.n,
+                        c.quorum.r,
+                        c.quorum.w,
+                        f64::from(p.fresh) * 100.0 / f64::from(p.pairs.max(1)),
+                        c.closed_form * 100.0
+                    ))
+                })
+                .collect();
+            rows.update(|r| {
+                r.push(Row {
+                    metric: "staleness-curve-ms".into(),
+                    label: format!(
+                        "One staleness curve in the worker, {} points × {} pairs (ms, mean of the chart's {curves})",
+                        pbs::DELAYS.len(),
+                        pbs::PAIRS
+                    ),
+                    value: format!("{:.0}; at t = 0: {}", chart.ms / curves as f64, t0.join(", ")),
+                });
+            });
+            worker.update_value(|w| {
+                if let Some(w) = w.take() {
+                    w.terminate();
+                }
+            });
+            status.set("Done.".into());
+        }
+        WorkerResponse::Refused(why) => {
+            status.set(format!("The worker refused the staleness chart: {why}"))
+        }
+        _ => {}
+    };
+    match spawn_worker(
+        &WorkerRequest::Staleness { seed: 1 },
+        on_response,
+        move |m| status.set(m),
+    ) {
         Ok(running) => worker.set_value(Some(running)),
         Err(m) => status.set(m),
     }

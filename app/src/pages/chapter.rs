@@ -7,6 +7,7 @@ use crate::browser::{current_hash, scroll_to};
 use crate::components::embed::{ChallengeBlock, SimBlock};
 use crate::components::progress_bar::ProgressBar;
 use crate::components::quiz::QuizView;
+use crate::components::staleness::StalenessBlock;
 use crate::course::{load_body, neighbours};
 use crate::history::classify::ClassifyBlock;
 use crate::history::HistoryBlock;
@@ -80,6 +81,7 @@ pub fn ChapterPage(
                 Block::Challenge(embed) => view! { <ChallengeBlock embed=embed/> }.into_any(),
                 Block::History(embed) => view! { <HistoryBlock embed=embed/> }.into_any(),
                 Block::Classify(embed) => view! { <ClassifyBlock embed=embed/> }.into_any(),
+                Block::Staleness(embed) => view! { <StalenessBlock embed=embed/> }.into_any(),
             })
             .collect_view()
             .into_any(),

@@ -278,6 +278,131 @@ pub fn sweep_rows(sweep: &engine::sim::panel::Sweep) -> Vec<(u64, Vec<u64>)> {
         .collect()
 }
 
+/// `N=3 R=2 W=1`, a staleness curve's name.
+pub fn quorum_name(q: &engine::protocols::dynamo::pbs::Quorum) -> String {
+    format!("N={} R={} W={}", q.n, q.r, q.w)
+}
+
+/// A measured point as a percentage of fresh reads (0 for a point without pairs).
+pub fn fresh_percent(p: &engine::protocols::dynamo::pbs::Point) -> f64 {
+    if p.pairs == 0 {
+        0.0
+    } else {
+        f64::from(p.fresh) * 100.0 / f64::from(p.pairs)
+    }
+}
+
+/// Draws the staleness chart on `canvas`: per curve, the share of reads that returned the
+/// latest acknowledged write against the time since it was acknowledged, and the closed form's
+/// t = 0 value as a hollow marker on the y axis (browser only). Curves may be partial (the
+/// chart is redrawn as points arrive).
+#[cfg(target_arch = "wasm32")]
+pub fn draw_staleness(
+    canvas: web_sys::HtmlCanvasElement,
+    curves: &[engine::worker::StalenessCurve],
+    dark: bool,
+) -> Option<()> {
+    use plotters::prelude::*;
+    use plotters_canvas::CanvasBackend;
+    let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
+    let (bg, fg) = if dark {
+        (RGBColor(0x16, 0x1c, 0x23), RGBColor(0xc8, 0xd0, 0xd8))
+    } else {
+        (RGBColor(0xff, 0xff, 0xff), RGBColor(0x40, 0x48, 0x50))
+    };
+    root.fill(&bg).ok()?;
+    let t_max = engine::protocols::dynamo::pbs::DELAYS
+        .last()
+        .copied()
+        .unwrap_or(100)
+        .max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(10)
+        .x_label_area_size(36)
+        .y_label_area_size(44)
+        .build_cartesian_2d(-t_max * 0.03..t_max * 1.02, 0f64..119f64)
+        .ok()?;
+    chart
+        .configure_mesh()
+        .light_line_style(fg.mix(0.12))
+        .bold_line_style(fg.mix(0.2))
+        .axis_style(fg.mix(0.6))
+        .label_style(("sans-serif", 11).into_font().color(&fg))
+        .x_desc("ticks since the write was acknowledged")
+        .y_desc("reads that saw it (%)")
+        .y_labels(6)
+        .y_label_formatter(&|y| {
+            if *y <= 100.0 {
+                format!("{y:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .x_labels(8)
+        .x_label_formatter(&|x| {
+            if *x >= 0.0 {
+                format!("{x:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .draw()
+        .ok()?;
+    // Okabe–Ito: vermillion, blue, bluish green, reddish purple; each with its own marker.
+    let colors = [
+        RGBColor(0xD5, 0x5E, 0x00),
+        RGBColor(0x00, 0x72, 0xB2),
+        RGBColor(0x00, 0x9E, 0x73),
+        RGBColor(0xCC, 0x79, 0xA7),
+    ];
+    for (i, curve) in curves.iter().enumerate() {
+        let c = colors[i % colors.len()];
+        let pts: Vec<(f64, f64)> = curve
+            .points
+            .iter()
+            .map(|p| (p.t as f64, fresh_percent(p)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
+            .ok()?
+            .label(quorum_name(&curve.quorum))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], c.stroke_width(2)));
+        match i % 4 {
+            0 => chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .ok()?,
+            1 => chart
+                .draw_series(pts.iter().map(|&p| TriangleMarker::new(p, 4, c.filled())))
+                .ok()?,
+            2 => chart
+                .draw_series(pts.iter().map(|&p| Cross::new(p, 4, c.stroke_width(2))))
+                .ok()?,
+            _ => chart
+                .draw_series(pts.iter().map(|&(x, y)| {
+                    Rectangle::new([(x - 0.9, y - 2.2), (x + 0.9, y + 2.2)], c.filled())
+                }))
+                .ok()?,
+        };
+        // The closed form at t = 0: a hollow ring.
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (0.0, curve.closed_form * 100.0),
+                7,
+                c.stroke_width(1),
+            )))
+            .ok()?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(bg.mix(0.85))
+        .border_style(fg.mix(0.3))
+        .label_font(("sans-serif", 11).into_font().color(&fg))
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
+        .ok()?;
+    root.present().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

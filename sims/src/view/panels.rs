@@ -273,14 +273,9 @@ fn grid_markup(grid: &Grid) -> String {
             let marked = if k < row.marked_below { " marked" } else { "" };
             let _ = write!(
                 out,
-                "<td class=\"g{}{marked}\" title=\"{}{}\">{}</td>",
+                "<td class=\"g{}{marked}\" title=\"{}\">{}</td>",
                 cell.group % PALETTE_SIZE,
                 escape(&cell.detail),
-                if marked.is_empty() {
-                    ""
-                } else {
-                    " (committed)"
-                },
                 escape(&cell.text)
             );
         }
@@ -339,7 +334,7 @@ mod tests {
         );
         assert_eq!(html.matches("<td").count(), 4);
         assert_eq!(html.matches("class=\"empty\"").count(), 1);
-        assert!(html.contains("<td class=\"g1 marked\" title=\"term 1: a (committed)\">1</td>"));
+        assert!(html.contains("<td class=\"g1 marked\" title=\"term 1: a\">1</td>"));
         assert!(
             html.contains("class=\"g1\" title=\"term 9: &lt;b&gt;\">9</td>"),
             "{html}"

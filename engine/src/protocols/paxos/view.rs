@@ -46,7 +46,7 @@ pub fn acceptor_grid(w: &WorldRef<'_, Paxos>) -> Vec<Panel> {
             let group =
                 |b: Option<Ballot>| b.map_or(0, |b| u32::try_from(b.round).unwrap_or(u32::MAX));
             let accepted_ballot = acceptor.accepted.as_ref().map(|p| p.0);
-            let cells = vec![
+            let mut cells = vec![
                 Cell {
                     text: show_ballot(acceptor.promised),
                     detail: "promised: will not accept a lower ballot".into(),
@@ -70,6 +70,11 @@ pub fn acceptor_grid(w: &WorldRef<'_, Paxos>) -> Vec<Panel> {
                 .accepted
                 .as_ref()
                 .is_some_and(|p| chosen.contains(p));
+            if in_chosen {
+                for cell in &mut cells {
+                    cell.detail.push_str(" (the chosen value's majority)");
+                }
+            }
             let note = match live {
                 Some(s) => {
                     let mut note = if s.proposer {

@@ -64,10 +64,15 @@ pub fn log_grid(w: &WorldRef<'_, Raft>) -> Vec<Panel> {
                 note,
                 cells: log
                     .iter()
+                    .enumerate()
                     .skip(skip)
-                    .map(|e| Cell {
+                    .map(|(i, e)| Cell {
                         text: e.term.to_string(),
-                        detail: format!("term {}: {}", e.term, e.command),
+                        detail: if i < committed {
+                            format!("term {}: {} (committed)", e.term, e.command)
+                        } else {
+                            format!("term {}: {}", e.term, e.command)
+                        },
                         group: u32::try_from(e.term).unwrap_or(u32::MAX),
                     })
                     .collect(),
