@@ -6,6 +6,7 @@
 pub mod causality;
 pub mod clocks;
 pub mod heartbeat;
+pub mod multileader;
 pub mod paxos;
 pub mod raft;
 pub mod register;
