@@ -5,9 +5,8 @@
 //! told succeeded (`Note::Acked`) and which items every message still on the wire carries
 //! (sends and copies in, deliveries and drops out). An item is lost when it is in no replica's
 //! cart — a crashed replica's durable copy counts — and in no message: nothing can bring it
-//! back. It is judged at the first event of each step, when the world is exactly as the
-//! previous step left it (a step's handler runs after its first event is recorded), and at the
-//! end of the run.
+//! back. It is judged at the end of every step (in the middle of one, an item may be between
+//! the message that brought it and the message its handler is about to send).
 
 use std::collections::BTreeMap;
 
@@ -93,8 +92,6 @@ pub struct LostUpdates {
     acked: Vec<AckedAdd>,
     /// Items carried by each message on the wire, by message id.
     in_flight: BTreeMap<u64, Cart>,
-    /// The step judged last.
-    judged_step: Option<u64>,
 }
 
 impl LostUpdates {
@@ -143,14 +140,14 @@ impl Monitor<MultiLeader> for LostUpdates {
     fn on_event(
         &mut self,
         ev: &TraceEvent<MultiLeader>,
-        w: &WorldRef<'_, MultiLeader>,
+        _: &WorldRef<'_, MultiLeader>,
     ) -> Result<(), String> {
-        if self.judged_step != Some(w.step()) {
-            self.judged_step = Some(w.step());
-            self.judge(w)?;
-        }
         self.track(ev);
         Ok(())
+    }
+
+    fn after_step(&mut self, w: &WorldRef<'_, MultiLeader>) -> Result<(), String> {
+        self.judge(w)
     }
 
     fn at_end(&mut self, w: &WorldRef<'_, MultiLeader>) -> Result<(), String> {

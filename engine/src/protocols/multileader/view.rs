@@ -143,10 +143,14 @@ pub fn counters_grid(w: &WorldRef<'_, MultiLeader>) -> Grid {
             group: LOST_GROUP,
         })
         .collect();
-    let per_replica: Vec<String> = siblings
+    let per_replica = siblings
         .iter()
         .enumerate()
-        .map(|(n, k)| format!("{}:{k}", dc_name(n as NodeId)))
+        .map(|(n, k)| Cell {
+            text: format!("{}:{k}", dc_name(n as NodeId)),
+            detail: format!("{k} versions of the cart at {}", dc_name(n as NodeId)),
+            group: n as u32 + 1,
+        })
         .collect();
     let most = siblings.iter().copied().max().unwrap_or(0);
     Grid {
@@ -154,17 +158,13 @@ pub fn counters_grid(w: &WorldRef<'_, MultiLeader>) -> Grid {
         column_label: "lost".into(),
         first_column: 0,
         legend: "Adds acknowledged to clients; lost: acknowledged adds whose item no replica \
-                 holds now; the most siblings any replica keeps; merges of siblings clients \
-                 have done."
+                 holds now; the most siblings any replica keeps (and each replica's count); \
+                 merges of siblings clients have done."
             .into(),
         rows: vec![
             counter_row("acked", acked.to_string(), Vec::new()),
             counter_row("lost", lost.len().to_string(), lost_cells),
-            counter_row(
-                "siblings",
-                format!("{most} ({})", per_replica.join(" ")),
-                Vec::new(),
-            ),
+            counter_row("siblings", most.to_string(), per_replica),
             counter_row("merges", merges.to_string(), Vec::new()),
         ],
     }
