@@ -25,11 +25,12 @@
 //!   §4.4: "an add to cart operation can never be lost") — and writes the merge back with the
 //!   join of their vectors, which dominates every sibling and collapses them everywhere.
 //!
-//! Why the client reads right before it writes: a leader's counter entry is the only place
-//! two of its own writes differ, so a write built on a stale context could claim to have seen
-//! a write of this leader that it has not (the problem dotted version vectors solve, Preguiça
-//! et al. 2010). With one client per datacenter that reads and writes in one step, the context
-//! always covers the leader's own writes.
+//! Why the client reads right before it writes: two writes accepted by the same leader differ
+//! only in that leader's entry, so a write built on a stale context would seem to dominate a
+//! write of this leader it has never seen, and that write would be dropped (the problem
+//! dotted version vectors solve, Preguiça et al. 2010). One client per datacenter, which
+//! writes right after it reads with no other writer at its leader in between, builds every
+//! write on a context that covers all the versions its leader keeps.
 //!
 //! Replication is anti-entropy on the whole sibling list: a leader sends its siblings to a
 //! peer after every change and, every [`GOSSIP_TICKS`], to each peer not known to hold the
@@ -211,8 +212,8 @@ impl Msg {
                     .collect()
             }
             Msg::Put { cart, .. } => cart.clone(),
-            Msg::PutOk { version, .. } => version.cart.clone(),
-            Msg::Get { .. } => Cart::new(),
+            // The client only learns that its write was accepted; it builds nothing on it.
+            Msg::PutOk { .. } | Msg::Get { .. } => Cart::new(),
         }
     }
 }

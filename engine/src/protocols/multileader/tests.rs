@@ -134,7 +134,10 @@ fn with_a_clock_behind_lww_keeps_the_earlier_write_and_drops_the_later() {
     // Even a write that has seen the other (it dominates it) loses to a higher stamp.
     let later = version(&["book", "hat"], 250, 1, [1, 1, 0]);
     let earlier = version(&["book"], 300, 0, [1, 0, 0]);
-    assert_eq!(lww(&[earlier.clone()], &later).siblings, vec![earlier]);
+    assert_eq!(
+        lww(std::slice::from_ref(&earlier), &later).siblings,
+        vec![earlier]
+    );
 }
 
 #[test]
