@@ -127,6 +127,11 @@ pub enum Reply {
     TimedOut,
     /// The client's queue was full; the request was not run.
     Busy,
+    /// A leader was handed a request: its datacenter's client takes them.
+    NotAClient {
+        /// The client to hand it to.
+        client: NodeId,
+    },
 }
 
 impl fmt::Display for Reply {
@@ -136,6 +141,12 @@ impl fmt::Display for Reply {
             Reply::Cart(cart) => write!(f, "cart {}", show_cart(cart)),
             Reply::TimedOut => f.write_str("timed out (outcome unknown)"),
             Reply::Busy => f.write_str("busy: queue full"),
+            Reply::NotAClient { client } => {
+                write!(
+                    f,
+                    "not run: a leader; hand requests to its client n{client}"
+                )
+            }
         }
     }
 }
@@ -153,6 +164,10 @@ impl Canon for Reply {
             }
             Reply::TimedOut => h.u8(2),
             Reply::Busy => h.u8(3),
+            Reply::NotAClient { client } => {
+                h.u8(4);
+                client.canon(h);
+            }
         }
     }
 }
@@ -835,8 +850,9 @@ impl Protocol for MultiLeader {
     }
 
     fn on_client_request(&self, state: &mut State, request: Request, ctx: &mut Ctx<'_, Self>) {
-        // A leader takes no requests of its own: its datacenter's client does.
         let State::Client(c) = state else {
+            let client = ctx.id() + LEADERS;
+            ctx.reply(Reply::NotAClient { client });
             return;
         };
         if c.queue.len() >= CLIENT_QUEUE_MAX {

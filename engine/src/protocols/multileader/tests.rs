@@ -255,6 +255,23 @@ fn requests_parse_and_mistakes_say_what_is_expected() {
     }
 }
 
+#[test]
+fn a_request_handed_to_a_leader_is_refused_with_where_it_goes() {
+    let run = spec(
+        1,
+        vec![Override::at(5, Action::Request(1, "add-pen".into()))],
+    );
+    let sim = run_to(&run, 100);
+    let lines: Vec<String> = sim.trace().iter().map(|e| e.line()).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("not run: a leader; hand requests to its client n4")),
+        "{lines:?}"
+    );
+    assert!(siblings_of(&sim.world_ref(), 1).is_empty());
+}
+
 // ---- the default run ----
 
 #[test]
@@ -370,6 +387,26 @@ fn the_counters_tell_the_story_in_both_modes() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn switching_to_vectors_mid_run_keeps_every_add_from_then_on() {
+    let mut overrides = conflicts().script;
+    overrides.push(Override::at(
+        700,
+        Action::Set("resolve".into(), "vectors".into()),
+    ));
+    for seed in 0..5 {
+        let sim = run_to(&spec(seed, overrides.clone()), STORY_END_TICKS + 200);
+        let w = sim.world_ref();
+        assert_eq!(w.option("resolve"), Some("vectors"));
+        // pen and hat went under lww; cup and tea, concurrent after the switch, both stay.
+        let lost: Vec<String> = missing_now(&w).iter().map(|a| a.label()).collect();
+        assert_eq!(lost, ["add(pen)@eu", "add(hat)@eu"], "seed {seed}");
+        assert!(final_carts(&sim)
+            .iter()
+            .all(|c| *c == cart(&["book", "cup", "mug", "tea"])));
     }
 }
 
