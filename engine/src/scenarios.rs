@@ -8,7 +8,9 @@ use crate::error::SimError;
 use crate::limits::SWARM_SEEDS_MAX;
 use crate::protocols::paxos::PaxosVariant;
 use crate::protocols::raft::RaftVariant;
-use crate::protocols::{causality, clocks, failover, heartbeat, paxos, raft, register, retry};
+use crate::protocols::{
+    causality, clocks, failover, heartbeat, multileader, paxos, raft, register, retry,
+};
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
 use crate::sim::session::{DynSim, Session};
@@ -63,6 +65,7 @@ pub const TABLE: &[Entry] = &[
     entry!("register-cap", register::cap()),
     entry!("replication-failover", failover::failover()),
     entry!("replication-split-brain", failover::split_brain()),
+    entry!("multileader-conflicts", multileader::conflicts()),
     entry!("raft-election", raft::election(RaftVariant::Reference)),
     entry!(
         "raft-partitioned-leader",

@@ -8,6 +8,7 @@ pub mod clocks;
 pub mod dynamo;
 pub mod failover;
 pub mod heartbeat;
+pub mod multileader;
 pub mod paxos;
 pub mod raft;
 pub mod register;

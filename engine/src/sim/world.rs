@@ -194,6 +194,12 @@ pub trait Monitor<P: Protocol>: 'static {
     /// Sees one trace event, with the world as it is when the event is recorded. `Err` fails
     /// the property at this step, with the message saying what went wrong.
     fn on_event(&mut self, event: &TraceEvent<P>, world: &WorldRef<'_, P>) -> Result<(), String>;
+    /// Sees the world at the end of each step, once the monitor has seen all of the step's
+    /// events: for a claim about the state a step leaves, judged with what the events taught
+    /// (e.g. what the messages on the wire carry). `Err` fails the property at this step.
+    fn after_step(&mut self, _world: &WorldRef<'_, P>) -> Result<(), String> {
+        Ok(())
+    }
     /// Sees the end of the run (its horizon in a check). `Err` fails the property there.
     fn at_end(&mut self, _world: &WorldRef<'_, P>) -> Result<(), String> {
         Ok(())
@@ -732,7 +738,7 @@ impl<P: Protocol> Sim<P> {
         }
     }
 
-    /// Asks every monitor in turn (`ask` is `on_event` or `at_end`): the first failure, with
+    /// Asks every monitor in turn (`ask` is `on_event`, `after_step` or `at_end`): the first failure, with
     /// its property's index.
     fn ask_monitors(
         &mut self,
@@ -1153,6 +1159,12 @@ impl<P: Protocol> Sim<P> {
         if let Some((property, message)) = self.world.watch_failed.take() {
             self.fail(property, Some(message));
             return;
+        }
+        if !self.world.watches.is_empty() {
+            if let Some((property, message)) = self.ask_monitors(|m, view| m.after_step(view)) {
+                self.fail(property, Some(message));
+                return;
+            }
         }
         let view = WorldRef {
             world: &self.world,
