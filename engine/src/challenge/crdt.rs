@@ -124,7 +124,7 @@ enum Law {
 
 impl Crdt {
     fn of_seed(seed: u64) -> Crdt {
-        if seed % 2 == 0 {
+        if seed.is_multiple_of(2) {
             Crdt::Counter
         } else {
             Crdt::Set
@@ -579,8 +579,11 @@ impl Truth {
     /// Why the add-wins set does or does not hold `element`.
     fn why(&self, element: usize) -> String {
         let name = ELEMENTS[element];
-        let of: Vec<(&usize, &(usize, usize))> =
-            self.adds.iter().filter(|(_, (e, _))| *e == element).collect();
+        let of: Vec<(&usize, &(usize, usize))> = self
+            .adds
+            .iter()
+            .filter(|(_, (e, _))| *e == element)
+            .collect();
         if let Some((tag, (_, step))) = of.iter().find(|(tag, _)| !self.removed.contains_key(tag)) {
             return format!(
                 "{name} is in the set: no remove observed its add at step {step} (t{tag}), so the add wins."
@@ -613,6 +616,8 @@ struct Run<'a> {
     cut: Option<u8>,
     truth: Truth,
     lines: Vec<String>,
+    /// The line of a sync that failed, with what every replica showed.
+    failed_sync: Option<String>,
 }
 
 impl<'a> Run<'a> {
@@ -630,6 +635,7 @@ impl<'a> Run<'a> {
                 ..Truth::default()
             },
             lines: Vec::new(),
+            failed_sync: None,
         }
     }
 
@@ -641,8 +647,11 @@ impl<'a> Run<'a> {
     fn state(&self, name: &str, value: Option<Dynamic>) -> Judged<Dynamic> {
         let value = value.ok_or(Stop::Script)?;
         if value.is_unit() {
-            self.script
-                .wrong(name, &value, "a state (end the function with the state it made)");
+            self.script.wrong(
+                name,
+                &value,
+                "a state (end the function with the state it made)",
+            );
             return Err(Stop::Script);
         }
         Ok(value)
@@ -748,8 +757,14 @@ impl<'a> Run<'a> {
                 self.messages.insert(message, (from, to, state, number));
                 self.truth.send(from, message);
                 let delivered = self.execution.steps[number..].contains(&Step::Deliver { message });
-                let fate = if delivered { "" } else { " (never delivered: lost)" };
-                Ok(format!("r{from} sends its state to r{to} as m{message}{fate}"))
+                let fate = if delivered {
+                    ""
+                } else {
+                    " (never delivered: lost)"
+                };
+                Ok(format!(
+                    "r{from} sends its state to r{to} as m{message}{fate}"
+                ))
             }
             Step::Deliver { message } => self.deliver(number, message),
             Step::Partition { side } => {
@@ -789,7 +804,10 @@ impl<'a> Run<'a> {
         let before = self.states[replica].clone();
         let after = self.apply(&before, replica, op)?;
         let call = call_text(op);
-        self.reach(&after, format!("r{replica}'s state after step {number} ({call})"))?;
+        self.reach(
+            &after,
+            format!("r{replica}'s state after step {number} ({call})"),
+        )?;
         let merged = self.merge(&after, &before)?;
         if let Some(how) = differ(&merged, &after) {
             let merge = self.crdt().merge_fn();
@@ -839,11 +857,16 @@ impl<'a> Run<'a> {
                 ),
             ));
         }
-        self.reach(&merged, format!("r{to}'s state after step {number} (merging m{message})"))?;
+        self.reach(
+            &merged,
+            format!("r{to}'s state after step {number} (merging m{message})"),
+        )?;
         self.truth.deliver(message, to);
         self.states[to] = merged;
         let value = self.value(&self.states[to])?;
-        Ok(format!("r{to} receives m{message}{again}, {merge} → r{to} shows {value}"))
+        Ok(format!(
+            "r{to} receives m{message}{again}, {merge} → r{to} shows {value}"
+        ))
     }
 
     /// Commutativity and associativity on pairs and triples of the states reached before
@@ -913,8 +936,10 @@ impl<'a> Run<'a> {
             .map(|(r, v)| format!("r{r} shows {v}"))
             .collect();
         let shows = shows.join(", ");
-        let line = format!("sync: links heal; r0 merges every state, then every replica r0's → {shows}");
+        let line =
+            format!("sync: links heal; r0 merges every state, then every replica r0's → {shows}");
         if values.iter().any(|v| *v != values[0]) {
+            self.failed_sync = Some(line);
             return Err(Stop::Violated(
                 Law::Converges,
                 format!(
@@ -924,6 +949,7 @@ impl<'a> Run<'a> {
         }
         let expected = self.truth.value(self.crdt());
         if values[0] != expected {
+            self.failed_sync = Some(line);
             return Err(Stop::Violated(
                 Law::Converges,
                 self.wrong_value(number, &values[0], &expected),
@@ -965,11 +991,11 @@ impl<'a> Run<'a> {
             match self.step(number, step) {
                 Ok(line) => self.log(number, line),
                 Err(Stop::Violated(law, message)) => {
-                    let failed = format!(
-                        "{}  ✗ {}",
-                        self.attempt(step),
-                        self.crdt().property(law)
-                    );
+                    let attempt = self
+                        .failed_sync
+                        .take()
+                        .unwrap_or_else(|| self.attempt(step));
+                    let failed = format!("{attempt}  ✗ {}", self.crdt().property(law));
                     self.log(number, failed);
                     return Err(Stop::Violated(law, message));
                 }
@@ -1034,8 +1060,7 @@ impl Harness for Crdts {
         [Crdt::Counter, Crdt::Set]
             .into_iter()
             .flat_map(|crdt| {
-                [Law::Semilattice, Law::Inflationary, Law::Converges]
-                    .map(|law| crdt.property(law))
+                [Law::Semilattice, Law::Inflationary, Law::Converges].map(|law| crdt.property(law))
             })
             .collect()
     }
@@ -1084,6 +1109,365 @@ impl Harness for Crdts {
             message,
             counterexample: lines,
             replay: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::challenge::{challenge, check, CheckOptions, CheckReport, Verdict};
+    use crate::script::ScriptErrorKind;
+
+    fn run(source: &str, first_seed: u64, seeds: u64) -> CheckReport {
+        let c = challenge("crdt-counters-sets").expect("the challenge is in the table");
+        check(
+            c,
+            source,
+            CheckOptions { seeds, first_seed },
+            &mut |_, _| true,
+        )
+    }
+
+    fn failure(source: &str) -> crate::challenge::Failure {
+        match run(source, 0, 20).verdict {
+            Verdict::Failed(failure) => failure,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    fn reference() -> &'static str {
+        &challenge("crdt-counters-sets")
+            .expect("challenge")
+            .reference
+    }
+
+    /// The reference with one half replaced: `counter` or `set` functions from `code`.
+    fn with(part: &str, code: &str) -> String {
+        let keep: Vec<&str> = reference()
+            .split("\nfn ")
+            .filter(|f| !f.starts_with(part))
+            .collect();
+        format!("{}\nfn {}\n{code}", keep[0], keep[1..].join("\nfn "))
+    }
+
+    #[test]
+    fn generated_executions_are_deterministic_varied_and_well_formed() {
+        assert_eq!(Execution::generate(7), Execution::generate(7));
+        assert_ne!(Execution::generate(7).steps, Execution::generate(9).steps);
+        let (mut duplicates, mut lost, mut partitions) = (0, 0, 0);
+        for seed in 0..300 {
+            let execution = Execution::generate(seed);
+            assert_eq!(execution.crdt, Crdt::of_seed(seed));
+            assert!((REPLICAS_MIN..=REPLICAS_MAX).contains(&execution.replicas));
+            assert_eq!(execution.steps.last(), Some(&Step::Sync), "ends in a sync");
+            let mut sent = BTreeSet::new();
+            let mut delivered = BTreeSet::new();
+            let mut tags = BTreeSet::new();
+            for step in &execution.steps {
+                match *step {
+                    Step::Send { from, to, message } => {
+                        assert!(from != to && to < execution.replicas);
+                        assert!(sent.insert(message), "message numbers are unique");
+                    }
+                    Step::Deliver { message } => {
+                        assert!(sent.contains(&message), "delivered after it was sent");
+                        duplicates += usize::from(!delivered.insert(message));
+                    }
+                    Step::Update { replica, op } => {
+                        assert!(replica < execution.replicas);
+                        if let Op::Add { tag, .. } = op {
+                            assert!(tags.insert(tag), "tags are unique");
+                        }
+                    }
+                    Step::Partition { side } => {
+                        partitions += 1;
+                        assert!(side != 0 && u32::from(side) < (1 << execution.replicas) - 1);
+                    }
+                    Step::Heal | Step::Sync => {}
+                }
+            }
+            lost += sent.difference(&delivered).count();
+        }
+        assert!(
+            duplicates > 100 && lost > 100 && partitions > 100,
+            "the network duplicates ({duplicates}), loses ({lost}) and partitions ({partitions})"
+        );
+    }
+
+    fn truth_of(replicas: usize, steps: &[Step]) -> Truth {
+        let mut truth = Truth {
+            seen: vec![BTreeSet::new(); replicas],
+            ..Truth::default()
+        };
+        let mut to_of = BTreeMap::new();
+        for (i, step) in steps.iter().enumerate() {
+            match *step {
+                Step::Update { replica, op } => truth.update(i + 1, replica, op),
+                Step::Send { from, to, message } => {
+                    truth.send(from, message);
+                    to_of.insert(message, to);
+                }
+                Step::Deliver { message } => truth.deliver(message, to_of[&message]),
+                Step::Sync => truth.sync(),
+                Step::Partition { .. } | Step::Heal => {}
+            }
+        }
+        truth
+    }
+
+    /// Shapiro et al. (INRIA RR-7506, §3.3.5): a remove affects only the adds it observed; a
+    /// concurrent add wins.
+    #[test]
+    fn add_wins_keeps_an_add_no_remove_observed() {
+        let add = |replica, tag| Step::Update {
+            replica,
+            op: Op::Add { element: 0, tag },
+        };
+        let remove = |replica| Step::Update {
+            replica,
+            op: Op::Remove { element: 0 },
+        };
+        let send = |from, to, message| Step::Send { from, to, message };
+        let observed = [
+            add(0, 1),
+            send(0, 1, 1),
+            Step::Deliver { message: 1 },
+            remove(1),
+        ];
+        assert!(
+            truth_of(3, &observed).elements().is_empty(),
+            "the remove saw t1"
+        );
+        let concurrent = [observed.as_slice(), &[add(2, 2)]].concat();
+        assert_eq!(truth_of(3, &concurrent).elements(), BTreeSet::from([0]));
+        let unseen = [add(0, 1), remove(1)];
+        assert_eq!(
+            truth_of(3, &unseen).elements(),
+            BTreeSet::from([0]),
+            "a replica that never saw the add removes nothing"
+        );
+        let after_sync = [add(0, 1), Step::Sync, remove(2)];
+        assert!(truth_of(3, &after_sync).elements().is_empty());
+    }
+
+    #[test]
+    fn states_compare_as_data_in_any_order_but_vectors_by_position() {
+        let strings = |items: &[&str]| {
+            Dynamic::from_array(items.iter().map(|s| Dynamic::from(s.to_string())).collect())
+        };
+        let ints = |items: &[i64]| crate::script::convert::ints(items.iter().copied());
+        assert_eq!(
+            compare(&strings(&["t1", "t2"]), &strings(&["t2", "t1"])),
+            Sameness::Same
+        );
+        assert_eq!(compare(&ints(&[1, 0]), &ints(&[0, 1])), Sameness::Different);
+        assert_eq!(
+            compare(&strings(&["t1", "t1"]), &strings(&["t1"])),
+            Sameness::Repeats
+        );
+        let a = crate::script::convert::map([("p", ints(&[1, 2])), ("tags", strings(&["a", "b"]))]);
+        let b = crate::script::convert::map([("tags", strings(&["b", "a"])), ("p", ints(&[1, 2]))]);
+        assert_eq!(compare(&a, &b), Sameness::Same, "map entries in any order");
+        assert_eq!(compare(&a, &ints(&[1, 2])), Sameness::Different);
+    }
+
+    #[test]
+    fn removing_a_send_removes_its_deliveries() {
+        let execution = Execution::generate(4);
+        let send = execution
+            .steps
+            .iter()
+            .position(|s| matches!(s, Step::Send { .. }))
+            .expect("a send");
+        let Step::Send { message, .. } = execution.steps[send] else {
+            unreachable!()
+        };
+        let smaller = execution.without(send);
+        assert!(!smaller.steps.contains(&Step::Deliver { message }));
+        assert!(smaller.steps.len() < execution.steps.len() - 1);
+    }
+
+    /// Every known-wrong variant fails with its property from any first seed: each execution
+    /// opens with the targeted prefix, and two consecutive seeds cover both types.
+    #[test]
+    fn every_wrong_variant_fails_with_its_property_from_any_first_seed() {
+        let c = challenge("crdt-counters-sets").expect("challenge");
+        for first_seed in [1, 1_001, 77_777, 123_456_789] {
+            assert_eq!(run(&c.reference, first_seed, 20).verdict, Verdict::Passed);
+            for wrong in &c.wrong {
+                match run(&wrong.code, first_seed, 2).verdict {
+                    Verdict::Failed(f) => assert_eq!(f.property, wrong.violates, "{}", wrong.name),
+                    other => panic!("{} from seed {first_seed}: {other:?}", wrong.name),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_merge_that_double_counts_is_caught_at_the_first_update() {
+        let sums = with(
+            "counter_merge",
+            "fn counter_merge(a, b) { for i in 0..a.p.len() { a.p[i] += b.p[i]; a.n[i] += b.n[i]; } a }",
+        );
+        let f = failure(&sums);
+        assert_eq!(f.property, "counter-semilattice");
+        assert!(
+            f.message.contains("`counter_merge(s, s)` is not `s`"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.counterexample.len(), 2, "{:#?}", f.counterexample);
+        assert!(f.counterexample[1].ends_with("✗ counter-semilattice"));
+    }
+
+    #[test]
+    fn a_lost_concurrent_add_is_explained_at_the_sync() {
+        let by_value = challenge("crdt-counters-sets")
+            .expect("challenge")
+            .wrong
+            .iter()
+            .find(|w| w.name.starts_with("set: remove by value"))
+            .expect("the variant");
+        let f = failure(&by_value.code);
+        assert_eq!(f.property, "set-add-wins");
+        assert!(
+            f.message.contains("the add-wins set is [x]") && f.message.contains("the add wins"),
+            "{}",
+            f.message
+        );
+        let last = f.counterexample.last().expect("lines");
+        assert!(
+            last.contains("sync") && last.contains("✗ set-add-wins"),
+            "{last}"
+        );
+        assert!(f.counterexample.len() <= 5, "{:#?}", f.counterexample);
+    }
+
+    #[test]
+    fn a_merge_that_appends_duplicates_is_told_so() {
+        let concat = with(
+            "set_",
+            r#"
+fn set_new() { #{ adds: [], removed: [] } }
+fn set_add(s, replica, elem, tag) { s.adds.push([elem, tag]); s }
+fn set_remove(s, replica, elem) { for a in s.adds { if a[0] == elem { s.removed.push(a[1]); } } s }
+fn set_merge(a, b) { a.adds += b.adds; a.removed += b.removed; a }
+fn set_value(s) { let out = []; for a in s.adds { if !s.removed.contains(a[1]) && !out.contains(a[0]) { out.push(a[0]); } } out }
+"#,
+        );
+        let f = failure(&concat);
+        assert_eq!(f.property, "set-semilattice");
+        assert!(
+            f.message
+                .contains("only in how often an array holds an item"),
+            "{}",
+            f.message
+        );
+    }
+
+    /// Correct solutions in other representations pass: maps created lazily, pairs per
+    /// replica, arrays used as sets (built in any order), a live set pruned of tombstoned tags.
+    #[test]
+    fn other_correct_representations_pass() {
+        let lazy_maps = with(
+            "counter_",
+            r#"
+fn counter_new(n) { #{ inc: #{}, dec: #{} } }
+fn bump(m, replica) { let k = replica.to_string(); if k in m { m[k] += 1; } else { m[k] = 1; } m }
+fn counter_inc(s, replica) { s.inc = bump(s.inc, replica); s }
+fn counter_dec(s, replica) { s.dec = bump(s.dec, replica); s }
+fn join(a, b) { for k in b.keys() { if !(k in a) || a[k] < b[k] { a[k] = b[k]; } } a }
+fn counter_merge(a, b) { #{ inc: join(a.inc, b.inc), dec: join(a.dec, b.dec) } }
+fn counter_value(s) { let v = 0; for k in s.inc.keys() { v += s.inc[k]; } for k in s.dec.keys() { v -= s.dec[k]; } v }
+"#,
+        );
+        let pairs = with(
+            "counter_",
+            r#"
+fn counter_new(n) { let s = []; for i in 0..n { s.push([0, 0]); } s }
+fn counter_inc(s, replica) { s[replica][0] += 1; s }
+fn counter_dec(s, replica) { s[replica][1] += 1; s }
+fn counter_merge(a, b) { let out = []; for i in 0..a.len() { out.push([max(a[i][0], b[i][0]), max(a[i][1], b[i][1])]); } out }
+fn counter_value(s) { let v = 0; for e in s { v += e[0] - e[1]; } v }
+"#,
+        );
+        let arrays = with(
+            "set_",
+            r#"
+fn set_new() { #{ adds: [], removed: [] } }
+fn set_add(s, replica, elem, tag) { s.adds.push([elem, tag]); s }
+fn set_remove(s, replica, elem) { for a in s.adds { if a[0] == elem && !s.removed.contains(a[1]) { s.removed.push(a[1]); } } s }
+fn set_merge(a, b) {
+    for x in b.adds { if !a.adds.contains(x) { a.adds.push(x); } }
+    for t in b.removed { if !a.removed.contains(t) { a.removed.push(t); } }
+    a
+}
+fn set_value(s) { let out = []; for a in s.adds { if !s.removed.contains(a[1]) && !out.contains(a[0]) { out.push(a[0]); } } out }
+"#,
+        );
+        let pruned = with(
+            "set_",
+            r#"
+fn set_new() { #{ live: #{}, dead: #{} } }
+fn set_add(s, replica, elem, tag) { s.live[tag] = elem; s }
+fn set_remove(s, replica, elem) { for t in s.live.keys() { if s.live[t] == elem { s.live.remove(t); s.dead[t] = true; } } s }
+fn set_merge(a, b) {
+    for t in b.dead.keys() { a.dead[t] = true; }
+    for t in b.live.keys() { a.live[t] = b.live[t]; }
+    for t in a.live.keys() { if t in a.dead { a.live.remove(t); } }
+    a
+}
+fn set_value(s) { let out = []; for t in s.live.keys() { if !out.contains(s.live[t]) { out.push(s.live[t]); } } out }
+"#,
+        );
+        for (name, source) in [
+            ("lazy maps", lazy_maps),
+            ("pairs", pairs),
+            ("arrays", arrays),
+            ("pruned", pruned),
+        ] {
+            let report = run(&source, 0, 100);
+            assert_eq!(report.verdict, Verdict::Passed, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_state_function_that_returns_nothing_is_a_wrong_result() {
+        let forgot = with(
+            "counter_inc",
+            "fn counter_inc(s, replica) { s.p[replica] += 1; }",
+        );
+        let report = run(&forgot, 0, 10);
+        let Verdict::ScriptError {
+            error,
+            seed: Some(0),
+        } = report.verdict
+        else {
+            panic!("{:?}", report.verdict)
+        };
+        assert_eq!(error.kind, ScriptErrorKind::WrongResult);
+        assert!(
+            error.message.contains("`counter_inc` returned ()"),
+            "{}",
+            error.message
+        );
+        let text = with("set_value", "fn set_value(s) { \"x\" }");
+        let Verdict::ScriptError { error, .. } = run(&text, 1, 1).verdict else {
+            panic!("a value that is not an array")
+        };
+        assert!(
+            error.message.contains("an array of the elements"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn checks_are_deterministic() {
+        let c = challenge("crdt-counters-sets").expect("challenge");
+        for source in [&c.reference, &c.wrong[1].code, &c.wrong[5].code] {
+            assert_eq!(run(source, 3, 30), run(source, 3, 30));
         }
     }
 }
