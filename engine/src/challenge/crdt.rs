@@ -874,6 +874,9 @@ impl<'a> Run<'a> {
     fn sampled_laws(&self, number: usize) -> Judged {
         let mut rng = Rng::new(self.execution.sample_seed ^ number as u64);
         let count = self.reached.len() as u64;
+        if count == 0 {
+            return Ok(());
+        }
         let merge = self.crdt().merge_fn();
         for _ in 0..PAIRS_SAMPLED {
             let a = &self.reached[rng.below(count) as usize];
@@ -1461,6 +1464,79 @@ fn set_value(s) { let out = []; for t in s.live.keys() { if !out.contains(s.live
             "{}",
             error.message
         );
+    }
+
+    /// The sampled laws reject a merge that is commutative and idempotent but not
+    /// associative, and one that is not commutative, naming the law.
+    #[test]
+    fn sampled_laws_reject_non_associative_and_non_commutative_merges() {
+        let counter = |merge: &str| {
+            format!(
+                "fn counter_new(n) {{ 0 }}\nfn counter_inc(s, replica) {{ s + 1 }}\nfn counter_dec(s, replica) {{ s }}\nfn counter_merge(a, b) {{ {merge} }}\nfn counter_value(s) {{ s }}"
+            )
+        };
+        let cases = [
+            (
+                "if a - b <= 1 && b - a <= 1 { max(a, b) } else { a + b }",
+                "must be associative",
+            ),
+            ("a", "must be commutative"),
+        ];
+        for (merge, law) in cases {
+            let source = with("counter_", &counter(merge));
+            let script = Script::compile(&source, &REQUIRED).expect("it compiles");
+            let execution = Execution {
+                crdt: Crdt::Counter,
+                replicas: 3,
+                steps: Vec::new(),
+                sample_seed: 1,
+            };
+            let mut run = Run::new(&script, &execution);
+            run.reached = [1, 2, 4]
+                .map(|n| Reached {
+                    state: Dynamic::from_int(n),
+                    label: format!("the state {n}"),
+                })
+                .into();
+            match run.sampled_laws(1) {
+                Err(Stop::Violated(Law::Semilattice, message)) => {
+                    assert!(message.contains(law), "{message}");
+                }
+                _ => panic!("{merge}: a violation of the semilattice laws"),
+            }
+        }
+    }
+
+    /// A sync judges what the replicas show: they must agree, and on the specification.
+    #[test]
+    fn a_sync_rejects_replicas_that_disagree_or_agree_on_a_wrong_value() {
+        let left = "fn counter_new(n) { 0 }\nfn counter_inc(s, replica) { s + 1 }\nfn counter_dec(s, replica) { s }\nfn counter_merge(a, b) { a }\nfn counter_value(s) { s }";
+        let script = Script::compile(&with("counter_", left), &REQUIRED).expect("it compiles");
+        let execution = Execution {
+            crdt: Crdt::Counter,
+            replicas: 3,
+            steps: Vec::new(),
+            sample_seed: 1,
+        };
+        let mut run = Run::new(&script, &execution);
+        run.states = [1, 2, 2].map(Dynamic::from_int).into();
+        let Err(Stop::Violated(Law::Converges, message)) = run.sync(7) else {
+            panic!("replicas that disagree")
+        };
+        assert!(
+            message.contains("still disagree: r0 shows 1, r1 shows 2"),
+            "{message}"
+        );
+        run.states = [2, 2, 2].map(Dynamic::from_int).into();
+        run.truth.increments = 3;
+        let Err(Stop::Violated(Law::Converges, message)) = run.sync(8) else {
+            panic!("agreement on the wrong count")
+        };
+        assert!(
+            message.contains("3 increment(s) and 0 decrement(s)"),
+            "{message}"
+        );
+        assert!(message.contains("the count is 3"), "{message}");
     }
 
     #[test]
