@@ -338,7 +338,9 @@ fn counter_prefix(builder: &mut Builder, a: usize, b: usize, c: usize) {
 }
 
 /// `a` adds x and y and tells `b`; `b` removes x (observing the add) while `c` adds x anew;
-/// `a` removes y; then `b` and `c` tell `a`. Add-wins: x stays, y goes.
+/// `a` removes y; then `b` and `c` tell `a`. Add-wins: x stays, y goes. After a sync, `a`
+/// adds y again and `b` removes x, which now has two tags, one of them tombstoned already:
+/// y is back, x is gone.
 fn set_prefix(builder: &mut Builder, a: usize, b: usize, c: usize) {
     builder.add(a, 0);
     builder.add(a, 1);
@@ -348,6 +350,9 @@ fn set_prefix(builder: &mut Builder, a: usize, b: usize, c: usize) {
     builder.update(a, Op::Remove { element: 1 });
     builder.exchange(b, a);
     builder.exchange(c, a);
+    builder.steps.push(Step::Sync);
+    builder.add(a, 1);
+    builder.update(b, Op::Remove { element: 0 });
     builder.steps.push(Step::Sync);
 }
 
