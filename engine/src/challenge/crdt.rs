@@ -15,19 +15,20 @@
 //!
 //! One seed is one [`Execution`] of one of the two types: even seeds the counter, odd seeds
 //! the set. It opens with a targeted prefix (concurrent updates, a duplicated delivery, a
-//! remove concurrent with an add, a remove that observed its add; replicas chosen by the seed)
-//! that reaches the state behind every classic mistake and ends in a [`Step::Sync`], and goes
-//! on with random updates, sends, deliveries — lost, duplicated, reordered — and partitions, to
-//! a final sync. The judge, in order:
+//! remove concurrent with an add, a remove that observed its add, a re-add; replicas chosen by
+//! the seed) that reaches the state behind every classic mistake and passes a
+//! [`Step::Sync`], and goes on with random updates, sends, deliveries — lost, duplicated,
+//! reordered — and partitions, to a final sync. The judge, in order:
 //!
 //! 1. every state the learner's code produces is checked for idempotence as it appears, every
 //!    update for inflation, every delivery for commutativity (`merge` of the receiver's state
 //!    and the message both ways);
 //! 2. at each sync, a sample of pairs and triples of the states reached so far is checked for
-//!    commutativity and associativity; then the partition heals and every replica merges every other's state; the
-//!    replicas must show one value, and it must be the specification's: increments minus
-//!    decrements, or the elements with an add that no remove observed (computed from the
-//!    execution's causality, never from the learner's states).
+//!    commutativity and associativity; then the partition heals and every replica merges
+//!    every other's state; the replicas must show one value, and it must be the
+//!    specification's: increments minus decrements, or the elements with an add that no
+//!    remove observed (computed from the execution's causality, never from the learner's
+//!    states).
 //!
 //! States are the learner's own data, compared as data ([`canonical`]): maps by their entries,
 //! arrays of integers position by position (a vector), any other array as a collection in any
@@ -1014,8 +1015,8 @@ impl<'a> Run<'a> {
     }
 }
 
-/// " (only in repeated array items)" when `a` and `b` differ only there, "" when they differ
-/// otherwise, `None` when they are the same state.
+/// `None` when `a` and `b` are the same state; otherwise what the sentence saying they differ
+/// adds: a note when they differ only in how often a collection holds an item, nothing else.
 fn differ(a: &Dynamic, b: &Dynamic) -> Option<&'static str> {
     match compare(a, b) {
         Sameness::Same => None,
