@@ -11,6 +11,7 @@
 //! `dslab check` agree; a failure is shrunk to a small counterexample deterministically; the
 //! reference passes and every wrong variant fails with its named property (tested).
 
+pub mod crdt;
 pub mod harness;
 pub mod vector_clocks;
 
@@ -48,6 +49,10 @@ pub const TABLE: &[Entry] = &[
     Entry {
         source: include_str!("../../challenges/session-tokens.toml"),
         harness: &Simulated(SessionTokens),
+    },
+    Entry {
+        source: include_str!("../../challenges/crdt-counters-sets.toml"),
+        harness: &crdt::Crdts,
     },
     Entry {
         source: include_str!("../../challenges/raft-request-vote.toml"),
