@@ -8,7 +8,7 @@ use crate::error::SimError;
 use crate::limits::SWARM_SEEDS_MAX;
 use crate::protocols::paxos::PaxosVariant;
 use crate::protocols::raft::RaftVariant;
-use crate::protocols::{causality, clocks, heartbeat, paxos, raft, register, retry};
+use crate::protocols::{causality, clocks, dynamo, heartbeat, paxos, raft, register, retry};
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
 use crate::sim::session::{DynSim, Session};
@@ -61,6 +61,8 @@ pub const TABLE: &[Entry] = &[
         sweep: Some(register::sweep_chart),
     },
     entry!("register-cap", register::cap()),
+    entry!("leaderless-quorum", dynamo::leaderless_quorum()),
+    entry!("leaderless-partial-quorum", dynamo::partial_quorum()),
     entry!("raft-election", raft::election(RaftVariant::Reference)),
     entry!(
         "raft-partitioned-leader",
