@@ -346,8 +346,12 @@ impl Dynamo {
         let Some(op) = c.ops.iter_mut().find(|o| o.id == id && !o.done) else {
             return;
         };
-        let mut homes: Vec<NodeId> = op.targets.iter().map(|t| t.home).collect();
-        homes.dedup();
+        let mut homes: Vec<NodeId> = Vec::new();
+        for t in &op.targets {
+            if !homes.contains(&t.home) {
+                homes.push(t.home);
+            }
+        }
         let spare = fallbacks(op.key, homes.len());
         for home in homes {
             if op.targets.iter().any(|t| t.home == home && t.answered) {

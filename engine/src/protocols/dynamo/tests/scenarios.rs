@@ -81,6 +81,64 @@ fn strict_quorums_refuse_the_partitioned_write_instead_and_nothing_is_stale() {
 }
 
 #[test]
+fn a_sloppy_get_is_answered_by_fallbacks_during_the_partition_and_a_strict_one_gives_up() {
+    for seed in 0..SEEDS {
+        for sloppy in ["on", "off"] {
+            let scenario = leaderless_quorum();
+            let mut spec = spec(&scenario, seed, &[("sloppy", sloppy)]);
+            spec.overrides
+                .push(Override::at(600, Action::Request(A, "get-k1".into())));
+            let mut sim = Sim::new(scenario, spec, SimOptions::INTERACTIVE).expect("builds");
+            sim.run_until_time(HEAL_AT - 1, false).expect("runs");
+            let answered = sim
+                .world_ref()
+                .observed()
+                .iter()
+                .find_map(|o| match &o.note {
+                    Note::GetOk { key: 1, from, .. } if o.node == A && o.t > 600 => {
+                        Some(from.clone())
+                    }
+                    _ => None,
+                });
+            match sloppy {
+                "on" => {
+                    let from = answered.expect("answered");
+                    assert!(from.contains(&1), "seed {seed}: n1 is the home A reaches");
+                    assert!(
+                        from.iter().any(|n| [0, 4].contains(n)),
+                        "seed {seed}: a fallback answered: {from:?}"
+                    );
+                }
+                _ => assert_eq!(answered, None, "seed {seed}: too few home nodes answer"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_hint_survives_its_holders_crash_and_is_still_handed_off() {
+    for seed in 0..SEEDS {
+        let scenario = leaderless_quorum();
+        let mut spec = spec(
+            &scenario,
+            seed,
+            &[("anti-entropy", "off"), ("repair", "off")],
+        );
+        spec.overrides.push(Override::at(600, Action::Crash(4)));
+        spec.overrides.push(Override::at(620, Action::Restart(4)));
+        spec.overrides.push(Override::at(640, Action::Crash(0)));
+        let mut sim = Sim::new(scenario, spec, SimOptions::INTERACTIVE).expect("builds");
+        sim.run_until_time(END, false).expect("runs");
+        let newest = held(&sim, 1, 1);
+        for home in [2, 3] {
+            assert_eq!(held(&sim, home, 1), newest, "seed {seed}: n{home} has k1");
+        }
+        let (c, _) = counters(&sim.world_ref());
+        assert_eq!(c.handoffs_done, 2, "seed {seed}: {c:?}");
+    }
+}
+
+#[test]
 fn hinted_handoff_delivers_the_write_to_its_home_nodes_after_the_heal() {
     for seed in 0..SEEDS {
         // Without read repair and anti-entropy only the handoff can bring k1 to n2 and n3.
