@@ -125,11 +125,9 @@ pub enum Workload {
     },
 }
 
-/// The leaderless store's configuration.
+/// The leaderless store's configuration. Nodes from [`STORAGE`] on are clients.
 #[derive(Clone, Debug)]
 pub struct Dynamo {
-    /// Clients (nodes `STORAGE..STORAGE + clients`).
-    pub clients: u16,
     /// Ticks a coordinator waits for a node before it retries (or, sloppy, goes to a
     /// fallback).
     pub timeout_ticks: u64,

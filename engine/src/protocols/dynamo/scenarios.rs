@@ -59,7 +59,6 @@ fn store(
         description,
         nodes: STORAGE + CLIENTS,
         protocol: Dynamo {
-            clients: CLIENTS,
             timeout_ticks: TIMEOUT_TICKS,
             workload: Workload::Requests,
         },

@@ -3,13 +3,14 @@
 
 use crate::protocols::dynamo::properties::stored;
 use crate::protocols::dynamo::scenarios::{A, B, HEAL_AT, PARTITION_AT};
-use crate::protocols::dynamo::types::{Note, Version};
+use crate::protocols::dynamo::types::{Msg, Note, Version};
 use crate::protocols::dynamo::view::{counters, panels, GROUP_STALE};
 use crate::protocols::dynamo::{leaderless_quorum, partial_quorum, Dynamo};
 use crate::sim::check::check_scenario;
 use crate::sim::panel::Panel;
 use crate::sim::protocol::Protocol;
 use crate::sim::spec::{Action, Override, RunSpec};
+use crate::sim::trace::Event;
 use crate::sim::world::{Scenario, Sim, SimOptions, Violation};
 
 const SEEDS: u64 = 20;
@@ -359,4 +360,27 @@ fn requests_that_do_not_parse_are_refused_with_what_exists() {
         let e = p.parse_request(text).unwrap_err();
         assert!(e.contains(says), "{text}: {e}");
     }
+}
+
+#[test]
+fn an_option_changed_mid_run_applies_from_the_next_request() {
+    let scenario = leaderless_quorum();
+    let mut spec = spec(&scenario, 2, &[]);
+    spec.overrides
+        .push(Override::at(90, Action::Set("n".into(), "5".into())));
+    let mut sim = Sim::new(scenario, spec, SimOptions::INTERACTIVE).expect("builds");
+    sim.run_until_time(200, false).expect("runs");
+    let puts_sent = |client: u16, op: u32| {
+        sim.trace()
+            .iter()
+            .filter(|e| {
+                matches!(&e.event, Event::Send { from, msg: Msg::Put { op: o, .. }, .. }
+                    if *from == client && *o == op)
+            })
+            .count()
+    };
+    // A's put of k1 (t=10) went to its three home nodes; B's put of k4 (t=100), after the
+    // switch, to all five.
+    assert_eq!(puts_sent(A, 0), 3);
+    assert_eq!(puts_sent(B, 1), 5);
 }
