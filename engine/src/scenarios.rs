@@ -9,7 +9,7 @@ use crate::limits::SWARM_SEEDS_MAX;
 use crate::protocols::paxos::PaxosVariant;
 use crate::protocols::raft::RaftVariant;
 use crate::protocols::{
-    causality, clocks, failover, heartbeat, multileader, paxos, raft, register, retry,
+    causality, clocks, dynamo, failover, heartbeat, multileader, paxos, raft, register, retry,
 };
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
@@ -66,6 +66,8 @@ pub const TABLE: &[Entry] = &[
     entry!("replication-failover", failover::failover()),
     entry!("replication-split-brain", failover::split_brain()),
     entry!("multileader-conflicts", multileader::conflicts()),
+    entry!("leaderless-quorum", dynamo::leaderless_quorum()),
+    entry!("leaderless-partial-quorum", dynamo::partial_quorum()),
     entry!("raft-election", raft::election(RaftVariant::Reference)),
     entry!(
         "raft-partitioned-leader",

@@ -42,7 +42,7 @@ pub mod view;
 
 use crate::sim::protocol::{NodeId, ProtocolOption};
 
-pub use scenarios::leaderless_quorum;
+pub use scenarios::{leaderless_quorum, partial_quorum};
 
 /// Storage nodes are `0..STORAGE`; clients come after.
 pub const STORAGE: u16 = 5;
@@ -113,7 +113,7 @@ pub const OPTIONS: &[ProtocolOption] = &[
 /// What the clients do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
-    /// Each client runs the requests it is handed (`put k3`, `get k3`).
+    /// Each client runs the requests it is handed (`put-k3`, `get-k3`).
     Requests,
     /// The staleness measurement: the first client writes a fresh version, and once it is
     /// acknowledged the second reads it `delay_ticks` later; `pairs` times, one pair at a time.
@@ -125,11 +125,9 @@ pub enum Workload {
     },
 }
 
-/// The leaderless store's configuration.
+/// The leaderless store's configuration. Nodes from [`STORAGE`] on are clients.
 #[derive(Clone, Debug)]
 pub struct Dynamo {
-    /// Clients (nodes `STORAGE..STORAGE + clients`).
-    pub clients: u16,
     /// Ticks a coordinator waits for a node before it retries (or, sloppy, goes to a
     /// fallback).
     pub timeout_ticks: u64,

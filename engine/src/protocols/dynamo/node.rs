@@ -346,8 +346,12 @@ impl Dynamo {
         let Some(op) = c.ops.iter_mut().find(|o| o.id == id && !o.done) else {
             return;
         };
-        let mut homes: Vec<NodeId> = op.targets.iter().map(|t| t.home).collect();
-        homes.dedup();
+        let mut homes: Vec<NodeId> = Vec::new();
+        for t in &op.targets {
+            if !homes.contains(&t.home) {
+                homes.push(t.home);
+            }
+        }
         let spare = fallbacks(op.key, homes.len());
         for home in homes {
             if op.targets.iter().any(|t| t.home == home && t.answered) {
@@ -609,17 +613,16 @@ fn repair_stale(op: &mut Op, ctx: &mut Ctx<'_, Dynamo>) {
     }
 }
 
-/// Parses `put k3` / `get k3`.
+/// Parses `put-k3` / `get-k3`.
 pub fn parse_request(text: &str) -> Result<Request, String> {
-    let mut words = text.split_whitespace();
-    let (Some(verb), Some(key), None) = (words.next(), words.next(), words.next()) else {
-        return Err(format!("'{text}': expected 'put k<key>' or 'get k<key>'"));
+    let Some((verb, key)) = text.split_once('-') else {
+        return Err(format!("'{text}': expected 'put-k<key>' or 'get-k<key>'"));
     };
     let key = key
         .strip_prefix('k')
         .and_then(|k| k.parse::<Key>().ok())
         .filter(|k| (1..=KEYS).contains(k))
-        .ok_or_else(|| format!("'{key}': keys are k1 … k{KEYS}"))?;
+        .ok_or_else(|| format!("'{key}': the keys are k1 … k{KEYS}"))?;
     match verb {
         "put" => Ok(Request::Put(key)),
         "get" => Ok(Request::Get(key)),

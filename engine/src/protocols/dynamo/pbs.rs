@@ -114,7 +114,6 @@ pub fn world(q: Quorum, t: u64, pairs: u32) -> Scenario<Dynamo> {
                       pair: how often does a read t ticks after a write's acknowledgement see it?",
         nodes: STORAGE + 2,
         protocol: Dynamo {
-            clients: 2,
             timeout_ticks: TIMEOUT_TICKS,
             workload: Workload::Pairs {
                 pairs: pairs.min(PAIRS_MAX),

@@ -80,6 +80,11 @@ impl StaleRead {
     }
 }
 
+/// The index of `key` in a per-key vector (keys count from 1).
+fn index(key: Key) -> Option<usize> {
+    usize::from(key).checked_sub(1)
+}
+
 /// Follows the client history note by note: the newest acknowledged write of each key, and
 /// for each running get the write it must see.
 #[derive(Clone, Debug, Default)]
@@ -106,7 +111,7 @@ impl Freshness {
             Note::PutOk {
                 key, version, acks, ..
             } => {
-                let slot = self.acked.get_mut(usize::from(*key) - 1)?;
+                let slot = self.acked.get_mut(index(*key)?)?;
                 if *version > slot.version {
                     *slot = Acked {
                         version: *version,
@@ -117,7 +122,7 @@ impl Freshness {
                 None
             }
             Note::GetStart { op, key } => {
-                let must = self.acked.get(usize::from(*key) - 1)?.clone();
+                let must = self.acked.get(index(*key)?)?.clone();
                 self.running.push((node, *op, must));
                 None
             }

@@ -1,1 +1,4 @@
+mod merkle;
 mod pbs;
+mod ring;
+mod scenarios;

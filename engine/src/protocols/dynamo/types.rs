@@ -354,7 +354,7 @@ impl Canon for Timer {
     }
 }
 
-/// A client request: `put k3` or `get k3`.
+/// A client request: `put-k3` or `get-k3`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Request {
     /// Write a new version of the key.
@@ -366,8 +366,8 @@ pub enum Request {
 impl fmt::Display for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Request::Put(k) => write!(f, "put k{k}"),
-            Request::Get(k) => write!(f, "get k{k}"),
+            Request::Put(k) => write!(f, "put-k{k}"),
+            Request::Get(k) => write!(f, "get-k{k}"),
         }
     }
 }
