@@ -341,7 +341,9 @@ fn counter_prefix(builder: &mut Builder, a: usize, b: usize, c: usize) {
 /// `a` adds x and y and tells `b`; `b` removes x (observing the add) while `c` adds x anew;
 /// `a` removes y; then `b` and `c` tell `a`. Add-wins: x stays, y goes. After a sync, `a`
 /// adds y again and `b` removes x, which now has two tags, one of them tombstoned already:
-/// y is back, x is gone.
+/// y is back, x is gone. Last, `a` adds z and tells `b`, which adds z too and removes it;
+/// meanwhile `c` adds z and removes it: `b` and `c` each hold tombstones of z the other lacks
+/// (`b` two, `c` one), and after they swap states z is gone.
 fn set_prefix(builder: &mut Builder, a: usize, b: usize, c: usize) {
     builder.add(a, 0);
     builder.add(a, 1);
@@ -354,6 +356,15 @@ fn set_prefix(builder: &mut Builder, a: usize, b: usize, c: usize) {
     builder.steps.push(Step::Sync);
     builder.add(a, 1);
     builder.update(b, Op::Remove { element: 0 });
+    builder.steps.push(Step::Sync);
+    builder.add(a, 2);
+    builder.exchange(a, b);
+    builder.add(b, 2);
+    builder.update(b, Op::Remove { element: 2 });
+    builder.add(c, 2);
+    builder.update(c, Op::Remove { element: 2 });
+    builder.exchange(b, c);
+    builder.exchange(c, b);
     builder.steps.push(Step::Sync);
 }
 
@@ -709,17 +720,19 @@ impl<'a> Run<'a> {
         let read = match self.crdt() {
             Crdt::Counter => value.as_int().ok().map(Value::Count),
             Crdt::Set => value.as_array_ref().ok().and_then(|items| {
-                items
+                let listed = items
                     .iter()
                     .map(|item| item.clone().into_string().ok())
-                    .collect::<Option<BTreeSet<String>>>()
-                    .map(Value::Elements)
+                    .collect::<Option<Vec<String>>>()?;
+                let elements: BTreeSet<String> = listed.iter().cloned().collect();
+                // A set lists each element once: a repeat is a wrong result, not a set.
+                (elements.len() == listed.len()).then_some(Value::Elements(elements))
             }),
         };
         read.ok_or_else(|| {
             let expected = match self.crdt() {
                 Crdt::Counter => "an integer",
-                Crdt::Set => "an array of the elements (strings) in the set",
+                Crdt::Set => "an array of the elements (strings) in the set, each once",
             };
             self.script.wrong(name, &value, expected);
             Stop::Script
