@@ -482,6 +482,11 @@ impl<'a, P: Protocol> WorldRef<'a, P> {
     pub fn observed(&self) -> &'a [Observed<P::Note>] {
         &self.world.observed
     }
+    /// Whether the one-way link `from → to` is cut now.
+    pub fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
+        let n = self.world.nodes.len();
+        self.world.cut[usize::from(from) * n + usize::from(to)]
+    }
 }
 
 /// A simulation of one scenario, one spec.
