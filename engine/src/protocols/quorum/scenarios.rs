@@ -3,17 +3,19 @@
 //! crashes, cuts and message loss, then a heal) or one of the scripted runs that reach the
 //! states each rule of a read exists for:
 //!
-//! - `quorum-stale-replica`: n0, whose clock is 400 ticks ahead, misses the second write of
-//!   `a`; then n5 reads `a` while n2 is cut off and n1 answers slowly, so the first reply is
-//!   n0's stale one and its timestamp is the latest (first-reply and wall-clock answers are
+//! - `quorum-stale-replica`: `a` is written nine times; n0, whose clock is 400 ticks ahead,
+//!   misses the tenth write (counter 10); then n5 reads `a` while n2 is cut off and n1 answers
+//!   slowly, so the first reply is n0's stale one, its timestamp is the latest, and its
+//!   version `9.5` is the larger as text (first-reply, wall-clock and textual answers are
 //!   stale; a read that waits for all three homes is never answered; n0 must be repaired).
 //! - `quorum-sloppy`: n2 is cut off during two writes of `a`, whose copies for n2 go to the
 //!   fallbacks n3 (the first) and n4 (the second) as hints; then n5, cut from n0, n1 and n4,
 //!   reads `a`: the only replies are n2's empty copy and n3's old hint (a quorum that counts
 //!   the hint is stale).
 //! - `quorum-concurrent`: n5 and n6 write `b` at once, so both writes get counter 1 (n6's
-//!   wins the tie) but n6's misses n4; n5 then reads `b` with n4's reply first (a comparison of
-//!   counters alone is stale). Then n6 writes `a` while n5 reads it: the write reaches n2
+//!   wins the tie) but n6's misses n3, whose clock is the fastest of `b`'s homes; n5 then reads
+//!   `b` with n3's reply first (a comparison of counters alone, or of timestamps on a tie, is
+//!   stale; a tie that is not repaired stays). Then n6 writes `a` while n5 reads it: the write reaches n2
 //!   first, whose reply to the read is slow, and the read answers the older version from n0
 //!   and n1 (correctly: the write is not yet acknowledged); a repair sent to n2, which did not
 //!   reply, overwrites the write that is about to be acknowledged.
@@ -150,20 +152,26 @@ fn tail(t: u64, v: &mut Values) -> Vec<Override> {
     o
 }
 
+/// Writes of `a` before the stale replica falls behind: the counter reaches 9, so that the
+/// next write's counter has one digit more.
+const WRITES_BEFORE_STALE: usize = 9;
+
 /// `quorum-stale-replica` (see the module documentation), shifted by `d` ticks.
 fn stale_replica(d: u64, v: &mut Values) -> Vec<Override> {
     let mut o = setup();
-    o.push(request(20 + d, 5, v.next(5, "a")));
-    o.extend(cut_both(60 + d, 5, 0));
-    o.extend(cut_both(60 + d, 3, 0));
-    o.extend(cut_both(60 + d, 4, 0));
-    o.push(request(70 + d, 5, v.next(5, "a")));
-    o.extend(mend_both(130 + d, 5, 0));
-    o.extend(cut_both(130 + d, 5, 2));
-    o.push(latency(130 + d, 1, 5, SLOW_TICKS));
-    o.push(request(140 + d, 5, "ra".into()));
-    o.push(Override::at(400 + d, Action::HealAll));
-    o.extend(tail(420 + d, v));
+    for _ in 0..WRITES_BEFORE_STALE {
+        o.push(request(20 + d, 5, v.next(5, "a")));
+    }
+    for n in [5, 3, 4] {
+        o.extend(cut_both(220 + d, n, 0));
+    }
+    o.push(request(230 + d, 5, v.next(5, "a")));
+    o.extend(mend_both(290 + d, 5, 0));
+    o.extend(cut_both(290 + d, 5, 2));
+    o.push(latency(290 + d, 1, 5, SLOW_TICKS));
+    o.push(request(300 + d, 5, "ra".into()));
+    o.push(Override::at(560 + d, Action::HealAll));
+    o.extend(tail(580 + d, v));
     o
 }
 
@@ -190,17 +198,21 @@ fn sloppy(d: u64, v: &mut Values) -> Vec<Override> {
 /// `quorum-concurrent`.
 fn concurrent(d: u64, v: &mut Values) -> Vec<Override> {
     let mut o = setup();
-    // Key b (homes n2 n3 n4): two writes at once; n6's misses n4 and has no fallback.
-    for n in [4, 0, 1] {
+    // Key b (homes n2 n3 n4): two writes at once; n6's misses n3, and neither n6 nor the
+    // fallbacks n0, n1 can reach n3 with it.
+    for n in [3, 0, 1] {
         o.extend(cut_both(10 + d, 6, n));
+    }
+    for n in [0, 1] {
+        o.extend(cut_both(10 + d, n, 3));
     }
     o.push(request(20 + d, 5, v.next(5, "b")));
     o.push(request(20 + d, 6, v.next(6, "b")));
     o.extend(cut_both(60 + d, 5, 2));
-    o.push(latency(60 + d, 3, 5, SLOW_TICKS));
+    o.push(latency(60 + d, 4, 5, SLOW_TICKS));
     o.push(request(70 + d, 5, "rb".into()));
     o.extend(mend_both(130 + d, 5, 2));
-    o.push(latency(130 + d, 3, 5, (NET.latency_min_ticks, NET.latency_max_ticks)));
+    o.push(latency(130 + d, 4, 5, (NET.latency_min_ticks, NET.latency_max_ticks)));
     // Key a (homes n0 n1 n2): n5 writes it; later n6 writes it while n5 reads it.
     o.push(request(135 + d, 5, v.next(5, "a")));
     for n in [0, 1] {
