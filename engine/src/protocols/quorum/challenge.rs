@@ -131,8 +131,11 @@ impl ReadRules for ScriptRules {
                 .collect::<Option<Vec<NodeId>>>()
         });
         if ids.is_none() {
-            self.script
-                .wrong(NAME, &value, "an array of replica ids (0 to 4), e.g. [] or [1]");
+            self.script.wrong(
+                NAME,
+                &value,
+                "an array of replica ids (0 to 4), e.g. [] or [1]",
+            );
         }
         ids
     }
@@ -142,7 +145,7 @@ impl ReadRules for ScriptRules {
 pub struct QuorumReadRepair;
 
 /// Every run id of the challenge.
-pub fn ids() -> impl Iterator<Item = &'static str> {
+fn ids() -> impl Iterator<Item = &'static str> {
     std::iter::once(SWARM).chain(SCRIPTED)
 }
 
@@ -345,13 +348,16 @@ mod tests {
                 "one of the replies",
             ),
             (
-                c.reference
-                    .replace("    best\n}", "    #{ version: best.version, value: 7777 }\n}"),
+                c.reference.replace(
+                    "    best\n}",
+                    "    #{ version: best.version, value: 7777 }\n}",
+                ),
                 "fn read_result",
                 "one of the replies",
             ),
             (
-                c.reference.replace("stale.push(x.replica)", "stale.push(x)"),
+                c.reference
+                    .replace("stale.push(x.replica)", "stale.push(x)"),
                 "fn repairs",
                 "replica ids",
             ),
@@ -377,7 +383,9 @@ mod tests {
             panic!("{:?}", missing.verdict)
         };
         assert_eq!(error.kind, ScriptErrorKind::MissingFunction);
-        let endless = c.reference.replace("let stale = [];", "let stale = []; loop {}");
+        let endless = c
+            .reference
+            .replace("let stale = [];", "let stale = []; loop {}");
         let Verdict::ScriptError { error, .. } = run(&endless, 0, 10).verdict else {
             panic!("an endless loop is a script error")
         };
@@ -425,7 +433,8 @@ mod tests {
     #[test]
     fn learner_solutions_are_judged_as_their_files_expect() {
         let c = challenge("quorum-read-repair").unwrap();
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/quorum-solutions");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/quorum-solutions");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -451,7 +460,10 @@ mod tests {
                 (other, _) => panic!("{}: expected {expect}, got {other:?}", path.display()),
             }
         }
-        assert!(passing >= 4 && failing >= 4, "{passing} pass, {failing} fail");
+        assert!(
+            passing >= 4 && failing >= 4,
+            "{passing} pass, {failing} fail"
+        );
     }
 
     /// For each variant, how often each run kind fails with each property (seeds 0..400):

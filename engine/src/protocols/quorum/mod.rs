@@ -16,16 +16,20 @@
 //! - **Which replies count.** When a home is unreachable the write's copy for it goes to a
 //!   fallback as a *hint* (§4.6, hinted handoff), and a fallback answers reads with the hints it
 //!   keeps. A hint is not a home's copy: a quorum that counts it need not meet the write quorum.
-//! - **Read repair** (§4.7 calls the write-back of the reconciled version "read repair"): a home
-//!   whose reply was older than the answer is sent the answer. A repair replaces what the home
+//! - **Read repair** (§5: the coordinator updates "the nodes that returned stale versions with
+//!   the latest version. This process is called read repair"): a home whose reply was older
+//!   than the answer is sent the answer. A repair replaces what the home
 //!   holds only if the home still holds the version it replied with, so a repair never undoes a
 //!   write that reached the home in the meantime — unless it is sent to a home that did not
 //!   reply, which the coordinator knows nothing about: such a repair is a plain overwrite.
 //!
 //! The store (see [`node`]): replicas n0..n4, clients n5 and n6, keys `a` (homes n0 n1 n2,
-//! fallbacks n3 n4) and `b` (homes n2 n3 n4, fallbacks n0 n1). A write first asks the homes
-//! for their versions and, once R have answered, writes the next version (the highest counter
-//! plus one, with the writer's id) to every home; homes keep the higher version. A home that
+//! fallbacks n3 n4) and `b` (homes n2 n3 n4, fallbacks n0 n1). Where Dynamo versions with
+//! vector clocks and keeps concurrent siblings, this store orders every write totally, as the
+//! two-phase write of Attiya, Bar-Noy and Dolev ("Sharing memory robustly in message-passing
+//! systems", JACM 1995) does: a write first asks the homes for their versions and, once R have
+//! answered, writes the next version (the highest counter plus one, with the writer's id) to
+//! every home; homes keep the higher version. A home that
 //! has not acknowledged a write when the write completes gets it through a fallback, which hands
 //! it over when it can reach the home. Every message is retried until answered.
 //!
@@ -78,6 +82,10 @@ pub const READ_ANSWER_TICKS: u64 = 100;
 /// A home a read found stale holds the answer within this many ticks of being reachable.
 pub const REPAIR_TICKS: u64 = 100;
 
+// Read and write quorums intersect (§4.5: "Setting R and W such that R + W > N yields a
+// quorum-like system").
+const _: () = assert!(R + W > N);
+
 /// The preference list of key `key`: its N homes, then its fallbacks.
 pub fn preference_list(key: usize) -> [NodeId; REPLICAS as usize] {
     let first = (key as u16 * KEY_STRIDE) % REPLICAS;
@@ -110,16 +118,15 @@ pub fn is_replica(node: NodeId) -> bool {
 mod tests {
     use super::*;
 
-    /// §4.3: "the node handling a read or write operation is ... the top N nodes in the
-    /// preference list"; §4.6: a write meant for an unreachable home "will be sent to" the next
-    /// node on the ring.
+    /// §4.5: "A read or write operation involves the first N healthy nodes in the preference
+    /// list"; §4.6: "a replica that would normally have lived on A will now be sent to node D",
+    /// the next node on the ring.
     #[test]
     fn each_key_has_three_homes_then_two_fallbacks_on_the_ring() {
         assert_eq!(homes(0), [0, 1, 2]);
         assert_eq!(fallbacks(0), [3, 4]);
         assert_eq!(homes(1), [2, 3, 4]);
         assert_eq!(fallbacks(1), [0, 1]);
-        assert!(R + W > N, "read and write quorums intersect");
         assert!(is_home(1, 4) && !is_home(1, 0));
     }
 }

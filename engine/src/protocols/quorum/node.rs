@@ -137,7 +137,13 @@ fn on_hint(d: &mut Durable, from: NodeId, hint: Hint, ctx: &mut Ctx<'_, Quorum>)
 }
 
 /// A home acknowledged a handed-over hint: the fallback forgets it (unless it has a newer one).
-fn on_handed_over(d: &mut Durable, home: NodeId, key: Key, version: Version, ctx: &mut Ctx<'_, Quorum>) {
+fn on_handed_over(
+    d: &mut Durable,
+    home: NodeId,
+    key: Key,
+    version: Version,
+    ctx: &mut Ctx<'_, Quorum>,
+) {
     let before = d.hints.len();
     d.hints
         .retain(|h| !(h.key == key && h.home == home && h.stored.version <= version));
@@ -268,7 +274,13 @@ impl Quorum {
                 let list = fallbacks(*key);
                 let to = list[(*sent as usize) % list.len()];
                 *sent += 1;
-                ctx.send(*home, Msg::Put { key: *key, stored: *stored });
+                ctx.send(
+                    *home,
+                    Msg::Put {
+                        key: *key,
+                        stored: *stored,
+                    },
+                );
                 ctx.send(
                     to,
                     Msg::Hint {
@@ -399,7 +411,13 @@ impl Quorum {
         Self::send_current(cur, ctx);
     }
 
-    fn on_put_ok(c: &mut Client, from: NodeId, key: Key, version: Version, ctx: &mut Ctx<'_, Self>) {
+    fn on_put_ok(
+        c: &mut Client,
+        from: NodeId,
+        key: Key,
+        version: Version,
+        ctx: &mut Ctx<'_, Self>,
+    ) {
         c.outbox.retain(|e| {
             !matches!(e, Errand::Deliver { key: k, home, stored, .. }
                 if *k == key && *home == from && stored.version == version)
@@ -438,7 +456,14 @@ impl Quorum {
         Self::finish(c, done, ctx);
     }
 
-    fn on_repaired(c: &mut Client, from: NodeId, key: Key, version: Version, held: Version, ctx: &mut Ctx<'_, Self>) {
+    fn on_repaired(
+        c: &mut Client,
+        from: NodeId,
+        key: Key,
+        version: Version,
+        held: Version,
+        ctx: &mut Ctx<'_, Self>,
+    ) {
         let Some(i) = c.outbox.iter().position(|e| {
             matches!(e, Errand::Repair { key: k, home, stored, .. }
                 if *k == key && *home == from && stored.version == version)
@@ -564,7 +589,8 @@ impl Protocol for Quorum {
 
     /// `r<key>` reads a key, `w<key><value>` writes a value of 1 or more: `ra`, `wb12`.
     fn parse_request(&self, text: &str) -> Result<Request, String> {
-        let bad = || format!("'{text}' is not r<key> (read) or w<key><value> (write), e.g. ra, wb12");
+        let bad =
+            || format!("'{text}' is not r<key> (read) or w<key><value> (write), e.g. ra, wb12");
         if let Some(rest) = text.strip_prefix('r') {
             let (key, tail) = parse_key(rest)?;
             return if tail.is_empty() {
@@ -620,12 +646,7 @@ mod tests {
         }
     }
 
-    fn at(
-        node: NodeId,
-        state: &mut State,
-        from: NodeId,
-        msg: Msg,
-    ) -> Vec<Effect<Quorum>> {
+    fn at(node: NodeId, state: &mut State, from: NodeId, msg: Msg) -> Vec<Effect<Quorum>> {
         let mut rng = Rng::new(1);
         let mut effects = Vec::new();
         let mut ctx = Ctx::new(node, REPLICAS + CLIENTS, 500, &mut rng, &mut effects);
@@ -648,44 +669,141 @@ mod tests {
         }
     }
 
-    /// §4.4: versions are compared, and the newer one is kept; a home never goes back.
+    /// A home keeps the newer of two versions (counter, then writer) and never goes back.
     #[test]
     fn a_home_keeps_the_higher_version_of_a_put() {
         let mut s = State::Replica(Durable::default());
-        at(0, &mut s, 5, Msg::Put { key: 0, stored: write(2, 5, 20) });
-        let effects = at(0, &mut s, 6, Msg::Put { key: 0, stored: write(1, 6, 10) });
-        assert_eq!(held(&s, 0), Version { counter: 2, writer: 5 });
-        assert!(effects.iter().any(|e| matches!(e, Effect::Send(6, Msg::PutOk { .. }))));
-        at(0, &mut s, 6, Msg::Put { key: 0, stored: write(2, 6, 30) });
-        assert_eq!(held(&s, 0), Version { counter: 2, writer: 6 }, "the writer breaks ties");
+        at(
+            0,
+            &mut s,
+            5,
+            Msg::Put {
+                key: 0,
+                stored: write(2, 5, 20),
+            },
+        );
+        let effects = at(
+            0,
+            &mut s,
+            6,
+            Msg::Put {
+                key: 0,
+                stored: write(1, 6, 10),
+            },
+        );
+        assert_eq!(
+            held(&s, 0),
+            Version {
+                counter: 2,
+                writer: 5
+            }
+        );
+        assert!(effects
+            .iter()
+            .any(|e| matches!(e, Effect::Send(6, Msg::PutOk { .. }))));
+        at(
+            0,
+            &mut s,
+            6,
+            Msg::Put {
+                key: 0,
+                stored: write(2, 6, 30),
+            },
+        );
+        assert_eq!(
+            held(&s, 0),
+            Version {
+                counter: 2,
+                writer: 6
+            },
+            "the writer breaks ties"
+        );
     }
 
     /// A repair is conditional on what the home replied with; with no condition it overwrites.
     #[test]
     fn a_repair_applies_only_if_the_home_still_holds_what_it_replied() {
         let mut s = State::Replica(Durable::default());
-        at(1, &mut s, 5, Msg::Put { key: 0, stored: write(3, 6, 30) });
-        let stale = Some(Version { counter: 1, writer: 5 });
-        at(1, &mut s, 5, Msg::Repair { key: 0, stored: write(2, 5, 20), expect: stale });
-        assert_eq!(held(&s, 0).counter, 3, "a newer write arrived since: the repair is refused");
-        at(1, &mut s, 5, Msg::Repair { key: 0, stored: write(2, 5, 20), expect: None });
-        assert_eq!(held(&s, 0).counter, 2, "a repair without a condition overwrites");
+        at(
+            1,
+            &mut s,
+            5,
+            Msg::Put {
+                key: 0,
+                stored: write(3, 6, 30),
+            },
+        );
+        let stale = Some(Version {
+            counter: 1,
+            writer: 5,
+        });
+        at(
+            1,
+            &mut s,
+            5,
+            Msg::Repair {
+                key: 0,
+                stored: write(2, 5, 20),
+                expect: stale,
+            },
+        );
+        assert_eq!(
+            held(&s, 0).counter,
+            3,
+            "a newer write arrived since: the repair is refused"
+        );
+        at(
+            1,
+            &mut s,
+            5,
+            Msg::Repair {
+                key: 0,
+                stored: write(2, 5, 20),
+                expect: None,
+            },
+        );
+        assert_eq!(
+            held(&s, 0).counter,
+            2,
+            "a repair without a condition overwrites"
+        );
     }
 
-    /// §4.6: "the replica that would have lived on A will now be sent to node D ... D will
-    /// attempt to deliver the replica to A" — and a fallback answers reads with it, flagged.
+    /// §4.6: "Upon detecting that A has recovered, D will attempt to deliver the replica to A.
+    /// Once the transfer succeeds, D may delete the object from its local store" — and until
+    /// then a fallback answers reads with it, flagged.
     #[test]
     fn a_fallback_keeps_a_hint_answers_with_it_flagged_and_forgets_it_once_handed_over() {
         let mut s = State::Replica(Durable::default());
-        let hint = Msg::Hint { key: 0, home: 2, stored: write(1, 5, 10) };
+        let hint = Msg::Hint {
+            key: 0,
+            home: 2,
+            stored: write(1, 5, 10),
+        };
         at(3, &mut s, 5, hint);
         let effects = at(3, &mut s, 6, Msg::Get { op: 1, key: 0 });
         assert!(effects.iter().any(|e| matches!(e,
             Effect::Send(6, Msg::Value { hinted: true, stored, .. }) if stored.value == 10)));
-        at(3, &mut s, 2, Msg::PutOk { key: 0, version: Version { counter: 1, writer: 5 } });
-        let State::Replica(d) = &s else { unreachable!() };
+        at(
+            3,
+            &mut s,
+            2,
+            Msg::PutOk {
+                key: 0,
+                version: Version {
+                    counter: 1,
+                    writer: 5,
+                },
+            },
+        );
+        let State::Replica(d) = &s else {
+            unreachable!()
+        };
         assert!(d.hints.is_empty());
-        assert!(at(3, &mut s, 6, Msg::Get { op: 2, key: 0 }).is_empty(), "no hint, no reply");
+        assert!(
+            at(3, &mut s, 6, Msg::Get { op: 2, key: 0 }).is_empty(),
+            "no hint, no reply"
+        );
     }
 
     #[test]

@@ -61,7 +61,13 @@ struct ReadsSeeAcknowledged {
 }
 
 impl ReadsSeeAcknowledged {
-    fn judge(client: NodeId, done: &Done, invoked: u64, before: Option<Acked>, t: u64) -> Result<(), String> {
+    fn judge(
+        client: NodeId,
+        done: &Done,
+        invoked: u64,
+        before: Option<Acked>,
+        t: u64,
+    ) -> Result<(), String> {
         let Some(a) = before else { return Ok(()) };
         if done.version >= a.version {
             return Ok(());
@@ -81,7 +87,11 @@ impl ReadsSeeAcknowledged {
 }
 
 impl Monitor<Quorum> for ReadsSeeAcknowledged {
-    fn on_event(&mut self, ev: &TraceEvent<Quorum>, _: &WorldRef<'_, Quorum>) -> Result<(), String> {
+    fn on_event(
+        &mut self,
+        ev: &TraceEvent<Quorum>,
+        _: &WorldRef<'_, Quorum>,
+    ) -> Result<(), String> {
         match &ev.event {
             Event::Request {
                 node,
@@ -155,7 +165,11 @@ impl AcknowledgedWritesKept {
 }
 
 impl Monitor<Quorum> for AcknowledgedWritesKept {
-    fn on_event(&mut self, ev: &TraceEvent<Quorum>, w: &WorldRef<'_, Quorum>) -> Result<(), String> {
+    fn on_event(
+        &mut self,
+        ev: &TraceEvent<Quorum>,
+        w: &WorldRef<'_, Quorum>,
+    ) -> Result<(), String> {
         match &ev.event {
             Event::Reply { reply, .. } => {
                 if let Request::Write(key, _) = reply.request {
@@ -233,7 +247,9 @@ impl RepairsConverge {
         let i = client_index(client);
         let replies = std::mem::take(slot(&mut self.replies, i));
         *slot(&mut self.done_through, i) = done.op;
-        let Request::Read(key) = done.request else { return };
+        let Request::Read(key) = done.request else {
+            return;
+        };
         let mut seen: Vec<NodeId> = Vec::new();
         for (op, replica, version, hinted) in replies {
             if op != done.op || seen.contains(&replica) {
@@ -256,15 +272,18 @@ impl RepairsConverge {
 }
 
 impl Monitor<Quorum> for RepairsConverge {
-    fn on_event(&mut self, ev: &TraceEvent<Quorum>, w: &WorldRef<'_, Quorum>) -> Result<(), String> {
+    fn on_event(
+        &mut self,
+        ev: &TraceEvent<Quorum>,
+        w: &WorldRef<'_, Quorum>,
+    ) -> Result<(), String> {
         match &ev.event {
             Event::Recv {
                 from,
                 to,
-                msg:
-                    Msg::Value {
-                        op, stored, hinted, ..
-                    },
+                msg: Msg::Value {
+                    op, stored, hinted, ..
+                },
                 ..
             } if !is_replica(*to) => {
                 let i = client_index(*to);
@@ -341,7 +360,11 @@ impl ReadsAnswered {
 }
 
 impl Monitor<Quorum> for ReadsAnswered {
-    fn on_event(&mut self, ev: &TraceEvent<Quorum>, w: &WorldRef<'_, Quorum>) -> Result<(), String> {
+    fn on_event(
+        &mut self,
+        ev: &TraceEvent<Quorum>,
+        w: &WorldRef<'_, Quorum>,
+    ) -> Result<(), String> {
         match &ev.event {
             Event::Request {
                 node,

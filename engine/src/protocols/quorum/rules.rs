@@ -31,7 +31,11 @@ pub struct Reference;
 
 impl ReadRules for Reference {
     fn read_result(&self, replies: &[ReadReply], r: usize) -> Option<Decision> {
-        let homes: Vec<Stored> = replies.iter().filter(|x| !x.hinted).map(|x| x.stored).collect();
+        let homes: Vec<Stored> = replies
+            .iter()
+            .filter(|x| !x.hinted)
+            .map(|x| x.stored)
+            .collect();
         if homes.len() < r {
             return Some(Decision::Wait);
         }

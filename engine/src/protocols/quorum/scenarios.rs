@@ -212,7 +212,12 @@ fn concurrent(d: u64, v: &mut Values) -> Vec<Override> {
     o.push(latency(60 + d, 4, 5, SLOW_TICKS));
     o.push(request(70 + d, 5, "rb".into()));
     o.extend(mend_both(130 + d, 5, 2));
-    o.push(latency(130 + d, 4, 5, (NET.latency_min_ticks, NET.latency_max_ticks)));
+    o.push(latency(
+        130 + d,
+        4,
+        5,
+        (NET.latency_min_ticks, NET.latency_max_ticks),
+    ));
     // Key a (homes n0 n1 n2): n5 writes it; later n6 writes it while n5 reads it.
     o.push(request(135 + d, 5, v.next(5, "a")));
     for n in [0, 1] {
