@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 
-use super::types::{Done, Durable, Key, Msg, Request, Version};
+use super::types::{Done, Durable, Key, Msg, Note, Request, Version};
 use super::{homes, is_replica, Quorum, KEYS, R, READ_ANSWER_TICKS, REPAIR_TICKS, REPLICAS};
 use crate::sim::protocol::NodeId;
 use crate::sim::spec::Action;
@@ -181,7 +181,11 @@ impl Monitor<Quorum> for AcknowledgedWritesKept {
                 }
                 self.judge(w, ev.t)
             }
-            Event::Recv { to, .. } if is_replica(*to) => self.judge(w, ev.t),
+            // A home's copy changes only where it notes so, after it persisted the change.
+            Event::Note {
+                note: Note::Stored { .. },
+                ..
+            } => self.judge(w, ev.t),
             _ => Ok(()),
         }
     }
