@@ -301,6 +301,19 @@ mod tests {
         }
     }
 
+    /// A counterexample's run token opens in the simulation view too: every run id of the
+    /// challenge is a registered scenario (with the reference rules), whose default run is the
+    /// run's script.
+    #[test]
+    fn every_run_of_the_challenge_is_a_registered_scenario() {
+        let registered = crate::scenarios::scenario_ids();
+        for id in ids() {
+            assert!(registered.contains(&id), "{id}");
+            let default = crate::scenarios::default_spec(id, 0).unwrap();
+            assert!(!default.overrides.is_empty(), "{id}");
+        }
+    }
+
     #[test]
     fn every_fourth_seed_is_a_scripted_run_in_turn() {
         let ids: Vec<String> = (0..24).map(|s| run_of(s).scenario).collect();

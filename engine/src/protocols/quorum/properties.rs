@@ -7,9 +7,10 @@
 //!   newer) never holds anything older than it again. A home's copy only moves forward through
 //!   puts; what can move it back is a repair.
 //! - `repairs-converge`: a home whose reply to a read was older than the read's answer holds
-//!   the answer (or newer) within [`REPAIR_TICKS`] of being reachable from the reader.
+//!   the answer (or newer) within [`REPAIR_TICKS`] of being reachable from the reader (up, links
+//!   both ways delivering every message).
 //! - `reads-answered`: a read is answered within [`READ_ANSWER_TICKS`] of R of its key's homes
-//!   being reachable from its client (up, links both ways).
+//!   being reachable from its client (up, links both ways delivering every message).
 
 use std::collections::VecDeque;
 
@@ -44,9 +45,12 @@ fn held(w: &WorldRef<'_, Quorum>, replica: NodeId, key: Key) -> Version {
         .map_or(Version::default(), |d: &Durable| d.data[key].version)
 }
 
-/// Whether `client` and `replica` can talk: the replica is up and neither link is cut.
+/// Whether `client` and `replica` can talk: the replica is up and both links deliver every
+/// message (neither is cut nor loses messages). Over a lossy link a deadline is a matter of
+/// luck, not of the code judged.
 fn reachable(w: &WorldRef<'_, Quorum>, client: NodeId, replica: NodeId) -> bool {
-    w.status(replica) == Status::Up && !w.is_cut(client, replica) && !w.is_cut(replica, client)
+    let delivers = |from, to| !w.is_cut(from, to) && w.link(from, to).loss_ppm == 0;
+    w.status(replica) == Status::Up && delivers(client, replica) && delivers(replica, client)
 }
 
 /// A client's requests not yet completed, oldest first, each with when it was invoked and the
