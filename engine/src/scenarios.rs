@@ -9,7 +9,8 @@ use crate::limits::SWARM_SEEDS_MAX;
 use crate::protocols::paxos::PaxosVariant;
 use crate::protocols::raft::RaftVariant;
 use crate::protocols::{
-    causality, clocks, dynamo, failover, heartbeat, multileader, paxos, raft, register, retry,
+    causality, clocks, dynamo, failover, heartbeat, multileader, paxos, quorum, raft, register,
+    retry,
 };
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
@@ -68,6 +69,22 @@ pub const TABLE: &[Entry] = &[
     entry!("multileader-conflicts", multileader::conflicts()),
     entry!("leaderless-quorum", dynamo::leaderless_quorum()),
     entry!("leaderless-partial-quorum", dynamo::partial_quorum()),
+    entry!(
+        "quorum-read-repair",
+        quorum::scenarios::reference("quorum-read-repair")
+    ),
+    entry!(
+        "quorum-stale-replica",
+        quorum::scenarios::reference("quorum-stale-replica")
+    ),
+    entry!(
+        "quorum-sloppy",
+        quorum::scenarios::reference("quorum-sloppy")
+    ),
+    entry!(
+        "quorum-concurrent",
+        quorum::scenarios::reference("quorum-concurrent")
+    ),
     entry!("raft-election", raft::election(RaftVariant::Reference)),
     entry!(
         "raft-partitioned-leader",

@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::protocols::heartbeat::challenge::FailureDetector;
+use crate::protocols::quorum::challenge::QuorumReadRepair;
 use crate::protocols::raft::challenge::{Part, RaftChallenge};
 use crate::protocols::tokens::challenge::SessionTokens;
 use crate::script::ScriptError;
@@ -53,6 +54,10 @@ pub const TABLE: &[Entry] = &[
     Entry {
         source: include_str!("../../challenges/crdt-counters-sets.toml"),
         harness: &crdt::Crdts,
+    },
+    Entry {
+        source: include_str!("../../challenges/quorum-read-repair.toml"),
+        harness: &Simulated(QuorumReadRepair),
     },
     Entry {
         source: include_str!("../../challenges/raft-request-vote.toml"),

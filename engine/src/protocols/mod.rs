@@ -10,6 +10,7 @@ pub mod failover;
 pub mod heartbeat;
 pub mod multileader;
 pub mod paxos;
+pub mod quorum;
 pub mod raft;
 pub mod register;
 pub mod retry;

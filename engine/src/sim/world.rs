@@ -482,6 +482,17 @@ impl<'a, P: Protocol> WorldRef<'a, P> {
     pub fn observed(&self) -> &'a [Observed<P::Note>] {
         &self.world.observed
     }
+    /// Whether the one-way link `from → to` is cut now.
+    pub fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
+        self.world.cut[self.link_index(from, to)]
+    }
+    /// The one-way link `from → to`'s behaviour now (latency, loss, duplication).
+    pub fn link(&self, from: NodeId, to: NodeId) -> LinkCfg {
+        self.world.links[self.link_index(from, to)]
+    }
+    fn link_index(&self, from: NodeId, to: NodeId) -> usize {
+        usize::from(from) * self.world.nodes.len() + usize::from(to)
+    }
 }
 
 /// A simulation of one scenario, one spec.
