@@ -26,17 +26,12 @@ fn points_total() -> usize {
     pbs::CHART.len() * pbs::DELAYS.len()
 }
 
-/// `N=3 R=2 W=1`.
-fn quorum_name(q: &pbs::Quorum) -> String {
-    format!("N={} R={} W={}", q.n, q.r, q.w)
-}
-
 /// `33.9%`.
 fn percent(p: &pbs::Point) -> String {
     if p.pairs == 0 {
         "—".into()
     } else {
-        format!("{:.1}%", f64::from(p.fresh) * 100.0 / f64::from(p.pairs))
+        format!("{:.1}%", p.fresh_percent())
     }
 }
 
@@ -172,7 +167,7 @@ pub fn StalenessBlock(
         }
         let head: Vec<_> = cs
             .iter()
-            .map(|c| view! { <th scope="col">{quorum_name(&c.quorum)}</th> })
+            .map(|c| view! { <th scope="col">{c.quorum.to_string()}</th> })
             .collect();
         let closed: Vec<_> = cs
             .iter()

@@ -181,11 +181,9 @@ fn run_staleness_bench(
                 .filter_map(|c| {
                     let p = c.points.first()?;
                     Some(format!(
-                        "N{}R{}W{} {:.1}% (closed form {:.1}%)",
-                        c.quorum.n,
-                        c.quorum.r,
-                        c.quorum.w,
-                        f64::from(p.fresh) * 100.0 / f64::from(p.pairs.max(1)),
+                        "{} {:.1}% (closed form {:.1}%)",
+                        c.quorum,
+                        p.fresh_percent(),
                         c.closed_form * 100.0
                     ))
                 })

@@ -278,20 +278,6 @@ pub fn sweep_rows(sweep: &engine::sim::panel::Sweep) -> Vec<(u64, Vec<u64>)> {
         .collect()
 }
 
-/// `N=3 R=2 W=1`, a staleness curve's name.
-pub fn quorum_name(q: &engine::protocols::dynamo::pbs::Quorum) -> String {
-    format!("N={} R={} W={}", q.n, q.r, q.w)
-}
-
-/// A measured point as a percentage of fresh reads (0 for a point without pairs).
-pub fn fresh_percent(p: &engine::protocols::dynamo::pbs::Point) -> f64 {
-    if p.pairs == 0 {
-        0.0
-    } else {
-        f64::from(p.fresh) * 100.0 / f64::from(p.pairs)
-    }
-}
-
 /// Draws the staleness chart on `canvas`: per curve, the share of reads that returned the
 /// latest acknowledged write against the time since it was acknowledged, and the closed form's
 /// t = 0 value as a hollow marker on the y axis (browser only). Curves may be partial (the
@@ -360,12 +346,12 @@ pub fn draw_staleness(
         let pts: Vec<(f64, f64)> = curve
             .points
             .iter()
-            .map(|p| (p.t as f64, fresh_percent(p)))
+            .map(|p| (p.t as f64, p.fresh_percent()))
             .collect();
         chart
             .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
             .ok()?
-            .label(quorum_name(&curve.quorum))
+            .label(curve.quorum.to_string())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], c.stroke_width(2)));
         match i % 4 {
             0 => chart

@@ -52,6 +52,24 @@ pub struct Point {
     pub pairs: u32,
 }
 
+impl std::fmt::Display for Quorum {
+    /// `N=3 R=2 W=1`, as the chart's legend and table name a curve.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "N={} R={} W={}", self.n, self.r, self.w)
+    }
+}
+
+impl Point {
+    /// The share of fresh reads, in percent (0 for a point without pairs).
+    pub fn fresh_percent(&self) -> f64 {
+        if self.pairs == 0 {
+            0.0
+        } else {
+            f64::from(self.fresh) * 100.0 / f64::from(self.pairs)
+        }
+    }
+}
+
 /// The configurations and delays the chapter's chart draws, and the pairs per point.
 pub const CHART: &[Quorum] = &[
     Quorum { n: 3, r: 1, w: 1 },
