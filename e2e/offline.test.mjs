@@ -12,12 +12,14 @@ const DIST = new URL("../dist/", import.meta.url).pathname;
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css",
   ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png", ".webmanifest": "application/manifest+json" };
 
-/** Serves dist/ on a port of its own, so that the test can take the server away. */
-async function serveDist() {
+/** Serves dist/ on a port of its own, so that the test can take the server away; `build.next`
+ * makes it serve a service worker of another version, as after a new build. */
+async function serveDist(build = { next: false }) {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
     try {
-      const body = readFileSync(join(DIST, path === "" ? "index.html" : path));
+      let body = readFileSync(join(DIST, path === "" ? "index.html" : path));
+      if (path === "sw.js" && build.next) body = body.toString().replace(/const VERSION = "(\w+)"/, 'const VERSION = "$1-next"');
       res.writeHead(200, { "content-type": TYPES[extname(path || "index.html")] ?? "application/octet-stream" });
       res.end(body);
     } catch {
@@ -70,6 +72,42 @@ test("after one visit the site works offline: a reload, a new chapter, a simulat
   await section.locator(".check-report, .check-problem").waitFor({ timeout: 60_000 });
   assert.match(await section.locator(".verdict-pass").textContent(), /Every property held/);
   await shot(page, "offline-check-passed");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a new build is offered, not forced: the reader reloads into it", async () => {
+  const build = { next: false };
+  const { server, url } = await serveDist(build);
+  const page = await browser.context.newPage();
+  const problems = [];
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  await page.goto(url + "#/");
+  await page.waitForSelector("main#main");
+  const caches = () => page.evaluate(() => caches.keys());
+  for (let waited = 0; !(await page.evaluate(() => !!navigator.serviceWorker.controller)); waited += 250) {
+    assert.ok(waited < 120_000, "the service worker took over");
+    await page.waitForTimeout(250);
+  }
+  const first = await caches();
+  assert.equal(first.length, 1);
+  assert.equal(await page.locator("#update-notice").count(), 0, "no notice on a first visit");
+  // A new build: the browser finds it on its next check and installs it beside the old one.
+  build.next = true;
+  await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
+  const notice = page.locator("#update-notice");
+  await notice.waitFor({ timeout: 60_000 });
+  assert.match(await notice.textContent(), /A new version of DistSys Lab is available/);
+  await shot(page, "offline-update-notice");
+  // The reader chooses: the new worker takes over, the page reloads, the old cache is gone.
+  await Promise.all([page.waitForEvent("load"), notice.getByRole("button", { name: "Reload" }).click()]);
+  await page.waitForSelector("main#main");
+  const second = await caches();
+  assert.equal(second.length, 1);
+  assert.notEqual(second[0], first[0]);
+  assert.match(second[0], /-next$/);
+  await new Promise((resolve) => server.close(resolve));
+  server.closeAllConnections?.();
   assert.deepEqual(problems, []);
   await page.close();
 });
