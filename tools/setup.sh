@@ -122,9 +122,9 @@ if [[ ${SKIP_BROWSER:-0} != 1 ]]; then
     log "installing $missing"
     apt_install chromium chromium-driver
   fi
-  if [[ ! -d e2e/node_modules/playwright-core ]]; then
+  if ! cmp -s e2e/package-lock.json e2e/node_modules/.installed-lock.json; then
     log "npm ci in e2e/"
-    (cd e2e && npm ci --no-audit --no-fund --loglevel=error >&2)
+    (cd e2e && npm ci --no-audit --no-fund --loglevel=error >&2 && cp package-lock.json node_modules/.installed-lock.json)
   fi
 fi
 

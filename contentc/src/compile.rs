@@ -477,6 +477,8 @@ impl<'a> Body<'a> {
         }
         let mut html = String::new();
         pulldown_cmark::html::push_html(&mut html, self.pending.drain(..));
+        // A code block scrolls sideways on a narrow screen: a tab stop lets a keyboard scroll it.
+        let html = html.replace("<pre>", "<pre tabindex=\"0\">");
         if !html.trim().is_empty() {
             self.blocks.push(Block::Html(html));
         }

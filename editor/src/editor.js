@@ -214,6 +214,8 @@ function create(parent, options) {
         ]),
         EditorView.contentAttributes.of({
           "aria-label": options.label || "Code",
+          // An explicit tab stop: the scroller around it counts as keyboard-reachable.
+          tabindex: "0",
           spellcheck: "false",
           autocorrect: "off",
           autocapitalize: "off",

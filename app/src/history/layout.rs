@@ -303,8 +303,12 @@ pub fn svg(
     for bar in &layout.bars {
         let op = &view.operations[bar.index];
         let is_marked = marked.contains(&bar.index);
+        // The name starts with what the bar shows (`w 1`), then says it in words.
         let text = escape(&format!(
-            "{}{}",
+            "{}{}{}",
+            bar.label
+                .as_ref()
+                .map_or_else(String::new, |l| format!("{l}: ")),
             if is_marked { "highlighted: " } else { "" },
             if layout.plain {
                 describe_operation(op)
@@ -645,7 +649,7 @@ mod tests {
         );
         assert_eq!(markup.matches(" marked\"").count(), 2);
         assert!(markup.contains("history-op plain marked\" data-index=\"1\""));
-        assert!(markup.contains("aria-label=\"highlighted: client 1 · write(2)"));
+        assert!(markup.contains("aria-label=\"w 2: highlighted: client 1 · write(2)"));
         assert!(
             !markup.contains("placed"),
             "a plain drawing gives no verdict: {markup}"

@@ -687,7 +687,7 @@ fn Cluster(sim: Sim) -> impl IntoView {
                     };
                     let selected = move || sim.selected.get() == Some(id);
                     let label = format!(
-                        "n{id}, {role}, {}. Click or Enter selects it; then C crashes or restarts it, P pauses or resumes it.",
+                        "n{id} {role}, {}. Click or Enter selects it; then C crashes or restarts it, P pauses or resumes it.",
                         status_word(status)
                     );
                     let aria = label.clone();
@@ -698,8 +698,12 @@ fn Cluster(sim: Sim) -> impl IntoView {
                             aria-pressed=move || if selected() { "true" } else { "false" }>
                             <title>{label}</title>
                             <circle cx=p.x cy=p.y r=NODE_RADIUS></circle>
-                            <text class="node-id" x=p.x y=p.y - 2.0 text-anchor="middle">{format!("n{id}")}</text>
-                            <text class="node-role" x=p.x y=p.y + 13.0 text-anchor="middle">{role}</text>
+                            // One text, so that what it reads ("n0 leader") is how its label starts.
+                            <text text-anchor="middle">
+                                <tspan class="node-id" x=p.x y=p.y - 2.0>{format!("n{id}")}</tspan>
+                                " "
+                                <tspan class="node-role" x=p.x y=p.y + 13.0>{role}</tspan>
+                            </text>
                             {(status == Status::Down).then(|| view! {
                                 <path class="node-cross" d=format!("M{} {} l24 24 m0 -24 l-24 24", p.x - 12.0, p.y - 12.0)></path>
                             })}
@@ -737,7 +741,7 @@ fn Cluster(sim: Sim) -> impl IntoView {
         })
     };
     view! {
-        <svg class="sim-cluster" viewBox=format!("0 0 {VIEW_WIDTH} {VIEW_HEIGHT}") role="img"
+        <svg class="sim-cluster" viewBox=format!("0 0 {VIEW_WIDTH} {VIEW_HEIGHT}") role="group"
             aria-label="The cluster: nodes, links and messages in flight" node_ref=svg
             on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up
             on:pointercancel=move |_| stroke.set(None)>
@@ -1216,7 +1220,8 @@ fn EventLog(sim: Sim) -> impl IntoView {
             </div>
             // A column-reverse scroller starts, and stays, at its end: the newest line is in
             // view without reading the layout on every frame.
-            <div class="log-scroller">
+            // Focusable, so that a keyboard can scroll it.
+            <div class="log-scroller" tabindex="0" role="region" aria-label="Event log lines">
                 <ol class="log" class:filtered=move || filter.with(|f| !f.trim().is_empty())>
                     <For each=lines key=|(i, text)| (*i, text.clone()) children=line/>
                 </ol>
