@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { chapterSim, shot, useBrowser } from "./lib.mjs";
+import { chapterSim, restart, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
 const CHAPTER_2 = "#/chapter/consistency-models";
@@ -56,7 +56,7 @@ test("the CAP store: CP times the minority out and stays linearizable; AP answer
   await shot(page, "ch2-cap-cp");
 
   // AP from the start of the run: restart, switch, partition by hand as well, play.
-  await sim.getByRole("button", { name: "⟲ Restart" }).click();
+  await restart(sim);
   await mode.selectOption("ap");
   assert.match((await sim.locator(".log-line").allTextContents()).join("\n"), /set mode=ap/);
   // And a partition of our own: cut the first link (n0 and n1) by clicking it.
@@ -95,7 +95,7 @@ test("the replicated register: reads from the leader keep the history linearizab
   assert.match(await sim.locator(".history-anomaly").textContent(), /stale read|no order/);
   await shot(page, "ch2-register-default");
 
-  await sim.getByRole("button", { name: "⟲ Restart" }).click();
+  await restart(sim);
   await sim.getByLabel("Reads from").selectOption("leader");
   assert.match((await sim.locator(".log-line").allTextContents()).join("\n"), /set reads=leader/);
   await playToEnd(page, sim);

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { chapterSim, shot, useBrowser } from "./lib.mjs";
+import { chapterSim, restart, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
 const CHAPTER_3 = "#/chapter/replication";
@@ -45,7 +45,7 @@ test("an asynchronous failover loses the acknowledged writes the new leader neve
   await shot(page, "ch3-failover-async");
 
   // Semi-synchronous replication keeps every acknowledged write through the same crash.
-  await sim.getByRole("button", { name: "⟲ Restart" }).click();
+  await restart(sim);
   await sim.getByLabel("Replication", { exact: true }).selectOption("semisync");
   await playUntil(page, sim, 700);
   assert.equal(await summary(sim, "lost"), "none", "semisync loses nothing");
