@@ -9,8 +9,8 @@ use crate::limits::SWARM_SEEDS_MAX;
 use crate::protocols::paxos::PaxosVariant;
 use crate::protocols::raft::RaftVariant;
 use crate::protocols::{
-    causality, clocks, dynamo, failover, heartbeat, multileader, paxos, quorum, raft, register,
-    retry,
+    causality, clocks, dynamo, failover, heartbeat, multileader, outbox, paxos, quorum, raft,
+    register, retry,
 };
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
@@ -115,6 +115,8 @@ pub const TABLE: &[Entry] = &[
         "paxos-crash-recovery",
         paxos::crash_recovery(PaxosVariant::Reference)
     ),
+    entry!("outbox-dual-write", outbox::dual_write()),
+    entry!("outbox-relay", outbox::relay()),
 ];
 
 /// Every scenario, built, in listing order.

@@ -9,6 +9,7 @@ pub mod dynamo;
 pub mod failover;
 pub mod heartbeat;
 pub mod multileader;
+pub mod outbox;
 pub mod paxos;
 pub mod quorum;
 pub mod raft;

@@ -490,6 +490,16 @@ impl<'a, P: Protocol> WorldRef<'a, P> {
     pub fn link(&self, from: NodeId, to: NodeId) -> LinkCfg {
         self.world.links[self.link_index(from, to)]
     }
+    /// Every message on the wire now (sent, neither delivered nor dropped yet, held ones for a
+    /// paused node included), as (from, to, message), in no order a caller may rely on: for a
+    /// property that asks whether something still travels ("is this event anywhere?").
+    pub fn in_flight(&self) -> impl Iterator<Item = (NodeId, NodeId, &'a P::Msg)> + 'a {
+        self.world
+            .slab
+            .iter()
+            .flatten()
+            .map(|m| (m.from, m.to, &m.msg))
+    }
     fn link_index(&self, from: NodeId, to: NodeId) -> usize {
         usize::from(from) * self.world.nodes.len() + usize::from(to)
     }
