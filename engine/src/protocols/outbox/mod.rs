@@ -20,7 +20,9 @@
 //!   ([`POLL_TICKS`]); change data capture would tail the database's log instead (Kleppmann,
 //!   *Designing Data-Intensive Applications*, 2017, ch. 11, "Change Data Capture"), with the
 //!   same guarantee. A crash after the publish and before the mark republishes the row: the
-//!   outbox gives **at-least-once** delivery, never exactly-once.
+//!   outbox gives **at-least-once** delivery, never exactly-once. Publishing one row at a time
+//!   in commit order also keeps the events in order, which a dual write's independent resends
+//!   of concurrent orders do not.
 //! - The broker keeps its queue durably and delivers the oldest unacknowledged message to the
 //!   consumer, again after [`REDELIVER_TICKS`] without an acknowledgement: at-least-once again.
 //!   Delivering one message at a time keeps the consumer's order the queue's order.

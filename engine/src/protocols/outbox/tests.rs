@@ -485,3 +485,101 @@ fn runs_are_deterministic() {
     assert_eq!(run(5), run(5));
     assert_ne!(run(5), run(6));
 }
+
+fn row(order: u32, sent: bool) -> OutboxRow {
+    OutboxRow {
+        event: Event { order, customer: 1 },
+        sent,
+    }
+}
+
+fn delivery(order: u32, customer: u32, offset: u64) -> Delivery {
+    Delivery {
+        offset,
+        event: Event { order, customer },
+    }
+}
+
+/// Richardson (2018), ch. 3, the transactional outbox: a message relay publishes the messages
+/// inserted into the outbox table, and may publish one more than once (the consumer must be
+/// idempotent).
+#[test]
+fn the_reference_relay_publishes_the_oldest_unsent_row_one_at_a_time_and_marks_it_on_the_ack() {
+    let outbox = [row(1, true), row(2, false), row(3, false)];
+    let r = OutboxVariant::Reference;
+    assert_eq!(r.relay_poll(&outbox, &[]), vec![RelayStep::Publish(2)]);
+    assert_eq!(r.relay_poll(&outbox, &[2]), Vec::new());
+    assert_eq!(r.relay_acked(&outbox, 2), vec![RelayStep::Mark(2)]);
+    assert_eq!(r.relay_poll(&[row(1, true)], &[]), Vec::new());
+    // The wrong relays: two publishes racing, and a mark before the publish.
+    assert_eq!(
+        OutboxVariant::TwoRelays.relay_poll(&outbox, &[]),
+        vec![RelayStep::Publish(2), RelayStep::Publish(3)]
+    );
+    assert_eq!(
+        OutboxVariant::MarkBeforePublish.relay_poll(&outbox, &[]),
+        vec![RelayStep::Mark(2), RelayStep::Publish(2)]
+    );
+    assert_eq!(
+        OutboxVariant::MarkBeforePublish.relay_acked(&outbox, 2),
+        Vec::new()
+    );
+}
+
+#[test]
+fn the_reference_consumer_records_the_event_id_with_the_shipment_and_skips_a_repeat() {
+    let r = OutboxVariant::Reference;
+    let fresh = ShippingDb::default();
+    let seen = ShippingDb {
+        shipments: Vec::new(),
+        processed: vec![Key::Event(5)],
+    };
+    let d = delivery(5, 2, 7);
+    let apply = |key| ConsumerStep::Apply { record: key };
+    assert_eq!(
+        r.on_delivery(Mode::SAFE, &fresh, &d),
+        vec![ConsumerStep::Process]
+    );
+    assert_eq!(
+        r.on_processed(Mode::SAFE, &fresh, &d),
+        vec![apply(Some(Key::Event(5))), ConsumerStep::Ack]
+    );
+    assert_eq!(
+        r.on_processed(Mode::SAFE, &seen, &d),
+        vec![ConsumerStep::Ack]
+    );
+    // The options: naive ships every delivery; acknowledging first moves the ack.
+    let naive = Mode {
+        idempotent: false,
+        ack_before_processing: false,
+    };
+    assert_eq!(
+        r.on_processed(naive, &seen, &d),
+        vec![apply(None), ConsumerStep::Ack]
+    );
+    let first = Mode {
+        idempotent: true,
+        ack_before_processing: true,
+    };
+    assert_eq!(
+        r.on_delivery(first, &fresh, &d),
+        vec![ConsumerStep::Ack, ConsumerStep::Process]
+    );
+    assert_eq!(
+        r.on_processed(first, &fresh, &d),
+        vec![apply(Some(Key::Event(5)))]
+    );
+    // The wrong keys: the customer repeats across events, the offset changes with a republish.
+    let c2 = ShippingDb {
+        shipments: Vec::new(),
+        processed: vec![Key::Customer(2)],
+    };
+    assert_eq!(
+        OutboxVariant::DedupByCustomer.on_processed(Mode::SAFE, &c2, &delivery(9, 2, 8)),
+        vec![ConsumerStep::Ack]
+    );
+    assert_eq!(
+        OutboxVariant::DedupByOffset.on_processed(Mode::SAFE, &seen, &delivery(5, 2, 9)),
+        vec![apply(Some(Key::Offset(9))), ConsumerStep::Ack]
+    );
+}
