@@ -269,7 +269,7 @@ fn the_outbox_with_an_idempotent_consumer_survives_a_swarm_of_crashes_and_loss()
     // The swarm did what it is for: crashes, loss, and events published more than once.
     assert!(crashed >= 100, "{crashed} seeds crashed a node");
     assert!(lossy >= 100, "{lossy} seeds lost messages");
-    assert!(repeated >= 20, "{repeated} seeds republished an event");
+    assert!(repeated >= 60, "{repeated} seeds republished an event");
 }
 
 #[test]
@@ -281,7 +281,7 @@ fn a_swarm_finds_lost_events_in_a_dual_write() {
             property(&v) == Some("no-lost-events")
         })
         .count();
-    assert!(failing >= 5, "{failing} of 40 seeds lost an event");
+    assert!(failing >= 10, "{failing} of 40 seeds lost an event");
 }
 
 #[test]
@@ -361,7 +361,7 @@ fn acknowledging_before_processing_loses_what_a_crashed_consumer_was_processing(
             failing += 1;
         }
     }
-    assert!(failing >= 10, "only {failing} of 20 seeds lost an event");
+    assert_eq!(failing, SCRIPTED_SEEDS.count(), "seeds that lost an event");
 }
 
 /// A relay that never publishes: nothing is lost (the rows stay), nothing is shipped.
