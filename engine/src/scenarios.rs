@@ -8,9 +8,10 @@ use crate::error::SimError;
 use crate::limits::SWARM_SEEDS_MAX;
 use crate::protocols::paxos::PaxosVariant;
 use crate::protocols::raft::RaftVariant;
+use crate::protocols::twopc::TwoPcVariant;
 use crate::protocols::{
     causality, clocks, dynamo, failover, heartbeat, multileader, outbox, paxos, quorum, raft,
-    register, retry,
+    register, retry, twopc,
 };
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
@@ -114,6 +115,15 @@ pub const TABLE: &[Entry] = &[
     entry!(
         "paxos-crash-recovery",
         paxos::crash_recovery(PaxosVariant::Reference)
+    ),
+    entry!("2pc-commit", twopc::commit(TwoPcVariant::Reference)),
+    entry!(
+        "2pc-coordinator-crash",
+        twopc::coordinator_crash(TwoPcVariant::Reference)
+    ),
+    entry!(
+        "2pc-participant-crash",
+        twopc::participant_crash(TwoPcVariant::Reference)
     ),
     entry!("outbox-dual-write", outbox::dual_write()),
     entry!("outbox-relay", outbox::relay()),

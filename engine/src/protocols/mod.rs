@@ -16,3 +16,4 @@ pub mod raft;
 pub mod register;
 pub mod retry;
 pub mod tokens;
+pub mod twopc;
