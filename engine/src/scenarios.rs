@@ -129,6 +129,68 @@ pub const TABLE: &[Entry] = &[
     entry!("outbox-relay", outbox::relay()),
 ];
 
+/// A part of the simulation view a scenario can put first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Part {
+    /// The cluster drawing with the inspector.
+    Cluster,
+    /// The protocol's panels (a log grid, a client history).
+    Panels,
+    /// The scenario's parameter sweep chart, when it has one.
+    Chart,
+    /// Messages sent per time bucket.
+    Traffic,
+    /// The space-time diagram.
+    SpaceTime,
+    /// The network's latency, loss and duplication.
+    Network,
+    /// The event log.
+    Log,
+}
+
+impl Part {
+    /// Every part, in the order they are folded behind "More".
+    pub const ALL: [Part; 7] = [
+        Part::Cluster,
+        Part::Panels,
+        Part::Chart,
+        Part::SpaceTime,
+        Part::Log,
+        Part::Traffic,
+        Part::Network,
+    ];
+
+    /// Its name in the "More" summary.
+    pub fn label(self) -> &'static str {
+        match self {
+            Part::Cluster => "cluster",
+            Part::Panels => "panels",
+            Part::Chart => "chart",
+            Part::Traffic => "traffic",
+            Part::SpaceTime => "space-time diagram",
+            Part::Network => "network",
+            Part::Log => "event log",
+        }
+    }
+}
+
+/// The parts a scenario is about, in the order its view shows them; the others are folded
+/// behind "More". Causality is read off the space-time diagram, a failure detector off its
+/// chart, Raft and Paxos off their logs, a replicated register off its client history.
+pub fn layout(id: &str) -> &'static [Part] {
+    use Part::*;
+    let family = id.split('-').next().unwrap_or(id);
+    match family {
+        "causality" => &[SpaceTime, Cluster, Log],
+        "clocks" => &[Cluster, Panels, SpaceTime],
+        "retry" => &[Cluster, Log, Traffic],
+        "heartbeat" => &[Cluster, Chart, Panels, Log],
+        "raft" | "paxos" => &[Cluster, Panels, Log],
+        "register" => &[Panels, Cluster, Chart],
+        _ => &[Cluster, Panels, Chart, Log],
+    }
+}
+
 /// Every scenario, built, in listing order.
 pub fn registry() -> Vec<Box<dyn AnyScenario>> {
     TABLE.iter().map(|e| (e.build)()).collect()
@@ -288,6 +350,38 @@ pub fn trace_hash_of(scenario: &str, seed: u64, steps: u64) -> Result<u64, SimEr
 /// beside the simulation).
 pub fn sweep(id: &str, seed: u64) -> Option<Sweep> {
     TABLE.iter().find(|e| e.id == id)?.sweep.map(|f| f(seed))
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::{layout, Part, TABLE};
+
+    #[test]
+    fn every_scenario_puts_the_cluster_or_its_diagram_first_and_names_each_part_once() {
+        for e in TABLE {
+            let parts = layout(e.id);
+            assert!(
+                matches!(
+                    parts.first(),
+                    Some(Part::Cluster | Part::SpaceTime | Part::Panels)
+                ),
+                "{}: {parts:?}",
+                e.id
+            );
+            assert!(
+                parts.contains(&Part::Cluster),
+                "{}: the cluster is shown",
+                e.id
+            );
+            for (i, p) in parts.iter().enumerate() {
+                assert!(!parts[i + 1..].contains(p), "{}: {p:?} twice", e.id);
+            }
+        }
+        assert_eq!(layout("causality")[0], Part::SpaceTime);
+        assert_eq!(layout("register-cap")[0], Part::Panels);
+        assert!(layout("heartbeat-wan").contains(&Part::Chart));
+        assert!(!layout("raft-election").contains(&Part::Network), "folded");
+    }
 }
 
 #[cfg(test)]

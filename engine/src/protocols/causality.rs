@@ -15,7 +15,7 @@ use std::fmt;
 
 use crate::hash::{Canon, Fnv64};
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
-use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, MessageKind, NoRequest, NodeId, NodeView, Protocol};
 use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
 
 /// Actions (local events and sends) each process performs before it only receives.
@@ -236,6 +236,13 @@ impl Protocol for Causality {
         Err("the causality demo takes no client requests".into())
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[MessageKind {
+            name: "Msg",
+            reply: false,
+            meaning: "an application message with its Lamport and vector timestamps",
+        }]
+    }
     fn view(&self, _node: NodeId, s: &State) -> NodeView {
         NodeView::new("process")
             .field("Lamport clock", s.lamport)

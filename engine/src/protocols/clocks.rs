@@ -26,7 +26,7 @@ use std::fmt;
 use crate::hash::{Canon, Fnv64};
 use crate::limits::PPM_ONE;
 use crate::sim::panel::{Cell, Grid, GridRow, Panel};
-use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, MessageKind, NoRequest, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override};
 use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
 
@@ -295,6 +295,20 @@ impl Protocol for Clocks {
         Err("the clock protocol takes no client requests".into())
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "TimeRequest",
+                reply: false,
+                meaning: "a client asks the time server for the time",
+            },
+            MessageKind {
+                name: "TimeReply",
+                reply: true,
+                meaning: "the server's clock reading",
+            },
+        ]
+    }
     fn view(&self, _node: NodeId, state: &State) -> NodeView {
         match state {
             State::Server(replies) => NodeView::new("time server")

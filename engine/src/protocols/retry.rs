@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::hash::{Canon, Fnv64};
-use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, MessageKind, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override};
 use crate::sim::world::{LinkCfg, Property, Scenario, WorldRef};
 
@@ -320,6 +320,20 @@ impl Protocol for Retry {
             .ok_or_else(|| format!("'{text}' is not 'inc' or 'add<number>'"))
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "Req",
+                reply: false,
+                meaning: "a request with its id",
+            },
+            MessageKind {
+                name: "Resp",
+                reply: true,
+                meaning: "the response, with the counter's value",
+            },
+        ]
+    }
     fn view(&self, _node: NodeId, state: &State) -> NodeView {
         match state {
             State::Server(s) => NodeView::new("server")

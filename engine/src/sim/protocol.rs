@@ -43,6 +43,34 @@ impl Canon for NoRequest {
     }
 }
 
+/// How the cluster drawing marks a node's role: a leader is unmistakable, a candidate stands out,
+/// a client looks unlike a server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Emphasis {
+    /// The node others follow: a Raft leader, a 2PC coordinator, a primary.
+    Lead,
+    /// A node trying to lead: a Raft candidate, a Paxos proposer in phase 1.
+    Contend,
+    /// A server among equals: a follower, a replica, an acceptor.
+    #[default]
+    Peer,
+    /// A client of the service.
+    Client,
+}
+
+impl Emphasis {
+    /// The emphasis a role's first word suggests: `leader`, `coordinator` and `primary` lead,
+    /// `candidate` contends, `client` is a client, anything else is a peer.
+    pub fn of_role(role: &str) -> Emphasis {
+        match role.split_whitespace().next().unwrap_or("") {
+            "leader" | "coordinator" | "primary" => Emphasis::Lead,
+            "candidate" => Emphasis::Contend,
+            "client" => Emphasis::Client,
+            _ => Emphasis::Peer,
+        }
+    }
+}
+
 /// Per-node data for the UI: a role or status label plus named fields, rendered generically.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeView {
@@ -50,14 +78,23 @@ pub struct NodeView {
     pub role: String,
     /// Named fields in display order, e.g. `("term", "3")`.
     pub fields: Vec<(String, String)>,
+    /// How the drawing marks the role (by default, from the role's first word).
+    #[serde(default)]
+    pub emphasis: Emphasis,
+    /// A short tag drawn on the node, e.g. `T3` for a Raft term.
+    #[serde(default)]
+    pub badge: Option<String>,
 }
 
 impl NodeView {
-    /// A view with this role and no fields.
+    /// A view with this role, the emphasis its first word suggests, and no fields.
     pub fn new(role: impl Into<String>) -> NodeView {
+        let role = role.into();
         NodeView {
-            role: role.into(),
+            emphasis: Emphasis::of_role(&role),
+            role,
             fields: Vec::new(),
+            badge: None,
         }
     }
     /// Add a field (builder style).
@@ -65,6 +102,37 @@ impl NodeView {
         self.fields.push((name.into(), value.to_string()));
         self
     }
+    /// Set how the drawing marks the role (builder style).
+    pub fn emphasis(mut self, emphasis: Emphasis) -> NodeView {
+        self.emphasis = emphasis;
+        self
+    }
+    /// Set the tag drawn on the node (builder style).
+    pub fn badge(mut self, badge: impl fmt::Display) -> NodeView {
+        self.badge = Some(badge.to_string());
+        self
+    }
+}
+
+/// A kind of message a protocol sends, for the drawing's colours and legend. A message is of
+/// the kind whose `name` is the identifier its one-line label starts with (`AppendEntries{…}`
+/// is an `AppendEntries`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageKind {
+    /// The label's leading identifier, e.g. `AppendEntries`.
+    pub name: &'static str,
+    /// True for an answer to a request (drawn hollow).
+    pub reply: bool,
+    /// A few words on what it carries, for the legend's tooltip.
+    pub meaning: &'static str,
+}
+
+/// The identifier a message label starts with: `AppendEntries{t:2}` → `AppendEntries`.
+pub fn label_kind(label: &str) -> &str {
+    let end = label
+        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .unwrap_or(label.len());
+    &label[..end]
 }
 
 /// A live option of a protocol: one named choice among a few, which a run may change at any
@@ -156,6 +224,10 @@ pub trait Protocol: Clone + 'static {
     fn parse_request(&self, text: &str) -> Result<Self::Request, String>;
     /// The node's state as the UI shows it.
     fn view(&self, node: NodeId, state: &Self::State) -> NodeView;
+    /// The kinds of message this protocol sends, in legend order (colours follow the order).
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[]
+    }
     /// The protocol's live options. Default: none.
     fn options(&self) -> &'static [ProtocolOption] {
         &[]

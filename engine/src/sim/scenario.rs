@@ -29,6 +29,21 @@ pub struct ScenarioInfo {
     pub net: LinkCfg,
     /// The protocol's live options, which the view offers as choices.
     pub options: Vec<OptionInfo>,
+    /// The kinds of message its protocol sends, in legend order.
+    #[serde(default)]
+    pub kinds: Vec<KindInfo>,
+}
+
+/// A kind of message as the view's legend lists it (see
+/// [`crate::sim::protocol::MessageKind`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KindInfo {
+    /// The label's leading identifier, e.g. `AppendEntries`.
+    pub name: String,
+    /// True for a reply.
+    pub reply: bool,
+    /// What it carries.
+    pub meaning: String,
 }
 
 /// A live option as the app lists it (see [`crate::sim::protocol::ProtocolOption`]).
@@ -99,6 +114,16 @@ impl<P: Protocol> AnyScenario for Scenario<P> {
                     choices: o.choices.iter().map(ToString::to_string).collect(),
                     default: o.choices[o.default].to_string(),
                     help: o.help.to_string(),
+                })
+                .collect(),
+            kinds: self
+                .protocol
+                .message_kinds()
+                .iter()
+                .map(|k| KindInfo {
+                    name: k.name.to_string(),
+                    reply: k.reply,
+                    meaning: k.meaning.to_string(),
                 })
                 .collect(),
         }

@@ -59,6 +59,10 @@ pub struct MessageInfo {
     pub deliver_at: u64,
     /// One-line label.
     pub label: String,
+    /// Its kind: an index into the scenario's [`crate::sim::scenario::ScenarioInfo::kinds`],
+    /// `None` when the protocol declares no kind of that name.
+    #[serde(default)]
+    pub kind: Option<u8>,
 }
 
 /// A directed link.

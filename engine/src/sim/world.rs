@@ -1644,18 +1644,25 @@ impl<P: Protocol> Sim<P> {
 
     /// Messages in flight, by id.
     pub fn messages(&self) -> Vec<MessageInfo> {
+        let kinds = self.scenario.protocol.message_kinds();
         let mut out: Vec<MessageInfo> = self
             .world
             .slab
             .iter()
             .flatten()
-            .map(|m| MessageInfo {
-                id: m.id,
-                from: m.from,
-                to: m.to,
-                sent_at: m.sent_at,
-                deliver_at: m.deliver_at,
-                label: m.msg.to_string(),
+            .map(|m| {
+                let label = m.msg.to_string();
+                let name = crate::sim::protocol::label_kind(&label);
+                let kind = kinds.iter().position(|k| k.name == name).map(|i| i as u8);
+                MessageInfo {
+                    id: m.id,
+                    from: m.from,
+                    to: m.to,
+                    sent_at: m.sent_at,
+                    deliver_at: m.deliver_at,
+                    label,
+                    kind,
+                }
             })
             .collect();
         out.sort_by_key(|m| m.id);

@@ -1,11 +1,88 @@
 //! Where things are drawn: pure functions of the world view, tested natively.
 
-/// The SVG viewBox width of the cluster drawing.
-pub const VIEW_WIDTH: f64 = 640.0;
-/// The SVG viewBox height of the cluster drawing.
-pub const VIEW_HEIGHT: f64 = 360.0;
-/// A node's radius.
-pub const NODE_RADIUS: f64 = 30.0;
+/// The drawing's frame: its viewBox and the cluster it holds. A wide frame suits a desktop
+/// column; a narrow one, nearly square, keeps text legible when a phone scales it down.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Frame {
+    /// viewBox width.
+    pub width: f64,
+    /// viewBox height.
+    pub height: f64,
+    /// Nodes in the cluster.
+    pub count: usize,
+}
+
+/// Containers narrower than this many CSS pixels get the narrow frame.
+pub const NARROW_BELOW_PX: f64 = 560.0;
+
+impl Frame {
+    /// The frame for `count` nodes in a container `container_px` CSS pixels wide.
+    pub fn new(count: usize, container_px: f64) -> Frame {
+        let (width, height) = if container_px > 0.0 && container_px < NARROW_BELOW_PX {
+            (420.0, 400.0)
+        } else {
+            (640.0, 360.0)
+        };
+        Frame {
+            width,
+            height,
+            count,
+        }
+    }
+
+    /// A peer's radius: large for a small cluster, smaller as it grows so that nine still fit.
+    pub fn radius(&self) -> f64 {
+        match self.count {
+            0..=3 => 38.0,
+            4..=5 => 34.0,
+            6..=7 => 30.0,
+            _ => 26.0,
+        }
+    }
+
+    /// The radius a node of this emphasis is drawn with: a leader is larger than its peers, a
+    /// client smaller.
+    pub fn radius_of(&self, lead: bool, client: bool) -> f64 {
+        let r = self.radius();
+        if lead {
+            r + 7.0
+        } else if client {
+            r - 6.0
+        } else {
+            r
+        }
+    }
+
+    /// Node `index`, evenly spaced on an ellipse, the first at the top. Two nodes sit side by
+    /// side; one sits in the middle.
+    pub fn node_position(&self, index: usize) -> Point {
+        let center = Point {
+            x: self.width / 2.0,
+            y: self.height / 2.0,
+        };
+        let count = self.count;
+        if count <= 1 {
+            return center;
+        }
+        if count == 2 {
+            let dx = self.width / 4.0;
+            return Point {
+                x: center.x + if index == 0 { -dx } else { dx },
+                y: center.y,
+            };
+        }
+        // Room for the largest node, its timer ring and its badge.
+        let margin = self.radius() + 7.0 + 16.0;
+        let ry = self.height / 2.0 - margin;
+        let rx = (self.width / 2.0 - margin).min(ry * 1.45);
+        let angle =
+            -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * index as f64 / count as f64;
+        Point {
+            x: center.x + rx * angle.cos(),
+            y: center.y + ry * angle.sin(),
+        }
+    }
+}
 
 /// A point in the drawing.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -14,31 +91,6 @@ pub struct Point {
     pub x: f64,
     /// Vertical, from the top.
     pub y: f64,
-}
-
-/// Node `index` of `count`, evenly spaced on a circle, the first at the top. Two nodes sit side
-/// by side; one sits in the middle.
-pub fn node_position(index: usize, count: usize) -> Point {
-    let center = Point {
-        x: VIEW_WIDTH / 2.0,
-        y: VIEW_HEIGHT / 2.0,
-    };
-    if count <= 1 {
-        return center;
-    }
-    if count == 2 {
-        let dx = VIEW_WIDTH / 4.0;
-        return Point {
-            x: center.x + if index == 0 { -dx } else { dx },
-            y: center.y,
-        };
-    }
-    let radius = VIEW_HEIGHT / 2.0 - NODE_RADIUS - 14.0;
-    let angle = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * index as f64 / count as f64;
-    Point {
-        x: center.x + radius * 1.35 * angle.cos(),
-        y: center.y + radius * angle.sin(),
-    }
 }
 
 /// The SVG path of a ring segment around a node: from the top, clockwise, covering `fraction`
@@ -72,20 +124,28 @@ pub fn timer_remaining(armed_at: u64, fires_at: u64, now: f64) -> f64 {
 }
 
 /// Where a message sent at `sent_at` and due at `deliver_at` is at time `now`: on the segment
-/// between the two nodes' rims, offset sideways so the two directions of a link do not overlap.
-pub fn message_position(from: Point, to: Point, sent_at: u64, deliver_at: u64, now: f64) -> Point {
+/// between the rims of two nodes of radius `rim`, offset sideways so the two directions of a
+/// link do not overlap.
+pub fn message_position(
+    from: Point,
+    to: Point,
+    rim: f64,
+    sent_at: u64,
+    deliver_at: u64,
+    now: f64,
+) -> Point {
     let span = deliver_at.saturating_sub(sent_at).max(1) as f64;
     let progress = ((now - sent_at as f64) / span).clamp(0.0, 1.0);
     let (dx, dy) = (to.x - from.x, to.y - from.y);
     let length = (dx * dx + dy * dy).sqrt().max(1.0);
     let (ux, uy) = (dx / length, dy / length);
     let start = Point {
-        x: from.x + ux * NODE_RADIUS,
-        y: from.y + uy * NODE_RADIUS,
+        x: from.x + ux * rim,
+        y: from.y + uy * rim,
     };
-    let travel = (length - 2.0 * NODE_RADIUS).max(0.0) * progress;
+    let travel = (length - 2.0 * rim).max(0.0) * progress;
     // Perpendicular offset to the right of the direction of travel.
-    let side = 6.0;
+    let side = 7.0;
     Point {
         x: start.x + ux * travel - uy * side,
         y: start.y + uy * travel + ux * side,
@@ -101,12 +161,19 @@ pub fn segments_cross(a1: Point, a2: Point, b1: Point, b2: Point) -> bool {
     d1 * d2 <= 0.0 && d3 * d4 <= 0.0 && (d1, d2, d3, d4) != (0.0, 0.0, 0.0, 0.0)
 }
 
-/// The links (pairs `a < b` of `count` nodes) that a stroke drawn across the cluster crosses.
-pub fn links_crossed(stroke: &[Point], count: usize) -> Vec<(u16, u16)> {
+/// The direction of travel from `from` to `to`, in degrees clockwise from the positive x axis.
+pub fn heading(from: Point, to: Point) -> f64 {
+    (to.y - from.y).atan2(to.x - from.x).to_degrees()
+}
+
+/// The links (pairs `a < b` of the frame's nodes) that a stroke drawn across the cluster
+/// crosses.
+pub fn links_crossed(stroke: &[Point], frame: Frame) -> Vec<(u16, u16)> {
     let mut out = Vec::new();
+    let count = frame.count;
     for a in 0..count {
         for b in a + 1..count {
-            let (pa, pb) = (node_position(a, count), node_position(b, count));
+            let (pa, pb) = (frame.node_position(a), frame.node_position(b));
             if stroke
                 .windows(2)
                 .any(|w| segments_cross(w[0], w[1], pa, pb))
@@ -163,44 +230,66 @@ pub fn ticks_per_second(slider: u32) -> f64 {
 mod tests {
     use super::*;
 
-    fn inside(p: Point) -> bool {
-        p.x >= NODE_RADIUS
-            && p.x <= VIEW_WIDTH - NODE_RADIUS
-            && p.y >= NODE_RADIUS
-            && p.y <= VIEW_HEIGHT - NODE_RADIUS
+    const WIDE: f64 = 1000.0;
+    const PHONE: f64 = 360.0;
+
+    fn inside(frame: Frame, p: Point, r: f64) -> bool {
+        p.x >= r && p.x <= frame.width - r && p.y >= r && p.y <= frame.height - r
     }
 
     #[test]
     fn nodes_fit_and_do_not_overlap() {
-        for count in 1..=9 {
-            let points: Vec<Point> = (0..count).map(|i| node_position(i, count)).collect();
-            for (i, a) in points.iter().enumerate() {
-                assert!(inside(*a), "{count} nodes: node {i} at {a:?}");
-                for b in &points[i + 1..] {
-                    let d = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
-                    assert!(d > 2.0 * NODE_RADIUS, "{count} nodes overlap ({d})");
+        for container in [WIDE, PHONE] {
+            for count in 1..=9 {
+                let frame = Frame::new(count, container);
+                // The largest a node is drawn (a leader) plus its timer ring.
+                let r = frame.radius_of(true, false) + 6.0;
+                let points: Vec<Point> = (0..count).map(|i| frame.node_position(i)).collect();
+                for (i, a) in points.iter().enumerate() {
+                    assert!(inside(frame, *a, r), "{count} nodes: node {i} at {a:?}");
+                    for b in &points[i + 1..] {
+                        let d = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
+                        assert!(d > 2.0 * r, "{count} nodes in {frame:?} overlap ({d})");
+                    }
                 }
             }
         }
     }
 
     #[test]
+    fn a_phone_gets_a_frame_it_scales_down_less() {
+        let (wide, narrow) = (Frame::new(5, WIDE), Frame::new(5, 390.0));
+        assert_eq!((wide.width, narrow.width), (640.0, 420.0));
+        // At 390 px the narrow frame's text is drawn at 390/420 of its size, the wide one's
+        // at 390/640.
+        assert!(390.0 / narrow.width > 0.9 && 390.0 / wide.width < 0.62);
+        assert!(Frame::new(3, 3.0).radius() > Frame::new(9, 3.0).radius());
+        assert!(
+            wide.radius_of(true, false) > wide.radius()
+                && wide.radius() > wide.radius_of(false, true)
+        );
+    }
+
+    #[test]
     fn messages_travel_from_rim_to_rim() {
         let a = Point { x: 100.0, y: 100.0 };
         let b = Point { x: 400.0, y: 100.0 };
-        let start = message_position(a, b, 10, 20, 10.0);
-        let middle = message_position(a, b, 10, 20, 15.0);
-        let end = message_position(a, b, 10, 20, 99.0);
+        let start = message_position(a, b, 30.0, 10, 20, 10.0);
+        let middle = message_position(a, b, 30.0, 10, 20, 15.0);
+        let end = message_position(a, b, 30.0, 10, 20, 99.0);
         assert_eq!((start.x, end.x), (130.0, 370.0));
         assert_eq!(middle.x, 250.0);
         assert!(start.y > a.y, "offset to one side");
-        let back = message_position(b, a, 10, 20, 15.0);
+        let back = message_position(b, a, 30.0, 10, 20, 15.0);
         assert!(back.y < a.y, "the other direction runs on the other side");
-        let instant = message_position(a, b, 10, 10, 10.0);
+        let instant = message_position(a, b, 30.0, 10, 10, 10.0);
         assert_eq!(
             instant.x, 130.0,
             "a zero-latency message does not divide by zero"
         );
+        assert_eq!(heading(a, b), 0.0);
+        assert_eq!(heading(b, a), 180.0);
+        assert_eq!(heading(a, Point { x: 100.0, y: 200.0 }), 90.0);
     }
 
     #[test]
@@ -254,16 +343,19 @@ mod tests {
         // Three nodes: n0 at the top, n1 bottom right, n2 bottom left. A vertical stroke down
         // the middle below n0 crosses only n1–n2; a horizontal stroke just under n0 crosses
         // both of n0's links and isolates it.
-        let mid = VIEW_WIDTH / 2.0;
-        let vertical = [p(mid, VIEW_HEIGHT * 0.6), p(mid, VIEW_HEIGHT)];
-        assert_eq!(links_crossed(&vertical, 3), vec![(1, 2)]);
-        let under_n0 = node_position(0, 3).y + NODE_RADIUS + 10.0;
-        let horizontal = [p(0.0, under_n0), p(VIEW_WIDTH, under_n0)];
-        assert_eq!(links_crossed(&horizontal, 3), vec![(0, 1), (0, 2)]);
-        assert_eq!(
-            partition_groups(3, &links_crossed(&horizontal, 3)),
-            Some(vec![vec![0], vec![1, 2]])
-        );
+        for container in [WIDE, PHONE] {
+            let frame = Frame::new(3, container);
+            let mid = frame.width / 2.0;
+            let vertical = [p(mid, frame.height * 0.6), p(mid, frame.height)];
+            assert_eq!(links_crossed(&vertical, frame), vec![(1, 2)]);
+            let under_n0 = frame.node_position(0).y + frame.radius() + 10.0;
+            let horizontal = [p(0.0, under_n0), p(frame.width, under_n0)];
+            assert_eq!(links_crossed(&horizontal, frame), vec![(0, 1), (0, 2)]);
+            assert_eq!(
+                partition_groups(3, &links_crossed(&horizontal, frame)),
+                Some(vec![vec![0], vec![1, 2]])
+            );
+        }
     }
 
     #[test]

@@ -11,6 +11,9 @@ pub mod geometry;
 pub mod panels;
 pub mod spacetime;
 
+use engine::scenarios::Part;
+use engine::sim::protocol::Emphasis;
+use engine::sim::scenario::KindInfo;
 use engine::sim::session::{Command, MessageInfo, Session, WorldView};
 use engine::sim::spec::{Action, RunSpec};
 use engine::sim::world::Status;
@@ -19,9 +22,12 @@ use leptos::prelude::*;
 
 use crate::now_ms;
 use geometry::{
-    links_crossed, message_position, node_position, partition_groups, ring_arc, ticks_per_second,
-    timer_remaining, Point, NODE_RADIUS, VIEW_HEIGHT, VIEW_WIDTH,
+    heading, links_crossed, message_position, partition_groups, ring_arc, ticks_per_second,
+    timer_remaining, Frame, Point,
 };
+
+/// Colours for message kinds, by the kind's place in its protocol's list.
+const KIND_COLOURS: usize = 8;
 
 /// The longest real-time gap one animation frame may cover, in milliseconds (a backgrounded
 /// tab must not jump the simulation ahead).
@@ -32,6 +38,13 @@ const LOG_LINES: usize = 200;
 const CHART_REDRAW_MS: f64 = 250.0;
 /// Shortest time between two redraws of the secondary parts while playing, in milliseconds.
 const SECONDARY_REDRAW_MS: f64 = 100.0;
+
+/// A number unique on the page, for element ids.
+fn next_id() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 
 /// Everything the view's parts share; all fields are `Copy` handles.
 #[derive(Clone, Copy)]
@@ -297,6 +310,64 @@ pub fn SimView(
     let title = info.title;
     let description = info.description;
     let options = info.options;
+    let kinds = info.kinds;
+    // The parts this scenario is about come first, in its order; the rest fold behind "More".
+    let has_panels = sim.view.with_untracked(|v| !v.panels.is_empty());
+    let present = {
+        let has_sweep = sweep.is_some();
+        move |p: Part| match p {
+            Part::Chart => has_sweep,
+            Part::Panels => has_panels,
+            _ => true,
+        }
+    };
+    let layout = engine::scenarios::layout(&spec.scenario);
+    let first: Vec<Part> = layout.iter().copied().filter(|&p| present(p)).collect();
+    let folded: Vec<Part> = Part::ALL
+        .into_iter()
+        .filter(|p| !layout.contains(p) && present(*p))
+        .collect();
+    let more_summary = format!(
+        "More: {}",
+        folded
+            .iter()
+            .map(|p| p.label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let more_open = RwSignal::new(false);
+    let kinds_for = kinds.clone();
+    let render = move |part: Part| -> AnyView {
+        match part {
+            Part::Cluster => view! {
+                <div class="sim-body">
+                    <div class="sim-drawing">
+                        <Cluster sim=sim kinds=kinds_for.clone()/>
+                        <Legend sim=sim kinds=kinds_for.clone()/>
+                    </div>
+                    <Inspector sim=sim/>
+                </div>
+            }
+            .into_any(),
+            Part::Panels => view! { <Panels sim=sim/> }.into_any(),
+            Part::Chart => sweep
+                .clone()
+                .map(|sweep| view! { <SweepChart sweep=sweep dark=dark/> })
+                .into_any(),
+            Part::Traffic => view! { <Traffic sim=sim dark=dark/> }.into_any(),
+            Part::SpaceTime => view! {
+                <div class="sim-part-spacetime">
+                    <spacetime::SpaceTime view=sim.view redraw=sim.secondary/>
+                </div>
+            }
+            .into_any(),
+            Part::Network => view! { <Network sim=sim/> }.into_any(),
+            Part::Log => view! { <EventLog sim=sim/> }.into_any(),
+        }
+    };
+    // On a phone the description is clamped to two lines until the reader opens it.
+    let about_open = RwSignal::new(false);
+    let about_id = format!("about-{}-{}", spec.scenario, next_id());
     let label = format!(
         "Simulation: {title}. Space plays or pauses, arrows step; Tab reaches nodes, links and messages; C crashes or restarts the selected node, P pauses or resumes it."
     );
@@ -324,7 +395,13 @@ pub fn SimView(
             <header class="sim-header">
                 <p class="embed-kicker">"Simulation"</p>
                 <h3 class="sim-title">{title}</h3>
-                <p class="sim-description muted">{description}</p>
+                <p class="sim-description muted" class:expanded=move || about_open.get()
+                    id=about_id.clone()>{description}</p>
+                <button type="button" class="link-button sim-more" aria-controls=about_id
+                    aria-expanded=move || if about_open.get() { "true" } else { "false" }
+                    on:click=move |_| about_open.update(|o| *o = !*o)>
+                    {move || if about_open.get() { "Less" } else { "More about this simulation" }}
+                </button>
             </header>
             <Controls sim=sim shareable=!replay/>
             {(!options.is_empty()).then(|| view! {
@@ -332,18 +409,16 @@ pub fn SimView(
                     <Options sim=sim options=options/>
                 </div>
             })}
-            <div class="sim-body">
-                <Cluster sim=sim/>
-                <Inspector sim=sim/>
-            </div>
-            <Panels sim=sim/>
-            <Traffic sim=sim dark=dark/>
-            {sweep.map(|sweep| view! { <SweepChart sweep=sweep dark=dark/> })}
-            <Network sim=sim/>
-            <div class="sim-lower">
-                <EventLog sim=sim/>
-                <spacetime::SpaceTime view=sim.view redraw=sim.secondary/>
-            </div>
+            {first.into_iter().map(&render).collect_view()}
+            {(!folded.is_empty()).then(|| view! {
+                <details class="sim-more-parts" on:toggle=move |e| {
+                    more_open.set(event_target::<web_sys::Element>(&e).has_attribute("open"));
+                }>
+                    <summary>{more_summary.clone()}</summary>
+                    // Folded parts exist only while open, so a closed one costs nothing per frame.
+                    {move || more_open.get().then(|| folded.iter().map(|&part| render(part)).collect_view())}
+                </details>
+            })}
             <p class="sr-only" aria-live="polite">{move || {
                 sim.secondary.track();
                 sim.view.with_untracked(summary)
@@ -401,23 +476,25 @@ fn Controls(
         <div class="sim-controls" role="toolbar" aria-label="Simulation controls">
             <button type="button" class="button sim-play" on:click=move |_| sim.toggle_play()
                 aria-label=move || if sim.playing.get() { "Pause" } else { "Play" }>
-                {move || if sim.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
+                {move || if sim.playing.get() { "❚❚" } else { "▶" }}
+                <span class="button-text">{move || if sim.playing.get() { " Pause" } else { " Play" }}</span>
             </button>
             <button type="button" class="button" title="Step back (←)" aria-label="Step back"
-                on:click=move |_| sim.step(Command::StepBack(1))>"◀ Back"</button>
+                on:click=move |_| sim.step(Command::StepBack(1))>"◀"<span class="button-text">" Back"</span></button>
             <button type="button" class="button" title="Step (→)" aria-label="Step forward"
-                on:click=move |_| sim.step(Command::Step(1))>"Step ▶"</button>
+                on:click=move |_| sim.step(Command::Step(1))><span class="button-text">"Step "</span>"▶"</button>
             <label class="sim-speed">
-                <span>"Speed"</span>
+                <span class="button-text">"Speed"</span>
                 <input type="range" min="0" max="100" prop:value=move || sim.speed.get().to_string()
                     aria-label="Simulation speed"
                     on:input=move |e| sim.speed.set(event_target_value(&e).parse().unwrap_or(40))/>
             </label>
             <button type="button" class="button" title="Start this run again from step 0"
-                on:click=move |_| sim.step(Command::Seek(0))>"⟲ Restart"</button>
+                aria-label="Restart" on:click=move |_| sim.step(Command::Seek(0))>"⟲"<span class="button-text">" Restart"</span></button>
             {shareable.then(|| view! {
-                <button type="button" class="button sim-share" on:click=copy>
-                    {move || if copied.get() { "Link copied" } else { "Copy link" }}
+                <button type="button" class="button sim-share" on:click=copy
+                    aria-label=move || if copied.get() { "Link copied" } else { "Copy link" }>
+                    "🔗"<span class="button-text">{move || if copied.get() { " Link copied" } else { " Copy link" }}</span>
                 </button>
             })}
             <span class="sim-clock">{step_text}</span>
@@ -463,9 +540,29 @@ fn status_class(status: Status) -> &'static str {
 }
 
 #[component]
-fn Cluster(sim: Sim) -> impl IntoView {
+fn Cluster(sim: Sim, kinds: Vec<KindInfo>) -> impl IntoView {
     let n_nodes = sim.view.with_untracked(|v| v.nodes.len());
     let svg = NodeRef::<leptos::svg::Svg>::new();
+    // The frame follows the drawing's width: a narrow container (a phone) gets a nearly square
+    // viewBox, so that the text stays legible.
+    let container_px = RwSignal::new(0.0f64);
+    let measure = move || {
+        if let Some(el) = svg.get_untracked() {
+            let el: web_sys::Element = el.into();
+            let width = el.get_bounding_client_rect().width();
+            if width > 0.0 && (width - container_px.get_untracked()).abs() >= 1.0 {
+                container_px.set(width);
+            }
+        }
+    };
+    Effect::new(move |_| {
+        if svg.get().is_some() {
+            measure();
+        }
+    });
+    let resize = window_event_listener(ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+    let frame = Memo::new(move |_| Frame::new(n_nodes, container_px.get()));
     // A line drawn across the drawing cuts every link it crosses (a partition when the cut
     // links separate the nodes into groups).
     let stroke = RwSignal::new(None::<Vec<Point>>);
@@ -476,9 +573,10 @@ fn Cluster(sim: Sim) -> impl IntoView {
             return None;
         }
         // The viewBox is scaled uniformly and centred (preserveAspectRatio xMidYMid meet).
-        let scale = (VIEW_WIDTH / r.width()).max(VIEW_HEIGHT / r.height());
-        let ox = (r.width() * scale - VIEW_WIDTH) / 2.0;
-        let oy = (r.height() * scale - VIEW_HEIGHT) / 2.0;
+        let f = frame.get_untracked();
+        let scale = (f.width / r.width()).max(f.height / r.height());
+        let ox = (r.width() * scale - f.width) / 2.0;
+        let oy = (r.height() * scale - f.height) / 2.0;
         Some(Point {
             x: (f64::from(e.client_x()) - r.left()) * scale - ox,
             y: (f64::from(e.client_y()) - r.top()) * scale - oy,
@@ -532,7 +630,7 @@ fn Cluster(sim: Sim) -> impl IntoView {
         if length < 12.0 {
             return; // A click, not a stroke.
         }
-        let crossed = links_crossed(&points, n_nodes);
+        let crossed = links_crossed(&points, frame.get_untracked());
         if crossed.is_empty() {
             return;
         }
@@ -556,8 +654,21 @@ fn Cluster(sim: Sim) -> impl IntoView {
             })
         })
     };
-    // A run's node count is fixed, and with it the drawing's geometry.
-    let position = move |id: u16| node_position(usize::from(id), n_nodes);
+    // A run's node count is fixed; the frame changes only with the container's width.
+    let position = move |id: u16| frame.get().node_position(usize::from(id));
+    // Each node's drawn radius follows its emphasis (a leader is larger).
+    let radii = Memo::new(move |_| {
+        let f = frame.get();
+        sim.view.with(|view| {
+            view.nodes
+                .iter()
+                .map(|n| {
+                    let e = n.view.as_ref().map(|v| v.emphasis).unwrap_or_default();
+                    f.radius_of(e == Emphasis::Lead, e == Emphasis::Client)
+                })
+                .collect::<Vec<f64>>()
+        })
+    });
     // Links and nodes are rebuilt only when what they show changes (a cut, a crash, a role),
     // not on every animation frame; messages are keyed, so a frame only moves them.
     let link_state = Memo::new(move |_| {
@@ -622,13 +733,27 @@ fn Cluster(sim: Sim) -> impl IntoView {
     let messages = move || sim.view.with(|view| view.messages.clone());
     let message = move |m: MessageInfo| {
         let (from, to, sent_at, deliver_at, id) = (m.from, m.to, m.sent_at, m.deliver_at, m.id);
+        let kind = m
+            .kind
+            .and_then(|k| kinds.get(usize::from(k)).map(|info| (k, info.reply)));
+        let reply = kind.is_some_and(|(_, reply)| reply);
+        let class = match kind {
+            Some((k, reply)) => format!(
+                "message kind-{}{}",
+                usize::from(k) % KIND_COLOURS,
+                if reply { " reply" } else { "" }
+            ),
+            None => "message".to_string(),
+        };
         let at = move || {
-            message_position(
-                position(from),
-                position(to),
-                sent_at,
-                deliver_at,
-                sim.now.get(),
+            let rim = radii.with(|r| r.get(usize::from(from)).copied().unwrap_or(30.0));
+            let (a, b) = (position(from), position(to));
+            let p = message_position(a, b, rim, sent_at, deliver_at, sim.now.get());
+            format!(
+                "translate({:.1} {:.1}) rotate({:.0})",
+                p.x,
+                p.y,
+                heading(a, b)
             )
         };
         let title = format!(
@@ -648,16 +773,18 @@ fn Cluster(sim: Sim) -> impl IntoView {
             sim.act(action);
         };
         let aria = title.clone();
+        // A request is a filled dot, a reply a ring; the arrowhead points where it is going.
         view! {
-            <g class="message" tabindex="0" role="button" aria-label=aria on:keydown=on_key
+            <g class=class tabindex="0" role="button" aria-label=aria on:keydown=on_key
                 on:click=move |e: ev::MouseEvent| {
                 sim.act(if e.shift_key() { Action::Drop(id) } else { Action::Deliver(id) })
             }>
                 <title>{title}</title>
-                <circle r="7" transform=move || {
-                    let p = at();
-                    format!("translate({:.1} {:.1})", p.x, p.y)
-                }></circle>
+                <g transform=at>
+                    <circle class="message-hit" r="12"></circle>
+                    <path class="message-head" d="M15 0 L7 -5.5 L7 5.5 Z"></path>
+                    <circle class="message-dot" r=if reply { "6" } else { "7.5" }></circle>
+                </g>
             </g>
         }
     };
@@ -665,18 +792,28 @@ fn Cluster(sim: Sim) -> impl IntoView {
         sim.view.with(|view| {
             view.nodes
                 .iter()
-                .map(|n| (n.id, n.status, n.view.as_ref().map(|v| v.role.clone())))
+                .map(|n| {
+                    let (role, emphasis, badge) = match &n.view {
+                        Some(v) => (v.role.clone(), v.emphasis, v.badge.clone()),
+                        None => ("down".to_string(), Emphasis::Peer, None),
+                    };
+                    (n.id, n.status, role, emphasis, badge)
+                })
                 .collect::<Vec<_>>()
         })
     });
     let nodes = move || {
+        let f = frame.get();
         node_state.with(|nodes| {
             nodes
                 .iter()
-                .map(|(id, status, role)| {
-                    let (id, status) = (*id, *status);
-                    let p = position(id);
-                    let role = role.clone().unwrap_or_else(|| "down".into());
+                .map(|(id, status, role, emphasis, badge)| {
+                    let (id, status, emphasis) = (*id, *status, *emphasis);
+                    let p = f.node_position(usize::from(id));
+                    let lead = emphasis == Emphasis::Lead && status != Status::Down;
+                    let client = emphasis == Emphasis::Client;
+                    let r = f.radius_of(lead, client);
+                    let role = role.clone();
                     let select = move || sim.selected.set(Some(id));
                     let on_key = move |e: ev::KeyboardEvent| {
                         if activates(&e) {
@@ -687,28 +824,51 @@ fn Cluster(sim: Sim) -> impl IntoView {
                     };
                     let selected = move || sim.selected.get() == Some(id);
                     let label = format!(
-                        "n{id} {role}, {}. Click or Enter selects it; then C crashes or restarts it, P pauses or resumes it.",
+                        "n{id} {role}{}, {}. Click or Enter selects it; then C crashes or restarts it, P pauses or resumes it.",
+                        badge.as_ref().map(|b| format!(" ({b})")).unwrap_or_default(),
                         status_word(status)
                     );
                     let aria = label.clone();
+                    let class = format!("{} {}", status_class(status), emphasis_class(emphasis));
+                    let shape = if client {
+                        view! {
+                            <rect class="node-shape" x=p.x - r y=p.y - r * 0.8 width=2.0 * r
+                                height=1.6 * r rx="10"></rect>
+                        }
+                        .into_any()
+                    } else {
+                        view! { <circle class="node-shape" cx=p.x cy=p.y r=r></circle> }.into_any()
+                    };
+                    let badge = badge.clone().map(|b| {
+                        let (bx, by) = (p.x + r * 0.72, p.y - r * 0.72);
+                        let w = 9.0 + 7.5 * b.chars().count() as f64;
+                        view! {
+                            <g class="node-badge" aria-hidden="true">
+                                <rect x=bx - w / 2.0 y=by - 10.0 width=w height="20" rx="10"></rect>
+                                <text x=bx y=by + 4.5 text-anchor="middle">{b}</text>
+                            </g>
+                        }
+                    });
                     view! {
-                        <g class=status_class(status) class:selected=selected on:click=move |_| select()
+                        <g class=class class:selected=selected on:click=move |_| select()
                             on:focus=move |_| select() on:keydown=on_key
                             tabindex="0" role="button" aria-label=aria
                             aria-pressed=move || if selected() { "true" } else { "false" }>
                             <title>{label}</title>
-                            <circle cx=p.x cy=p.y r=NODE_RADIUS></circle>
+                            {lead.then(|| view! { <circle class="node-halo" cx=p.x cy=p.y r=r + 4.0></circle> })}
+                            {shape}
                             // One text, so that what it reads ("n0 leader") is how its label starts.
                             <text text-anchor="middle">
                                 <tspan class="node-id" x=p.x y=p.y - 2.0>{format!("n{id}")}</tspan>
                                 " "
-                                <tspan class="node-role" x=p.x y=p.y + 13.0>{role}</tspan>
+                                <tspan class="node-role" x=p.x y=p.y + 14.0>{role}</tspan>
                             </text>
+                            {badge}
                             {(status == Status::Down).then(|| view! {
                                 <path class="node-cross" d=format!("M{} {} l24 24 m0 -24 l-24 24", p.x - 12.0, p.y - 12.0)></path>
                             })}
                             {(status == Status::Paused).then(|| view! {
-                                <text class="node-pause" x=p.x + NODE_RADIUS - 4.0 y=p.y - NODE_RADIUS + 8.0>"❚❚"</text>
+                                <text class="node-pause" x=p.x - r * 0.72 y=p.y - r * 0.6>"❚❚"</text>
                             })}
                         </g>
                     }
@@ -727,7 +887,8 @@ fn Cluster(sim: Sim) -> impl IntoView {
                 .filter_map(|n| {
                     let t = n.timers.first()?;
                     let left = timer_remaining(t.armed_at, t.fires_at, now);
-                    let d = ring_arc(position(n.id), NODE_RADIUS + 5.0, left);
+                    let rim = radii.with(|r| r.get(usize::from(n.id)).copied().unwrap_or(30.0));
+                    let d = ring_arc(position(n.id), rim + 5.0, left);
                     let title = format!(
                         "n{}: {} fires at t={} ({:.0}% of its timeout left)",
                         n.id,
@@ -741,7 +902,7 @@ fn Cluster(sim: Sim) -> impl IntoView {
         })
     };
     view! {
-        <svg class="sim-cluster" viewBox=format!("0 0 {VIEW_WIDTH} {VIEW_HEIGHT}") role="group"
+        <svg class="sim-cluster" viewBox=move || { let f = frame.get(); format!("0 0 {} {}", f.width, f.height) } role="group"
             aria-label="The cluster: nodes, links and messages in flight" node_ref=svg
             on:pointerdown=on_down on:pointermove=on_move on:pointerup=on_up
             on:pointercancel=move |_| stroke.set(None)>
@@ -753,6 +914,91 @@ fn Cluster(sim: Sim) -> impl IntoView {
             <g class="nodes">{nodes}</g>
             {move || stroke_points().map(|points| view! { <polyline class="knife" points=points></polyline> })}
         </svg>
+    }
+}
+
+/// The CSS class of a role's emphasis.
+fn emphasis_class(emphasis: Emphasis) -> &'static str {
+    match emphasis {
+        Emphasis::Lead => "lead",
+        Emphasis::Contend => "contend",
+        Emphasis::Peer => "peer",
+        Emphasis::Client => "client",
+    }
+}
+
+/// What the drawing's shapes and colours mean: the roles on screen and the protocol's message
+/// kinds.
+#[component]
+fn Legend(sim: Sim, kinds: Vec<KindInfo>) -> impl IntoView {
+    // Roles present, by their first word ("client A" and "client B" are one entry), in the
+    // order of emphasis.
+    let roles = Memo::new(move |_| {
+        sim.view.with(|view| {
+            let mut roles: Vec<(Emphasis, String)> = Vec::new();
+            for v in view.nodes.iter().filter_map(|n| n.view.as_ref()) {
+                let word = v.role.split_whitespace().next().unwrap_or("").to_string();
+                if !roles.iter().any(|(_, w)| *w == word) {
+                    roles.push((v.emphasis, word));
+                }
+            }
+            roles.sort_by_key(|(e, _)| *e as u8);
+            roles
+        })
+    });
+    let role_items = move || {
+        roles
+            .get()
+            .into_iter()
+            .map(|(emphasis, word)| {
+                let shape = if emphasis == Emphasis::Client {
+                    view! { <rect x="1" y="3" width="16" height="12" rx="3"></rect> }.into_any()
+                } else {
+                    view! { <circle cx="9" cy="9" r="7"></circle> }.into_any()
+                };
+                view! {
+                    <li class=format!("legend-role {}", emphasis_class(emphasis))>
+                        <svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true">{shape}</svg>
+                        {word}
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let any_reply = kinds.iter().any(|k| k.reply);
+    let kind_items = kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let class = format!(
+                "legend-kind kind-{}{}",
+                i % KIND_COLOURS,
+                if k.reply { " reply" } else { "" }
+            );
+            let title = format!(
+                "{}: {}{}",
+                k.name,
+                k.meaning,
+                if k.reply { " (a reply)" } else { "" }
+            );
+            view! {
+                <li class=class title=title>
+                    <svg width="18" height="18" viewBox="-9 -9 18 18" aria-hidden="true">
+                        <circle class="message-dot" r=if k.reply { "5" } else { "6" }></circle>
+                    </svg>
+                    {k.name}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="sim-legend" aria-label="Legend">
+            <ul class="legend-roles" aria-label="Roles">{role_items}</ul>
+            <ul class="legend-kinds" aria-label="Messages">
+                {kind_items}
+                {any_reply.then(|| view! { <li class="legend-note muted">"● request · ○ reply · ▸ direction"</li> })}
+            </ul>
+        </div>
     }
 }
 

@@ -9,7 +9,9 @@ use super::{
     is_storage, quorums, Dynamo, Quorums, Workload, ANTI_ENTROPY_TICKS, GIVE_UP_TIMEOUTS,
     HANDOFF_TICKS, KEYS, LINGER_TICKS, OPTIONS, STORAGE,
 };
-use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol, ProtocolOption};
+use crate::sim::protocol::{
+    Ctx, MessageKind, NoRequest, NodeId, NodeView, Protocol, ProtocolOption,
+};
 
 /// The staleness measurement's writer.
 pub const WRITER: NodeId = STORAGE;
@@ -704,6 +706,71 @@ impl Protocol for Dynamo {
         parse_request(text)
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "Put",
+                reply: false,
+                meaning:
+                    "the coordinator stores a version on a replica (or a stand-in, with a hint)",
+            },
+            MessageKind {
+                name: "PutAck",
+                reply: true,
+                meaning: "stored",
+            },
+            MessageKind {
+                name: "Get",
+                reply: false,
+                meaning: "the coordinator asks a replica for a key",
+            },
+            MessageKind {
+                name: "GetReply",
+                reply: true,
+                meaning: "the replica's version",
+            },
+            MessageKind {
+                name: "Repair",
+                reply: false,
+                meaning: "read repair: a newer version for a stale replica",
+            },
+            MessageKind {
+                name: "Handoff",
+                reply: false,
+                meaning: "a stand-in hands a hinted write to its home",
+            },
+            MessageKind {
+                name: "HandoffAck",
+                reply: true,
+                meaning: "the home holds it",
+            },
+            MessageKind {
+                name: "Tree",
+                reply: false,
+                meaning: "anti-entropy: Merkle tree hashes at one level",
+            },
+            MessageKind {
+                name: "Keys",
+                reply: false,
+                meaning: "anti-entropy: the keys under differing hashes",
+            },
+            MessageKind {
+                name: "KeysBack",
+                reply: true,
+                meaning: "anti-entropy: the other side's keys",
+            },
+            MessageKind {
+                name: "Go",
+                reply: false,
+                meaning: "the measurement starts a write/read pair",
+            },
+            MessageKind {
+                name: "Done",
+                reply: true,
+                meaning: "the pair is done",
+            },
+        ]
+    }
     fn view(&self, node: NodeId, state: &State) -> NodeView {
         super::view::node_view(node, state)
     }

@@ -37,7 +37,9 @@ pub mod view;
 use std::fmt;
 
 use crate::hash::{Canon, Fnv64};
-use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol, ProtocolOption};
+use crate::sim::protocol::{
+    Ctx, MessageKind, NoRequest, NodeId, NodeView, Protocol, ProtocolOption,
+};
 use crate::sim::world::{Property, Status, WorldRef};
 
 pub use scenarios::{failover, split_brain};
@@ -782,6 +784,40 @@ impl Protocol for Failover {
         ))
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "Write",
+                reply: false,
+                meaning: "a client write",
+            },
+            MessageKind {
+                name: "WriteOk",
+                reply: true,
+                meaning: "the leader acknowledges the write",
+            },
+            MessageKind {
+                name: "Redirect",
+                reply: true,
+                meaning: "not the leader: try this one",
+            },
+            MessageKind {
+                name: "Append",
+                reply: false,
+                meaning: "the leader ships its log, with its epoch",
+            },
+            MessageKind {
+                name: "AppendOk",
+                reply: true,
+                meaning: "a follower holds the log up to this length",
+            },
+            MessageKind {
+                name: "Fenced",
+                reply: true,
+                meaning: "refused: a newer epoch exists",
+            },
+        ]
+    }
     fn view(&self, node: NodeId, state: &State) -> NodeView {
         view::node_view(node, state)
     }

@@ -16,6 +16,7 @@ pub fn node_view(node: NodeId, state: &State) -> NodeView {
                 Role::Follower => "follower",
             };
             NodeView::new(role)
+                .badge(format_args!("e{}", r.epoch))
                 .field("epoch", r.epoch)
                 .field("log", r.log.len())
                 .field(

@@ -24,7 +24,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::hash::{Canon, Fnv64};
-use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, MessageKind, NoRequest, NodeId, NodeView, Protocol};
 use crate::sim::spec::{Action, Override};
 use crate::sim::trace::{Event, TraceEvent};
 use crate::sim::world::{LinkCfg, Property, Scenario, Status, WorldRef};
@@ -266,6 +266,13 @@ impl Protocol for Heartbeat {
         Err("the heartbeat detector takes no client requests".into())
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[MessageKind {
+            name: "Heartbeat",
+            reply: false,
+            meaning: "a peer's periodic \"I am alive\", numbered",
+        }]
+    }
     fn view(&self, _node: NodeId, state: &State) -> NodeView {
         match state {
             State::Monitor(m) => {

@@ -52,7 +52,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use crate::hash::{Canon, Fnv64};
-use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol, ProtocolOption};
+use crate::sim::protocol::{Ctx, MessageKind, NodeId, NodeView, Protocol, ProtocolOption};
 use versions::{
     canon_cart, canon_versions, dc_name, keep, merge_all, merge_siblings, show_cart, show_carts,
     Cart, Kept, Resolve, Stamp, Version, VersionVector, DCS,
@@ -867,6 +867,40 @@ impl Protocol for MultiLeader {
         parse_request(text)
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "Get",
+                reply: false,
+                meaning: "a client reads its cart",
+            },
+            MessageKind {
+                name: "GetOk",
+                reply: true,
+                meaning: "the versions the replica holds",
+            },
+            MessageKind {
+                name: "Put",
+                reply: false,
+                meaning: "a client writes a cart, with the context it read",
+            },
+            MessageKind {
+                name: "PutOk",
+                reply: true,
+                meaning: "the write is stored, with its version",
+            },
+            MessageKind {
+                name: "Replicate",
+                reply: false,
+                meaning: "a leader ships its versions to another data centre",
+            },
+            MessageKind {
+                name: "Ack",
+                reply: true,
+                meaning: "the other leader holds them",
+            },
+        ]
+    }
     fn view(&self, node: NodeId, state: &State) -> NodeView {
         view::node_view(node, state)
     }

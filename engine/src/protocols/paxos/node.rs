@@ -1,6 +1,7 @@
 //! The protocol: the proposer, acceptor and learner handlers, timers and clients.
 
 use super::*;
+use crate::sim::protocol::MessageKind;
 
 /// Single-decree Paxos: configuration and the implementation of its replaceable rules.
 #[derive(Clone)]
@@ -366,6 +367,35 @@ impl Protocol for Paxos {
         Ok(Propose(Rc::from(text)))
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "Prepare",
+                reply: false,
+                meaning: "phase 1a: a proposer asks acceptors to promise a ballot",
+            },
+            MessageKind {
+                name: "Promise",
+                reply: true,
+                meaning: "phase 1b: a promise, with the highest proposal accepted so far",
+            },
+            MessageKind {
+                name: "Accept",
+                reply: false,
+                meaning: "phase 2a: accept this value in this ballot",
+            },
+            MessageKind {
+                name: "Accepted",
+                reply: true,
+                meaning: "phase 2b: the acceptor accepted it",
+            },
+            MessageKind {
+                name: "Nack",
+                reply: true,
+                meaning: "refused: the acceptor promised a higher ballot",
+            },
+        ]
+    }
     fn view(&self, _node: NodeId, s: &NodeState) -> NodeView {
         view::node_view(s)
     }

@@ -1,6 +1,7 @@
 //! What the simulation view shows of Paxos: the inspector's fields and the acceptor grid.
 
 use super::*;
+use crate::sim::protocol::Emphasis;
 
 /// The inspector's fields for one node.
 pub fn node_view(s: &NodeState) -> NodeView {
@@ -24,6 +25,8 @@ pub fn node_view(s: &NodeState) -> NodeView {
         .field("learned", s.learned.as_deref().unwrap_or("-"));
     if s.proposer {
         v = v
+            .emphasis(Emphasis::Contend)
+            .badge(format_args!("r{}", s.round))
             .field("phase", &s.phase)
             .field("value", s.value.as_deref().unwrap_or("-"))
             .field("round", s.round);

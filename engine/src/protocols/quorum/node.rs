@@ -25,7 +25,7 @@
 use super::rules::{Decision, ReadRules, Reference};
 use super::types::*;
 use super::*;
-use crate::sim::protocol::{Ctx, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, MessageKind, NodeView, Protocol};
 
 /// The store: replicas n0..n4 and clients n5, n6.
 #[derive(Clone)]
@@ -609,6 +609,50 @@ impl Protocol for Quorum {
             .ok_or_else(|| format!("'{digits}' is not a value of 1 or more"))
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "Get",
+                reply: false,
+                meaning: "a read asks a replica",
+            },
+            MessageKind {
+                name: "Value",
+                reply: true,
+                meaning: "the replica's version and value",
+            },
+            MessageKind {
+                name: "Put",
+                reply: false,
+                meaning: "a write stores a version",
+            },
+            MessageKind {
+                name: "PutOk",
+                reply: true,
+                meaning: "stored",
+            },
+            MessageKind {
+                name: "Hint",
+                reply: false,
+                meaning: "a stand-in keeps a write for its home",
+            },
+            MessageKind {
+                name: "HintOk",
+                reply: true,
+                meaning: "the stand-in holds it",
+            },
+            MessageKind {
+                name: "Repair",
+                reply: false,
+                meaning: "read repair: a newer version",
+            },
+            MessageKind {
+                name: "Repaired",
+                reply: true,
+                meaning: "the replica holds it",
+            },
+        ]
+    }
     fn view(&self, node: NodeId, state: &State) -> NodeView {
         match state {
             State::Replica(d) => {

@@ -1,6 +1,7 @@
 //! The protocol: message dispatch, timers, clients.
 
 use super::*;
+use crate::sim::protocol::MessageKind;
 
 /// Raft with its timing and the implementation of its replaceable parts.
 #[derive(Clone)]
@@ -460,6 +461,36 @@ impl Protocol for Raft {
         Ok(Command(Rc::from(text)))
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "RequestVote",
+                reply: false,
+                meaning: "a candidate asks for a vote (term, last log index and term)",
+            },
+            MessageKind {
+                name: "VoteReply",
+                reply: true,
+                meaning: "granted or refused, with the voter's term",
+            },
+            MessageKind {
+                name: "AppendEntries",
+                reply: false,
+                meaning:
+                    "the leader's entries after prevIndex, or a heartbeat, with its commit index",
+            },
+            MessageKind {
+                name: "AppendReply",
+                reply: true,
+                meaning: "ok with the follower's match index, or fail",
+            },
+            MessageKind {
+                name: "Forward",
+                reply: false,
+                meaning: "a follower passes a client command to its leader",
+            },
+        ]
+    }
     fn view(&self, _node: NodeId, s: &NodeState) -> NodeView {
         view::node_view(s)
     }

@@ -7,6 +7,7 @@ use super::*;
 pub fn node_view(s: &NodeState) -> NodeView {
     let p = &s.persistent;
     let mut v = NodeView::new(s.role.to_string())
+        .badge(format_args!("T{}", p.current_term))
         .field("term", p.current_term)
         .field(
             "voted for",

@@ -33,7 +33,9 @@ pub mod view;
 use std::fmt;
 
 use crate::hash::{Canon, Fnv64};
-use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol, ProtocolOption};
+use crate::sim::protocol::{
+    Ctx, MessageKind, NoRequest, NodeId, NodeView, Protocol, ProtocolOption,
+};
 
 pub use scenarios::{cap, replication, sweep_chart};
 
@@ -882,6 +884,45 @@ impl Protocol for Register {
         ))
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "Write",
+                reply: false,
+                meaning: "a client writes a value",
+            },
+            MessageKind {
+                name: "WriteOk",
+                reply: true,
+                meaning: "the write is acknowledged, with its version",
+            },
+            MessageKind {
+                name: "Read",
+                reply: false,
+                meaning: "a client reads",
+            },
+            MessageKind {
+                name: "ReadOk",
+                reply: true,
+                meaning: "the value read and its version",
+            },
+            MessageKind {
+                name: "Replicate",
+                reply: false,
+                meaning: "the leader ships a version to a follower",
+            },
+            MessageKind {
+                name: "Ack",
+                reply: true,
+                meaning: "a follower holds that version",
+            },
+            MessageKind {
+                name: "Gossip",
+                reply: false,
+                meaning: "replicas exchange their newest version",
+            },
+        ]
+    }
     fn view(&self, node: NodeId, state: &State) -> NodeView {
         view::node_view(node, state)
     }

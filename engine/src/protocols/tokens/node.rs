@@ -20,7 +20,7 @@
 use super::rules::{OpKind, ReplicaInfo, SessionRules};
 use super::types::*;
 use super::*;
-use crate::sim::protocol::{Ctx, NodeId, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, MessageKind, NodeId, NodeView, Protocol};
 
 /// The store: replicas n0..n2 and clients after them.
 #[derive(Clone)]
@@ -491,12 +491,47 @@ impl Protocol for Tokens {
         }
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "Read",
+                reply: false,
+                meaning: "a client reads, with its session token",
+            },
+            MessageKind {
+                name: "Write",
+                reply: false,
+                meaning: "a client writes, with its session token",
+            },
+            MessageKind {
+                name: "ReadOk",
+                reply: true,
+                meaning: "the value and the replica's state",
+            },
+            MessageKind {
+                name: "WriteOk",
+                reply: true,
+                meaning: "the write and its version",
+            },
+            MessageKind {
+                name: "Redirect",
+                reply: true,
+                meaning: "not the leader: try this one",
+            },
+            MessageKind {
+                name: "Sync",
+                reply: false,
+                meaning: "replicas ship what they hold",
+            },
+        ]
+    }
     fn view(&self, _: NodeId, state: &State) -> NodeView {
         match state {
             State::Replica(r) => NodeView::new(match r.role {
                 Role::Leader => "leader",
                 Role::Follower => "follower",
             })
+            .badge(format_args!("e{}", r.durable.epoch))
             .field("epoch", r.durable.epoch)
             .field("version", r.durable.held.version)
             .field("value", r.durable.held.value)
