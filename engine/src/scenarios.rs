@@ -385,6 +385,41 @@ mod layout_tests {
 }
 
 #[cfg(test)]
+mod kind_tests {
+    use super::{open, TABLE};
+    use crate::sim::session::Command;
+
+    /// Every message a default run sends is of a kind its protocol declares, so the drawing
+    /// colours it and the legend names it; kinds are named once.
+    #[test]
+    fn every_message_of_every_scenario_has_a_declared_kind() {
+        for e in TABLE {
+            let mut session = open(e.id, 1).expect("opens");
+            let kinds = session.info().kinds;
+            for (i, k) in kinds.iter().enumerate() {
+                assert!(
+                    !kinds[i + 1..].iter().any(|o| o.name == k.name),
+                    "{}: {} twice",
+                    e.id,
+                    k.name
+                );
+            }
+            let mut seen = 0;
+            for _ in 0..60 {
+                let view = session.run(Command::Step(5)).expect("steps");
+                for m in &view.messages {
+                    assert!(m.kind.is_some(), "{}: no kind for {}", e.id, m.label);
+                    let k = &kinds[usize::from(m.kind.unwrap_or(0))];
+                    assert!(m.label.starts_with(&k.name), "{}: {} as {}", e.id, m.label, k.name);
+                    seen += 1;
+                }
+            }
+            assert!(seen > 0, "{}: some message was in flight", e.id);
+        }
+    }
+}
+
+#[cfg(test)]
 mod sweep_tests {
     #[test]
     fn a_mistyped_id_finds_the_scenario_it_meant_and_nonsense_finds_none() {

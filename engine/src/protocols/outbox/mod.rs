@@ -54,7 +54,9 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::hash::{Canon, Fnv64};
-use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol, ProtocolOption};
+use crate::sim::protocol::{
+    Ctx, MessageKind, NoRequest, NodeId, NodeView, Protocol, ProtocolOption,
+};
 use crate::sim::world::WorldRef;
 
 pub use properties::{audit, properties, Audit};
@@ -1109,6 +1111,40 @@ impl Protocol for Outbox {
         ))
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "PlaceOrder",
+                reply: false,
+                meaning: "the client places an order",
+            },
+            MessageKind {
+                name: "Accepted",
+                reply: true,
+                meaning: "the order service committed it",
+            },
+            MessageKind {
+                name: "Publish",
+                reply: false,
+                meaning: "an event to the broker",
+            },
+            MessageKind {
+                name: "PublishAck",
+                reply: true,
+                meaning: "the broker has stored it",
+            },
+            MessageKind {
+                name: "Deliver",
+                reply: false,
+                meaning: "the broker delivers an event to the consumer",
+            },
+            MessageKind {
+                name: "Ack",
+                reply: true,
+                meaning: "the consumer acknowledges a delivery",
+            },
+        ]
+    }
     fn view(&self, node: NodeId, state: &State) -> NodeView {
         view::node_view(node, state)
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::rules::{InDoubt, TwoPcHooks};
 use super::types::*;
 use super::*;
-use crate::sim::protocol::{Ctx, NoRequest, NodeId, NodeView, Protocol};
+use crate::sim::protocol::{Ctx, MessageKind, NoRequest, NodeId, NodeView, Protocol};
 use crate::sim::world::WorldRef;
 
 /// Two-phase commit over the bank: the workload the coordinator runs and the decisions.
@@ -619,6 +619,40 @@ impl Protocol for TwoPc {
         Transfer::parse(text)
     }
 
+    fn message_kinds(&self) -> &'static [MessageKind] {
+        &[
+            MessageKind {
+                name: "PREPARE",
+                reply: false,
+                meaning: "the coordinator asks a participant to prepare its part of a transfer",
+            },
+            MessageKind {
+                name: "VOTE",
+                reply: true,
+                meaning: "YES (PREPARED is on disk) or NO",
+            },
+            MessageKind {
+                name: "COMMIT",
+                reply: false,
+                meaning: "the decision: commit",
+            },
+            MessageKind {
+                name: "ACK",
+                reply: true,
+                meaning: "the participant has logged the decision",
+            },
+            MessageKind {
+                name: "ABORT",
+                reply: false,
+                meaning: "the decision: abort",
+            },
+            MessageKind {
+                name: "INQUIRE",
+                reply: false,
+                meaning: "a participant in doubt asks for the outcome",
+            },
+        ]
+    }
     fn view(&self, node: NodeId, state: &State) -> NodeView {
         view::node_view(node, state)
     }
