@@ -71,7 +71,7 @@ export async function chapterSim(page, scenario) {
 /** Restarts a simulation's run and waits until it is back at its first step, paused, so that
  * what the test does next happens at step 0. */
 export async function restart(sim) {
-  await sim.getByRole("button", { name: "⟲ Restart" }).click();
+  await sim.getByRole("button", { name: "Restart", exact: true }).click();
   await sim.locator(".sim-clock", { hasText: /^step 0 · t = 0\b/ }).waitFor({ timeout: 30_000 });
   await sim.locator('.sim-play[aria-label="Play"]').waitFor({ timeout: 30_000 });
 }

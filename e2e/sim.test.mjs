@@ -237,13 +237,21 @@ test("drawing a line across links partitions the cluster; timers drain around th
   assert.ok(await sim.locator(".sim-cluster .node-timer").count() >= 4, "a timer ring around each live node");
   const svg = sim.locator(".sim-cluster");
   const box = await svg.boundingBox();
-  // The drawing is a 640×360 viewBox scaled to the element; n0 sits at the top centre.
-  const at = (x, y) => [box.x + (x / 640) * box.width, box.y + (y / 360) * box.height];
-  const [x0, y0] = at(150, 90);
-  const [x1, y1] = at(490, 90);
-  await page.mouse.move(x0, y0);
-  await page.mouse.down();
-  for (let i = 1; i <= 10; i++) await page.mouse.move(x0 + ((x1 - x0) * i) / 10, y0 + ((y1 - y0) * i) / 10);
+  // The drawing's frame depends on its width; read it and the nodes' places from the page.
+  const [, , vw, vh] = (await svg.getAttribute("viewBox")).split(" ").map(Number);
+  const scale = Math.min(box.width / vw, box.height / vh);
+  const at = (x, y) => [box.x + (box.width - vw * scale) / 2 + x * scale, box.y + (box.height - vh * scale) / 2 + y * scale];
+  const node = async (i) => {
+    const shape = sim.locator(".sim-cluster .node").nth(i).locator(".node-shape");
+    return { x: Number(await shape.getAttribute("cx")), y: Number(await shape.getAttribute("cy")), r: Number(await shape.getAttribute("r")) };
+  };
+  // A stroke just under n0 (at the top), from beyond its link to n4 to beyond its link to n1:
+  // it crosses all four of n0's links and no other.
+  const [n0, n1, n4] = [await node(0), await node(1), await node(4)];
+  const y = n0.y + n0.r + 8;
+  const crossing = (a) => n0.x + ((a.x - n0.x) * (y - n0.y)) / (a.y - n0.y);
+  const [x0, y0] = at(crossing(n4) - 15, y);
+  const [x1, y1] = at(crossing(n1) + 15, y);
   await shot(page, "sim-knife-drawing");
   await page.mouse.up();
   assert.equal(await sim.locator(".sim-cluster .link.cut").count(), 4, "n0's four links are cut");
@@ -317,6 +325,75 @@ test("a chapter mounts only the simulations near the viewport, and one brought b
   assert.ok(await page.locator("figure.sim").count() <= 4, "only the simulations near the viewport exist");
   const back = await chapterSim(page, "paxos-basic");
   assert.equal(await back.locator(".sim-clock").textContent(), at, "it comes back at the same step");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the drawing makes the leader unmistakable and tells message kinds apart, with a legend", async () => {
+  const { page, problems, sim } = await raftElection();
+  const leader = sim.locator(".sim-cluster .node.lead");
+  assert.equal(await leader.count(), 1, "one node is drawn as the leader");
+  assert.match(await leader.getAttribute("aria-label"), /^n\d leader \(T\d+\), up\./, "its name gives role and term");
+  assert.equal(await leader.locator(".node-halo").count(), 1, "a halo marks it");
+  const follower = sim.locator(".sim-cluster .node.peer").first();
+  const size = async (n) => Number(await n.locator(".node-shape").getAttribute("r"));
+  assert.ok(await size(leader) > await size(follower), "the leader is larger than a follower");
+  assert.match(await sim.locator(".sim-cluster .node-badge").first().textContent(), /^T\d+$/, "terms are drawn on the nodes");
+  const legend = sim.locator(".sim-legend");
+  assert.deepEqual(await legend.locator(".legend-kinds li[title]").allTextContents(), ["RequestVote", "VoteReply", "AppendEntries", "AppendReply", "Forward"]);
+  assert.ok((await legend.locator(".legend-roles li").allTextContents()).includes("leader"));
+  // Messages in flight carry their kind's colour class, replies drawn hollow.
+  await sim.focus();
+  let kinds = [];
+  for (let i = 0; i < 60 && !kinds.some((c) => /reply/.test(c)); i++) {
+    await page.keyboard.press("ArrowRight");
+    kinds = await sim.locator(".sim-cluster .message").evaluateAll((ms) => ms.map((m) => m.getAttribute("class")));
+  }
+  assert.ok(kinds.length > 0 && kinds.every((c) => /\bkind-\d\b/.test(c)), `every message has a kind: ${kinds}`);
+  assert.ok(kinds.some((c) => /\breply\b/.test(c)), "a reply is in flight at some step");
+  await sim.locator(".sim-drawing").screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/sim-drawing-raft.png` });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a scenario's own parts come first; the rest are folded behind More and mount only when opened", async () => {
+  const { page, problems } = await browser.open("#/chapter/why-distributed-systems-are-hard");
+  // Causality is read off the space-time diagram: it comes before the cluster.
+  const causality = await chapterSim(page, "causality");
+  const order = await causality.evaluate((f) => {
+    const st = f.querySelector(".sim-spacetime"), cl = f.querySelector(".sim-cluster");
+    return st && cl ? st.compareDocumentPosition(cl) & Node.DOCUMENT_POSITION_FOLLOWING : 0;
+  });
+  assert.ok(order, "the space-time diagram precedes the cluster");
+  const more = causality.locator(".sim-more-parts");
+  assert.match(await more.locator("summary").textContent(), /^More: .*network/);
+  assert.equal(await causality.locator(".sim-network").count(), 0, "a folded part is not in the page");
+  await more.locator("summary").click();
+  await causality.locator(".sim-network").waitFor();
+  await more.locator("summary").click();
+  await causality.locator(".sim-network").waitFor({ state: "detached" });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("on a phone the controls are one row of touch-sized buttons and the description folds", async () => {
+  const { page, problems } = await browser.open("#/chapter/consensus/leader-election", { viewport: { width: 390, height: 844 } });
+  const sim = await chapterSim(page, "raft-election");
+  const buttons = sim.locator(".sim-controls .button");
+  const boxes = await buttons.evaluateAll((bs) => bs.map((b) => b.getBoundingClientRect()).map((r) => ({ top: r.top, height: r.height, right: r.right })));
+  assert.ok(boxes.length >= 5);
+  assert.ok(boxes.every((b) => Math.abs(b.top - boxes[0].top) < 2), `one row: ${JSON.stringify(boxes)}`);
+  assert.ok(boxes.every((b) => b.height >= 40), "touch-sized");
+  assert.ok(boxes.every((b) => b.right <= 390), "all on screen");
+  assert.equal(await sim.getByRole("button", { name: "Play", exact: true }).count(), 1, "named for screen readers");
+  const about = sim.getByRole("button", { name: "More about this simulation" });
+  const description = sim.locator(".sim-description");
+  const folded = (await description.boundingBox()).height;
+  await about.click();
+  assert.equal(await sim.locator(".sim-more").getAttribute("aria-expanded"), "true");
+  assert.ok((await description.boundingBox()).height > folded * 1.5, "opening shows the whole description");
+  assert.equal((await sim.locator(".sim-cluster").getAttribute("viewBox")).split(" ")[2], "360", "the narrow frame");
+  await sim.screenshot({ path: `${process.env.ARTIFACTS ?? "../artifacts"}/screenshots/sim-phone-raft.png` });
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -181,12 +181,12 @@ pub fn layout(id: &str) -> &'static [Part] {
     use Part::*;
     let family = id.split('-').next().unwrap_or(id);
     match family {
-        "causality" => &[SpaceTime, Cluster, Log],
-        "clocks" => &[Cluster, Panels, SpaceTime],
-        "retry" => &[Cluster, Log, Traffic],
+        "causality" => &[SpaceTime, Cluster, Panels, Log],
+        "clocks" => &[Cluster, Panels, SpaceTime, Log],
+        "retry" => &[Cluster, Log, SpaceTime, Traffic],
         "heartbeat" => &[Cluster, Chart, Panels, Log],
         "raft" | "paxos" => &[Cluster, Panels, Log],
-        "register" => &[Panels, Cluster, Chart],
+        "register" => &[Panels, Cluster, Chart, Log],
         _ => &[Cluster, Panels, Chart, Log],
     }
 }

@@ -19,7 +19,7 @@ impl Frame {
     /// The frame for `count` nodes in a container `container_px` CSS pixels wide.
     pub fn new(count: usize, container_px: f64) -> Frame {
         let (width, height) = if container_px > 0.0 && container_px < NARROW_BELOW_PX {
-            (420.0, 400.0)
+            (360.0, 340.0)
         } else {
             (640.0, 360.0)
         };
@@ -259,10 +259,10 @@ mod tests {
     #[test]
     fn a_phone_gets_a_frame_it_scales_down_less() {
         let (wide, narrow) = (Frame::new(5, WIDE), Frame::new(5, 390.0));
-        assert_eq!((wide.width, narrow.width), (640.0, 420.0));
-        // At 390 px the narrow frame's text is drawn at 390/420 of its size, the wide one's
-        // at 390/640.
-        assert!(390.0 / narrow.width > 0.9 && 390.0 / wide.width < 0.62);
+        assert_eq!((wide.width, narrow.width), (640.0, 360.0));
+        // A 390 px phone leaves the drawing about 330 px: the narrow frame's text is drawn at
+        // 330/360 of its size, the wide one's at 330/640.
+        assert!(330.0 / narrow.width > 0.9 && 330.0 / wide.width < 0.52);
         assert!(Frame::new(3, 3.0).radius() > Frame::new(9, 3.0).radius());
         assert!(
             wide.radius_of(true, false) > wide.radius()

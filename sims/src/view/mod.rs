@@ -494,7 +494,7 @@ fn Controls(
             {shareable.then(|| view! {
                 <button type="button" class="button sim-share" on:click=copy
                     aria-label=move || if copied.get() { "Link copied" } else { "Copy link" }>
-                    "🔗"<span class="button-text">{move || if copied.get() { " Link copied" } else { " Copy link" }}</span>
+                    "↗"<span class="button-text">{move || if copied.get() { " Link copied" } else { " Copy link" }}</span>
                 </button>
             })}
             <span class="sim-clock">{step_text}</span>
@@ -814,6 +814,10 @@ fn Cluster(sim: Sim, kinds: Vec<KindInfo>) -> impl IntoView {
                     let client = emphasis == Emphasis::Client;
                     let r = f.radius_of(lead, client);
                     let role = role.clone();
+                    // A role wider than the node (at 13 px, about 7 px a character) is
+                    // squeezed to fit inside it.
+                    let room = if client { 1.9 * r } else { 1.75 * r };
+                    let squeeze = (role.chars().count() as f64 * 7.0 > room).then_some(room);
                     let select = move || sim.selected.set(Some(id));
                     let on_key = move |e: ev::KeyboardEvent| {
                         if activates(&e) {
@@ -840,7 +844,8 @@ fn Cluster(sim: Sim, kinds: Vec<KindInfo>) -> impl IntoView {
                         view! { <circle class="node-shape" cx=p.x cy=p.y r=r></circle> }.into_any()
                     };
                     let badge = badge.clone().map(|b| {
-                        let (bx, by) = (p.x + r * 0.72, p.y - r * 0.72);
+                        // Bottom right, clear of the timer ring that starts at the top.
+                        let (bx, by) = (p.x + r * 0.78, p.y + r * 0.78);
                         let w = 9.0 + 7.5 * b.chars().count() as f64;
                         view! {
                             <g class="node-badge" aria-hidden="true">
@@ -861,7 +866,9 @@ fn Cluster(sim: Sim, kinds: Vec<KindInfo>) -> impl IntoView {
                             <text text-anchor="middle">
                                 <tspan class="node-id" x=p.x y=p.y - 2.0>{format!("n{id}")}</tspan>
                                 " "
-                                <tspan class="node-role" x=p.x y=p.y + 14.0>{role}</tspan>
+                                <tspan class="node-role" x=p.x y=p.y + 14.0
+                                    textLength=squeeze.map(|w| format!("{w:.0}"))
+                                    lengthAdjust=squeeze.map(|_| "spacingAndGlyphs")>{role}</tspan>
                             </text>
                             {badge}
                             {(status == Status::Down).then(|| view! {
@@ -917,6 +924,15 @@ fn Cluster(sim: Sim, kinds: Vec<KindInfo>) -> impl IntoView {
     }
 }
 
+/// A role without a short trailing name: `client A` → `client`, `leader us` → `leader`,
+/// `order service` stays.
+fn role_kind(role: &str) -> &str {
+    match role.rsplit_once(' ') {
+        Some((kind, name)) if name.chars().count() <= 3 => kind,
+        _ => role,
+    }
+}
+
 /// The CSS class of a role's emphasis.
 fn emphasis_class(emphasis: Emphasis) -> &'static str {
     match emphasis {
@@ -931,13 +947,13 @@ fn emphasis_class(emphasis: Emphasis) -> &'static str {
 /// kinds.
 #[component]
 fn Legend(sim: Sim, kinds: Vec<KindInfo>) -> impl IntoView {
-    // Roles present, by their first word ("client A" and "client B" are one entry), in the
-    // order of emphasis.
+    // Roles present, without a short trailing name ("client A" and "client B" are one entry,
+    // "leader us" is a leader), in the order of emphasis.
     let roles = Memo::new(move |_| {
         sim.view.with(|view| {
             let mut roles: Vec<(Emphasis, String)> = Vec::new();
             for v in view.nodes.iter().filter_map(|n| n.view.as_ref()) {
-                let word = v.role.split_whitespace().next().unwrap_or("").to_string();
+                let word = role_kind(&v.role).to_string();
                 if !roles.iter().any(|(_, w)| *w == word) {
                     roles.push((v.emphasis, word));
                 }

@@ -1,0 +1,98 @@
+// Chapter 5 driven as a reader would: crash the 2PC coordinator after the votes and watch the
+// participants block in doubt, count the events a dual write loses, and watch the outbox with
+// an idempotent consumer lose and duplicate nothing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chapterSim, restart, shot, useBrowser } from "./lib.mjs";
+
+const browser = useBrowser();
+const CHAPTER_5 = "#/chapter/distributed-transactions";
+
+/** Plays until the simulated time passes `t` (or the run ends), then pauses. */
+async function playUntil(page, sim, t, speed = "60") {
+  await sim.locator(".sim-speed input").fill(speed);
+  await sim.getByRole("button", { name: "Play", exact: true }).click();
+  await page.waitForFunction(
+    ([scenario, t]) => {
+      const figure = document.querySelector(`figure.sim[data-scenario="${scenario}"]`);
+      const m = (figure?.querySelector(".sim-clock")?.textContent ?? "").match(/t = (\d+)/);
+      const ended = figure?.querySelector('.sim-play[aria-label="Play"]') && m && Number(m[1]) > 0;
+      return (m && Number(m[1]) >= t) || ended;
+    },
+    [await sim.getAttribute("data-scenario"), t],
+    { timeout: 60_000 },
+  );
+  await sim.locator(".sim-play").evaluate((b) => { if (b.getAttribute("aria-label") === "Pause") b.click(); });
+  return Number((await sim.locator(".sim-clock").textContent()).match(/t = (\d+)/)[1]);
+}
+
+/** The note of row `label` in the panel titled `panel`. */
+async function row(sim, panel, label) {
+  const r = sim.locator(`.panel-grid[aria-label="${panel}"] tbody tr`, {
+    has: sim.page().locator(`th:text-matches("^${label}\\\\b")`),
+  });
+  return (await r.locator("th .muted").textContent()).trim();
+}
+
+test("the chapter promises the simulations it embeds", async () => {
+  const { page, problems } = await browser.open(CHAPTER_5);
+  await page.locator(".prose h2", { hasText: "What you will do" }).waitFor();
+  const promised = await page.evaluate(() => {
+    const h2 = [...document.querySelectorAll(".prose h2")].find((h) => h.textContent.startsWith("What you will do"));
+    return [...(h2?.nextElementSibling?.querySelectorAll("code") ?? [])].map((c) => c.textContent);
+  });
+  const embedded = await page.locator(".sim-mount").evaluateAll((ms) => ms.map((m) => m.dataset.scenario));
+  for (const id of promised.filter((c) => /^(2pc|outbox)-/.test(c))) assert.ok(embedded.includes(id), `${id} is embedded`);
+  assert.ok(promised.length >= 5, `names its simulations: ${promised}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a coordinator crash after the votes leaves the participants in doubt, holding locks, until it recovers", async () => {
+  const { page, problems } = await browser.open(CHAPTER_5);
+  const sim = await chapterSim(page, "2pc-coordinator-crash");
+  const t = await playUntil(page, sim, 520);
+  assert.ok(t >= 520 && t < 774, `paused during the outage (t=${t})`);
+  assert.equal(await sim.locator(".sim-cluster .node.down").count(), 1, "the coordinator is down");
+  for (const p of ["n1", "n3"]) {
+    const note = await row(sim, "Locks", p);
+    const m = note.match(/holding 1 lock · in doubt: t3 since t=(\d+) \((\d+) ticks\)/);
+    assert.ok(m, `${p} blocks in doubt: ${note}`);
+    assert.ok(Number(m[2]) >= 150, `${p} has been blocked for a while: ${note}`);
+  }
+  assert.match(await row(sim, "Bank", "total"), /600 of 600 · conserved/);
+  await sim.locator('.panel-grid[aria-label="Locks"]').scrollIntoViewIfNeeded();
+  await shot(page, "ch5-2pc-in-doubt");
+  // After the restart the coordinator finds no decision for t3: presumed abort frees the locks.
+  await playUntil(page, sim, 100_000);
+  for (const p of ["n1", "n2", "n3"]) assert.equal(await row(sim, "Locks", p), "no locks");
+  assert.equal(await sim.locator("li.property.violated").count(), 0, "every property holds");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a dual write loses events across crashes; the outbox with an idempotent consumer loses and duplicates none", async () => {
+  const { page, problems } = await browser.open(CHAPTER_5);
+  const dual = await chapterSim(page, "outbox-dual-write");
+  await playUntil(page, dual, 100_000);
+  const lost = await row(dual, "Events", "LOST");
+  assert.match(lost, /^\d+ · o\d+(, o\d+)*$/, `lost events are counted and named: ${lost}`);
+  assert.ok(Number(lost.split(" ")[0]) >= 1);
+  assert.equal(await dual.locator("li.property.violated code").first().textContent(), "no-lost-events");
+  await shot(page, "ch5-dual-write");
+
+  const relay = await chapterSim(page, "outbox-relay");
+  await playUntil(page, relay, 100_000);
+  assert.match(await row(relay, "Events", "DUPLICATED"), /^\d+ · o\d+/, "the naive consumer ships a republished event twice");
+  assert.equal(await row(relay, "Events", "LOST"), "none");
+  await restart(relay);
+  await relay.getByLabel("Consumer", { exact: true }).selectOption("idempotent");
+  await playUntil(page, relay, 100_000);
+  assert.equal(await row(relay, "Events", "LOST"), "none");
+  assert.equal(await row(relay, "Events", "DUPLICATED"), "none");
+  assert.equal(await row(relay, "Events", "PHANTOM"), "none");
+  assert.equal(await relay.locator("li.property.violated").count(), 0);
+  await shot(page, "ch5-outbox-idempotent");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
