@@ -527,6 +527,44 @@ fn a_liveness_failure_names_what_each_node_has_not_finished() {
     );
 }
 
+/// Solutions a learner might write from the statement alone
+/// (`engine/testdata/twopc-solutions/`, each opening with `// expect: pass` or the property it
+/// must fail): correct ones in different styles pass, here and from another first seed; the
+/// wrong ones fail with the property named.
+#[test]
+fn learner_solutions_are_judged_as_their_files_expect() {
+    let c = challenge("twopc-recovery").unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/twopc-solutions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let (mut passing, mut failing) = (0, 0);
+    for path in files {
+        let code = std::fs::read_to_string(&path).unwrap();
+        let expect = code
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// expect: "))
+            .unwrap_or_else(|| panic!("{}: no expectation", path.display()));
+        let report = run(&code, 0, c.seeds);
+        match (&report.verdict, expect) {
+            (Verdict::Passed, "pass") => {
+                passing += 1;
+                let later = run(&code, 10_001, c.seeds).verdict;
+                assert_eq!(later, Verdict::Passed, "{}", path.display());
+            }
+            (Verdict::Failed(f), property) if f.property == property => failing += 1,
+            (other, _) => panic!("{}: expected {expect}, got {other:?}", path.display()),
+        }
+    }
+    assert!(
+        passing >= 4 && failing >= 6,
+        "{passing} pass, {failing} fail"
+    );
+}
+
 /// For each variant, how each run kind fares (seeds 0..TALLY_SEEDS, 112 by default):
 /// `cargo test -p engine --lib twopc_variant_tally -- --ignored --nocapture`
 #[test]
