@@ -23,6 +23,7 @@ use crate::protocols::heartbeat::challenge::FailureDetector;
 use crate::protocols::quorum::challenge::QuorumReadRepair;
 use crate::protocols::raft::challenge::{Part, RaftChallenge};
 use crate::protocols::tokens::challenge::SessionTokens;
+use crate::protocols::twopc::challenge::TwoPcRecovery;
 use crate::script::ScriptError;
 use harness::Simulated;
 
@@ -70,6 +71,10 @@ pub const TABLE: &[Entry] = &[
     Entry {
         source: include_str!("../../challenges/raft-commit-rule.toml"),
         harness: &Simulated(RaftChallenge(Part::CommitRule)),
+    },
+    Entry {
+        source: include_str!("../../challenges/twopc-recovery.toml"),
+        harness: &Simulated(TwoPcRecovery),
     },
 ];
 

@@ -52,12 +52,17 @@
 //! goes wrong when it is reversed is what the known-wrong variants show ([`rules`]).
 //!
 //! Properties ([`properties`]): `commit-needs-all-yes`, `no-unilateral-abort`,
-//! `atomic-outcome`, `money-conserved` and, once faults end, `all-decided`.
+//! `atomic-outcome`, `money-conserved` and, once faults end, `all-decided`; the challenge adds
+//! `no-needless-abort` (AC4: aborting everything would satisfy the others) and judges
+//! `all-decided` to the end of the run.
 //!
 //! Files: [`types`] (accounts, records, messages, state), [`rules`] (the decisions behind
 //! [`TwoPcHooks`], the reference and the wrong variants), [`node`] (the handlers, the disk,
-//! recovery), [`properties`], [`scenarios`] and [`view`] (the log, lock and bank panels).
+//! recovery), [`properties`], [`scenarios`] (the chapter's and the challenge's runs), [`view`]
+//! (the log, lock and bank panels) and [`challenge`] (the `twopc-recovery` adapter: the
+//! learner's script as the hooks).
 
+pub mod challenge;
 pub mod node;
 pub mod properties;
 pub mod rules;

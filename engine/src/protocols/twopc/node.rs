@@ -159,8 +159,17 @@ impl TwoPc {
         }
         match self.hooks.decide(&Self::votes_of(t), timed_out) {
             Some(outcome) => {
-                t.phase = Phase::Deciding(outcome);
                 let steps = self.hooks.announce(tx, outcome, &t.participants);
+                // A decision its steps never log is carried out once they are out: the
+                // acknowledgements count at once (presumed abort needs no ABORT record).
+                let logs = steps.iter().any(
+                    |s| matches!(s, Step::Log(Record::Decision { tx: logged, .. }) if *logged == tx),
+                );
+                t.phase = if logs {
+                    Phase::Deciding(outcome)
+                } else {
+                    Phase::Announced(outcome)
+                };
                 ctx.cancel_timer(Timer::Votes(tx));
                 ctx.set_timer(Timer::Resend(tx), RESEND_TICKS);
                 c.queue.extend(steps);
@@ -379,7 +388,7 @@ impl TwoPc {
     }
 
     /// Whether participant `me` can commit `ops`: its own accounts, none locked, no overdraft.
-    fn can_commit(p: &Participant, me: NodeId, ops: &[Op]) -> bool {
+    pub fn can_commit(p: &Participant, me: NodeId, ops: &[Op]) -> bool {
         !ops.is_empty()
             && ops.iter().all(|op| {
                 op.account.owner == me

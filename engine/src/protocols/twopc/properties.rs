@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::types::*;
 use super::TwoPc;
 use crate::sim::protocol::NodeId;
+use crate::sim::spec::Action;
 use crate::sim::trace::{Event, TraceEvent};
 use crate::sim::world::{Monitor, PropKind, Property, Status, WorldRef};
 
@@ -161,6 +162,105 @@ impl Monitor<TwoPc> for NoUnilateralAbort {
     }
 }
 
+/// `no-needless-abort` (AC4, non-triviality, for the bank): a participant that can commit its
+/// part votes YES, and the coordinator aborts only on a NO or once the votes are late — never
+/// once every participant's YES has reached it. Without it, aborting everything would satisfy
+/// every other property.
+///
+/// A participant's ability is judged when a PREPARE is delivered, on its state just before it
+/// handles it (locks and balances, as [`TwoPc::can_commit`] sees them). The coordinator's
+/// decision is judged at the end of the step in which a transaction it began leaves
+/// `Collecting` (the votes it holds freeze there), against the votes it holds and whether its
+/// vote timer has fired.
+#[derive(Clone, Default)]
+pub struct NoNeedlessAbort {
+    able: BTreeSet<(TxId, NodeId)>,
+    late: BTreeSet<TxId>,
+    judged: BTreeSet<TxId>,
+}
+
+impl Monitor<TwoPc> for NoNeedlessAbort {
+    fn on_event(&mut self, ev: &TraceEvent<TwoPc>, w: &WorldRef<'_, TwoPc>) -> Result<(), String> {
+        match &ev.event {
+            Event::Recv {
+                to,
+                msg: Msg::Prepare { tx, ops },
+                ..
+            } => {
+                if let Some(State::Participant(p)) = w.state(*to) {
+                    if !p.txs.contains_key(tx) {
+                        if TwoPc::can_commit(p, *to, ops) {
+                            self.able.insert((*tx, *to));
+                        } else {
+                            self.able.remove(&(*tx, *to));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Event::Timer {
+                node: COORDINATOR,
+                timer: Timer::Votes(tx),
+            } => {
+                self.late.insert(*tx);
+                Ok(())
+            }
+            Event::Note {
+                node,
+                note: Note::Voted { tx, vote: Vote::No },
+            } if self.able.contains(&(*tx, *node)) => Err(format!(
+                "n{node} votes NO on t{tx}, although it can commit its part (its accounts are \
+                 free and no debit overdraws)"
+            )),
+            _ => Ok(()),
+        }
+    }
+    fn after_step(&mut self, w: &WorldRef<'_, TwoPc>) -> Result<(), String> {
+        let Some(State::Coordinator(c)) = up(w, COORDINATOR) else {
+            return Ok(());
+        };
+        for (tx, t) in &c.txs {
+            // Only the transactions this run of n0 began and has just decided.
+            if t.transfer.is_none() || t.phase == Phase::Collecting || !self.judged.insert(*tx) {
+                continue;
+            }
+            let aborted = matches!(
+                t.phase,
+                Phase::Deciding(Outcome::Abort)
+                    | Phase::Announced(Outcome::Abort)
+                    | Phase::Ended(Outcome::Abort)
+            );
+            if !aborted {
+                continue;
+            }
+            let yes = |p: &NodeId| t.votes.get(p) == Some(&Vote::Yes);
+            if t.participants.iter().all(yes) {
+                let names: Vec<String> = t.participants.iter().map(|p| format!("n{p}")).collect();
+                return Err(format!(
+                    "n0 decides ABORT t{tx}, although every participant ({}) voted YES",
+                    names.join(", ")
+                ));
+            }
+            if !t.votes.values().any(|v| *v == Vote::No) && !self.late.contains(tx) {
+                return Err(format!(
+                    "n0 decides ABORT t{tx} with no NO vote, before the votes are late"
+                ));
+            }
+        }
+        Ok(())
+    }
+    fn clone_box(&self) -> Box<dyn Monitor<TwoPc>> {
+        Box::new(self.clone())
+    }
+}
+
+/// The `no-needless-abort` property (the challenge judges it besides [`properties`]).
+pub fn no_needless_abort() -> Property<TwoPc> {
+    Property::monitor("no-needless-abort", PropKind::Always, || {
+        Box::new(NoNeedlessAbort::default())
+    })
+}
+
 /// A participant's disk (the opening balances before it first writes).
 pub fn disk_of(w: &WorldRef<'_, TwoPc>, p: NodeId) -> ParticipantDisk {
     match w.durable(p) {
@@ -267,6 +367,114 @@ pub fn settled(w: &WorldRef<'_, TwoPc>, n: NodeId) -> bool {
 /// `all-decided`: every node is up and settled.
 pub fn all_decided(w: &WorldRef<'_, TwoPc>) -> bool {
     (0..w.nodes()).all(|n| settled(w, n))
+}
+
+/// `all-decided` as the challenge judges it: within [`LIVENESS_TICKS`] after the heal-all every
+/// node is up and settled at some moment, and so it is again when the run ends (a transaction
+/// begun after the heal that never ends fails it too). Its message says where each node is.
+#[derive(Clone, Default)]
+pub struct AllDecidedToTheEnd {
+    healed: Option<u64>,
+    settled_once: bool,
+}
+
+impl Monitor<TwoPc> for AllDecidedToTheEnd {
+    fn on_event(&mut self, ev: &TraceEvent<TwoPc>, _: &WorldRef<'_, TwoPc>) -> Result<(), String> {
+        if matches!(ev.event, Event::Action(Action::HealAll)) {
+            self.healed = Some(ev.t);
+            self.settled_once = false;
+        }
+        Ok(())
+    }
+    fn after_step(&mut self, w: &WorldRef<'_, TwoPc>) -> Result<(), String> {
+        let Some(healed) = self.healed else {
+            return Ok(());
+        };
+        if self.settled_once {
+            return Ok(());
+        }
+        if all_decided(w) {
+            self.settled_once = true;
+        } else if w.time() > healed + LIVENESS_TICKS {
+            return Err(format!(
+                "{LIVENESS_TICKS} ticks after the heal at t={healed}, not everything is decided: {}",
+                unsettled(w)
+            ));
+        }
+        Ok(())
+    }
+    fn at_end(&mut self, w: &WorldRef<'_, TwoPc>) -> Result<(), String> {
+        match self.healed {
+            Some(healed) if !all_decided(w) => Err(format!(
+                "when the run ends, {} ticks after the heal at t={healed}, not everything is \
+                 decided: {}",
+                w.time().saturating_sub(healed),
+                unsettled(w)
+            )),
+            _ => Ok(()),
+        }
+    }
+    fn clone_box(&self) -> Box<dyn Monitor<TwoPc>> {
+        Box::new(self.clone())
+    }
+}
+
+/// The `all-decided` property as the challenge judges it (see [`AllDecidedToTheEnd`]).
+pub fn all_decided_to_the_end() -> Property<TwoPc> {
+    Property::monitor(
+        "all-decided",
+        PropKind::EventuallyWithin(LIVENESS_TICKS),
+        || Box::new(AllDecidedToTheEnd::default()),
+    )
+}
+
+/// Where each node is, for a liveness failure: `n0 up: t1 COMMIT sent, 1 of 2 acknowledged;
+/// n1 up: in doubt on t1 (a1 locked); n2 down; n3 up, nothing to finish`.
+pub fn unsettled(w: &WorldRef<'_, TwoPc>) -> String {
+    let mut parts = Vec::new();
+    for n in 0..w.nodes() {
+        let busy: Vec<String> = match up(w, n) {
+            None => {
+                parts.push(format!("n{n} down"));
+                continue;
+            }
+            Some(State::Coordinator(c)) => c
+                .txs
+                .iter()
+                .filter(|(_, t)| !matches!(t.phase, Phase::Ended(_)))
+                .map(|(tx, t)| format!("t{tx} {}", super::view::phase_text(t)))
+                .collect(),
+            Some(State::Participant(p)) => p
+                .txs
+                .iter()
+                .filter_map(|(tx, t)| {
+                    let what = match t.status {
+                        PartStatus::Done(_) => return None,
+                        PartStatus::Preparing => "preparing",
+                        PartStatus::InDoubt => "in doubt on",
+                        PartStatus::Finishing(_) => "finishing",
+                    };
+                    let locks: Vec<String> = p
+                        .locks
+                        .iter()
+                        .filter(|(_, holder)| *holder == tx)
+                        .map(|(a, _)| a.to_string())
+                        .collect();
+                    Some(if locks.is_empty() {
+                        format!("{what} t{tx}")
+                    } else {
+                        format!("{what} t{tx} ({} locked)", locks.join(", "))
+                    })
+                })
+                .collect(),
+        };
+        parts.push(if busy.is_empty() {
+            format!("n{n} up, nothing to finish")
+        } else {
+            format!("n{n} up: {}", busy.join(", "))
+        });
+    }
+    parts.join("; ")
 }
 
 /// Every property, in the order they are judged.

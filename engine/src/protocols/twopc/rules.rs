@@ -157,7 +157,9 @@ pub trait TwoPcHooks {
     fn decide(&self, votes: &[(NodeId, Option<Vote>)], timed_out: bool) -> Option<Outcome> {
         decide(votes, timed_out)
     }
-    /// Coordinator: how it carries out its decision (see [`announce`]).
+    /// Coordinator: how it carries out its decision (see [`announce`]). Steps that log no
+    /// decision record leave it in the coordinator's memory only: it is announced once they
+    /// are out.
     fn announce(&self, tx: TxId, outcome: Outcome, participants: &[NodeId]) -> Vec<Step> {
         announce(tx, outcome, participants)
     }

@@ -18,7 +18,7 @@ fn tx_list(txs: &[TxId]) -> String {
 }
 
 /// What the coordinator is doing with `t`, e.g. `collecting votes (1 of 2)`.
-fn phase_text(t: &CoordTx) -> String {
+pub fn phase_text(t: &CoordTx) -> String {
     match t.phase {
         Phase::Collecting => format!(
             "collecting votes ({} of {})",
