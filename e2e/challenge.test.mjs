@@ -215,7 +215,7 @@ test("the performance page runs the engine's benchmarks in the browser", async (
   const checks = await page.$$eval("tr[data-metric^=check-ms-]", (trs) =>
     trs.map((tr) => [tr.dataset.metric.slice("check-ms-".length), tr.querySelector("td").textContent]));
   assert.deepEqual(checks.map(([id]) => id).sort(),
-    ["crdt-counters-sets", "failure-detector", "quorum-read-repair", "raft-append-entries", "raft-commit-rule", "raft-request-vote", "session-tokens", "vector-clocks"]);
+    ["crdt-counters-sets", "failure-detector", "quorum-read-repair", "raft-append-entries", "raft-commit-rule", "raft-request-vote", "session-tokens", "twopc-recovery", "vector-clocks"]);
   for (const [id, value] of checks) assert.match(value, /; Passed, 200 seeds run$/, id);
   // Every consistency model, on the same generated histories as `dslab bench-classify`.
   const classified = await page.locator("tr[data-metric=classify-ms] td").allTextContents();

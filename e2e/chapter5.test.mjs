@@ -3,6 +3,7 @@
 // an idempotent consumer lose and duplicate nothing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { chapterSim, restart, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
@@ -93,6 +94,30 @@ test("a dual write loses events across crashes; the outbox with an idempotent co
   assert.equal(await row(relay, "Events", "PHANTOM"), "none");
   assert.equal(await relay.locator("li.property.violated").count(), 0);
   await shot(page, "ch5-outbox-idempotent");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("the 2PC recovery challenge: the starter fails with a replayable counterexample; the reference, typed in, passes", async () => {
+  const toml = readFileSync(new URL("../engine/challenges/twopc-recovery.toml", import.meta.url), "utf8");
+  const reference = toml.match(/^reference = '''\n([\s\S]*?)'''/m)[1];
+  const { page, problems } = await browser.open(CHAPTER_5);
+  const section = page.locator("section.challenge", { has: page.locator("#challenge-twopc-recovery") });
+  await section.scrollIntoViewIfNeeded();
+  await section.locator(".editor[data-editor=rich] .cm-content").waitFor();
+  const check = section.getByRole("button", { name: /^Check on \d+ seeds$/ });
+  await check.click();
+  await section.locator(".check-report, .check-problem").waitFor({ timeout: 90_000 });
+  assert.equal(await section.locator(".verdict-pass").count(), 0, "the starter does not pass");
+  assert.match(await section.locator(".check-report").textContent(), /seed \d+/, "the failure names its seed");
+  await shot(page, "ch5-2pc-starter-failed");
+  await section.locator(".cm-content").click();
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.insertText(reference);
+  await check.click();
+  await section.locator(".verdict-pass").waitFor({ timeout: 90_000 });
+  assert.match(await section.locator(".verdict-pass").textContent(), /Every property held/);
+  await shot(page, "ch5-2pc-passed");
   assert.deepEqual(problems, []);
   await page.close();
 });
