@@ -236,11 +236,8 @@ test("drawing a line across links partitions the cluster; timers drain around th
   const { page, problems, sim } = await raftElection();
   assert.ok(await sim.locator(".sim-cluster .node-timer").count() >= 4, "a timer ring around each live node");
   const svg = sim.locator(".sim-cluster");
-  const box = await svg.boundingBox();
   // The drawing's frame depends on its width; read it and the nodes' places from the page.
   const [, , vw, vh] = (await svg.getAttribute("viewBox")).split(" ").map(Number);
-  const scale = Math.min(box.width / vw, box.height / vh);
-  const at = (x, y) => [box.x + (box.width - vw * scale) / 2 + x * scale, box.y + (box.height - vh * scale) / 2 + y * scale];
   const node = async (i) => {
     const shape = sim.locator(".sim-cluster .node").nth(i).locator(".node-shape");
     return { x: Number(await shape.getAttribute("cx")), y: Number(await shape.getAttribute("cy")), r: Number(await shape.getAttribute("r")) };
@@ -250,8 +247,23 @@ test("drawing a line across links partitions the cluster; timers drain around th
   const [n0, n1, n4] = [await node(0), await node(1), await node(4)];
   const y = n0.y + n0.r + 8;
   const crossing = (a) => n0.x + ((a.x - n0.x) * (y - n0.y)) / (a.y - n0.y);
+  // Measured last, right before the stroke, so that nothing moves the drawing in between.
+  await svg.scrollIntoViewIfNeeded();
+  // Simulations mounting elsewhere on the page may still move it: wait until it stays put.
+  let box = await svg.boundingBox();
+  for (let i = 0; i < 20; i++) {
+    await page.waitForTimeout(250);
+    const again = await svg.boundingBox();
+    if (again.y === box.y && again.x === box.x) break;
+    box = again;
+  }
+  const scale = Math.min(box.width / vw, box.height / vh);
+  const at = (x, y) => [box.x + (box.width - vw * scale) / 2 + x * scale, box.y + (box.height - vh * scale) / 2 + y * scale];
   const [x0, y0] = at(crossing(n4) - 15, y);
   const [x1, y1] = at(crossing(n1) + 15, y);
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(x0 + ((x1 - x0) * i) / 10, y0 + ((y1 - y0) * i) / 10);
   await shot(page, "sim-knife-drawing");
   await page.mouse.up();
   assert.equal(await sim.locator(".sim-cluster .link.cut").count(), 4, "n0's four links are cut");
@@ -333,7 +345,7 @@ test("the drawing makes the leader unmistakable and tells message kinds apart, w
   const { page, problems, sim } = await raftElection();
   const leader = sim.locator(".sim-cluster .node.lead");
   assert.equal(await leader.count(), 1, "one node is drawn as the leader");
-  assert.match(await leader.getAttribute("aria-label"), /^n\d leader \(T\d+\), up\./, "its name gives role and term");
+  assert.match(await leader.getAttribute("aria-label"), /^n\d leader T\d+, up\./, "its name gives role and term");
   assert.equal(await leader.locator(".node-halo").count(), 1, "a halo marks it");
   const follower = sim.locator(".sim-cluster .node.peer").first();
   const size = async (n) => Number(await n.locator(".node-shape").getAttribute("r"));

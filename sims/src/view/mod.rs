@@ -829,7 +829,7 @@ fn Cluster(sim: Sim, kinds: Vec<KindInfo>) -> impl IntoView {
                     let selected = move || sim.selected.get() == Some(id);
                     let label = format!(
                         "n{id} {role}{}, {}. Click or Enter selects it; then C crashes or restarts it, P pauses or resumes it.",
-                        badge.as_ref().map(|b| format!(" ({b})")).unwrap_or_default(),
+                        badge.as_ref().map(|b| format!(" {b}")).unwrap_or_default(),
                         status_word(status)
                     );
                     let aria = label.clone();
