@@ -850,7 +850,9 @@ fn Cluster(sim: Sim, kinds: Vec<KindInfo>) -> impl IntoView {
                         view! {
                             <g class="node-badge" aria-hidden="true">
                                 <rect x=bx - w / 2.0 y=by - 10.0 width=w height="20" rx="10"></rect>
-                                <text x=bx y=by + 4.5 text-anchor="middle">{b}</text>
+                                // The leading space keeps the visible text ("n0 follower T1") equal to how the
+                                // node's name begins.
+                                <text x=bx y=by + 4.5 text-anchor="middle">{format!(" {b}")}</text>
                             </g>
                         }
                     });
