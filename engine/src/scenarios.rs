@@ -410,7 +410,13 @@ mod kind_tests {
                 for m in &view.messages {
                     assert!(m.kind.is_some(), "{}: no kind for {}", e.id, m.label);
                     let k = &kinds[usize::from(m.kind.unwrap_or(0))];
-                    assert!(m.label.starts_with(&k.name), "{}: {} as {}", e.id, m.label, k.name);
+                    assert!(
+                        m.label.starts_with(&k.name),
+                        "{}: {} as {}",
+                        e.id,
+                        m.label,
+                        k.name
+                    );
                     seen += 1;
                 }
             }

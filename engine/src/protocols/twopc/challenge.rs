@@ -17,8 +17,10 @@
 //! the latencies, it reaches the state one rule exists for: a crash between a decision's send
 //! and its log write, a participant crashed after PREPARED or before it, a participant in doubt
 //! for 100,000 ticks, a coordinator restarting with a decision logged and not ended, a NO vote
-//! with the coordinator down. So a verdict does not depend on which seeds a check draws: every
-//! 28 consecutive seeds hold each scripted run.
+//! with the coordinator down, a participant asking only after the coordinator has ended a
+//! decision and forgotten it, a coordinator restarting with several decisions open. So a
+//! verdict does not depend on which seeds a check draws: every 36 consecutive seeds hold each
+//! scripted run.
 
 use std::rc::Rc;
 use std::sync::Arc;

@@ -67,21 +67,23 @@ fn verdicts(source: &str, seeds: std::ops::Range<u64>) -> Vec<Option<String>> {
 }
 
 #[test]
-fn every_fourth_seed_is_a_scripted_run_in_turn_and_every_28_seeds_hold_each() {
-    let kinds: Vec<String> = (0..28).map(|s| recovery_run(s).scenario).collect();
+fn every_fourth_seed_is_a_scripted_run_in_turn_and_every_36_seeds_hold_each() {
+    let kinds: Vec<String> = (0..36).map(|s| recovery_run(s).scenario).collect();
     assert_eq!(kinds[3], "2pc-long-outage");
     assert_eq!(kinds[7], "2pc-crash-while-forcing");
     assert_eq!(kinds[27], "2pc-crash-collecting");
-    assert_eq!(kinds.iter().filter(|id| *id == RECOVERY_SWARM).count(), 21);
+    assert_eq!(kinds[31], "2pc-late-inquiry");
+    assert_eq!(kinds[35], "2pc-two-open");
+    assert_eq!(kinds.iter().filter(|id| *id == RECOVERY_SWARM).count(), 27);
     for first in 0..1_000 {
-        let window: Vec<String> = (first..first + 28)
+        let window: Vec<String> = (first..first + 36)
             .map(|s| recovery_run(s).scenario)
             .collect();
         for id in RECOVERY_SCRIPTED {
             assert!(window.iter().any(|w| w == id), "{id} from seed {first}");
         }
     }
-    assert_eq!(scripted_seeds("2pc-vote-crash", 0, 60), vec![15, 43]);
+    assert_eq!(scripted_seeds("2pc-vote-crash", 0, 60), vec![15, 51]);
     assert_eq!(recovery_run(5), recovery_run(5));
     assert_ne!(recovery_run(5), recovery_run(9));
     // Swarm runs are the swarm's plans: faults, then a heal.
@@ -125,7 +127,7 @@ fn the_rust_variants_fail_the_challenge_runs_with_the_property_they_break() {
     let harness = Simulated(TwoPcRecovery);
     for variant in TwoPcVariant::ALL.into_iter().skip(1) {
         let installed: Arc<dyn TwoPcHooks> = Arc::new(variant);
-        let found = (0..56).find_map(|seed| {
+        let found = (0..72).find_map(|seed| {
             harness
                 .judge(&installed, &recovery_run(seed))
                 .unwrap()
@@ -181,7 +183,7 @@ fn each_variant_fails_one_kind_of_scripted_run_on_every_seed() {
         let installed = harness.install(Script::compile(&w.code, &REQUIRED).unwrap());
         let mut always = RECOVERY_SCRIPTED.to_vec();
         for first in [0, 5_000, 31_337] {
-            for seed in first..first + 112 {
+            for seed in first..first + 144 {
                 let spec = recovery_run(seed);
                 if spec.scenario == RECOVERY_SWARM {
                     continue;
@@ -226,7 +228,7 @@ fn each_scripted_run_reaches_its_state_on_every_seed() {
     use crate::protocols::twopc::PartStatus::{Done, InDoubt};
     let reference = || -> Arc<dyn TwoPcHooks> { Arc::new(TwoPcVariant::Reference) };
     for id in RECOVERY_SCRIPTED {
-        for seed in scripted_seeds(id, 0, 28 * 12) {
+        for seed in scripted_seeds(id, 0, 36 * 12) {
             let at = |t| traced(reference(), seed, Some(t));
             match id {
                 "2pc-long-outage" => {
@@ -469,7 +471,7 @@ fn a_failure_replays_and_the_reference_passes_its_run() {
     let harness = Simulated(TwoPcRecovery);
     let reference = harness.install(Script::compile(&c.reference, &REQUIRED).unwrap());
     for w in &c.wrong {
-        let Verdict::Failed(failure) = run(&w.code, 0, 28).verdict else {
+        let Verdict::Failed(failure) = run(&w.code, 0, 36).verdict else {
             panic!("{}", w.name)
         };
         assert!(
