@@ -567,6 +567,46 @@ fn learner_solutions_are_judged_as_their_files_expect() {
     );
 }
 
+/// The learner's wrong solutions fail in every window of 200 seeds, not only in the one a
+/// check draws by default: from every first seed of a whole rotation of the scripted runs (and
+/// from far away), the first failure is the property the file names.
+#[test]
+fn learner_solutions_fail_in_every_window_of_200_seeds() {
+    const WINDOW: u64 = 200;
+    let starts = RECOVERY_SCRIPTED_EVERY * RECOVERY_SCRIPTED.len() as u64;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/twopc-solutions");
+    let mut wrong = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let code = std::fs::read_to_string(&path).unwrap();
+        let expect = code
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// expect: "));
+        let Some(property) = expect.filter(|&e| e != "pass") else {
+            continue;
+        };
+        wrong += 1;
+        for offset in [0, 10_001] {
+            let found = verdicts(&code, offset..offset + starts + WINDOW);
+            for start in 0..starts as usize {
+                let first = found[start..start + WINDOW as usize]
+                    .iter()
+                    .flatten()
+                    .next();
+                assert_eq!(
+                    first.map(String::as_str),
+                    Some(property),
+                    "{} from seed {}",
+                    path.display(),
+                    offset + start as u64
+                );
+            }
+        }
+    }
+    assert!(wrong >= 30, "{wrong} wrong solutions");
+}
+
 /// For each variant, how each run kind fares (seeds 0..TALLY_SEEDS, 112 by default):
 /// `cargo test -p engine --lib twopc_variant_tally -- --ignored --nocapture`
 #[test]
