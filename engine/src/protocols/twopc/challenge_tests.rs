@@ -325,6 +325,40 @@ fn each_scripted_run_reaches_its_state_on_every_seed() {
                         .collect();
                     assert_eq!(votes, vec!["NO", "YES"], "seed {seed}");
                 }
+                "2pc-late-inquiry" => {
+                    // n0 restarted twice with COMMIT t3 open: n3 has it, n1 is down in doubt.
+                    let sim = at(999);
+                    let log = coordinator_log(&sim);
+                    assert!(
+                        log.contains(&"COMMIT t3".to_string()),
+                        "seed {seed} {log:?}"
+                    );
+                    assert!(!log.contains(&"END t3".to_string()), "seed {seed} {log:?}");
+                    assert_eq!(sim.world_ref().status(COORDINATOR), Status::Up);
+                    assert_eq!(status_of(&sim, 3, 3), Some(Done(Outcome::Commit)));
+                    assert_eq!(sim.world_ref().status(1), Status::Down);
+                    let n1 = sim.world_ref().durable(1).unwrap().log().to_vec();
+                    assert!(
+                        matches!(n1.last(), Some(Record::Prepared { tx: 3, .. })),
+                        "seed {seed}"
+                    );
+                }
+                "2pc-two-open" => {
+                    // When n0 crashes: COMMIT t1, ABORT t2 and ABORT t5 open, ENDs after t1's.
+                    let sim = at(819);
+                    let log = coordinator_log(&sim);
+                    for open in ["COMMIT t1", "ABORT t2", "ABORT t5"] {
+                        assert!(log.contains(&open.to_string()), "seed {seed} {log:?}");
+                    }
+                    for tx in [1, 2, 5] {
+                        assert!(!log.contains(&format!("END t{tx}")), "seed {seed} {log:?}");
+                    }
+                    let commit = log.iter().position(|r| r == "COMMIT t1").unwrap();
+                    let end = log.iter().rposition(|r| r.starts_with("END")).unwrap();
+                    assert!(end > commit, "seed {seed} {log:?}");
+                    assert_eq!(status_of(&sim, 1, 1), Some(Done(Outcome::Commit)));
+                    assert_eq!(sim.world_ref().status(2), Status::Down);
+                }
                 other => panic!("{other} has no claim"),
             }
         }
@@ -531,7 +565,7 @@ fn a_liveness_failure_names_what_each_node_has_not_finished() {
 
 /// Solutions a learner might write from the statement alone
 /// (`engine/testdata/twopc-solutions/`, each opening with `// expect: pass` or the property it
-/// must fail): correct ones in different styles pass, here and from another first seed; the
+/// must fail, or properties joined by ` or ` when the run drawn decides which comes first): correct ones in different styles pass, here and from another first seed; the
 /// wrong ones fail with the property named.
 #[test]
 fn learner_solutions_are_judged_as_their_files_expect() {
@@ -557,7 +591,9 @@ fn learner_solutions_are_judged_as_their_files_expect() {
                 let later = run(&code, 10_001, c.seeds).verdict;
                 assert_eq!(later, Verdict::Passed, "{}", path.display());
             }
-            (Verdict::Failed(f), property) if f.property == property => failing += 1,
+            (Verdict::Failed(f), property) if property.split(" or ").any(|p| p == f.property) => {
+                failing += 1
+            }
             (other, _) => panic!("{}: expected {expect}, got {other:?}", path.display()),
         }
     }
@@ -594,10 +630,9 @@ fn learner_solutions_fail_in_every_window_of_200_seeds() {
                     .iter()
                     .flatten()
                     .next();
-                assert_eq!(
-                    first.map(String::as_str),
-                    Some(property),
-                    "{} from seed {}",
+                assert!(
+                    first.is_some_and(|f| property.split(" or ").any(|p| p == f)),
+                    "{} from seed {}: {first:?}",
                     path.display(),
                     offset + start as u64
                 );
