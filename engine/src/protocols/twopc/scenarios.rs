@@ -148,7 +148,7 @@ pub fn participant_crash(hooks: impl Into<Arc<dyn TwoPcHooks>>) -> Scenario<TwoP
 /// The challenge's swarm run: the bank under the swarm's random faults.
 pub const RECOVERY_SWARM: &str = "2pc-recovery";
 /// The challenge's scripted runs, in the order seeds take them.
-pub const RECOVERY_SCRIPTED: [&str; 7] = [
+pub const RECOVERY_SCRIPTED: [&str; 9] = [
     "2pc-long-outage",
     "2pc-crash-while-forcing",
     "2pc-prepared-restart",
@@ -156,6 +156,8 @@ pub const RECOVERY_SCRIPTED: [&str; 7] = [
     "2pc-unended-in-doubt",
     "2pc-unended-acks-lost",
     "2pc-crash-collecting",
+    "2pc-late-inquiry",
+    "2pc-two-open",
 ];
 /// Every this many seeds, one is a scripted run (in turn) instead of a swarm run.
 pub const RECOVERY_SCRIPTED_EVERY: u64 = 4;
@@ -218,6 +220,32 @@ fn recovery_script(id: &str) -> Option<Vec<Override>> {
             crash(36, COORDINATOR),
             heal(140),
         ],
+        // n1 crashes right after its YES on t3 (c2→a2, participants n1 and n3; YES at
+        // 350–354, COMMIT t3 on n0's disk at 380–388). n0 crashes at 420 and restarts at 470:
+        // it must send COMMIT t3 to n1 and n3 again; n3 acknowledges, n1 cannot. n0 crashes
+        // again at 600 and restarts at 650, its memory gone once more, and n1 restarts only at
+        // 1,000 and asks about t3.
+        "2pc-late-inquiry" => vec![
+            crash(CRASH_AFTER_YES_AT + 300, 1),
+            crash(420, COORDINATOR),
+            restart(470, COORDINATOR),
+            crash(600, COORDINATOR),
+            restart(650, COORDINATOR),
+            heal(1_000),
+        ],
+        // n2 crashes right after its YES on t1 and stays down: t1 commits without its ACK;
+        // t2 (n2, n3) and t5 (n2, n1) get no vote from it and abort when their votes time out
+        // (at 320 and 770), both waiting for its ACK; t3 and t4 (n1, n3) end in between. n0
+        // crashes at 820 with COMMIT t1, ABORT t2 and ABORT t5 open and ENDs after them, and
+        // restarts at 870; again at 1,000 and 1,050. n2 restarts at 1,400 and asks about t1.
+        "2pc-two-open" => vec![
+            crash(CRASH_AFTER_YES_AT, 2),
+            crash(820, COORDINATOR),
+            restart(870, COORDINATOR),
+            crash(1_000, COORDINATOR),
+            restart(1_050, COORDINATOR),
+            heal(1_400),
+        ],
         _ => return None,
     })
 }
@@ -258,6 +286,18 @@ fn recovery_text(id: &str) -> (&'static str, &'static str) {
             "The coordinator crashes while collecting votes",
             "t1 moves 500 from b2, which holds 100: n2 votes NO, n1 YES; n0 crashes at t=36 \
              before either vote arrives and restarts at 140.",
+        ),
+        "2pc-late-inquiry" => (
+            "A participant asks long after the coordinator restarted",
+            "n1 crashes right after its YES on t3; n0 crashes at t=420 with COMMIT t3 on its \
+             disk and restarts at 470, crashes again at 600 and restarts at 650; n1 restarts \
+             at 1,000, in doubt.",
+        ),
+        "2pc-two-open" => (
+            "The coordinator restarts with several decisions open",
+            "n2 crashes right after its YES on t1: t1 commits, t2 and t5 abort, none ends; t3 \
+             and t4 end. n0 crashes at t=820 and restarts at 870, crashes at 1,000 and \
+             restarts at 1,050; n2 restarts at 1,400, in doubt about t1.",
         ),
         _ => (
             "Two-phase commit under random faults",
