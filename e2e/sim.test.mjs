@@ -350,7 +350,7 @@ test("the drawing makes the leader unmistakable and tells message kinds apart, w
   const follower = sim.locator(".sim-cluster .node.peer").first();
   const size = async (n) => Number(await n.locator(".node-shape").getAttribute("r"));
   assert.ok(await size(leader) > await size(follower), "the leader is larger than a follower");
-  assert.match(await sim.locator(".sim-cluster .node-badge").first().textContent(), /^T\d+$/, "terms are drawn on the nodes");
+  assert.match((await sim.locator(".sim-cluster .node-badge").first().textContent()).trim(), /^T\d+$/, "terms are drawn on the nodes");
   const legend = sim.locator(".sim-legend");
   assert.deepEqual(await legend.locator(".legend-kinds li[title]").allTextContents(), ["RequestVote", "VoteReply", "AppendEntries", "AppendReply", "Forward"]);
   assert.ok((await legend.locator(".legend-roles li").allTextContents()).includes("leader"));
