@@ -54,12 +54,40 @@ pub async fn load_body(chapter: &'static Chapter) -> Result<&'static [Block], St
     Ok(blocks)
 }
 
+/// What the glossary page needs of the glossary's file (`contentc::GlossaryBody`): it is drawn
+/// at build time, so the first view carries no code to lay it out.
+#[derive(serde::Deserialize)]
+pub struct Glossary {
+    /// How many terms.
+    pub count: usize,
+    /// The drawn glossary.
+    pub html: String,
+}
+
+thread_local! {
+    /// The glossary once fetched. Leaked on purpose, like the bodies.
+    static GLOSSARY: RefCell<Option<&'static Glossary>> = const { RefCell::new(None) };
+}
+
+/// The course glossary, fetched once per visit. Errors are sentences for the reader.
+pub async fn load_glossary() -> Result<&'static Glossary, String> {
+    if let Some(glossary) = GLOSSARY.with(|g| *g.borrow()) {
+        return Ok(glossary);
+    }
+    let text = fetch_text(&course().glossary_file).await?;
+    let glossary: Glossary = serde_json::from_str(&text).map_err(|e| {
+        format!("The glossary's file is damaged ({e}); reload the page to fetch it again.")
+    })?;
+    let glossary: &'static Glossary = Box::leak(Box::new(glossary));
+    GLOSSARY.with(|g| *g.borrow_mut() = Some(glossary));
+    Ok(glossary)
+}
+
 async fn fetch_text(url: &str) -> Result<String, String> {
     use leptos::wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    let offline = || {
-        "This chapter could not be loaded: the site did not answer (are you offline?).".to_string()
-    };
+    let offline =
+        || "This page could not be loaded: the site did not answer (are you offline?).".to_string();
     let window = web_sys::window().ok_or_else(offline)?;
     let response = JsFuture::from(window.fetch_with_str(url))
         .await
@@ -67,7 +95,7 @@ async fn fetch_text(url: &str) -> Result<String, String> {
     let response: web_sys::Response = response.dyn_into().map_err(|_| offline())?;
     if !response.ok() {
         return Err(format!(
-            "This chapter could not be loaded (HTTP {}); reload the page.",
+            "This page could not be loaded (HTTP {}); reload the page.",
             response.status()
         ));
     }

@@ -20,6 +20,11 @@ pub enum Route {
         /// The run token (`1~scenario~seed~overrides…`).
         token: String,
     },
+    /// The course glossary, optionally at one term.
+    Glossary {
+        /// A term's id.
+        term: Option<String>,
+    },
     /// The engine's benchmarks, run in the browser.
     Bench,
     /// Anything else; holds what was asked for.
@@ -40,6 +45,10 @@ impl Route {
             |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         Some(match parts.as_slice() {
             ["bench"] => Route::Bench,
+            ["glossary"] => Route::Glossary { term: None },
+            ["glossary", term] if valid(term) => Route::Glossary {
+                term: Some((*term).to_string()),
+            },
             ["chapter", slug] if valid(slug) => Route::Chapter {
                 slug: (*slug).to_string(),
                 section: None,
@@ -71,6 +80,8 @@ impl Route {
                 section: Some(section),
             } => format!("#/chapter/{slug}/{section}"),
             Route::Sim { step, token } => format!("#/sim/{step}/{token}"),
+            Route::Glossary { term: None } => "#/glossary".to_string(),
+            Route::Glossary { term: Some(term) } => format!("#/glossary/{term}"),
             Route::Bench => "#/bench".to_string(),
             Route::NotFound(path) => format!("#{path}"),
         }
@@ -132,6 +143,16 @@ mod tests {
         );
         assert_eq!(Route::parse("#fn-1"), None);
         assert_eq!(
+            Route::parse("#/glossary/lease"),
+            Some(Route::Glossary {
+                term: Some("lease".into())
+            })
+        );
+        assert!(matches!(
+            Route::parse("#/glossary/a b"),
+            Some(Route::NotFound(_))
+        ));
+        assert_eq!(
             Route::parse("#/sim/12/1~retry-lossy~7~t120c0"),
             Some(Route::Sim {
                 step: 12,
@@ -154,6 +175,10 @@ mod tests {
             Route::Home,
             chapter("replication", None),
             chapter("replication", Some("quorums")),
+            Route::Glossary { term: None },
+            Route::Glossary {
+                term: Some("vector-clock".into()),
+            },
         ] {
             assert_eq!(Route::parse(&route.href()), Some(route.clone()));
         }

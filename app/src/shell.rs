@@ -7,7 +7,8 @@ use crate::browser::{current_hash, scroll_to};
 use crate::components::shortcuts::ShortcutsDialog;
 use crate::course::{course, neighbours};
 use crate::pages::{
-    bench::BenchPage, chapter::ChapterPage, home::HomePage, not_found::NotFoundPage,
+    bench::BenchPage, chapter::ChapterPage, glossary::GlossaryPage, home::HomePage,
+    not_found::NotFoundPage,
 };
 use crate::route::{chapter_href, Route};
 use crate::sims::{Mount, SimMount};
@@ -80,6 +81,7 @@ pub fn App() -> impl IntoView {
                 section.clone(),
             ),
             Route::Sim { .. } => ("Shared simulation run — DistSys Lab".to_string(), None),
+            Route::Glossary { .. } => ("Glossary — DistSys Lab".to_string(), None),
             Route::Bench => ("Performance — DistSys Lab".to_string(), None),
             Route::NotFound(_) => ("Not found — DistSys Lab".to_string(), None),
         };
@@ -103,6 +105,7 @@ pub fn App() -> impl IntoView {
             "Escape" => help_open.set(false),
             "t" => theme.update(|t| *t = t.toggled()),
             "h" => navigate("#/"),
+            "g" => navigate("#/glossary"),
             "n" | "p" => {
                 let (previous, next) = match &slug {
                     Some(slug) => neighbours(slug),
@@ -135,6 +138,7 @@ pub fn App() -> impl IntoView {
             </a>
             <nav class="header-nav" aria-label="Site">
                 <a href="#/">"Course"</a>
+                <a href="#/glossary" title="Glossary (g)">"Glossary"</a>
                 <button class="icon-button" type="button" on:click=move |_| help_open.set(true)
                     aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">"?"</button>
                 <button class="icon-button theme-toggle" type="button"
@@ -163,6 +167,7 @@ pub fn App() -> impl IntoView {
                         </div>
                     }.into_any()
                 }
+                Route::Glossary { term } => view! { <GlossaryPage term=term/> }.into_any(),
                 Route::Bench => view! { <BenchPage/> }.into_any(),
                 Route::NotFound(path) => view! { <NotFoundPage asked=path/> }.into_any(),
             }}

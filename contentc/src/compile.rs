@@ -7,6 +7,7 @@ use std::path::Path;
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::directive::{parse_fields, parse_quiz, DirectiveError};
+use crate::glossary::{ChapterTerms, Linker, GLOSSARY_HEADING};
 use crate::{
     Block, ChallengeEmbed, Chapter, ClassifyAnswer, ClassifyEmbed, ClassifyHistory, Course,
     HistoryEmbed, HistoryExample, Quiz, QuizKey, QuizOption, Section, SimEmbed, StalenessEmbed,
@@ -140,13 +141,15 @@ pub fn compile_dir(dir: &Path) -> Result<Course, Vec<ContentError>> {
     files.sort();
     let mut chapters = Vec::new();
     let mut links = Vec::new();
+    let mut terms = Vec::new();
     for name in &files {
         let path = dir.join(name);
         let shown = format!("content/{name}");
         match std::fs::read_to_string(&path) {
             Ok(text) => match compile_with_links(&shown, name, &text, &catalog) {
-                Ok((chapter, chapter_links)) => {
+                Ok((chapter, chapter_links, chapter_terms)) => {
                     links.push((shown, chapter_links));
+                    terms.push(chapter_terms);
                     chapters.push(chapter);
                 }
                 Err(err) => errors.push(err),
@@ -175,8 +178,23 @@ pub fn compile_dir(dir: &Path) -> Result<Course, Vec<ContentError>> {
             check_link(file, link, &chapters, &mut errors);
         }
     }
+    let files: Vec<&str> = links.iter().map(|(file, _)| file.as_str()).collect();
+    let joined: Vec<_> = chapters
+        .iter()
+        .zip(&files)
+        .zip(&terms)
+        .map(|((chapter, file), terms)| (chapter, *file, terms))
+        .collect();
+    let glossary = crate::glossary::merge(&joined).unwrap_or_else(|mut found| {
+        errors.append(&mut found);
+        Vec::new()
+    });
     if errors.is_empty() {
-        Ok(Course { chapters })
+        Ok(Course {
+            chapters,
+            glossary,
+            glossary_file: String::new(),
+        })
     } else {
         Err(errors)
     }
@@ -218,7 +236,7 @@ pub fn compile_chapter(
     text: &str,
     catalog: &Catalog,
 ) -> Result<Chapter, ContentError> {
-    compile_with_links(file, file_name, text, catalog).map(|(chapter, _)| chapter)
+    compile_with_links(file, file_name, text, catalog).map(|(chapter, _, _)| chapter)
 }
 
 fn compile_with_links(
@@ -226,7 +244,7 @@ fn compile_with_links(
     file_name: &str,
     text: &str,
     catalog: &Catalog,
-) -> Result<(Chapter, Vec<ChapterLink>), ContentError> {
+) -> Result<(Chapter, Vec<ChapterLink>, ChapterTerms), ContentError> {
     let fail = |line: usize, message: String| ContentError {
         file: file.to_string(),
         line,
@@ -240,6 +258,14 @@ fn compile_with_links(
     }
     let (number, slug) = parse_file_name(file_name).map_err(|m| fail(0, m))?;
     let front = parse_front_matter(text).map_err(|(line, m)| fail(line, m))?;
+    let line_of = |byte: usize| {
+        text[..(front.body_offset + byte).min(text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    };
+    let definitions = crate::glossary::definitions(&text[front.body_offset..], line_of)
+        .map_err(|(line, m)| fail(line, m))?;
     let mut body = Body {
         slug: slug.clone(),
         text,
@@ -250,6 +276,11 @@ fn compile_with_links(
         links: Vec::new(),
         pending: Vec::new(),
         quiz_count: 0,
+        linker: Linker::new(&definitions),
+        section: None,
+        in_glossary: false,
+        no_link_depth: 0,
+        bold_depth: 0,
     };
     body.compile().map_err(|(line, m)| fail(line, m))?;
     let quizzes = body
@@ -304,7 +335,11 @@ fn compile_with_links(
         body_file: String::new(),
         blocks: body.blocks,
     };
-    Ok((chapter, body.links))
+    let terms = ChapterTerms {
+        definitions,
+        first_use: body.linker.first_use(),
+    };
+    Ok((chapter, body.links, terms))
 }
 
 fn parse_file_name(name: &str) -> Result<(u8, String), String> {
@@ -400,6 +435,16 @@ struct Body<'a> {
     /// Prose events since the last directive.
     pending: Vec<Event<'a>>,
     quiz_count: usize,
+    /// Links the first use of each of the chapter's glossary terms.
+    linker: Linker,
+    /// The section the prose is in.
+    section: Option<Section>,
+    /// Whether the prose is the chapter's glossary (whose terms are not linked to themselves).
+    in_glossary: bool,
+    /// Links, images and code blocks open around the current text (never linked inside).
+    no_link_depth: usize,
+    /// Strong or emphasis open around the current text (where prose defines a term).
+    bold_depth: usize,
 }
 
 type Failure = (usize, String);
@@ -456,6 +501,7 @@ impl<'a> Body<'a> {
                     title,
                     id,
                 }) => {
+                    self.no_link_depth += 1;
                     let dest_url = self.rewrite_link(dest_url, line);
                     self.pending.push(Event::Start(Tag::Link {
                         link_type,
@@ -463,6 +509,30 @@ impl<'a> Body<'a> {
                         title,
                         id,
                     }));
+                }
+                Event::Text(text) if self.no_link_depth == 0 && !self.in_glossary => {
+                    let events = self
+                        .linker
+                        .text(text, self.section.as_ref(), self.bold_depth > 0);
+                    self.pending.extend(events);
+                }
+                event @ (Event::Start(Tag::Strong) | Event::Start(Tag::Emphasis)) => {
+                    self.bold_depth += 1;
+                    self.pending.push(event);
+                }
+                event @ (Event::End(TagEnd::Strong) | Event::End(TagEnd::Emphasis)) => {
+                    self.bold_depth = self.bold_depth.saturating_sub(1);
+                    self.pending.push(event);
+                }
+                event @ (Event::Start(Tag::Image { .. }) | Event::Start(Tag::CodeBlock(_))) => {
+                    self.no_link_depth += 1;
+                    self.pending.push(event);
+                }
+                event @ (Event::End(TagEnd::Link)
+                | Event::End(TagEnd::Image)
+                | Event::End(TagEnd::CodeBlock)) => {
+                    self.no_link_depth = self.no_link_depth.saturating_sub(1);
+                    self.pending.push(event);
                 }
                 other => self.pending.push(other),
             }
@@ -518,12 +588,20 @@ impl<'a> Body<'a> {
             HeadingLevel::H3 => 3,
             _ => 4,
         };
+        if depth == 2 {
+            self.in_glossary = title.trim() == GLOSSARY_HEADING;
+        }
         if depth <= 3 {
-            self.sections.push(Section {
+            let section = Section {
                 id: id.clone(),
                 title,
                 level: depth,
-            });
+            };
+            if !self.in_glossary {
+                self.linker.heading(&section.title, &section);
+            }
+            self.section = Some(section.clone());
+            self.sections.push(section);
         }
         let anchor = format!(
             "<a class=\"anchor\" href=\"#/chapter/{}/{id}\" aria-label=\"Link to this section\">#</a>",
@@ -544,22 +622,12 @@ impl<'a> Body<'a> {
     /// `NN-slug.md#frag` becomes the app's route; the target is checked once all chapters are
     /// known. Other links are left alone.
     fn rewrite_link(&mut self, dest: CowStr<'a>, line: usize) -> CowStr<'a> {
-        let (path, fragment) = match dest.split_once('#') {
-            Some((p, f)) => (p, Some(f.to_string())),
-            None => (dest.as_ref(), None),
-        };
-        let is_chapter = path.ends_with(".md") && !path.contains('/') && !path.contains(':');
-        if !is_chapter {
+        let Some((route, file_name, fragment)) = chapter_route(&dest) else {
             return dest;
-        }
-        let slug = parse_file_name(path).map(|(_, s)| s).unwrap_or_default();
-        let route = match &fragment {
-            Some(f) => format!("#/chapter/{slug}/{f}"),
-            None => format!("#/chapter/{slug}"),
         };
         self.links.push(ChapterLink {
             line,
-            file_name: path.to_string(),
+            file_name,
             fragment,
         });
         CowStr::from(route)
@@ -916,6 +984,25 @@ fn known(ids: &BTreeSet<String>) -> String {
     }
 }
 
+/// A link to a chapter file (`NN-slug.md#frag`) as the app's route, with the file name and the
+/// fragment; `None` for any other link.
+pub(crate) fn chapter_route(dest: &str) -> Option<(String, String, Option<String>)> {
+    let (path, fragment) = match dest.split_once('#') {
+        Some((p, f)) => (p, Some(f.to_string())),
+        None => (dest, None),
+    };
+    let is_chapter = path.ends_with(".md") && !path.contains('/') && !path.contains(':');
+    if !is_chapter {
+        return None;
+    }
+    let slug = parse_file_name(path).map(|(_, s)| s).unwrap_or_default();
+    let route = match &fragment {
+        Some(f) => format!("#/chapter/{slug}/{f}"),
+        None => format!("#/chapter/{slug}"),
+    };
+    Some((route, path.to_string(), fragment))
+}
+
 /// Renders Markdown blocks.
 fn block_html(text: &str) -> String {
     let mut html = String::new();
@@ -1002,6 +1089,34 @@ mod tests {
             &format!("{FRONT}{body}"),
             &catalog(),
         )
+    }
+
+    #[test]
+    fn the_first_use_of_a_glossary_term_links_to_the_glossary_and_names_its_section() {
+        let text = format!(
+            "{FRONT}## Intro\n\nNo term here, `lease` in code, [a lease](02-next.md) in a link.\n\n\
+             ## Leases\n\nA lease expires. Another lease.\n\n```text\na lease\n```\n\n\
+             ## Glossary\n\nLease\n: A grant that expires.\n"
+        );
+        let (chapter, _, terms) =
+            compile_with_links("content/01-hard.md", "01-hard.md", &text, &catalog()).unwrap();
+        let html: String = chapter
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Html(h) => Some(h.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(html.matches("class=\"term\"").count(), 1, "{html}");
+        assert!(html.contains(
+            "A <a class=\"term\" href=\"#/glossary/lease\" title=\"In the glossary\">lease</a> expires."
+        ));
+        assert_eq!(terms.definitions[0].line, 20);
+        assert_eq!(
+            terms.first_use[0].as_ref().map(|s| s.id.as_str()),
+            Some("leases")
+        );
     }
 
     #[test]
@@ -1369,12 +1484,15 @@ mod tests {
         assert_eq!(chapter.challenges, ["vector-clocks"]);
         let course = Course {
             chapters: vec![chapter],
+            glossary: Vec::new(),
+            glossary_file: String::new(),
         };
         let (index, files) = crate::split(&course);
         assert!(index.chapters[0].blocks.is_empty());
-        let [(path, json)] = files.as_slice() else {
+        let [(path, json), (glossary_path, _)] = files.as_slice() else {
             panic!("{files:?}")
         };
+        assert_eq!(&index.glossary_file, glossary_path);
         assert_eq!(&index.chapters[0].body_file, path);
         assert!(
             path.starts_with("chapters/hard.") && path.ends_with(".json"),

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 mod compile;
 #[cfg(feature = "compile")]
 mod directive;
+#[cfg(feature = "compile")]
+pub mod glossary;
 
 #[cfg(feature = "compile")]
 pub use compile::{compile_chapter, compile_dir, slugify, Catalog, ContentError};
@@ -29,6 +31,63 @@ pub fn to_json(course: &Course) -> String {
 pub struct Course {
     /// Chapters in agenda order.
     pub chapters: Vec<Chapter>,
+    /// Every term the chapters define, sorted by term. Never in the index the app embeds: the
+    /// glossary page fetches it, drawn, from [`Course::glossary_file`].
+    #[serde(skip)]
+    pub glossary: Vec<GlossaryTerm>,
+    /// Where the glossary is served, relative to the site (`glossary.<hash>.json`); set by
+    /// [`split`], empty before.
+    #[serde(default)]
+    pub glossary_file: String,
+}
+
+/// One term of the course glossary, defined by the first chapter whose `## Glossary` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlossaryTerm {
+    /// Its id on the glossary page (`#/glossary/<id>`).
+    pub id: String,
+    /// The term as the chapter writes it.
+    pub term: String,
+    /// The definition, as inline HTML.
+    pub definition_html: String,
+    /// The chapter that defines it.
+    pub chapter: u8,
+    /// That chapter's slug.
+    pub slug: String,
+    /// That chapter's title.
+    pub chapter_title: String,
+    /// The section whose prose first uses the term (and links it here), if any.
+    pub section: Option<Section>,
+    /// Later chapters that refine the definition, each linking back to the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<GlossaryMention>,
+}
+
+/// A later chapter's refinement of a [`GlossaryTerm`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlossaryMention {
+    /// The chapter.
+    pub chapter: u8,
+    /// Its slug.
+    pub slug: String,
+    /// Its title.
+    pub chapter_title: String,
+    /// Its definition, as inline HTML.
+    pub definition_html: String,
+    /// The section whose prose first uses the term, if any.
+    pub section: Option<Section>,
+}
+
+/// The glossary as served in its own file: drawn at build time, so the page only shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlossaryBody {
+    /// How many terms.
+    pub count: usize,
+    /// The letter index and the definition list, as HTML; each entry carries its searchable
+    /// text in `data-search` (lower case).
+    pub html: String,
+    /// The terms, sorted.
+    pub terms: Vec<GlossaryTerm>,
 }
 
 /// One chapter: metadata, a table of contents and the body as a sequence of blocks.
@@ -125,6 +184,15 @@ pub fn split(course: &Course) -> (Course, Vec<(String, String)>) {
         );
         files.push((chapter.body_file.clone(), json));
     }
+    let terms = std::mem::take(&mut index.glossary);
+    let glossary = GlossaryBody {
+        count: terms.len(),
+        html: glossary::render(&terms),
+        terms,
+    };
+    let json = serde_json::to_string(&glossary).expect("the glossary serializes");
+    index.glossary_file = format!("glossary.{:016x}.json", fnv1a(json.as_bytes()));
+    files.push((index.glossary_file.clone(), json));
     (index, files)
 }
 

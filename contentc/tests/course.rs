@@ -162,3 +162,45 @@ fn a_good_folder_compiles_with_links_rewritten_to_routes() {
     assert!(html.contains("href=\"#/chapter/second/body\""), "{html}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_glossary_holds_every_chapters_terms_once_with_where_each_is_taught() {
+    let course = compile_dir(&content_dir()).expect("the content compiles");
+    let glossary = &course.glossary;
+    for chapter in &course.chapters {
+        let owned = glossary
+            .iter()
+            .filter(|t| t.chapter == chapter.number)
+            .count();
+        assert!(
+            owned >= 5,
+            "chapter {} defines {owned} terms",
+            chapter.number
+        );
+    }
+    let mut ids: Vec<&str> = glossary.iter().map(|t| t.id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), glossary.len(), "one entry per term");
+    let fencing = glossary
+        .iter()
+        .find(|t| t.id == "fencing-token")
+        .expect("chapter 1 defines fencing tokens");
+    assert_eq!(fencing.chapter, 1);
+    assert_eq!(
+        fencing.also.iter().map(|a| a.chapter).collect::<Vec<_>>(),
+        [3],
+        "chapter 3 refines it and says so"
+    );
+    let taught = glossary.iter().filter(|t| t.section.is_some()).count();
+    assert!(
+        taught * 10 >= glossary.len() * 8,
+        "most terms are used (and linked) in their chapter's prose: {taught} of {}",
+        glossary.len()
+    );
+    let untaught: Vec<&str> = glossary
+        .iter()
+        .filter(|t| t.section.is_none())
+        .map(|t| t.term.as_str())
+        .collect();
+    println!("terms whose chapter never uses them in prose: {untaught:?}");
+}

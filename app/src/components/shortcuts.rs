@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 
 /// Every shortcut the page knows, as (keys, what they do).
-pub const SHORTCUTS: [(&str, &str); 15] = [
+pub const SHORTCUTS: [(&str, &str); 16] = [
     ("?", "Show or hide this list"),
     ("n / p", "Next / previous chapter"),
     ("h", "Course overview"),
+    ("g", "Glossary"),
     ("t", "Toggle light / dark theme"),
     ("Esc", "Close this list"),
     ("Space", "In a focused simulation: play / pause"),
