@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// Every shortcut the page knows, as (keys, what they do).
-pub const SHORTCUTS: [(&str, &str); 16] = [
+pub const SHORTCUTS: [(&str, &str); 18] = [
     ("?", "Show or hide this list"),
     ("n / p", "Next / previous chapter"),
     ("h", "Course overview"),
@@ -23,6 +23,14 @@ pub const SHORTCUTS: [(&str, &str); 16] = [
     (
         "p",
         "In a simulation: pause the selected node, or resume it",
+    ),
+    (
+        "i",
+        "In a simulation: isolate the selected node from all others, or rejoin it",
+    ),
+    (
+        "f",
+        "In a simulation: present it full screen (again, or Esc, to leave at the same step)",
     ),
     (
         "Click a link (or Enter on it)",

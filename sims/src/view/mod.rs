@@ -19,6 +19,7 @@ use engine::sim::spec::{Action, RunSpec};
 use engine::sim::world::Status;
 use leptos::ev;
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
 
 use crate::now_ms;
 use geometry::{
@@ -159,6 +160,34 @@ impl Sim {
             Some((id, Status::Up)) => self.act(Action::Pause(id)),
             Some((id, Status::Paused)) => self.act(Action::Resume(id)),
             _ => {}
+        }
+    }
+
+    /// Cut the inspected node off from every other node, or, if it is already cut off from all
+    /// of them, repair its links.
+    fn isolate_or_rejoin_selected(&self) {
+        let Some((id, _)) = self.inspected() else {
+            return;
+        };
+        let (others, isolated) = self.view.with_untracked(|v| {
+            let others: Vec<u16> = v.nodes.iter().map(|n| n.id).filter(|&n| n != id).collect();
+            let isolated = v
+                .links
+                .iter()
+                .filter(|l| l.from == id || l.to == id)
+                .all(|l| l.cut);
+            (others, isolated)
+        });
+        if others.is_empty() {
+            return;
+        }
+        if isolated {
+            for other in others {
+                self.act(Action::Mend(id, other));
+                self.act(Action::Mend(other, id));
+            }
+        } else {
+            self.act(Action::Partition(vec![vec![id], others]));
         }
     }
 
@@ -369,7 +398,7 @@ pub fn SimView(
     let about_open = RwSignal::new(false);
     let about_id = format!("about-{}-{}", spec.scenario, next_id());
     let label = format!(
-        "Simulation: {title}. Space plays or pauses, arrows step; Tab reaches nodes, links and messages; C crashes or restarts the selected node, P pauses or resumes it."
+        "Simulation: {title}. Space plays or pauses, arrows step; Tab reaches nodes, links and messages; C crashes or restarts the selected node, P pauses or resumes it, I isolates it or rejoins it; F presents the simulation full screen."
     );
     let on_key = move |event: ev::KeyboardEvent| {
         if dom::typing_in_a_field(&event) {
@@ -384,6 +413,15 @@ pub fn SimView(
             "ArrowLeft" => sim.step(Command::StepBack(1)),
             "c" | "C" => sim.crash_or_restart_selected(),
             "p" | "P" => sim.pause_or_resume_selected(),
+            "i" | "I" => sim.isolate_or_rejoin_selected(),
+            "f" | "F" => {
+                if let Some(figure) = event
+                    .current_target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                {
+                    toggle_presenting(&figure);
+                }
+            }
             _ => return,
         }
         event.prevent_default();
@@ -453,6 +491,19 @@ fn summary(view: &WorldView) -> String {
     text
 }
 
+/// Shows `figure` full screen for a projector, or leaves full screen. The run is the same
+/// component either way, so leaving returns to the same step.
+fn toggle_presenting(figure: &web_sys::Element) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if document.fullscreen_element().is_some() {
+        document.exit_fullscreen();
+    } else {
+        let _ = figure.request_fullscreen();
+    }
+}
+
 #[component]
 fn Controls(
     sim: Sim,
@@ -497,6 +548,19 @@ fn Controls(
                     "↗"<span class="button-text">{move || if copied.get() { " Link copied" } else { " Copy link" }}</span>
                 </button>
             })}
+            <button type="button" class="button sim-present" title="Present full screen (F)"
+                aria-label="Present full screen, or leave it"
+                on:click=move |e| {
+                    let figure = event_target::<web_sys::Element>(&e).closest("figure.sim").ok().flatten();
+                    if let Some(figure) = figure {
+                        toggle_presenting(&figure);
+                    }
+                }>
+                    <svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+                        <path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" fill="none" stroke="currentColor" stroke-width="2"></path>
+                    </svg>
+                    <span class="button-text">" Present"</span>
+                </button>
             <span class="sim-clock">{step_text}</span>
         </div>
         <label class="sim-scrubber">
