@@ -243,3 +243,25 @@ test("no request leaves the site's own origin", async () => {
   assert.ok(loaded.some((u) => /chapters\/.*\.json/.test(u)), "a chapter body was fetched");
   assert.deepEqual(browser.foreignRequests, []);
 });
+
+test("the home page links each outcome to its chapters and continues where the reader left off", async () => {
+  const { page, problems } = await browser.open("#/");
+  await page.evaluate(() => localStorage.removeItem("dslab.place"));
+  await page.reload();
+  const outcomes = page.locator("ul.outcomes > li");
+  await outcomes.first().waitFor();
+  assert.equal(await outcomes.count(), 6);
+  for (let i = 0; i < 6; i++) assert.ok(await outcomes.nth(i).locator("a").count() >= 1, `outcome ${i + 1} links to a chapter`);
+  assert.equal(await page.locator(".hero-actions .continue").count(), 0, "nothing to continue on a first visit");
+  await page.goto(new URL("#/chapter/consensus/raft-terms-and-roles", page.url()).href);
+  await page.locator("article.chapter h1").waitFor();
+  await page.goto(new URL("#/", page.url()).href);
+  const go = page.locator(".hero-actions .continue");
+  await go.waitFor();
+  assert.match(await go.textContent(), /^Continue: 4\. .+ — /);
+  await go.click();
+  await page.locator("article.chapter h1").waitFor();
+  assert.match(page.url(), /#\/chapter\/consensus\/raft-terms-and-roles$/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -88,6 +88,9 @@ pub fn App() -> impl IntoView {
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
             document.set_title(&title);
         }
+        if let Route::Chapter { .. } = &current {
+            crate::pages::home::remember_place(&current);
+        }
         request_animation_frame(move || scroll_to(section.as_deref()));
     });
 

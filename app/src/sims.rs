@@ -255,6 +255,14 @@ pub fn SimMount(
                     .ok_or_else(|| "The simulation did not start; reload the page.".to_string())
             };
             let result = mounted.await;
+            if mounting.is_disposed() {
+                // The page went away while the simulation loaded: drop what was mounted into the
+                // detached host.
+                if let (Ok(id), Some(module)) = (&result, MODULE.with(|m| m.borrow().clone())) {
+                    let _ = call(&module, "unmount", &[JsValue::from(*id)]);
+                }
+                return;
+            }
             mounting.set_value(false);
             match result {
                 Ok(id) => {

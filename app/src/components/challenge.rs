@@ -119,6 +119,10 @@ pub fn ChallengeView(
         let this_check = generation.get_value();
         set_timeout(
             move || {
+                // The page went away during the check (its cleanup stopped the worker).
+                if state.is_disposed() {
+                    return;
+                }
                 let still_running = matches!(
                     state.get_untracked(),
                     CheckState::Starting | CheckState::Running { .. }

@@ -159,10 +159,14 @@ pub fn CodeEditor(
         });
         let label = rich_label.clone();
         leptos::task::spawn_local(async move {
-            if let Err(e) =
+            let loaded =
                 crate::browser::load_script("editor-module", SCRIPT_URL, || bundle().is_some())
-                    .await
-            {
+                    .await;
+            // The page went away while the script loaded.
+            if rich.is_disposed() {
+                return;
+            }
+            if let Err(e) = loaded {
                 unavailable.set(Some(format!("its script did not load ({e:?})")));
                 return;
             }

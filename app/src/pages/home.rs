@@ -5,17 +5,45 @@ use leptos::prelude::*;
 use crate::components::progress_bar::ProgressBar;
 use crate::components::progress_file::ProgressFile;
 use crate::course::course;
-use crate::route::chapter_href;
+use crate::route::{chapter_href, Route};
 use crate::store::Store;
 
-/// What a participant leaves the workshop able to do.
-pub const OUTCOMES: [&str; 5] = [
-    "Design for partial failure: reason about what a timeout, a retry or a crash can and cannot tell you.",
-    "Choose a consistency model for a use case, and state precisely what CAP and PACELC do and do not say about it.",
-    "Pick a replication strategy and a conflict-resolution scheme, knowing which writes each can lose.",
-    "Implement the core of Raft, and know why each rule of its Figure 2 is there.",
-    "Debug distributed failures systematically, with traces, causal order and deterministic replay.",
+/// What a participant leaves the workshop able to do, each with the chapters that teach and
+/// exercise it.
+pub const OUTCOMES: [(&str, &[u8]); 6] = [
+    ("Design for partial failure: reason about what a timeout, a retry or a crash can and cannot tell you.", &[1, 5]),
+    ("Apply the CAP theorem and PACELC to real design decisions, saying precisely what each does and does not promise.", &[2, 3]),
+    ("Choose a consistency model for a use case, and check a history against it.", &[2, 7]),
+    ("Pick a replication strategy and a conflict-resolution scheme, knowing which writes each can lose.", &[3]),
+    ("Implement the core of Raft and a store on it, and know why each rule is there.", &[4, 7]),
+    ("Debug distributed failures systematically, with traces, causal order and deterministic replay.", &[6]),
 ];
+
+/// Where the reader was last: the `localStorage` key and its value, a chapter route.
+const PLACE_KEY: &str = "dslab.place";
+
+/// Remembers a chapter route as where to continue from.
+pub fn remember_place(route: &Route) {
+    if let Some(storage) = crate::browser::storage() {
+        let _ = storage.set_item(PLACE_KEY, &route.href());
+    }
+}
+
+/// The chapter (and section) the reader was last on, if it still exists.
+fn last_place() -> Option<(String, String)> {
+    let href = crate::browser::storage()?.get_item(PLACE_KEY).ok()??;
+    let Some(Route::Chapter { slug, section }) = Route::parse(&href) else {
+        return None;
+    };
+    let chapter = crate::course::chapter(&slug)?;
+    let title = section
+        .and_then(|id| chapter.sections.iter().find(|s| s.id == id))
+        .map_or(String::new(), |s| format!(" — {}", s.title));
+    Some((
+        href,
+        format!("Continue: {}. {}{title}", chapter.number, chapter.title),
+    ))
+}
 
 /// The home page.
 #[component]
@@ -55,7 +83,8 @@ pub fn HomePage() -> impl IntoView {
                     "browser checks against many seeded runs with faults, replaying the smallest run that breaks your code."
                 </p>
                 <p class="hero-actions">
-                    <a class="button primary" href=chapter_href(&course().chapters[0].slug)>"Start with chapter 1"</a>
+                    {last_place().map(|(href, text)| view! { <a class="button primary continue" href=href>{text}</a> })}
+                    <a class="button" class:primary=last_place().is_none() href=chapter_href(&course().chapters[0].slug)>"Start with chapter 1"</a>
                     <a class="button" href="#agenda">"See the agenda"</a>
                 </p>
             </section>
@@ -82,7 +111,12 @@ pub fn HomePage() -> impl IntoView {
             </section>
             <section>
                 <h2>"What you will be able to do"</h2>
-                <ul class="outcomes">{OUTCOMES.iter().map(|o| view! { <li>{*o}</li> }).collect_view()}</ul>
+                <ul class="outcomes">{OUTCOMES.iter().map(|(text, chapters)| view! {
+                    <li>{*text}" "<span class="outcome-where">{chapters.iter().filter_map(|n| {
+                        let c = course().chapters.get(usize::from(*n).checked_sub(1)?)?;
+                        Some(view! { <a href=chapter_href(&c.slug) title=c.title.as_str()>{format!("ch. {n}")}</a>" " })
+                    }).collect_view()}</span></li>
+                }).collect_view()}</ul>
             </section>
             <section id="agenda">
                 <h2>"The agenda"</h2>
