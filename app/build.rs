@@ -5,7 +5,11 @@ use std::path::Path;
 
 fn main() {
     let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
-    for dir in [content.clone(), content.join("histories")] {
+    for dir in [
+        content.clone(),
+        content.join("histories"),
+        content.join("pages"),
+    ] {
         println!("cargo:rerun-if-changed={}", dir.display());
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for entry in entries.flatten() {

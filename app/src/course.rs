@@ -21,6 +21,11 @@ pub fn chapter(slug: &str) -> Option<&'static Chapter> {
     course().chapters.iter().find(|c| c.slug == slug)
 }
 
+/// The page outside the agenda with this slug.
+pub fn page(slug: &str) -> Option<&'static Chapter> {
+    course().pages.iter().find(|c| c.slug == slug)
+}
+
 /// The chapters before and after the one with this slug.
 pub fn neighbours(slug: &str) -> (Option<&'static Chapter>, Option<&'static Chapter>) {
     let chapters = &course().chapters;

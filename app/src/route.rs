@@ -20,6 +20,13 @@ pub enum Route {
         /// The run token (`1~scenario~seed~overrides…`).
         token: String,
     },
+    /// A page outside the agenda (the design-decision guide), optionally at a section.
+    Page {
+        /// The page's slug.
+        slug: String,
+        /// A section id within the page.
+        section: Option<String>,
+    },
     /// The course glossary, optionally at one term.
     Glossary {
         /// A term's id.
@@ -45,6 +52,14 @@ impl Route {
             |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         Some(match parts.as_slice() {
             ["bench"] => Route::Bench,
+            ["page", slug] if valid(slug) => Route::Page {
+                slug: (*slug).to_string(),
+                section: None,
+            },
+            ["page", slug, section] if valid(slug) && valid(section) => Route::Page {
+                slug: (*slug).to_string(),
+                section: Some((*section).to_string()),
+            },
             ["glossary"] => Route::Glossary { term: None },
             ["glossary", term] if valid(term) => Route::Glossary {
                 term: Some((*term).to_string()),
@@ -80,6 +95,14 @@ impl Route {
                 section: Some(section),
             } => format!("#/chapter/{slug}/{section}"),
             Route::Sim { step, token } => format!("#/sim/{step}/{token}"),
+            Route::Page {
+                slug,
+                section: None,
+            } => format!("#/page/{slug}"),
+            Route::Page {
+                slug,
+                section: Some(section),
+            } => format!("#/page/{slug}/{section}"),
             Route::Glossary { term: None } => "#/glossary".to_string(),
             Route::Glossary { term: Some(term) } => format!("#/glossary/{term}"),
             Route::Bench => "#/bench".to_string(),
@@ -94,6 +117,26 @@ fn token_chars(token: &str) -> bool {
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+impl Route {
+    /// The route of a section of `chapter`, which may be a page outside the agenda (number 0).
+    pub fn section_of(chapter: &contentc::Chapter, section: Option<String>) -> Route {
+        let slug = chapter.slug.clone();
+        if chapter.number == 0 {
+            Route::Page { slug, section }
+        } else {
+            Route::Chapter { slug, section }
+        }
+    }
+
+    /// The section a chapter or page route asks for.
+    pub fn section(&self) -> Option<&str> {
+        match self {
+            Route::Chapter { section, .. } | Route::Page { section, .. } => section.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// The `href` of a chapter.
@@ -175,6 +218,10 @@ mod tests {
             Route::Home,
             chapter("replication", None),
             chapter("replication", Some("quorums")),
+            Route::Page {
+                slug: "design-decisions".into(),
+                section: Some("seat-booking".into()),
+            },
             Route::Glossary { term: None },
             Route::Glossary {
                 term: Some("vector-clock".into()),

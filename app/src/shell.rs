@@ -81,6 +81,12 @@ pub fn App() -> impl IntoView {
                 section.clone(),
             ),
             Route::Sim { .. } => ("Shared simulation run — DistSys Lab".to_string(), None),
+            Route::Page { slug, section } => (
+                crate::course::page(slug).map_or("Not found — DistSys Lab".to_string(), |c| {
+                    format!("{} — DistSys Lab", c.title)
+                }),
+                section.clone(),
+            ),
             Route::Glossary { .. } => ("Glossary — DistSys Lab".to_string(), None),
             Route::Bench => ("Performance — DistSys Lab".to_string(), None),
             Route::NotFound(_) => ("Not found — DistSys Lab".to_string(), None),
@@ -141,6 +147,9 @@ pub fn App() -> impl IntoView {
             </a>
             <nav class="header-nav" aria-label="Site">
                 <a href="#/">"Course"</a>
+                {crate::course::course().pages.first().map(|p| view! {
+                    <a href=format!("#/page/{}", p.slug) class="nav-guide">"Guide"</a>
+                })}
                 <a href="#/glossary" title="Glossary (g)">"Glossary"</a>
                 <button class="icon-button" type="button" on:click=move |_| help_open.set(true)
                     aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">"?"</button>
@@ -170,6 +179,10 @@ pub fn App() -> impl IntoView {
                         </div>
                     }.into_any()
                 }
+                Route::Page { slug, .. } => match crate::course::page(&slug) {
+                    Some(page) => view! { <ChapterPage chapter=page/> }.into_any(),
+                    None => view! { <NotFoundPage asked=format!("/page/{slug}")/> }.into_any(),
+                },
                 Route::Glossary { term } => view! { <GlossaryPage term=term/> }.into_any(),
                 Route::Bench => view! { <BenchPage/> }.into_any(),
                 Route::NotFound(path) => view! { <NotFoundPage asked=path/> }.into_any(),

@@ -161,6 +161,47 @@ pub fn compile_dir(dir: &Path) -> Result<Course, Vec<ContentError>> {
             }),
         }
     }
+    let mut pages = Vec::new();
+    let pages_dir = dir.join(PAGES_DIR);
+    let mut page_files: Vec<String> = std::fs::read_dir(&pages_dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".md"))
+                .collect()
+        })
+        .unwrap_or_default();
+    page_files.sort();
+    for name in &page_files {
+        let shown = format!("content/{PAGES_DIR}/{name}");
+        match std::fs::read_to_string(pages_dir.join(name)) {
+            Ok(text) => {
+                match compile_with_links(&shown, &format!("{PAGES_DIR}/{name}"), &text, &catalog) {
+                    Ok((page, page_links, _)) => {
+                        if files
+                            .iter()
+                            .any(|f| f.ends_with(&format!("-{}.md", page.slug)))
+                        {
+                            errors.push(ContentError {
+                                file: shown.clone(),
+                                line: 0,
+                                message: format!("a chapter already has the slug `{}`", page.slug),
+                            });
+                        }
+                        links.push((shown, page_links));
+                        pages.push(page);
+                    }
+                    Err(err) => errors.push(err),
+                }
+            }
+            Err(err) => errors.push(ContentError {
+                file: shown,
+                line: 0,
+                message: format!("cannot read: {err}"),
+            }),
+        }
+    }
     for (index, chapter) in chapters.iter().enumerate() {
         let expected = index + 1;
         if usize::from(chapter.number) != expected {
@@ -192,6 +233,7 @@ pub fn compile_dir(dir: &Path) -> Result<Course, Vec<ContentError>> {
     if errors.is_empty() {
         Ok(Course {
             chapters,
+            pages,
             glossary,
             glossary_file: String::new(),
         })
@@ -256,8 +298,14 @@ fn compile_with_links(
             format!("file is larger than {CHAPTER_FILE_BYTES_MAX} bytes"),
         ));
     }
-    let (number, slug) = parse_file_name(file_name).map_err(|m| fail(0, m))?;
-    let front = parse_front_matter(text).map_err(|(line, m)| fail(line, m))?;
+    let page = file_name
+        .strip_prefix(PAGES_DIR)
+        .and_then(|f| f.strip_prefix('/'));
+    let (number, slug) = match page {
+        Some(name) => (0, parse_page_name(name).map_err(|m| fail(0, m))?),
+        None => parse_file_name(file_name).map_err(|m| fail(0, m))?,
+    };
+    let front = parse_front_matter(text, page.is_some()).map_err(|(line, m)| fail(line, m))?;
     let line_of = |byte: usize| {
         text[..(front.body_offset + byte).min(text.len())]
             .matches('\n')
@@ -268,6 +316,7 @@ fn compile_with_links(
         .map_err(|(line, m)| fail(line, m))?;
     let mut body = Body {
         slug: slug.clone(),
+        route: if page.is_some() { "page" } else { "chapter" },
         text,
         offset: front.body_offset,
         catalog,
@@ -342,6 +391,25 @@ fn compile_with_links(
     Ok((chapter, body.links, terms))
 }
 
+/// The folder of `content/` whose Markdown files are pages outside the agenda (a guide), served
+/// at `#/page/<slug>`.
+pub const PAGES_DIR: &str = "pages";
+
+/// A page's slug from its file name, `design-decisions.md`.
+fn parse_page_name(name: &str) -> Result<String, String> {
+    let slug = name
+        .strip_suffix(".md")
+        .filter(|s| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        .ok_or_else(|| {
+            format!("a page's file is named like `design-decisions.md`, not `{name}`")
+        })?;
+    Ok(slug.to_string())
+}
+
 fn parse_file_name(name: &str) -> Result<(u8, String), String> {
     let expected =
         "file name must look like `NN-slug.md` (two digits, lowercase words joined by `-`)";
@@ -366,7 +434,7 @@ struct FrontMatter {
 }
 
 /// `---` / `key: value` lines / `---` at the top of the file.
-fn parse_front_matter(text: &str) -> Result<FrontMatter, (usize, String)> {
+fn parse_front_matter(text: &str, page: bool) -> Result<FrontMatter, (usize, String)> {
     let mut lines = text.split_inclusive('\n');
     if lines.next().map(str::trim_end) != Some("---") {
         return Err((1, "a chapter starts with front matter: `---`, `title: …`, `hours: …`, `summary: …`, `---`".into()));
@@ -396,6 +464,17 @@ fn parse_front_matter(text: &str) -> Result<FrontMatter, (usize, String)> {
     };
     let title = required("title")?;
     let summary = required("summary")?;
+    if page {
+        if let Some((_, _, line)) = get("hours") {
+            return Err((*line, "a page outside the agenda has no `hours`".into()));
+        }
+        return Ok(FrontMatter {
+            title,
+            hours: 0,
+            summary,
+            body_offset: offset,
+        });
+    }
     let hours_text = required("hours")?;
     let hours_line = get("hours").map_or(1, |(_, _, l)| *l);
     let hours: u8 = hours_text
@@ -426,6 +505,8 @@ const DIRECTIVES: [&str; 6] = [
 
 struct Body<'a> {
     slug: String,
+    /// The route its sections live under: `chapter` or `page`.
+    route: &'static str,
     text: &'a str,
     offset: usize,
     catalog: &'a Catalog,
@@ -604,8 +685,8 @@ impl<'a> Body<'a> {
             self.sections.push(section);
         }
         let anchor = format!(
-            "<a class=\"anchor\" href=\"#/chapter/{}/{id}\" aria-label=\"Link to this section\">#</a>",
-            self.slug
+            "<a class=\"anchor\" href=\"#/{}/{}/{id}\" aria-label=\"Link to this section\">#</a>",
+            self.route, self.slug
         );
         self.pending.push(Event::Start(Tag::Heading {
             level,
@@ -1120,6 +1201,33 @@ mod tests {
     }
 
     #[test]
+    fn a_page_outside_the_agenda_has_no_number_or_hours_and_its_own_route() {
+        let text = "---\ntitle: Guide\nsummary: How to decide.\n---\n## Decide\n\nSee [chapter 2](02-next.md).\n";
+        let page =
+            compile_chapter("content/pages/guide.md", "pages/guide.md", text, &catalog()).unwrap();
+        assert_eq!(
+            (page.number, page.hours, page.slug.as_str()),
+            (0, 0, "guide")
+        );
+        let Block::Html(html) = &page.blocks[0] else {
+            panic!("{:?}", page.blocks)
+        };
+        assert!(html.contains("href=\"#/page/guide/decide\""), "{html}");
+        let with_hours = "---\ntitle: Guide\nhours: 2\nsummary: S\n---\n";
+        let err = compile_chapter(
+            "content/pages/guide.md",
+            "pages/guide.md",
+            with_hours,
+            &catalog(),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("no `hours`"), "{err}");
+        let err = compile_chapter("content/pages/Guide.md", "pages/Guide.md", text, &catalog())
+            .unwrap_err();
+        assert!(err.message.contains("named like"), "{err}");
+    }
+
+    #[test]
     fn prose_headings_and_directives_become_blocks() {
         let chapter = compile(
             "## Networks lie\n\nText with [a link](02-next.md#models).\n\n```sim\nscenario: retry-lossy\nseed: 9\n```\n\n### Networks lie\n\n```challenge\nid: vector-clocks\n```\n\n```rust\nlet x = 1;\n```\n",
@@ -1484,6 +1592,7 @@ mod tests {
         assert_eq!(chapter.challenges, ["vector-clocks"]);
         let course = Course {
             chapters: vec![chapter],
+            pages: Vec::new(),
             glossary: Vec::new(),
             glossary_file: String::new(),
         };

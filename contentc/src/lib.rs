@@ -31,6 +31,10 @@ pub fn to_json(course: &Course) -> String {
 pub struct Course {
     /// Chapters in agenda order.
     pub chapters: Vec<Chapter>,
+    /// Pages outside the agenda (`content/pages/<slug>.md`, numbered 0, no hours), such as the
+    /// design-decision guide, served at `#/page/<slug>`.
+    #[serde(default)]
+    pub pages: Vec<Chapter>,
     /// Every term the chapters define, sorted by term. Never in the index the app embeds: the
     /// glossary page fetches it, drawn, from [`Course::glossary_file`].
     #[serde(skip)]
@@ -171,7 +175,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 pub fn split(course: &Course) -> (Course, Vec<(String, String)>) {
     let mut files = Vec::new();
     let mut index = course.clone();
-    for chapter in &mut index.chapters {
+    for chapter in index.chapters.iter_mut().chain(index.pages.iter_mut()) {
         let body = ChapterBody {
             slug: chapter.slug.clone(),
             blocks: std::mem::take(&mut chapter.blocks),

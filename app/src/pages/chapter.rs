@@ -33,11 +33,7 @@ pub fn ChapterPage(
         .sections
         .iter()
         .map(|section| {
-            let href = Route::Chapter {
-                slug: chapter.slug.clone(),
-                section: Some(section.id.clone()),
-            }
-            .href();
+            let href = Route::section_of(chapter, Some(section.id.clone())).href();
             view! { <li class=format!("toc-level-{}", section.level)><a href=href>{section.title.as_str()}</a></li> }
         })
         .collect_view();
@@ -47,12 +43,11 @@ pub fn ChapterPage(
     Effect::new(move |_| {
         if matches!(body.get(), Some(Ok(_))) {
             request_animation_frame(move || {
-                if let Some(Route::Chapter {
-                    section: Some(section),
-                    ..
-                }) = Route::parse(&current_hash())
+                if let Some(section) = Route::parse(&current_hash())
+                    .as_ref()
+                    .and_then(Route::section)
                 {
-                    scroll_to(Some(&section));
+                    scroll_to(Some(section));
                 }
             });
         }
@@ -99,7 +94,11 @@ pub fn ChapterPage(
             </aside>
             <article class="chapter">
                 <header class="chapter-header">
-                    <p class="eyebrow">{format!("Chapter {} · {} h of the workshop", chapter.number, chapter.hours)}</p>
+                    <p class="eyebrow">{if chapter.number == 0 {
+                        "Across the chapters".to_string()
+                    } else {
+                        format!("Chapter {} · {} h of the workshop", chapter.number, chapter.hours)
+                    }}</p>
                     <h1>{chapter.title.as_str()}</h1>
                     <p class="lede">{chapter.summary.as_str()}</p>
                 </header>
