@@ -90,7 +90,7 @@ pub fn ChapterPage(
                     <summary class="toc-title">"On this page"</summary>
                     <ol>{toc}</ol>
                 </details>
-                <ProgressBar counts=counts/>
+                {(chapter.number != 0).then(|| view! { <ProgressBar counts=counts/> })}
             </aside>
             <article class="chapter">
                 <header class="chapter-header">
