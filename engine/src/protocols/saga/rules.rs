@@ -66,7 +66,7 @@ pub enum SagaVariant {
     KeylessRetry,
     /// Resumes nothing on a restart: sagas in progress are stuck forever.
     ForgetLog,
-    /// Gives a compensation up after three unanswered attempts.
+    /// Gives a compensation up after ten unanswered attempts.
     GiveUp,
 }
 
@@ -173,7 +173,7 @@ impl SagaHooks for SagaVariant {
     }
 
     fn retry_compensation(&self, _step: Step, attempt: u32) -> bool {
-        *self != SagaVariant::GiveUp || attempt < 3
+        *self != SagaVariant::GiveUp || attempt < 10
     }
 
     fn recover(&self, log: &[Record]) -> Vec<u32> {
