@@ -252,6 +252,33 @@ fn the_reference_survives_the_swarm_and_the_panels_name_what_is_wrong() {
     };
     assert_eq!(sagas.rows[0].label, "o1");
     assert!(sagas.rows[0].note.ends_with("compensated"));
+    // An orchestrator that forgets its log leaves o1 stuck after its restart.
+    let forgetful = scenarios::challenge(
+        "saga-orchestrator-crash",
+        std::rc::Rc::new(SagaVariant::ForgetLog),
+    )
+    .unwrap();
+    let mut sim = Sim::new(
+        forgetful.clone(),
+        forgetful.default_spec(1),
+        SimOptions::INTERACTIVE,
+    )
+    .unwrap();
+    sim.run_until_time(1_000, false).unwrap();
+    let panels = forgetful.protocol.panels(&sim.world_ref());
+    let Some(Panel::Grid(counters)) = panels.last() else {
+        panic!("the counters are the last panel")
+    };
+    let stuck = counters.rows.iter().find(|r| r.label == "stuck").unwrap();
+    assert!(stuck.note.starts_with("1 · o1"), "{}", stuck.note);
+    let Some(Panel::Grid(sagas)) = panels.first() else {
+        panic!("the sagas are the first panel")
+    };
+    assert!(
+        sagas.rows[0].note.ends_with("STUCK: not resumed"),
+        "{}",
+        sagas.rows[0].note
+    );
 }
 
 #[test]

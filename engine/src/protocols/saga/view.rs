@@ -287,6 +287,17 @@ pub fn counters_panel(shop: &Shop, w: &WorldRef<'_, Shop>) -> Grid {
         .iter()
         .filter(|o| log.contains(&Record::Begin(o.id)))
         .count();
+    let memory = match w.state(ORCHESTRATOR) {
+        Some(State::Orchestrator(o)) if w.status(ORCHESTRATOR) == Status::Up => Some(o),
+        _ => None,
+    };
+    let stuck: Vec<String> = shop
+        .workload
+        .iter()
+        .filter(|o| log.contains(&Record::Begin(o.id)) && ended(log, o.id).is_none())
+        .filter(|o| memory.is_some_and(|m| !m.sagas.contains_key(&o.id)))
+        .map(|o| format!("o{}", o.id))
+        .collect();
     let completed = count(End::Completed);
     let compensated = count(End::Compensated);
     let pay = ledger(w, Step::Payment);
@@ -301,12 +312,25 @@ pub fn counters_panel(shop: &Shop, w: &WorldRef<'_, Shop>) -> Grid {
         column_label: String::new(),
         first_column: 0,
         legend: "Every order ends completed (charged, reserved, shipped once) or compensated \
-                 (every effect undone). Open: begun, not ended."
+                 (every effect undone). Open: begun, not ended; stuck: open, and the running \
+                 orchestrator has no saga for it."
             .into(),
         rows: vec![
             summary("completed", completed.to_string()),
             summary("compensated", compensated.to_string()),
             summary("open", (begun - completed - compensated).to_string()),
+            summary(
+                "stuck",
+                if stuck.is_empty() {
+                    "none".to_string()
+                } else {
+                    format!(
+                        "{} · {} (begun, not resumed after a restart)",
+                        stuck.len(),
+                        stuck.join(", ")
+                    )
+                },
+            ),
             summary(
                 "money",
                 format!(
