@@ -11,7 +11,7 @@ use crate::protocols::raft::RaftVariant;
 use crate::protocols::twopc::TwoPcVariant;
 use crate::protocols::{
     causality, clocks, dynamo, failover, heartbeat, multileader, outbox, paxos, quorum, raft,
-    register, retry, twopc,
+    register, retry, saga, twopc,
 };
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
@@ -127,6 +127,9 @@ pub const TABLE: &[Entry] = &[
     ),
     entry!("outbox-dual-write", outbox::dual_write()),
     entry!("outbox-relay", outbox::relay()),
+    entry!("saga-happy", saga::happy()),
+    entry!("saga-compensate", saga::compensate()),
+    entry!("saga-timeout", saga::timeout()),
 ];
 
 /// A part of the simulation view a scenario can put first.

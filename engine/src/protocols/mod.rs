@@ -15,5 +15,6 @@ pub mod quorum;
 pub mod raft;
 pub mod register;
 pub mod retry;
+pub mod saga;
 pub mod tokens;
 pub mod twopc;
