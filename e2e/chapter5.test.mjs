@@ -43,7 +43,7 @@ test("the chapter promises the simulations it embeds", async () => {
     return [...(h2?.nextElementSibling?.querySelectorAll("code") ?? [])].map((c) => c.textContent);
   });
   const embedded = await page.locator(".sim-mount").evaluateAll((ms) => ms.map((m) => m.dataset.scenario));
-  for (const id of promised.filter((c) => /^(2pc|outbox)-/.test(c))) assert.ok(embedded.includes(id), `${id} is embedded`);
+  for (const id of promised.filter((c) => /^(2pc|outbox|saga)-/.test(c))) assert.ok(embedded.includes(id), `${id} is embedded`);
   assert.ok(promised.length >= 5, `names its simulations: ${promised}`);
   assert.deepEqual(problems, []);
   await page.close();
@@ -94,6 +94,21 @@ test("a dual write loses events across crashes; the outbox with an idempotent co
   assert.equal(await row(relay, "Events", "PHANTOM"), "none");
   assert.equal(await relay.locator("li.property.violated").count(), 0);
   await shot(page, "ch5-outbox-idempotent");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a saga whose reservation is refused is compensated in reverse, money and stock conserved", async () => {
+  const { page, problems } = await browser.open(CHAPTER_5);
+  const sim = await chapterSim(page, "saga-compensate");
+  await playUntil(page, sim, 100_000);
+  assert.ok(Number(await row(sim, "Orders", "compensated")) >= 1, "an order is compensated");
+  assert.ok(Number(await row(sim, "Orders", "completed")) >= 1, "others complete");
+  assert.equal(await row(sim, "Orders", "open"), "0");
+  assert.equal(await row(sim, "Orders", "stuck"), "none");
+  assert.equal(await sim.locator("li.property.violated").count(), 0, "every property holds");
+  await sim.locator('.panel-grid[aria-label="Sagas"]').scrollIntoViewIfNeeded();
+  await shot(page, "ch5-saga-compensated");
   assert.deepEqual(problems, []);
   await page.close();
 });
