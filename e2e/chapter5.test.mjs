@@ -43,7 +43,10 @@ test("the chapter promises the simulations it embeds", async () => {
     return [...(h2?.nextElementSibling?.querySelectorAll("code") ?? [])].map((c) => c.textContent);
   });
   const embedded = await page.locator(".sim-mount").evaluateAll((ms) => ms.map((m) => m.dataset.scenario));
-  for (const id of promised.filter((c) => /^(2pc|outbox|saga)-/.test(c))) assert.ok(embedded.includes(id), `${id} is embedded`);
+  const challenges = await page.locator("section.challenge [id^=challenge-]").evaluateAll((hs) => hs.map((h) => h.id.slice("challenge-".length)));
+  for (const id of promised.filter((c) => /^(2pc|outbox|saga|twopc)-/.test(c))) {
+    assert.ok(embedded.includes(id) || challenges.includes(id), `${id} is embedded`);
+  }
   assert.ok(promised.length >= 5, `names its simulations: ${promised}`);
   assert.deepEqual(problems, []);
   await page.close();

@@ -152,7 +152,14 @@ pub fn sagas_panel(shop: &Shop, w: &WorldRef<'_, Shop>) -> Grid {
                 .collect();
             row(
                 format!("o{}", order.id),
-                format!("{} · {status}", order.describe()),
+                // The row's label already names the order.
+                format!(
+                    "{} · {status}",
+                    order
+                        .describe()
+                        .split_once(": ")
+                        .map_or_else(|| order.describe(), |(_, what)| what.to_string())
+                ),
                 cells,
                 false,
             )
