@@ -11,7 +11,7 @@ use crate::protocols::raft::RaftVariant;
 use crate::protocols::twopc::TwoPcVariant;
 use crate::protocols::{
     causality, clocks, dynamo, failover, heartbeat, multileader, outbox, paxos, quorum, raft,
-    register, retry, twopc,
+    register, retry, services, twopc,
 };
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
@@ -127,6 +127,10 @@ pub const TABLE: &[Entry] = &[
     ),
     entry!("outbox-dual-write", outbox::dual_write()),
     entry!("outbox-relay", outbox::relay()),
+    entry!("obs-checkout", services::scenarios::checkout()),
+    entry!("obs-retry-storm", services::scenarios::retry_storm()),
+    entry!("obs-slow-disk", services::scenarios::slow_disk()),
+    entry!("obs-skewed-clock", services::scenarios::skewed_clock()),
 ];
 
 /// A part of the simulation view a scenario can put first.
@@ -187,6 +191,7 @@ pub fn layout(id: &str) -> &'static [Part] {
         "heartbeat" => &[Cluster, Chart, Panels, Log],
         "raft" | "paxos" => &[Cluster, Panels, Log],
         "register" => &[Panels, Cluster, Chart, Log],
+        "obs" => &[Panels, Cluster, Log, SpaceTime],
         _ => &[Cluster, Panels, Chart, Log],
     }
 }

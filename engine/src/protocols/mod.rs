@@ -15,5 +15,6 @@ pub mod quorum;
 pub mod raft;
 pub mod register;
 pub mod retry;
+pub mod services;
 pub mod tokens;
 pub mod twopc;
