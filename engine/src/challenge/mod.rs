@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::protocols::heartbeat::challenge::FailureDetector;
 use crate::protocols::quorum::challenge::QuorumReadRepair;
 use crate::protocols::raft::challenge::{Part, RaftChallenge};
+use crate::protocols::services::challenge::TraceContext;
 use crate::protocols::tokens::challenge::SessionTokens;
 use crate::protocols::twopc::challenge::TwoPcRecovery;
 use crate::script::ScriptError;
@@ -75,6 +76,10 @@ pub const TABLE: &[Entry] = &[
     Entry {
         source: include_str!("../../challenges/twopc-recovery.toml"),
         harness: &Simulated(TwoPcRecovery),
+    },
+    Entry {
+        source: include_str!("../../challenges/trace-context.toml"),
+        harness: &Simulated(TraceContext),
     },
 ];
 

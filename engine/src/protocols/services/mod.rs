@@ -34,6 +34,7 @@
 //! database's p99, a slow disk on one replica, a skewed clock — and [`scenarios::PUZZLES`]
 //! names it, with a test that reverting that one setting makes the symptom disappear.
 
+pub mod challenge;
 pub mod context;
 pub mod logs;
 pub mod metrics;
@@ -95,4 +96,4 @@ pub const FIRST_REQUEST_TICKS: u64 = 10;
 /// Time between the client's checkouts, ticks (uniform).
 pub const SPACING_TICKS: (u64, u64) = (30, 50);
 /// The instrumented client's header cases (see the challenge's runs), one per request in turn.
-pub const CLIENT_HEADER_KINDS: u64 = 6;
+pub const CLIENT_HEADER_KINDS: u64 = 7;

@@ -157,6 +157,11 @@ impl Services {
         ghost: Ghost,
         ctx: &mut Ctx<'_, Self>,
     ) {
+        if !s.taken.insert((from, call, attempt)) {
+            let text = format!("duplicate of {} from {} ignored", op.route(), name(from));
+            Self::log(s, ctx, &SpanFields::default(), Level::Warn, text);
+            return;
+        }
         let full = if matches!(op, Op::Read | Op::Write) {
             s.queries.len() >= DB_QUEUE_MAX
         } else {
@@ -553,7 +558,8 @@ impl Services {
 
     /// An instrumented client's header, by the request's number in turn: none, its own root
     /// span's (sampled, then not), or a malformed one as a buggy proxy might send (uppercase,
-    /// an all-zero trace id, a short trace id). Every six requests bring each case once.
+    /// an all-zero trace id, a short trace id, an unknown version). Every
+    /// [`CLIENT_HEADER_KINDS`] requests bring each case once.
     fn client_header(
         &self,
         s: &mut State,
@@ -562,7 +568,8 @@ impl Services {
     ) -> (Option<String>, Option<OpenSpan>) {
         let mut fresh = Self::fresh(ctx);
         let (trace, span) = (fresh.trace_hex(), fresh.span_hex());
-        match request % CLIENT_HEADER_KINDS {
+        s.sent += 1;
+        match (s.sent - 1) % CLIENT_HEADER_KINDS {
             0 => (None, None),
             kind @ (1 | 2) => {
                 fresh.sampled = kind == 1;
@@ -591,7 +598,8 @@ impl Services {
                 None,
             ),
             4 => (Some(format!("00-{}-{span}-01", "0".repeat(32))), None),
-            _ => (Some(format!("00-{}-{span}-01", &trace[..30])), None),
+            5 => (Some(format!("00-{}-{span}-01", &trace[..31])), None),
+            _ => (Some(format!("ff-{trace}-{span}-01")), None),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The service graph's nodes, messages, timers, notes and state.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 use super::context::SpanFields;
@@ -558,6 +558,11 @@ pub struct State {
     pub open: BTreeMap<u64, Option<OpenSpan>>,
     /// Client: requests of its own workload still to send.
     pub to_send: u32,
+    /// Client: checkouts sent so far (the header cases go by it).
+    pub sent: u64,
+    /// Calls already taken, (caller, call, attempt): a duplicated delivery is ignored, as a
+    /// server that de-duplicates by request id would.
+    pub taken: BTreeSet<(NodeId, u64, u32)>,
     /// Handled (server side) so far.
     pub served: u64,
     /// Of which failed.
