@@ -155,21 +155,29 @@ impl PropagationHooks for ScriptHooks {
             return super::rules::Reference.inject(span);
         };
         value.clone().into_string().unwrap_or_else(|_| {
-            self.script
-                .wrong(NAME, &value, "a string such as \"00-<trace_id>-<span_id>-01\"");
+            self.script.wrong(
+                NAME,
+                &value,
+                "a string such as \"00-<trace_id>-<span_id>-01\"",
+            );
             super::rules::Reference.inject(span)
         })
     }
     fn consumer_span(&self, traceparent: &str, fresh: &Fresh) -> SpanFields {
         const NAME: &str = "consumer_span";
-        let value = self.script.call(NAME, (text(traceparent), fresh_map(fresh)));
+        let value = self
+            .script
+            .call(NAME, (text(traceparent), fresh_map(fresh)));
         self.span(NAME, value, true)
             .unwrap_or_else(|| super::rules::Reference.consumer_span(traceparent, fresh))
     }
 }
 
 /// The challenge's graph with `hooks`: the instrumented client, 28 checkouts.
-pub fn challenge_scenario(id: &str, hooks: Arc<dyn PropagationHooks>) -> Option<Scenario<Services>> {
+pub fn challenge_scenario(
+    id: &str,
+    hooks: Arc<dyn PropagationHooks>,
+) -> Option<Scenario<Services>> {
     let (id, title, description) = match id {
         SWARM => (
             SWARM,

@@ -39,11 +39,12 @@ fn every_fourth_seed_is_the_scripted_run_of_retries() {
 
 #[test]
 fn the_scripted_run_retries_calls_to_the_database_and_to_payments() {
-    let s = challenge_scenario(RETRIES, std::sync::Arc::new(super::super::rules::Reference))
-        .unwrap();
+    let s =
+        challenge_scenario(RETRIES, std::sync::Arc::new(super::super::rules::Reference)).unwrap();
     let spec = run_of(3);
     let end = TraceContext.horizon(&s, &spec);
-    let mut sim = crate::sim::world::Sim::new(s, spec, crate::sim::world::SimOptions::FAST).unwrap();
+    let mut sim =
+        crate::sim::world::Sim::new(s, spec, crate::sim::world::SimOptions::FAST).unwrap();
     sim.run_until_time(end, false).unwrap();
     let retried: Vec<String> = sim
         .world_ref()
@@ -55,7 +56,10 @@ fn the_scripted_run_retries_calls_to_the_database_and_to_payments() {
         })
         .collect();
     assert!(retried.iter().any(|n| n.starts_with("db-1")), "{retried:?}");
-    assert!(retried.iter().any(|n| n.starts_with("payments")), "{retried:?}");
+    assert!(
+        retried.iter().any(|n| n.starts_with("payments")),
+        "{retried:?}"
+    );
 }
 
 #[test]
@@ -95,7 +99,10 @@ fn a_span_of_the_wrong_shape_is_a_wrong_result_at_its_function() {
         Verdict::ScriptError { error, .. } => {
             let text = error.to_string();
             assert!(text.contains("server_span"), "{text}");
-            assert!(text.contains("#{ trace_id, span_id, parent_id, flags }"), "{text}");
+            assert!(
+                text.contains("#{ trace_id, span_id, parent_id, flags }"),
+                "{text}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -142,7 +149,10 @@ fn learner_solutions_are_judged_as_their_files_expect() {
             (other, _) => panic!("{}: expected {expect}, got {other:?}", path.display()),
         }
     }
-    assert!(passing >= 3 && failing >= 10, "{passing} pass, {failing} fail");
+    assert!(
+        passing >= 3 && failing >= 10,
+        "{passing} pass, {failing} fail"
+    );
 }
 
 /// Every wrong solution (the learner's and the TOML's) fails in every window of 200 seeds

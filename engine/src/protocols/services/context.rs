@@ -149,7 +149,9 @@ pub fn check_id(text: &str, digits: usize, what: &str) -> Result<(), String> {
         ));
     }
     if text.bytes().all(|b| b == b'0') {
-        return Err(format!("{what} is all zeros, which W3C Trace Context forbids"));
+        return Err(format!(
+            "{what} is all zeros, which W3C Trace Context forbids"
+        ));
     }
     Ok(())
 }
@@ -172,7 +174,9 @@ pub fn parse_traceparent(text: &str) -> Result<TraceParent, String> {
         ));
     };
     if *version != "00" {
-        return Err(format!("traceparent '{text}' has version '{version}', not 00"));
+        return Err(format!(
+            "traceparent '{text}' has version '{version}', not 00"
+        ));
     }
     check_id(trace, TRACE_ID_HEX, "trace id")?;
     check_id(parent, SPAN_ID_HEX, "parent id")?;
@@ -214,13 +218,34 @@ mod tests {
     #[test]
     fn malformed_headers_are_rejected_with_the_reason() {
         let bad = [
-            ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", "lowercase"),
-            ("00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01", "31 characters"),
-            ("00-00000000000000000000000000000000-00f067aa0ba902b7-01", "all zeros"),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", "all zeros"),
-            ("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "version"),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1", "flags"),
-            ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7", "3 fields"),
+            (
+                "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+                "lowercase",
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+                "31 characters",
+            ),
+            (
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                "all zeros",
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+                "all zeros",
+            ),
+            (
+                "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                "version",
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+                "flags",
+            ),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+                "3 fields",
+            ),
             ("", "1 fields"),
         ];
         for (text, why) in bad {

@@ -76,7 +76,11 @@ pub fn red(spans: &[Span], service: NodeId) -> Red {
                 .map(|w| {
                     let of: Vec<_> = handled.iter().filter(|h| h.0 / WINDOW_TICKS == w).collect();
                     let mut d: Vec<u64> = of.iter().map(|h| h.1).collect();
-                    window(w * WINDOW_TICKS, &mut d, of.iter().filter(|h| h.2).count() as u32)
+                    window(
+                        w * WINDOW_TICKS,
+                        &mut d,
+                        of.iter().filter(|h| h.2).count() as u32,
+                    )
                 })
                 .collect()
         }

@@ -173,7 +173,15 @@ impl Services {
             Self::log(s, ctx, &SpanFields::default(), Level::Warn, text);
             s.failed += 1;
             let vc = s.vc.clone();
-            ctx.send(from, Msg::Reply { call, attempt, ok: false, vc });
+            ctx.send(
+                from,
+                Msg::Reply {
+                    call,
+                    attempt,
+                    ok: false,
+                    vc,
+                },
+            );
             return;
         }
         let fresh = Self::fresh(ctx);
@@ -182,12 +190,14 @@ impl Services {
             .server_span(traceparent.as_deref(), &fresh)
             .bounded();
         let span_op = Self::next(s, ctx);
-        let decided = (from == CLIENT).then(|| match traceparent
-            .as_deref()
-            .map(super::context::parse_traceparent)
-        {
-            Some(Ok(tp)) => format!("{:02x}", tp.flags),
-            _ => fresh.flags_hex(),
+        let decided = (from == CLIENT).then(|| {
+            match traceparent
+                .as_deref()
+                .map(super::context::parse_traceparent)
+            {
+                Some(Ok(tp)) => format!("{:02x}", tp.flags),
+                _ => fresh.flags_hex(),
+            }
         });
         let cause = (ghost.cause != 0).then_some(ghost.cause);
         Self::start_span(
@@ -738,7 +748,9 @@ impl Protocol for Services {
     fn parse_request(&self, text: &str) -> Result<Op, String> {
         match text {
             "checkout" => Ok(Op::Checkout),
-            _ => Err(format!("'{text}' is not a request the client sends (checkout)")),
+            _ => Err(format!(
+                "'{text}' is not a request the client sends (checkout)"
+            )),
         }
     }
 
@@ -752,7 +764,9 @@ impl Protocol for Services {
         let mut v = NodeView::new(format!("{role} {}", name(node)));
         match node {
             CLIENT => {
-                v = v.field("open requests", s.open.len()).field("to send", s.to_send);
+                v = v
+                    .field("open requests", s.open.len())
+                    .field("to send", s.to_send);
             }
             QUEUE => v = v.field("held", s.queued.len()),
             DB_PRIMARY | DB_REPLICA => {
@@ -845,7 +859,13 @@ impl Services {
                 decided_flags: None,
             },
         );
-        Self::log(s, ctx, &fields, Level::Info, format!("shipping order {order}"));
+        Self::log(
+            s,
+            ctx,
+            &fields,
+            Level::Info,
+            format!("shipping order {order}"),
+        );
         let h = Self::next(s, ctx);
         s.handlings.insert(
             h,

@@ -207,7 +207,8 @@ pub struct Symptoms {
 /// Run `spec` of `scenario` to `until` and measure the symptoms.
 pub fn symptoms(scenario: Scenario<Services>, spec: RunSpec, until: u64) -> Symptoms {
     let mut sim = Sim::new(scenario, spec, SimOptions::FAST).expect("a valid run");
-    sim.run_until_time(until, false).expect("the run stays in its limits");
+    sim.run_until_time(until, false)
+        .expect("the run stays in its limits");
     let world = sim.world_ref();
     let r = super::view::record(world.observed());
     let served = |n: NodeId| match world.state(n) {
@@ -226,7 +227,8 @@ pub fn symptoms(scenario: Scenario<Services>, spec: RunSpec, until: u64) -> Symp
     Symptoms {
         checkouts,
         failed,
-        queries_per_100: (served(DB_PRIMARY) + served(DB_REPLICA)) * 100 / u64::from(checkouts.max(1)),
+        queries_per_100: (served(DB_PRIMARY) + served(DB_REPLICA)) * 100
+            / u64::from(checkouts.max(1)),
         gateway_p99_ticks: super::metrics::red(&r.spans, GATEWAY).total.p99_ticks,
         inversions: super::logs::inversions(&r.lines, usize::MAX).len() as u32,
         timeouts: (0..NODES)

@@ -168,7 +168,10 @@ pub struct Trace {
 pub fn assemble(spans: &[Span], now: u64) -> Vec<Trace> {
     let mut by_trace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, s) in spans.iter().enumerate() {
-        by_trace.entry(s.fields.trace_id.as_str()).or_default().push(i);
+        by_trace
+            .entry(s.fields.trace_id.as_str())
+            .or_default()
+            .push(i);
     }
     let mut traces: Vec<Trace> = by_trace
         .into_iter()
@@ -189,7 +192,10 @@ pub fn assemble(spans: &[Span], now: u64) -> Vec<Trace> {
         let Ok(tp) = super::context::parse_traceparent(&s.fields.link) else {
             continue;
         };
-        let (trace, parent) = (format!("{:032x}", tp.trace_id), format!("{:016x}", tp.parent_id));
+        let (trace, parent) = (
+            format!("{:032x}", tp.trace_id),
+            format!("{:016x}", tp.parent_id),
+        );
         if by_span.contains_key(&(trace.as_str(), parent.as_str())) {
             if let Some(&k) = position.get(&trace) {
                 traces[k].linked.push(i);
@@ -222,7 +228,12 @@ fn one_trace(spans: &[Span], id: &str, mut members: Vec<usize>, now: u64) -> Tra
         .collect();
     let critical = roots
         .first()
-        .map(|&r| critical_path(&tree, r).into_iter().map(|k| members[k]).collect())
+        .map(|&r| {
+            critical_path(&tree, r)
+                .into_iter()
+                .map(|k| members[k])
+                .collect()
+        })
         .unwrap_or_default();
     let start = tree.iter().map(|t| t.start).min().unwrap_or(0);
     let end = tree.iter().map(|t| t.end).max().unwrap_or(start);
@@ -299,7 +310,12 @@ mod tests {
         // root publishes at 60–65 (producer, its child) and answers at 100; the consumer
         // runs 70–300 and follows from the producer: not a child, so never on the path,
         // although it ends last.
-        let t = tree(&[(None, 0, 100), (Some(0), 60, 65), (None, 70, 300), (Some(0), 10, 50)]);
+        let t = tree(&[
+            (None, 0, 100),
+            (Some(0), 60, 65),
+            (None, 70, 300),
+            (Some(0), 10, 50),
+        ]);
         let path = critical_path(&t, 0);
         assert_eq!(path, vec![0, 3, 1]);
         assert!(!path.contains(&2));
@@ -309,7 +325,12 @@ mod tests {
     fn an_idle_gap_ends_at_the_last_child_that_finished_before_it() {
         // root waits on nothing between 40 and 100: only a's chain is on the path, b started
         // after a ended but before root ended, so b is the latest finisher.
-        let t = tree(&[(None, 0, 100), (Some(0), 0, 40), (Some(0), 45, 60), (Some(0), 5, 30)]);
+        let t = tree(&[
+            (None, 0, 100),
+            (Some(0), 0, 40),
+            (Some(0), 45, 60),
+            (Some(0), 5, 30),
+        ]);
         // b (45–60) finished last; before its start, a (0–40) did; c overlaps a and ends
         // before a's end, so it is not what root waited for.
         assert_eq!(critical_path(&t, 0), vec![0, 1, 2]);

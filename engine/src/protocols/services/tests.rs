@@ -87,7 +87,10 @@ fn a_clock_behind_puts_effects_before_causes_only_at_that_node() {
     for seed in 1..=4 {
         let s = skewed_clock();
         let (with, without) = with_and_without(s.clone(), seed);
-        assert!(with.inversions > 0 && without.inversions == 0, "seed {seed}");
+        assert!(
+            with.inversions > 0 && without.inversions == 0,
+            "seed {seed}"
+        );
         let mut sim = Sim::new(s.clone(), spec_of(&s, seed), SimOptions::FAST).unwrap();
         sim.run_until_time(1_000, false).unwrap();
         let r = record(sim.world_ref().observed());
@@ -158,9 +161,15 @@ fn the_reference_middleware_keeps_every_propagation_property() {
 #[test]
 fn each_wrong_middleware_breaks_its_own_property() {
     let expected = [
-        (PropagationVariant::NewTracePerService, "one-trace-per-request"),
+        (
+            PropagationVariant::NewTracePerService,
+            "one-trace-per-request",
+        ),
         (PropagationVariant::ReusesParentSpanId, "unique-span-ids"),
-        (PropagationVariant::LosesContextOnRetry, "one-trace-per-request"),
+        (
+            PropagationVariant::LosesContextOnRetry,
+            "one-trace-per-request",
+        ),
         (PropagationVariant::ConsumerAsChild, "queue-hop-is-link"),
         (PropagationVariant::FlagsNotInherited, "sampling-inherited"),
         (PropagationVariant::UppercaseHex, "headers-well-formed"),
@@ -201,7 +210,9 @@ fn the_trace_panel_shows_whole_waterfalls_with_critical_paths_and_sampling() {
     };
     assert_eq!(t.traces.len(), crate::limits::TRACES_PANEL_MAX);
     assert_eq!(t.sampling.traces, CHAPTER_REQUESTS);
-    assert!(t.sampling.head_kept < t.sampling.tail_kept && t.sampling.tail_kept < t.sampling.traces);
+    assert!(
+        t.sampling.head_kept < t.sampling.tail_kept && t.sampling.tail_kept < t.sampling.traces
+    );
     assert!(t.sampling.slowest_tail_kept);
     for trace in &t.traces {
         assert_eq!(trace.roots, 1, "{}", trace.trace_id);
@@ -226,7 +237,10 @@ fn the_trace_panel_shows_whole_waterfalls_with_critical_paths_and_sampling() {
     // Tail sampling keeps every trace with a retry or an error; head sampling, 1 in 4 blind.
     let r = record(w.observed());
     let all = traces_panel(&r.spans, w.time(), "tail");
-    assert!(all.traces.iter().all(|t| !(t.error || t.retried) || t.tail_kept));
+    assert!(all
+        .traces
+        .iter()
+        .all(|t| !(t.error || t.retried) || t.tail_kept));
     let Panel::Logs(logs) = &panels[1] else {
         panic!("the logs panel second")
     };
@@ -239,6 +253,9 @@ fn the_trace_panel_shows_whole_waterfalls_with_critical_paths_and_sampling() {
         panic!("the metrics panel third")
     };
     let gateway = &m.rows[0];
-    assert_eq!((gateway.service.as_str(), gateway.requests), ("gateway", CHAPTER_REQUESTS));
+    assert_eq!(
+        (gateway.service.as_str(), gateway.requests),
+        ("gateway", CHAPTER_REQUESTS)
+    );
     assert!(gateway.p50_ticks <= gateway.p99_ticks);
 }

@@ -248,7 +248,11 @@ impl Canon for Msg {
                 vc,
                 ghost,
             } => {
-                h.u8(if matches!(self, Msg::Publish { .. }) { 2 } else { 3 });
+                h.u8(if matches!(self, Msg::Publish { .. }) {
+                    2
+                } else {
+                    3
+                });
                 h.u64(*order);
                 h.str(traceparent);
                 vc.canon(h);
@@ -461,7 +465,12 @@ pub struct Done {
 
 impl fmt::Display for Done {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "r{} {}", self.request, if self.ok { "ok" } else { "failed" })
+        write!(
+            f,
+            "r{} {}",
+            self.request,
+            if self.ok { "ok" } else { "failed" }
+        )
     }
 }
 

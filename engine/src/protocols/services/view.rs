@@ -171,7 +171,12 @@ pub fn traces_panel(spans: &[Span], now: u64, policy: &str) -> TracesPanel {
                 .map(|&i| bar(&spans[i], depth[&i], t.critical.contains(&i), false))
                 .collect();
             let room = SPANS_PER_TRACE_MAX.saturating_sub(bars.len());
-            bars.extend(t.linked.iter().take(room).map(|&i| bar(&spans[i], 1, false, true)));
+            bars.extend(
+                t.linked
+                    .iter()
+                    .take(room)
+                    .map(|&i| bar(&spans[i], 1, false, true)),
+            );
             let left_out = (t.spans.len() + t.linked.len()).saturating_sub(bars.len());
             let root = t.roots.first().map(|&r| &spans[r]);
             TraceView {
