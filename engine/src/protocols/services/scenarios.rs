@@ -156,10 +156,10 @@ pub const PUZZLES: [Puzzle; 3] = [
         answer: 1,
         explanation: "The traces show ↻ retries of INSERT order and SELECT stock whose first \
                       attempts were still running when they timed out; RED shows the databases \
-                      serving far more queries than checkouts arrive. A timeout below p99 \
-                      retries healthy slow queries, the extra load makes more queries slow, \
-                      and the retries feed on themselves. Setting the timeout back to 300 \
-                      ends it.",
+                      serving more queries than the checkouts need (two each), and the abandoned \
+                      attempts are work nobody waits for, which makes the next queries wait \
+                      longer. A timeout below the queries' p99 retries healthy slow queries. \
+                      Setting the timeout back to 300 ends every retry.",
     },
     Puzzle {
         scenario: "obs-slow-disk",
