@@ -116,6 +116,13 @@ pub struct ScriptHooks {
 }
 
 impl ScriptHooks {
+    /// The graph holds its middleware in an `Arc`; a check runs on one thread, and the script
+    /// engine is not `Send`.
+    #[allow(clippy::arc_with_non_send_sync)]
+    fn shared(script: Rc<Script>) -> Arc<dyn PropagationHooks> {
+        Arc::new(ScriptHooks { script })
+    }
+
     fn span(&self, name: &str, value: Option<Dynamic>, link: bool) -> Option<SpanFields> {
         let value = value?;
         let span = as_span(&value, link);
@@ -248,7 +255,7 @@ impl SimChallenge for TraceContext {
         &REQUIRED
     }
     fn install(&self, script: Rc<Script>) -> Arc<dyn PropagationHooks> {
-        Arc::new(ScriptHooks { script })
+        ScriptHooks::shared(script)
     }
     fn scenario(&self, hooks: &Arc<dyn PropagationHooks>, id: &str) -> Option<Scenario<Services>> {
         challenge_scenario(id, hooks.clone())
