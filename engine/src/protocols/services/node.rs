@@ -756,12 +756,13 @@ impl Protocol for Services {
 
     fn view(&self, node: NodeId, s: &State) -> NodeView {
         let role = match node {
-            CLIENT => "client",
-            QUEUE => "queue",
-            DB_PRIMARY | DB_REPLICA => "database",
-            _ => "service",
+            CLIENT => "client".to_string(),
+            QUEUE => "queue".to_string(),
+            DB_PRIMARY => "database primary".to_string(),
+            DB_REPLICA => "database replica".to_string(),
+            _ => format!("service {}", name(node)),
         };
-        let mut v = NodeView::new(format!("{role} {}", name(node)));
+        let mut v = NodeView::new(role);
         match node {
             CLIENT => {
                 v = v

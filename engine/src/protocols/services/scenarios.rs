@@ -12,6 +12,7 @@ use super::properties::properties;
 use super::rules::{PropagationHooks, Reference};
 use super::types::*;
 use super::Services;
+use crate::error::SimError;
 use crate::sim::protocol::NodeId;
 use crate::sim::spec::{Action, Override, RunSpec};
 use crate::sim::world::{LinkCfg, Scenario, Sim, SimOptions};
@@ -204,11 +205,15 @@ pub struct Symptoms {
     pub timeouts: u64,
 }
 
-/// Run `spec` of `scenario` to `until` and measure the symptoms.
-pub fn symptoms(scenario: Scenario<Services>, spec: RunSpec, until: u64) -> Symptoms {
-    let mut sim = Sim::new(scenario, spec, SimOptions::FAST).expect("a valid run");
-    sim.run_until_time(until, false)
-        .expect("the run stays in its limits");
+/// Run `spec` of `scenario` to `until` and measure the symptoms; `Err` when the run is not
+/// one the scenario accepts or leaves the simulator's limits.
+pub fn symptoms(
+    scenario: Scenario<Services>,
+    spec: RunSpec,
+    until: u64,
+) -> Result<Symptoms, SimError> {
+    let mut sim = Sim::new(scenario, spec, SimOptions::FAST)?;
+    sim.run_until_time(until, false)?;
     let world = sim.world_ref();
     let r = super::view::record(world.observed());
     let served = |n: NodeId| match world.state(n) {
@@ -224,7 +229,7 @@ pub fn symptoms(scenario: Scenario<Services>, spec: RunSpec, until: u64) -> Symp
             }
         }
     }
-    Symptoms {
+    Ok(Symptoms {
         checkouts,
         failed,
         queries_per_100: (served(DB_PRIMARY) + served(DB_REPLICA)) * 100
@@ -235,5 +240,5 @@ pub fn symptoms(scenario: Scenario<Services>, spec: RunSpec, until: u64) -> Symp
             .filter_map(|n| world.state(n))
             .map(|s| s.timeouts)
             .sum(),
-    }
+    })
 }

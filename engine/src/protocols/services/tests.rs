@@ -30,8 +30,8 @@ fn with_and_without(s: Scenario<Services>, seed: u64) -> (Symptoms, Symptoms) {
     reverted.overrides.retain(|o| *o != cause);
     assert_eq!(reverted.overrides.len() + 1, spec.overrides.len());
     (
-        symptoms(s.clone(), spec, END_TICKS),
-        symptoms(s, reverted, END_TICKS),
+        symptoms(s.clone(), spec, END_TICKS).unwrap(),
+        symptoms(s, reverted, END_TICKS).unwrap(),
     )
 }
 
