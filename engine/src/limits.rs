@@ -42,3 +42,11 @@ pub const CHECKPOINT_INTERVAL_STEPS: u64 = 1_000;
 pub const SWARM_SEEDS_MAX: u64 = 1_000_000;
 /// Most candidate runs the shrinker may try.
 pub const SHRINK_ATTEMPTS_MAX: usize = 2_000;
+/// Most traces a trace panel carries (the latest).
+pub const TRACES_PANEL_MAX: usize = 30;
+/// Most spans one trace of a trace panel carries.
+pub const SPANS_PER_TRACE_MAX: usize = 64;
+/// Most log lines a merged-log panel carries (the latest).
+pub const LOG_LINES_PANEL_MAX: usize = 200;
+/// Most effect-before-cause pairs a merged-log panel flags.
+pub const INVERSIONS_MAX: usize = 50;

@@ -11,7 +11,7 @@ use crate::protocols::raft::RaftVariant;
 use crate::protocols::twopc::TwoPcVariant;
 use crate::protocols::{
     causality, clocks, dynamo, failover, heartbeat, multileader, outbox, paxos, quorum, raft,
-    register, retry, saga, twopc,
+    register, retry, saga, services, twopc,
 };
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
@@ -130,6 +130,10 @@ pub const TABLE: &[Entry] = &[
     entry!("saga-happy", saga::happy()),
     entry!("saga-compensate", saga::compensate()),
     entry!("saga-timeout", saga::timeout()),
+    entry!("obs-checkout", services::scenarios::checkout()),
+    entry!("obs-retry-storm", services::scenarios::retry_storm()),
+    entry!("obs-slow-disk", services::scenarios::slow_disk()),
+    entry!("obs-skewed-clock", services::scenarios::skewed_clock()),
 ];
 
 /// A part of the simulation view a scenario can put first.
@@ -190,6 +194,7 @@ pub fn layout(id: &str) -> &'static [Part] {
         "heartbeat" => &[Cluster, Chart, Panels, Log],
         "raft" | "paxos" => &[Cluster, Panels, Log],
         "register" => &[Panels, Cluster, Chart, Log],
+        "obs" => &[Panels, Cluster, Log, SpaceTime],
         _ => &[Cluster, Panels, Chart, Log],
     }
 }

@@ -23,6 +23,7 @@ use crate::protocols::heartbeat::challenge::FailureDetector;
 use crate::protocols::quorum::challenge::QuorumReadRepair;
 use crate::protocols::raft::challenge::{Part, RaftChallenge};
 use crate::protocols::saga::challenge::SagaCompensations;
+use crate::protocols::services::challenge::TraceContext;
 use crate::protocols::tokens::challenge::SessionTokens;
 use crate::protocols::twopc::challenge::TwoPcRecovery;
 use crate::script::ScriptError;
@@ -80,6 +81,10 @@ pub const TABLE: &[Entry] = &[
     Entry {
         source: include_str!("../../challenges/saga-compensations.toml"),
         harness: &Simulated(SagaCompensations),
+    },
+    Entry {
+        source: include_str!("../../challenges/trace-context.toml"),
+        harness: &Simulated(TraceContext),
     },
 ];
 

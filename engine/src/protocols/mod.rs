@@ -16,5 +16,6 @@ pub mod raft;
 pub mod register;
 pub mod retry;
 pub mod saga;
+pub mod services;
 pub mod tokens;
 pub mod twopc;

@@ -3,10 +3,15 @@
 //! [`Protocol::panels`](crate::sim::protocol::Protocol::panels); the view draws every kind it
 //! knows, so adding a protocol never means editing the view.
 //!
-//! Two kinds: a [`Panel::Grid`], one row per node with cells aligned in columns (a Raft log:
+//! The kinds: a [`Panel::Grid`], one row per node with cells aligned in columns (a Raft log:
 //! column = log index, colour group = term, marker = commit index; a quorum's versions per key
-//! would fit the same shape), and a [`Panel::History`], the client history so far drawn as bars
-//! per client with every consistency model's verdict on it and the operations that break it.
+//! would fit the same shape); a [`Panel::History`], the client history so far drawn as bars
+//! per client with every consistency model's verdict on it and the operations that break it;
+//! and chapter 6's observability panels: [`Panel::Traces`] (trace waterfalls with their
+//! critical paths and sampling verdicts), [`Panel::Logs`] (every node's log lines merged by
+//! wall clock and by causality, with the pairs the wall clock inverts) and [`Panel::Metrics`]
+//! (RED metrics per service over windows of time). Every list in a panel is bounded by a
+//! constant in [`crate::limits`].
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +22,188 @@ pub enum Panel {
     Grid(Grid),
     /// A client history with its verdicts.
     History(HistoryPanel),
+    /// The latest requests' traces as waterfalls.
+    Traces(TracesPanel),
+    /// Every node's log lines, merged two ways.
+    Logs(LogsPanel),
+    /// RED metrics per service.
+    Metrics(MetricsPanel),
+}
+
+/// The latest traces as a tracing backend shows them: one waterfall per trace, bars by
+/// service, the critical path marked, and what each sampler keeps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TracesPanel {
+    /// Title, e.g. `Traces`.
+    pub title: String,
+    /// One sentence on how to read it.
+    pub legend: String,
+    /// True time now (open spans are drawn up to here).
+    pub now: u64,
+    /// Service names, by lane (a bar's `lane`).
+    pub lanes: Vec<String>,
+    /// The sampler the backend runs now (`head` or `tail`).
+    pub policy: String,
+    /// The latest traces, oldest first (at most
+    /// [`TRACES_PANEL_MAX`](crate::limits::TRACES_PANEL_MAX)).
+    pub traces: Vec<TraceView>,
+    /// What each sampler kept over the whole run.
+    pub sampling: SamplingSummary,
+}
+
+/// What head and tail sampling kept of every trace of the run so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamplingSummary {
+    /// Traces so far (those started by a request, not the consumers' own).
+    pub traces: u32,
+    /// Kept by head sampling.
+    pub head_kept: u32,
+    /// Kept by tail sampling.
+    pub tail_kept: u32,
+    /// The slowest trace's id (short), if any.
+    pub slowest: Option<String>,
+    /// How long its root took, ticks.
+    pub slowest_ticks: u64,
+    /// Whether head sampling kept it.
+    pub slowest_head_kept: bool,
+    /// Whether tail sampling kept it.
+    pub slowest_tail_kept: bool,
+}
+
+/// One trace's waterfall.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceView {
+    /// Its trace id as the spans carry it.
+    pub trace_id: String,
+    /// A short label, e.g. `POST /checkout · 412 ticks`.
+    pub label: String,
+    /// True start of its first span.
+    pub start: u64,
+    /// True end of its last span (now, while open).
+    pub end: u64,
+    /// Any span in error.
+    pub error: bool,
+    /// Any call retried.
+    pub retried: bool,
+    /// How many spans have no parent in the trace (one when propagation is right).
+    pub roots: u32,
+    /// Kept by head sampling.
+    pub head_kept: bool,
+    /// Kept by tail sampling.
+    pub tail_kept: bool,
+    /// Its spans, by start (at most
+    /// [`SPANS_PER_TRACE_MAX`](crate::limits::SPANS_PER_TRACE_MAX)), then the spans of other
+    /// traces that follow from it.
+    pub spans: Vec<SpanBar>,
+    /// Spans left out beyond the limit.
+    pub spans_left_out: u32,
+}
+
+/// One span of a [`TraceView`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpanBar {
+    /// Its service's lane (index into [`TracesPanel::lanes`]).
+    pub lane: usize,
+    /// Depth in the trace's tree (0 for a root), for indentation.
+    pub depth: u32,
+    /// Operation name, e.g. `SELECT stock`.
+    pub label: String,
+    /// `server`, `client`, `producer` or `consumer`.
+    pub kind: String,
+    /// True start.
+    pub start: u64,
+    /// True end (`None` while open).
+    pub end: Option<u64>,
+    /// The step that started it (seeking there shows the moment).
+    pub step: u64,
+    /// On the trace's critical path.
+    pub critical: bool,
+    /// Ended in an error or a timeout.
+    pub error: bool,
+    /// Attempt number of a call (2 and more: a retry).
+    pub attempt: u32,
+    /// It belongs to another trace that follows from this one (a queue consumer's link).
+    pub linked: bool,
+    /// Its span id.
+    pub span_id: String,
+    /// Its parent id (empty for a root).
+    pub parent_id: String,
+}
+
+/// Every node's log lines, merged by wall clock and by causality.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogsPanel {
+    /// Title, e.g. `Merged logs`.
+    pub title: String,
+    /// One sentence on how to read it.
+    pub legend: String,
+    /// Node names, by a line's `node`.
+    pub nodes: Vec<String>,
+    /// The latest lines (at most [`LOG_LINES_PANEL_MAX`](crate::limits::LOG_LINES_PANEL_MAX)),
+    /// in the order written (by true time).
+    pub lines: Vec<LogRow>,
+    /// Indices into `lines` sorted by each line's own wall clock.
+    pub wall_order: Vec<u32>,
+    /// Indices into `lines` in an order consistent with happened-before.
+    pub causal_order: Vec<u32>,
+    /// `(cause, effect)` pairs: the cause happened before the effect, yet carries a later
+    /// timestamp (at most [`INVERSIONS_MAX`](crate::limits::INVERSIONS_MAX)).
+    pub inversions: Vec<(u32, u32)>,
+    /// Lines written before the first one kept.
+    pub lines_left_out: u32,
+}
+
+/// One structured log line of a [`LogsPanel`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRow {
+    /// The node (index into [`LogsPanel::nodes`]).
+    pub node: usize,
+    /// The node's own clock reading.
+    pub wall: u64,
+    /// True time (no node knows it).
+    pub t: u64,
+    /// The step that wrote it (seeking there shows the moment).
+    pub step: u64,
+    /// Its vector clock, e.g. `[3,0,1]`.
+    pub vc: String,
+    /// Correlation id: the trace id (first 8 digits), or empty.
+    pub trace: String,
+    /// The span id (first 8 digits), or empty.
+    pub span: String,
+    /// `INFO`, `WARN` or `ERROR`.
+    pub level: String,
+    /// The message.
+    pub text: String,
+}
+
+/// RED metrics per service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsPanel {
+    /// Title, e.g. `RED metrics`.
+    pub title: String,
+    /// One sentence on how to read it.
+    pub legend: String,
+    /// Width of one window, ticks.
+    pub window_ticks: u64,
+    /// One row per service.
+    pub rows: Vec<RedRow>,
+}
+
+/// One service's RED metrics.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedRow {
+    /// The service.
+    pub service: String,
+    /// Requests handled so far.
+    pub requests: u32,
+    /// Of which failed.
+    pub errors: u32,
+    /// Median duration, ticks.
+    pub p50_ticks: u64,
+    /// 99th percentile duration, ticks.
+    pub p99_ticks: u64,
+    /// Per window, oldest first: (window start, requests, errors, p99 ticks).
+    pub series: Vec<(u64, u32, u32, u64)>,
 }
 
 /// A client history as the observer recorded it, and how each consistency model judges it.

@@ -2,7 +2,9 @@
 //! Every panel kind the engine defines is drawn here, so a protocol that fills panels needs no
 //! change to the view.
 
-use engine::sim::panel::{BarOutcome, Grid, HistoryPanel, Panel};
+use engine::sim::panel::{
+    BarOutcome, Grid, HistoryPanel, LogsPanel, MetricsPanel, Panel, TraceView, TracesPanel,
+};
 use std::fmt::Write as _;
 
 /// Colour groups cycle through this many palette entries (`g0`…`g7` in the stylesheet:
@@ -24,6 +26,9 @@ pub fn markup(panels: &[Panel], model: Option<&str>) -> String {
         .map(|p| match p {
             Panel::Grid(grid) => grid_markup(grid),
             Panel::History(history) => history_markup(history, model),
+            Panel::Traces(traces) => traces_markup(traces),
+            Panel::Logs(logs) => logs_markup(logs),
+            Panel::Metrics(metrics) => metrics_markup(metrics),
         })
         .collect()
 }
@@ -292,10 +297,333 @@ fn grid_markup(grid: &Grid) -> String {
     out
 }
 
+/// Width of a trace waterfall's coordinate system (it scales to the page).
+const WATERFALL_WIDTH: f64 = 760.0;
+/// Where a waterfall's bars start (room for the span labels).
+const WATERFALL_LEFT: f64 = 230.0;
+/// Height of one span's row.
+const SPAN_ROW: f64 = 16.0;
+
+/// Whether `trace` is kept by the sampler named `policy`.
+fn kept(trace: &TraceView, policy: &str) -> bool {
+    if policy == "tail" {
+        trace.tail_kept
+    } else {
+        trace.head_kept
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "kept"
+    } else {
+        "dropped"
+    }
+}
+
+/// One trace's waterfall: a row per span, indented by depth, its bar in the trace's time; each
+/// bar seeks the run to the step that started the span.
+fn waterfall(trace: &TraceView, lanes: &[String], now: u64) -> String {
+    let span_ticks = trace.end.saturating_sub(trace.start).max(1);
+    let scale = (WATERFALL_WIDTH - WATERFALL_LEFT - 8.0) / span_ticks as f64;
+    let x = |t: u64| WATERFALL_LEFT + t.saturating_sub(trace.start) as f64 * scale;
+    let height = SPAN_ROW * trace.spans.len().max(1) as f64 + 4.0;
+    let mut out = format!(
+        "<svg class=\"waterfall\" viewBox=\"0 0 {WATERFALL_WIDTH} {height}\" role=\"group\" \
+         aria-label=\"Spans of trace {}\">",
+        escape(&trace.trace_id)
+    );
+    for (row, bar) in trace.spans.iter().enumerate() {
+        let y = SPAN_ROW * row as f64 + 2.0;
+        let service = lanes.get(bar.lane).map_or("?", String::as_str);
+        let end = bar.end.unwrap_or(now).max(bar.start);
+        let x0 = x(bar.start);
+        let x1 = x(end).max(x0 + 2.0);
+        let mut class = format!("span-bar g{}", bar.lane as u32 % PALETTE_SIZE);
+        for (on, name) in [
+            (bar.critical, " critical"),
+            (bar.error, " error"),
+            (bar.linked, " linked"),
+            (bar.end.is_none(), " open"),
+        ] {
+            if on {
+                class.push_str(name);
+            }
+        }
+        let retry = if bar.attempt > 1 { "↻ " } else { "" };
+        let label = format!(
+            "{service}: {} span {}{}, t={}–{}{}{}{}. Span {}, parent {}. Go to step {}.",
+            bar.kind,
+            bar.label,
+            if bar.attempt > 1 {
+                format!(" (attempt {})", bar.attempt)
+            } else {
+                String::new()
+            },
+            bar.start,
+            end,
+            if bar.end.is_none() { " (open)" } else { "" },
+            if bar.critical {
+                ", on the critical path"
+            } else {
+                ""
+            },
+            if bar.error {
+                ", failed"
+            } else if bar.linked {
+                ", follows from this trace across the queue"
+            } else {
+                ""
+            },
+            bar.span_id,
+            if bar.parent_id.is_empty() {
+                "none"
+            } else {
+                bar.parent_id.as_str()
+            },
+            bar.step
+        );
+        let _ = write!(
+            out,
+            "<g class=\"{class}\" data-step=\"{step}\" tabindex=\"0\" role=\"button\" aria-label=\"{l}\">\
+             <title>{l}</title><text x=\"{tx:.1}\" y=\"{ty:.1}\">{retry}{service} · {name}</text>\
+             <rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h}\" rx=\"2\"/></g>",
+            step = bar.step,
+            l = escape(&label),
+            tx = 4.0 + 10.0 * f64::from(bar.depth.min(8)),
+            ty = y + SPAN_ROW - 5.0,
+            name = escape(&bar.label),
+            w = x1 - x0,
+            h = SPAN_ROW - 4.0,
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+fn traces_markup(panel: &TracesPanel) -> String {
+    let s = &panel.sampling;
+    let slowest = match &s.slowest {
+        Some(id) => format!(
+            " The slowest request (trace {id}…, {} ticks) is {} by head sampling and {} by tail sampling.",
+            s.slowest_ticks,
+            yes_no(s.slowest_head_kept),
+            yes_no(s.slowest_tail_kept)
+        ),
+        None => String::new(),
+    };
+    let mut out = format!(
+        "<section class=\"panel-traces\" aria-label=\"{title}\"><h4>{title}</h4>\
+         <p class=\"sampling\">Of {} traces, head sampling keeps {} and tail sampling {}; showing the \
+         {} sampler's choice.{}</p>",
+        s.traces,
+        s.head_kept,
+        s.tail_kept,
+        escape(&panel.policy),
+        escape(&slowest),
+        title = escape(&panel.title),
+    );
+    let last = panel.traces.len().saturating_sub(1);
+    for (i, trace) in panel.traces.iter().enumerate() {
+        let is_kept = kept(trace, &panel.policy);
+        let mut marks = String::new();
+        if trace.error {
+            marks.push_str(" <span class=\"mark error\">error</span>");
+        }
+        if trace.retried {
+            marks.push_str(" <span class=\"mark retry\">↻ retry</span>");
+        }
+        if trace.roots != 1 {
+            let _ = write!(
+                marks,
+                " <span class=\"mark broken\">{} roots</span>",
+                trace.roots
+            );
+        }
+        let _ = write!(
+            out,
+            "<details class=\"trace{dropped}\"{open}><summary><code>{id}</code> {label}{marks} \
+             <span class=\"muted\">head {head} · tail {tail}</span></summary>{svg}{more}</details>",
+            dropped = if is_kept { "" } else { " dropped" },
+            open = if i == last { " open" } else { "" },
+            id = escape(short(&trace.trace_id)),
+            label = escape(&trace.label),
+            head = yes_no(trace.head_kept),
+            tail = yes_no(trace.tail_kept),
+            svg = waterfall(trace, &panel.lanes, panel.now),
+            more = if trace.spans_left_out > 0 {
+                format!(
+                    "<p class=\"muted\">{} more spans not drawn.</p>",
+                    trace.spans_left_out
+                )
+            } else {
+                String::new()
+            },
+        );
+    }
+    if panel.traces.is_empty() {
+        out.push_str("<p class=\"muted\">No request yet.</p>");
+    }
+    let _ = write!(
+        out,
+        "<p class=\"muted panel-legend\">{}</p></section>",
+        escape(&panel.legend)
+    );
+    out
+}
+
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+fn log_table(panel: &LogsPanel, order: &[u32], caption: &str, flag: bool) -> String {
+    let effects: std::collections::BTreeMap<u32, u32> =
+        panel.inversions.iter().map(|&(c, e)| (e, c)).collect();
+    let mut out = format!(
+        "<table class=\"log-table\"><caption>{}</caption><thead><tr><th scope=\"col\">clock</th>\
+         <th scope=\"col\">node</th><th scope=\"col\">trace</th><th scope=\"col\">line</th>\
+         <th scope=\"col\">vector clock</th></tr></thead><tbody>",
+        escape(caption)
+    );
+    for &i in order {
+        let Some(line) = panel.lines.get(i as usize) else {
+            continue;
+        };
+        let node = panel.nodes.get(line.node).map_or("?", String::as_str);
+        let inverted = flag.then(|| effects.get(&i)).flatten();
+        let warn = match inverted.and_then(|&c| panel.lines.get(c as usize)) {
+            Some(cause) => format!(
+                "<span class=\"inverted\" title=\"{}\">⚠ </span>",
+                escape(&format!(
+                    "stamped {} but caused by {}'s line stamped {}: {}",
+                    line.wall,
+                    panel.nodes.get(cause.node).map_or("?", String::as_str),
+                    cause.wall,
+                    cause.text
+                ))
+            ),
+            None => String::new(),
+        };
+        let _ = write!(
+            out,
+            "<tr class=\"log-{level} g{g}{inv}\" data-step=\"{step}\" tabindex=\"0\" role=\"button\" \
+             title=\"true time t={t}; go to step {step}\"><td>{wall}</td><td>{node}</td>\
+             <td><code>{trace}</code></td><td>{warn}{level_name} {text}</td><td><code>{vc}</code></td></tr>",
+            level = escape(&line.level.to_lowercase()),
+            g = line.node as u32 % PALETTE_SIZE,
+            inv = if inverted.is_some() { " inverted" } else { "" },
+            step = line.step,
+            t = line.t,
+            wall = line.wall,
+            node = escape(node),
+            trace = escape(&line.trace),
+            level_name = escape(&line.level),
+            text = escape(&line.text),
+            vc = escape(&line.vc),
+        );
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+fn logs_markup(panel: &LogsPanel) -> String {
+    let mut out = format!(
+        "<section class=\"panel-logs\" aria-label=\"{title}\"><h4>{title}</h4>\
+         <p class=\"inversions\">{count}</p><div class=\"log-orders\">",
+        title = escape(&panel.title),
+        count = match panel.inversions.len() {
+            0 => "By wall clock, no effect is stamped before its cause.".to_string(),
+            1 => "By wall clock, 1 effect is stamped before its cause (⚠).".to_string(),
+            n => format!("By wall clock, {n} effects are stamped before their causes (⚠)."),
+        },
+    );
+    out.push_str(&log_table(
+        panel,
+        &panel.wall_order,
+        "Merged by each node's wall clock",
+        true,
+    ));
+    out.push_str(&log_table(
+        panel,
+        &panel.causal_order,
+        "Merged causally (vector clocks)",
+        false,
+    ));
+    out.push_str("</div>");
+    if panel.lines_left_out > 0 {
+        let _ = write!(
+            out,
+            "<p class=\"muted\">{} earlier lines not shown.</p>",
+            panel.lines_left_out
+        );
+    }
+    let _ = write!(
+        out,
+        "<p class=\"muted panel-legend\">{}</p></section>",
+        escape(&panel.legend)
+    );
+    out
+}
+
+/// Width and height of a metrics sparkline.
+const SPARK: (f64, f64) = (120.0, 24.0);
+
+fn sparkline(points: &[(u64, u32, u32, u64)]) -> String {
+    let max = points.iter().map(|p| p.3).max().unwrap_or(0).max(1) as f64;
+    let step = SPARK.0 / points.len().saturating_sub(1).max(1) as f64;
+    let coords: Vec<String> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "{:.1},{:.1}",
+                i as f64 * step,
+                SPARK.1 - 2.0 - (p.3 as f64 / max) * (SPARK.1 - 4.0)
+            )
+        })
+        .collect();
+    format!(
+        "<svg class=\"sparkline\" viewBox=\"0 0 {} {}\" aria-hidden=\"true\"><polyline points=\"{}\"/></svg>",
+        SPARK.0,
+        SPARK.1,
+        coords.join(" ")
+    )
+}
+
+fn metrics_markup(panel: &MetricsPanel) -> String {
+    let mut out = format!(
+        "<section class=\"panel-metrics\" aria-label=\"{title}\"><h4>{title}</h4>\
+         <table><thead><tr><th scope=\"col\">service</th><th scope=\"col\">rate</th>\
+         <th scope=\"col\">errors</th><th scope=\"col\">p50</th><th scope=\"col\">p99</th>\
+         <th scope=\"col\">p99 per {w} ticks</th></tr></thead><tbody>",
+        title = escape(&panel.title),
+        w = panel.window_ticks,
+    );
+    for row in &panel.rows {
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&row.service),
+            row.requests,
+            if row.errors > 0 { "errors" } else { "" },
+            row.errors,
+            row.p50_ticks,
+            row.p99_ticks,
+            sparkline(&row.series),
+        );
+    }
+    let _ = write!(
+        out,
+        "</tbody></table><p class=\"muted panel-legend\">{}</p></section>",
+        escape(&panel.legend)
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::sim::panel::{Cell, GridRow};
+    use engine::sim::panel::{Cell, GridRow, LogRow, RedRow, SamplingSummary, SpanBar};
 
     #[test]
     fn a_grid_draws_aligned_rows_with_marked_cells_and_escaped_text() {
@@ -420,5 +748,179 @@ mod tests {
         let html = markup(&[Panel::History(calm)], None);
         assert!(!html.contains(" stuck\""));
         assert!(html.contains("Every model that can be judged yet holds."));
+    }
+
+    fn span(
+        lane: usize,
+        depth: u32,
+        label: &str,
+        start: u64,
+        end: Option<u64>,
+        step: u64,
+    ) -> SpanBar {
+        SpanBar {
+            lane,
+            depth,
+            label: label.into(),
+            kind: "server".into(),
+            start,
+            end,
+            step,
+            critical: false,
+            error: false,
+            attempt: 1,
+            linked: false,
+            span_id: format!("{step:016x}"),
+            parent_id: String::new(),
+        }
+    }
+
+    fn traces() -> TracesPanel {
+        let mut root = span(1, 0, "POST /checkout", 10, Some(110), 3);
+        root.critical = true;
+        let mut retry = span(5, 1, "INSERT <order>", 60, Some(100), 8);
+        retry.attempt = 2;
+        retry.critical = true;
+        let mut failed = span(5, 1, "INSERT <order>", 20, Some(60), 5);
+        failed.error = true;
+        let mut consumer = span(8, 1, "ship order", 120, None, 12);
+        consumer.linked = true;
+        consumer.kind = "consumer".into();
+        TracesPanel {
+            title: "Traces".into(),
+            legend: "legend".into(),
+            now: 150,
+            lanes: (0..9).map(|i| format!("s{i}")).collect(),
+            policy: "head".into(),
+            traces: vec![
+                TraceView {
+                    trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+                    label: "POST /checkout · 100 ticks".into(),
+                    start: 10,
+                    end: 150,
+                    error: true,
+                    retried: true,
+                    roots: 1,
+                    head_kept: false,
+                    tail_kept: true,
+                    spans: vec![root, failed, retry, consumer],
+                    spans_left_out: 0,
+                },
+                TraceView {
+                    trace_id: "00f067aa0ba902b700f067aa0ba902b7".into(),
+                    label: "POST /checkout · 30 ticks".into(),
+                    start: 200,
+                    end: 230,
+                    error: false,
+                    retried: false,
+                    roots: 2,
+                    head_kept: true,
+                    tail_kept: true,
+                    spans: vec![span(1, 0, "POST /checkout", 200, Some(230), 20)],
+                    spans_left_out: 3,
+                },
+            ],
+            sampling: SamplingSummary {
+                traces: 2,
+                head_kept: 1,
+                tail_kept: 2,
+                slowest: Some("4bf92f35".into()),
+                slowest_ticks: 100,
+                slowest_head_kept: false,
+                slowest_tail_kept: true,
+            },
+        }
+    }
+
+    #[test]
+    fn a_waterfall_marks_the_critical_path_errors_retries_and_links_and_seeks_to_each_span() {
+        let html = markup(&[Panel::Traces(traces())], None);
+        assert_eq!(html.matches("class=\"span-bar").count(), 5);
+        assert_eq!(html.matches(" critical\"").count(), 2, "{html}");
+        assert!(
+            html.contains("span-bar g5 error\" data-step=\"5\""),
+            "{html}"
+        );
+        // Lane 8 wraps around the palette.
+        assert!(html.contains("span-bar g0 linked open\" data-step=\"12\""));
+        assert!(html.contains(">↻ s5 · INSERT &lt;order&gt;</text>"));
+        assert!(html.contains("(attempt 2)"));
+        // Sampling: the totals, the slowest request's fate, the dropped trace dimmed.
+        assert!(html.contains("Of 2 traces, head sampling keeps 1 and tail sampling 2"));
+        assert!(html.contains("is dropped by head sampling and kept by tail sampling"));
+        assert!(html.contains("<details class=\"trace dropped\">"));
+        assert!(html.contains("<details class=\"trace\" open>"));
+        assert!(html.contains("2 roots") && html.contains("3 more spans not drawn"));
+        assert!(!html.contains("<order>"));
+        // A bar starts at its time in the trace's own scale: the root at the left edge.
+        assert!(html.contains(&format!("<rect x=\"{WATERFALL_LEFT:.1}\"")));
+    }
+
+    #[test]
+    fn merged_logs_show_both_orders_and_flag_effects_stamped_before_their_causes() {
+        let row = |node, wall, t, step, text: &str| LogRow {
+            node,
+            wall,
+            t,
+            step,
+            vc: "[1,0]".into(),
+            trace: "4bf92f35".into(),
+            span: String::new(),
+            level: "INFO".into(),
+            text: text.into(),
+        };
+        let panel = LogsPanel {
+            title: "Merged logs".into(),
+            legend: "legend".into(),
+            nodes: vec!["orders".into(), "inventory".into()],
+            lines: vec![
+                row(0, 100, 100, 4, "call inventory"),
+                row(1, 40, 105, 6, "POST /reserve from orders"),
+            ],
+            wall_order: vec![1, 0],
+            causal_order: vec![0, 1],
+            inversions: vec![(0, 1)],
+            lines_left_out: 7,
+        };
+        let html = markup(&[Panel::Logs(panel)], None);
+        assert_eq!(html.matches("<tr class=\"log-info").count(), 4);
+        // Flagged once, in the wall-clock table, naming the cause.
+        assert_eq!(html.matches("class=\"inverted\"").count(), 1);
+        assert!(
+            html.contains("caused by orders&#39;s line")
+                || html.contains("caused by orders's line")
+        );
+        assert!(html.contains("1 effect is stamped before its cause"));
+        let wall = html.find("Merged by each node").unwrap();
+        let causal = html.find("Merged causally").unwrap();
+        let first_after = |from: usize| {
+            html[from..]
+                .find("data-step=\"")
+                .map(|i| &html[from + i + 11..from + i + 12])
+        };
+        assert_eq!(first_after(wall), Some("6"));
+        assert_eq!(first_after(causal), Some("4"));
+        assert!(html.contains("7 earlier lines not shown"));
+    }
+
+    #[test]
+    fn red_metrics_are_a_row_per_service_with_a_p99_sparkline() {
+        let panel = MetricsPanel {
+            title: "RED metrics".into(),
+            legend: "legend".into(),
+            window_ticks: 500,
+            rows: vec![RedRow {
+                service: "db-2".into(),
+                requests: 60,
+                errors: 2,
+                p50_ticks: 7,
+                p99_ticks: 412,
+                series: vec![(0, 30, 0, 206), (500, 30, 2, 412)],
+            }],
+        };
+        let html = markup(&[Panel::Metrics(panel)], None);
+        assert!(html.contains("<th scope=\"row\">db-2</th><td>60</td><td class=\"errors\">2</td><td>7</td><td>412</td>"));
+        assert!(html.contains("points=\"0.0,12.0 120.0,2.0\""), "{html}");
+        assert!(html.contains("p99 per 500 ticks"));
     }
 }
