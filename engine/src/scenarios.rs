@@ -10,7 +10,7 @@ use crate::protocols::paxos::PaxosVariant;
 use crate::protocols::raft::RaftVariant;
 use crate::protocols::twopc::TwoPcVariant;
 use crate::protocols::{
-    causality, clocks, dynamo, failover, heartbeat, multileader, outbox, paxos, quorum, raft,
+    causality, clocks, dynamo, failover, heartbeat, kv, multileader, outbox, paxos, quorum, raft,
     register, retry, twopc,
 };
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
@@ -127,6 +127,14 @@ pub const TABLE: &[Entry] = &[
     ),
     entry!("outbox-dual-write", outbox::dual_write()),
     entry!("outbox-relay", outbox::relay()),
+    entry!(
+        "kv-store",
+        kv::scenarios::calm(kv::scenarios::Setup::reference())
+    ),
+    entry!(
+        "kv-nemesis",
+        kv::scenarios::nemesis(kv::scenarios::Setup::reference())
+    ),
 ];
 
 /// A part of the simulation view a scenario can put first.
@@ -185,7 +193,7 @@ pub fn layout(id: &str) -> &'static [Part] {
         "clocks" => &[Cluster, Panels, SpaceTime, Log],
         "retry" => &[Cluster, Log, SpaceTime, Traffic],
         "heartbeat" => &[Cluster, Chart, Panels, Log],
-        "raft" | "paxos" => &[Cluster, Panels, Log],
+        "raft" | "paxos" | "kv" => &[Cluster, Panels, Log],
         "register" => &[Panels, Cluster, Chart, Log],
         _ => &[Cluster, Panels, Chart, Log],
     }
