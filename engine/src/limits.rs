@@ -45,7 +45,7 @@ pub const SHRINK_ATTEMPTS_MAX: usize = 2_000;
 
 /// Most search steps the replicated store's linearizability check may take on one run's
 /// history before it answers unknown.
-pub const KV_LIN_SEARCH_STEPS_MAX: u64 = 400_000;
+pub const KV_LIN_SEARCH_STEPS_MAX: u64 = 5_000_000;
 
 /// Most operations a store client holds queued (requests beyond it are refused).
 pub const KV_CLIENT_QUEUE_OPS_MAX: usize = 64;

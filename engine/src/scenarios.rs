@@ -135,6 +135,14 @@ pub const TABLE: &[Entry] = &[
         "kv-nemesis",
         kv::scenarios::nemesis(kv::scenarios::Setup::reference())
     ),
+    entry!(
+        "kv-deposed-leader",
+        kv::scenarios::deposed_leader(kv::scenarios::Setup::reference())
+    ),
+    entry!(
+        "kv-lease-skew",
+        kv::scenarios::lease_skew(kv::scenarios::Setup::reference())
+    ),
 ];
 
 /// A part of the simulation view a scenario can put first.

@@ -82,6 +82,10 @@ pub const TABLE: &[Entry] = &[
         source: include_str!("../../challenges/kv-apply.toml"),
         harness: &Simulated(KvChallenge(KvStep::Apply)),
     },
+    Entry {
+        source: include_str!("../../challenges/kv-dedup.toml"),
+        harness: &Simulated(KvChallenge(KvStep::Dedup)),
+    },
 ];
 
 /// A challenge definition, as written in its TOML file.

@@ -155,11 +155,16 @@ impl SimChallenge for KvChallenge {
     fn horizon(&self, _: &Scenario<KvStore>, spec: &RunSpec) -> u64 {
         last_override_time(spec) + RUN_TAIL_TICKS
     }
-    /// What a counterexample shows: faults and requests, every note (elections, commits,
-    /// what each server applied, the clients' invocations and answers), and the client
-    /// protocol's messages. Raft's messages and the timers are folded.
+    /// What a counterexample shows: faults and requests, the notes (elections, commits, the
+    /// clients' invocations and answers), and the client protocol's messages, whose `Done`
+    /// carries what the leader's machine answered. Raft's messages, the timers and what every
+    /// machine applied are folded (the replay shows them).
     fn matters(&self, event: &TraceEvent<KvStore>) -> bool {
         match &event.event {
+            Event::Note {
+                note: types::Note::Applied { .. },
+                ..
+            } => false,
             Event::Action(_) | Event::Request { .. } | Event::Note { .. } => true,
             Event::Send { msg, .. } | Event::Recv { msg, .. } | Event::Drop { msg, .. } => {
                 !matches!(msg, types::Msg::Raft(_))

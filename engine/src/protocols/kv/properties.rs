@@ -145,6 +145,11 @@ pub enum LinAnswer {
 /// Checks the recorded history key by key within [`LIN_SEARCH_STEPS_MAX`] (`servers` names
 /// the clients by letter).
 pub fn check_history(ops: &[Recorded], servers: u16) -> LinAnswer {
+    check_history_within(ops, servers, LIN_SEARCH_STEPS_MAX)
+}
+
+/// [`check_history`] within `steps_max` search steps.
+pub fn check_history_within(ops: &[Recorded], servers: u16, steps_max: u64) -> LinAnswer {
     // A get whose outcome is unknown constrains nothing (it may have returned anything); left
     // out, it costs the search nothing.
     let judged: Vec<usize> = (0..ops.len())
@@ -166,7 +171,7 @@ pub fn check_history(ops: &[Recorded], servers: u16) -> LinAnswer {
         .filter(|(_, o)| o.status != Status::Fail)
         .map(|(i, _)| judged[i])
         .collect();
-    let report = crate::lin::check(&model, &history, &mut Budget::steps(LIN_SEARCH_STEPS_MAX));
+    let report = crate::lin::check(&model, &history, &mut Budget::steps(steps_max));
     match report.verdict {
         Verdict::Linearizable { .. } => LinAnswer::Holds,
         Verdict::Unknown { reason } => LinAnswer::Unknown(reason.to_string()),
@@ -241,9 +246,10 @@ impl Monitor<KvStore> for Linearizable {
     }
 }
 
-/// `ops-complete`: remembers when the faults ended (the last fault or heal-all); at the end,
-/// every operation has ended, and every one invoked [`SETTLE_TICKS`] or more after that
-/// returned an answer within [`ANSWER_TICKS`].
+/// `ops-complete`: remembers when the faults ended (the last fault or heal-all). Once the
+/// cluster has had [`SETTLE_TICKS`] more to elect a leader, it must answer: an operation
+/// invoked after that returns within [`ANSWER_TICKS`]; one still open then ends within
+/// [`ANSWER_TICKS`]; and no client gives up on attempts it made in the settled cluster.
 #[derive(Clone, Default)]
 struct OpsComplete {
     healed_at: u64,
@@ -273,14 +279,26 @@ impl Monitor<KvStore> for OpsComplete {
             )
         };
         for r in recorded(world) {
-            let settled = r.start.0 >= self.healed_at + SETTLE_TICKS;
+            let settled_at = self.healed_at + SETTLE_TICKS;
+            let settled = r.start.0 >= settled_at;
             match (r.end, r.outcome) {
-                (None, _) if r.start.0 + ANSWER_TICKS <= world.time() => {
+                (None, _) if r.start.0.max(settled_at) + ANSWER_TICKS <= world.time() => {
                     return Err(format!(
-                        "{} (invoked at t={}) never ended: no answer, and the client never \
-                         gave up",
+                        "{} (invoked at t={}) never ended: the last fault was at t={}, and at \
+                         t={} it still had no answer",
                         name(&r),
-                        r.start.0
+                        r.start.0,
+                        self.healed_at,
+                        world.time()
+                    ))
+                }
+                (Some((end, _)), BarOutcome::Unknown) if end >= settled_at + GIVE_UP_TICKS => {
+                    return Err(format!(
+                        "{} (invoked at t={}) was given up on at t={end}: its client had been \
+                         retrying in a cluster with no fault since t={}, which must answer",
+                        name(&r),
+                        r.start.0,
+                        self.healed_at
                     ))
                 }
                 (Some(_), BarOutcome::Unknown) if settled => {

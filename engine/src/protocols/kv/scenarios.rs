@@ -62,16 +62,17 @@ fn client(k: u16) -> NodeId {
     SERVERS + k
 }
 
-/// The store with `setup`, clients drawing `ops_per_client` operations, and this script.
+/// The store with `setup`, clients drawing `ops_per_client` operations, this first leader (if
+/// any, see [`FIRST_ELECTION_TICKS`]) and this script.
 pub fn store(
     id: &'static str,
     title: &'static str,
     description: &'static str,
     setup: Setup,
     ops_per_client: u32,
+    first_leader: Option<NodeId>,
     script: Vec<Override>,
 ) -> Scenario<KvStore> {
-    let scripted = ops_per_client == 0;
     Scenario {
         id,
         title,
@@ -87,7 +88,7 @@ pub fn store(
             server_rule: setup.server,
             client_rule: setup.client,
             ops_per_client,
-            first_leader: scripted.then_some(0),
+            first_leader,
         },
         net: LinkCfg::calm(LATENCY.0, LATENCY.1),
         calm: LinkCfg::calm(LATENCY.0, LATENCY.1),
@@ -113,6 +114,7 @@ pub fn calm(setup: Setup) -> Scenario<KvStore> {
          linearizability, key by key, as it grows.",
         setup,
         OPS_PER_CLIENT,
+        None,
         Vec::new(),
     )
 }
@@ -152,6 +154,7 @@ pub fn nemesis(setup: Setup) -> Scenario<KvStore> {
          linearizable: every client sees one copy of the data.",
         setup,
         OPS_PER_CLIENT,
+        None,
         nemesis_script(),
     )
 }
@@ -164,6 +167,73 @@ pub fn on_raft(raft: Arc<dyn RaftHooks>) -> Scenario<KvStore> {
         raft,
         ..Setup::reference()
     })
+}
+
+/// `kv-deposed-leader`: the first leader n0 is cut off with client A and keeps believing it
+/// leads; B writes x through the new leader; then A reads x at n0.
+pub fn deposed_leader(setup: Setup) -> Scenario<KvStore> {
+    let at = Override::at;
+    store(
+        "kv-deposed-leader",
+        "A deposed leader must not answer reads",
+        "n0 leads term 1. At t=300 it is cut off with client A: it hears of no higher term, so \
+         it still thinks it leads. n1 and n2 elect a leader of term 2, and B's put x=B1 \
+         commits there. At t=900 A reads x at n0. Read through the log, the get cannot commit \
+         in n0's minority: A hears nothing, retries, and after the heal at t=1200 reads B1 \
+         from the new leader. A leader that answered from its own state machine would say \
+         x is empty — after B's write had returned: not linearizable.",
+        setup,
+        0,
+        Some(0),
+        vec![
+            req(100, 0, "put.x.A1"),
+            at(
+                300,
+                Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
+            ),
+            req(310, 1, "put.x.B1"),
+            req(900, 0, "get.x"),
+            at(1_200, Action::HealAll),
+            req(1_900, 0, "get.x"),
+            req(1_900, 1, "get.x"),
+        ],
+    )
+}
+
+/// `kv-lease-skew`: the leader's clock falls behind when it is cut off, so its lease outlives
+/// its office.
+pub fn lease_skew(setup: Setup) -> Scenario<KvStore> {
+    let at = Override::at;
+    store(
+        "kv-lease-skew",
+        "A leader's lease under clock skew",
+        "A lease read answers a get from the leader's own state machine while a majority has \
+         acknowledged it within 110 ticks of its clock — less than the shortest election \
+         timeout, so with clocks at one rate no successor can exist yet. At t=300 n0 is cut \
+         off with client A, and its clock falls behind (it reads half the true time from then \
+         on) while n1's and n2's run 50% fast: n1 or n2 is elected and B's put commits while \
+         n0, by its own clock, still holds its lease, and at t=700 it answers A's read with \
+         the old value. Read through the log, A's get waits for the heal and reads B1.",
+        setup,
+        0,
+        Some(0),
+        vec![
+            req(100, 0, "put.x.A1"),
+            at(
+                300,
+                Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
+            ),
+            at(300, Action::Clock(0, 0, -500_000)),
+            at(300, Action::Clock(1, 0, 500_000)),
+            at(300, Action::Clock(2, 0, 500_000)),
+            at(300, Action::Clock(client(1), 0, 500_000)),
+            req(305, 1, "put.x.B1"),
+            req(700, 0, "get.x"),
+            at(1_200, Action::HealAll),
+            req(1_900, 0, "get.x"),
+            req(1_900, 1, "get.x"),
+        ],
+    )
 }
 
 // -------------------------------------------------------------------------------------------
@@ -249,21 +319,23 @@ fn script(id: &str) -> Option<Vec<Override>> {
             at(1_300, Action::Restart(0)),
             at(1_400, Action::HealAll),
         ],
-        // n0's answers to the clients are lost (links n0 → A, B, C cut): their appends are
-        // committed and applied, but they hear nothing and retry — at n0 again (each retry
-        // appends the same request again), then, after n0 crashes, at the new leader. The
-        // retry of an applied request lands after a leader change.
+        // C writes y = C1 and is answered. Then n0's answers to the clients are lost (links
+        // n0 → A, B, C cut): A's and B's appends and C's read are committed and applied, but
+        // they hear nothing and retry — at n0 again (each retry appends the same request
+        // again), then, after n0 crashes, at the new leader. The retry of an applied request
+        // lands after a leader change, and C's retried read must be answered "C1".
         "kv-dedup-lost-answers" => vec![
-            at(0, Action::Cut(0, client(0))),
-            at(0, Action::Cut(0, client(1))),
-            at(0, Action::Cut(0, client(2))),
-            req(100, 0, "append.x.A1"),
-            req(100, 1, "append.x.B1"),
             req(100, 2, "put.y.C1"),
-            at(550, Action::Crash(0)),
-            req(1_100, 2, "append.y.C2"),
-            at(1_200, Action::Restart(0)),
-            at(1_300, Action::HealAll),
+            at(250, Action::Cut(0, client(0))),
+            at(250, Action::Cut(0, client(1))),
+            at(250, Action::Cut(0, client(2))),
+            req(300, 0, "append.x.A1"),
+            req(300, 1, "append.x.B1"),
+            req(300, 2, "get.y"),
+            at(750, Action::Crash(0)),
+            req(1_300, 2, "append.y.C2"),
+            at(1_400, Action::Restart(0)),
+            at(1_500, Action::HealAll),
         ],
         // Every message may arrive twice: a request duplicated on its way to the leader is
         // appended twice, and a retry may race its own first attempt.
@@ -336,13 +408,13 @@ pub fn challenge_scenario(step: Step, id: &str, setup: Setup) -> Option<Scenario
         ..setup
     };
     let scripted = id != swarm_id(step);
-    let ops = if scripted { 0 } else { OPS_PER_CLIENT };
     Some(store(
         id,
         title,
         description,
         setup,
-        ops,
+        0,
+        scripted.then_some(0),
         script(id).unwrap_or_default(),
     ))
 }
@@ -368,7 +440,35 @@ pub fn challenge_run(step: Step, seed: u64) -> RunSpec {
         spec.overrides
             .retain(|o| !matches!(o.action, Action::Dup(..)));
     }
+    spec.overrides.extend(workload(seed));
+    spec.overrides.sort_by_key(|o| match o.at {
+        crate::sim::spec::When::Time(t) => t,
+        crate::sim::spec::When::Step(_) => 0,
+    });
     spec.overrides
         .extend(final_reads(SAFETY_TICKS + SETTLE_TICKS));
     spec
+}
+
+/// A swarm run's workload as requests (so that shrinking a failure removes operations too):
+/// [`OPS_PER_CLIENT`] operations per client at random times during the faults — gets, puts
+/// and appends on random keys, each write with a value no other writes (`B3`: client B's
+/// third).
+pub fn workload(seed: u64) -> Vec<Override> {
+    let mut rng = crate::rng::Rng::new(seed ^ 0x4B56_5F57_4F52_4B4C);
+    let mut out = Vec::new();
+    for k in 0..CLIENTS {
+        let letter = super::node::client_letter(SERVERS, client(k));
+        for i in 1..=OPS_PER_CLIENT {
+            let t = rng.range_inclusive(0, SAFETY_TICKS - 1);
+            let key = KEYS[rng.below(KEYS.len() as u64) as usize];
+            let op = match rng.below(10) {
+                0..=3 => format!("get.{key}"),
+                4..=5 => format!("put.{key}.{letter}{i}"),
+                _ => format!("append.{key}.{letter}{i}"),
+            };
+            out.push(req(t, k, &op));
+        }
+    }
+    out
 }
