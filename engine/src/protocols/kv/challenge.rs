@@ -156,9 +156,10 @@ impl SimChallenge for KvChallenge {
         last_override_time(spec) + RUN_TAIL_TICKS
     }
     /// What a counterexample shows: faults and requests, the notes (elections, commits, the
-    /// clients' invocations and answers), and the client protocol's messages, whose `Done`
-    /// carries what the leader's machine answered. Raft's messages, the timers and what every
-    /// machine applied are folded (the replay shows them).
+    /// clients' invocations and answers), and the client protocol's messages as they are sent
+    /// or lost (`Done` carries what the leader's machine answered; a receipt shows in what the
+    /// receiver does next). Raft's messages, receipts, the timers and what every machine
+    /// applied are folded (the replay shows them).
     fn matters(&self, event: &TraceEvent<KvStore>) -> bool {
         match &event.event {
             Event::Note {
@@ -166,7 +167,7 @@ impl SimChallenge for KvChallenge {
                 ..
             } => false,
             Event::Action(_) | Event::Request { .. } | Event::Note { .. } => true,
-            Event::Send { msg, .. } | Event::Recv { msg, .. } | Event::Drop { msg, .. } => {
+            Event::Send { msg, .. } | Event::Drop { msg, .. } => {
                 !matches!(msg, types::Msg::Raft(_))
             }
             _ => false,
