@@ -258,6 +258,9 @@ fn every_variant_fails_its_property_in_every_window() {
             Some("linearizable"),
         ),
     ];
+    for v in KvVariant::ALL {
+        assert!(cases.iter().any(|c| c.1 == v), "{v:?} is judged");
+    }
     let window = SCRIPTED_EVERY * 2;
     for (step, variant, expect) in cases {
         let found = verdicts(step, Arc::new(variant), 0..40 + window);

@@ -153,3 +153,32 @@ fn the_server_and_client_mistakes_break_linearizability() {
         .count();
     assert!(failing >= 15, "{failing} of 20 seeds");
 }
+
+/// The history panel draws one lane per client and the checker's verdict, marking the
+/// operations no order can place.
+#[test]
+fn the_history_panel_shows_the_verdict_and_marks_the_violation() {
+    use crate::sim::world::{Sim, SimOptions};
+    let panel = |setup: Setup| {
+        let s = deposed_leader(setup);
+        let spec = default_run(&s, 1);
+        let mut sim = Sim::new(s, spec, SimOptions::CHECK).unwrap();
+        sim.run_until_time(3_000, false).unwrap();
+        view::history_panel(&sim.world_ref())
+    };
+    let good = panel(Setup::reference());
+    assert_eq!(good.lanes.len(), usize::from(CLIENTS));
+    assert_eq!(good.ops.len(), 5);
+    assert_eq!(good.verdicts[0].verdict, "holds");
+    let bad = panel(with_rules(ServerRule::LocalRead, ClientRule::Retry));
+    let v = &bad.verdicts[0];
+    assert_eq!(v.verdict, "violated", "{}", v.sentence);
+    assert!(v.sentence.contains("key \"x\""), "{}", v.sentence);
+    assert!(!v.ops.is_empty());
+    let stale = bad
+        .ops
+        .iter()
+        .position(|o| o.label == "x→\"A1\"")
+        .expect("A's stale read is drawn");
+    assert!(v.ops.contains(&stale), "{:?} {:?}", v.ops, bad.ops);
+}

@@ -2,7 +2,7 @@
 //! client's operation in progress, and the client history with its linearizability verdict.
 
 use super::node::{client_letter, KvStore};
-use super::properties::{check_history, recorded, LinAnswer};
+use super::properties::{check_history_within, recorded, LinAnswer};
 use super::types::*;
 use crate::sim::panel::{BarOutcome, HistoryBar, HistoryPanel, ModelVerdict};
 use crate::sim::protocol::{NodeId, NodeView};
@@ -65,11 +65,13 @@ pub fn node_view(store: &KvStore, node: NodeId, state: &State) -> NodeView {
     }
 }
 
-/// The history so far, one lane per client, with its linearizability verdict (key by key).
+/// The history so far, one lane per client, with its linearizability verdict (key by key,
+/// within [`crate::limits::KV_PANEL_LIN_SEARCH_STEPS_MAX`] search steps).
 pub fn history_panel(world: &WorldRef<'_, KvStore>) -> HistoryPanel {
     let store = world.protocol();
     let ops = recorded(world);
-    let (verdict, sentence, marked) = match check_history(&ops, store.servers) {
+    let budget = crate::limits::KV_PANEL_LIN_SEARCH_STEPS_MAX;
+    let (verdict, sentence, marked) = match check_history_within(&ops, store.servers, budget) {
         LinAnswer::Holds => (
             "holds",
             "Every key's operations can be put in one order that respects real time and \
