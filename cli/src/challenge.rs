@@ -119,6 +119,16 @@ pub fn check(args: &[String]) -> Result<ExitCode, Usage> {
             }
             ExitCode::from(2)
         }
+        Verdict::Unknown {
+            property,
+            seed,
+            reason,
+        } => {
+            if !json {
+                println!("unknown: {property} undecided on seed {seed}: {reason}");
+            }
+            ExitCode::from(3)
+        }
         Verdict::Cancelled => unreachable!("the CLI never cancels"),
     })
 }

@@ -50,3 +50,14 @@ pub const SPANS_PER_TRACE_MAX: usize = 64;
 pub const LOG_LINES_PANEL_MAX: usize = 200;
 /// Most effect-before-cause pairs a merged-log panel flags.
 pub const INVERSIONS_MAX: usize = 50;
+
+/// Most search steps the replicated store's linearizability check may take on one run's
+/// history before it answers unknown.
+pub const KV_LIN_SEARCH_STEPS_MAX: u64 = 5_000_000;
+
+/// Most operations a store client holds queued (requests beyond it are refused).
+pub const KV_CLIENT_QUEUE_OPS_MAX: usize = 64;
+
+/// Most search steps the store's history panel spends on its verdict at one snapshot (the view
+/// recomputes it as the run plays; a harder history shows "unknown" there).
+pub const KV_PANEL_LIN_SEARCH_STEPS_MAX: u64 = 200_000;

@@ -10,7 +10,7 @@ use crate::protocols::paxos::PaxosVariant;
 use crate::protocols::raft::RaftVariant;
 use crate::protocols::twopc::TwoPcVariant;
 use crate::protocols::{
-    causality, clocks, dynamo, failover, heartbeat, multileader, outbox, paxos, quorum, raft,
+    causality, clocks, dynamo, failover, heartbeat, kv, multileader, outbox, paxos, quorum, raft,
     register, retry, saga, services, twopc,
 };
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
@@ -134,6 +134,22 @@ pub const TABLE: &[Entry] = &[
     entry!("obs-retry-storm", services::scenarios::retry_storm()),
     entry!("obs-slow-disk", services::scenarios::slow_disk()),
     entry!("obs-skewed-clock", services::scenarios::skewed_clock()),
+    entry!(
+        "kv-store",
+        kv::scenarios::calm(kv::scenarios::Setup::reference())
+    ),
+    entry!(
+        "kv-nemesis",
+        kv::scenarios::nemesis(kv::scenarios::Setup::reference())
+    ),
+    entry!(
+        "kv-deposed-leader",
+        kv::scenarios::deposed_leader(kv::scenarios::Setup::reference())
+    ),
+    entry!(
+        "kv-lease-skew",
+        kv::scenarios::lease_skew(kv::scenarios::Setup::reference())
+    ),
 ];
 
 /// A part of the simulation view a scenario can put first.
@@ -192,7 +208,7 @@ pub fn layout(id: &str) -> &'static [Part] {
         "clocks" => &[Cluster, Panels, SpaceTime, Log],
         "retry" => &[Cluster, Log, SpaceTime, Traffic],
         "heartbeat" => &[Cluster, Chart, Panels, Log],
-        "raft" | "paxos" => &[Cluster, Panels, Log],
+        "raft" | "paxos" | "kv" => &[Cluster, Panels, Log],
         "register" => &[Panels, Cluster, Chart, Log],
         "obs" => &[Panels, Cluster, Log, SpaceTime],
         _ => &[Cluster, Panels, Chart, Log],

@@ -351,6 +351,15 @@ fn report_view(
             .into_any()
         }
         Verdict::Cancelled => view! { <p class="verdict">"Check cancelled."</p> }.into_any(),
+        Verdict::Unknown { property, seed, reason } => view! {
+            <p class="verdict" role="status">
+                {format!(
+                    "? {}: undecided on seed {seed} ({reason}). Nothing failed, but this is not a pass.",
+                    property_title(&properties_list, &property)
+                )}
+            </p>
+        }
+        .into_any(),
     };
     let printed = (!report.printed.is_empty()).then(|| {
         view! {

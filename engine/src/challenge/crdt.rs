@@ -1098,6 +1098,7 @@ impl Harness for Crdts {
             message: Some(message),
             size: execution.steps.len(),
             step: None,
+            unknown: None,
         }))
     }
     /// The execution without one step (a send takes its deliveries along), from the last step

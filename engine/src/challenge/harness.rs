@@ -114,6 +114,9 @@ pub struct Found {
     pub size: usize,
     /// The step it failed at (simulated cases).
     pub step: Option<u64>,
+    /// Not a failure: the judge could not decide the property on this case (its search ran
+    /// out of budget), and says why. The check goes on and, if nothing fails, ends unknown.
+    pub unknown: Option<String>,
 }
 
 /// A failure as the learner sees it.
@@ -258,7 +261,7 @@ fn shrink<H: Harness>(
             }
             attempts += 1;
             if let Ok(Some(f)) = judged(harness, installed, script, &candidate) {
-                if f.property == found.property && f.size <= found.size {
+                if f.unknown.is_none() && f.property == found.property && f.size <= found.size {
                     (case, found) = (candidate, f);
                     continue 'smaller;
                 }
@@ -294,11 +297,19 @@ pub fn run<H: Harness>(
         }
     };
     let installed = harness.install(script.clone());
+    let mut undecided: Option<(String, u64, String)> = None;
     for done in 0..options.seeds {
         let seed = options.first_seed + done;
         let case = harness.case(&installed, seed);
         match judged(harness, &installed, &script, &case) {
             Ok(None) => {}
+            Ok(Some(Found {
+                property,
+                unknown: Some(reason),
+                ..
+            })) => {
+                undecided.get_or_insert((property, seed, reason));
+            }
             Err(error) => {
                 let verdict = Verdict::ScriptError {
                     error,
@@ -343,6 +354,23 @@ pub fn run<H: Harness>(
                 script.printed().0,
             );
         }
+    }
+    if let Some((property, seed, reason)) = undecided {
+        let mut done = report(
+            options.seeds,
+            None,
+            true,
+            Verdict::Unknown {
+                property: property.clone(),
+                seed,
+                reason,
+            },
+            script.printed().0,
+        );
+        for p in done.properties.iter_mut().filter(|p| p.id == property) {
+            p.status = PropertyStatus::Inconclusive;
+        }
+        return done;
     }
     report(
         options.seeds,
@@ -469,11 +497,23 @@ impl<S: SimChallenge> Harness for Simulated<S> {
     }
     fn judge(&self, installed: &S::Installed, spec: &RunSpec) -> Result<Option<Found>, String> {
         let (sim, violation) = self.sim(installed, spec, SimOptions::CHECK)?;
+        if violation.is_none() {
+            if let Some((property, reason)) = sim.undecided() {
+                return Ok(Some(Found {
+                    property,
+                    message: None,
+                    size: sim.trace_len(),
+                    step: None,
+                    unknown: Some(reason),
+                }));
+            }
+        }
         Ok(violation.map(|v| Found {
             property: v.property,
             message: v.message,
             size: sim.trace_len(),
             step: Some(v.step),
+            unknown: None,
         }))
     }
     /// Fewer overrides: every half, quarter, … of them removed in turn, down to each one alone

@@ -20,6 +20,8 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::protocols::heartbeat::challenge::FailureDetector;
+use crate::protocols::kv::challenge::KvChallenge;
+use crate::protocols::kv::scenarios::Step as KvStep;
 use crate::protocols::quorum::challenge::QuorumReadRepair;
 use crate::protocols::raft::challenge::{Part, RaftChallenge};
 use crate::protocols::saga::challenge::SagaCompensations;
@@ -85,6 +87,14 @@ pub const TABLE: &[Entry] = &[
     Entry {
         source: include_str!("../../challenges/trace-context.toml"),
         harness: &Simulated(TraceContext),
+    },
+    Entry {
+        source: include_str!("../../challenges/kv-apply.toml"),
+        harness: &Simulated(KvChallenge(KvStep::Apply)),
+    },
+    Entry {
+        source: include_str!("../../challenges/kv-dedup.toml"),
+        harness: &Simulated(KvChallenge(KvStep::Dedup)),
     },
 ];
 
@@ -233,6 +243,16 @@ pub enum Verdict {
     },
     /// The caller stopped the check.
     Cancelled,
+    /// Nothing failed, but on some seed a property could not be decided (a linearizability
+    /// search ran out of its budget): not a pass.
+    Unknown {
+        /// The property left undecided.
+        property: String,
+        /// The first seed it was undecided on.
+        seed: u64,
+        /// Why, e.g. the step budget ran out after so many steps.
+        reason: String,
+    },
 }
 
 /// Everything a check found.

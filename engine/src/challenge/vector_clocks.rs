@@ -410,6 +410,7 @@ impl Harness for VectorClocks {
                 message: Some(message),
                 size: execution.events.len(),
                 step: None,
+                unknown: None,
             }),
         })
     }

@@ -8,6 +8,7 @@ pub mod clocks;
 pub mod dynamo;
 pub mod failover;
 pub mod heartbeat;
+pub mod kv;
 pub mod multileader;
 pub mod outbox;
 pub mod paxos;

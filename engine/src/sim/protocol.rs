@@ -319,6 +319,24 @@ impl<'a, P: Protocol> Ctx<'a, P> {
             .map_or(option.default, |c| usize::from(*c));
         option.choices[c]
     }
+    /// Runs `handler` for another protocol `Q` embedded in this one (a replicated store's Raft,
+    /// say) on the same node, with the same local clock and the same seeded generator, as if
+    /// the cluster had `nodes` nodes (so the embedded protocol's majorities and broadcasts
+    /// count only its own servers). Returns the handler's result and the effects it recorded,
+    /// for the embedding protocol to carry out in its own terms. The embedded protocol sees no
+    /// options.
+    pub fn nested<Q: Protocol, R>(
+        &mut self,
+        nodes: u16,
+        handler: impl FnOnce(&mut Ctx<'_, Q>) -> R,
+    ) -> (R, Vec<Effect<Q>>) {
+        let mut effects = Vec::new();
+        let result = {
+            let mut ctx = Ctx::new(self.node, nodes, self.local_now, self.rng, &mut effects);
+            handler(&mut ctx)
+        };
+        (result, effects)
+    }
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.node

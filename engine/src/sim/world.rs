@@ -204,6 +204,12 @@ pub trait Monitor<P: Protocol>: 'static {
     fn at_end(&mut self, _world: &WorldRef<'_, P>) -> Result<(), String> {
         Ok(())
     }
+    /// After [`Monitor::at_end`] passed: why the monitor could not decide (a search that ran
+    /// out of budget), if it could not. A run whose monitor is undecided has not shown the
+    /// property holds; a check reports it as unknown, never as passed. Default: decided.
+    fn undecided(&self) -> Option<String> {
+        None
+    }
     /// A copy, for checkpoints.
     fn clone_box(&self) -> Box<dyn Monitor<P>>;
 }
@@ -713,6 +719,19 @@ impl<P: Protocol> Sim<P> {
         let end = self.world.trace_len.min(self.trace.len());
         &self.trace[..end]
     }
+    /// A monitor that could not decide its property (see [`Monitor::undecided`]): the
+    /// property's name and why.
+    pub fn undecided(&self) -> Option<(String, String)> {
+        self.world.watches.iter().find_map(|w| {
+            w.monitor.undecided().map(|reason| {
+                (
+                    self.scenario.properties[w.property].name.to_string(),
+                    reason,
+                )
+            })
+        })
+    }
+
     /// The first property violation seen, if any.
     pub fn violation(&self) -> Option<&Violation> {
         self.world.violation.as_ref()

@@ -1,0 +1,494 @@
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::challenge::harness::{Harness, Simulated};
+use crate::challenge::{challenge, check, CheckOptions, CheckReport, Verdict};
+use crate::protocols::kv::rules::KvVariant;
+use crate::protocols::kv::scenarios::{challenge_run, scripted_ids, SCRIPTED_EVERY};
+use crate::protocols::kv::types::Note;
+use crate::script::ScriptErrorKind;
+use crate::sim::trace::Event;
+use crate::sim::world::{Sim, SimOptions};
+
+fn id(step: Step) -> &'static str {
+    match step {
+        Step::Apply => "kv-apply",
+        Step::Dedup => "kv-dedup",
+    }
+}
+
+fn run(step: Step, source: &str, first_seed: u64, seeds: u64) -> CheckReport {
+    check(
+        challenge(id(step)).unwrap(),
+        source,
+        CheckOptions { seeds, first_seed },
+        &mut |_, _| true,
+    )
+}
+
+fn script_hooks(step: Step, source: &str) -> Arc<dyn KvHooks> {
+    KvChallenge(step).install(Script::compile(source, &REQUIRED).unwrap())
+}
+
+/// The run of `seed` with `hooks`, traced to its horizon.
+fn traced(step: Step, hooks: Arc<dyn KvHooks>, seed: u64) -> Sim<KvStore> {
+    let spec = challenge_run(step, seed);
+    let scenario = KvChallenge(step).scenario(&hooks, &spec.scenario).unwrap();
+    let end = KvChallenge(step).horizon(&scenario, &spec);
+    let options = SimOptions {
+        record_trace: true,
+        ..SimOptions::CHECK
+    };
+    let mut sim = Sim::new(scenario, spec, options).unwrap();
+    sim.run_until_time(end, true).unwrap();
+    sim.finish_liveness();
+    sim
+}
+
+/// The property each seed of `seeds` fails with `hooks`, if any.
+fn verdicts(
+    step: Step,
+    hooks: Arc<dyn KvHooks>,
+    seeds: std::ops::Range<u64>,
+) -> Vec<Option<String>> {
+    let harness = Simulated(KvChallenge(step));
+    seeds
+        .map(|seed| {
+            harness
+                .judge(&hooks, &challenge_run(step, seed))
+                .unwrap()
+                .map(|f| f.property)
+        })
+        .collect()
+}
+
+/// Every (node, index, client, seq, answered) a machine applied, in trace order.
+fn applied(sim: &Sim<KvStore>) -> Vec<(u16, u64, u16, u64, bool)> {
+    sim.trace()
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Note {
+                node,
+                note:
+                    Note::Applied {
+                        index,
+                        client,
+                        seq,
+                        result,
+                    },
+            } => Some((*node, *index, *client, *seq, result.is_some())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_fourth_seed_is_a_scripted_run_in_turn() {
+    for step in [Step::Apply, Step::Dedup] {
+        let kinds: Vec<String> = (0..16).map(|s| challenge_run(step, s).scenario).collect();
+        let ids = scripted_ids(step);
+        assert_eq!(kinds[3], ids[0]);
+        assert_eq!(kinds[7], ids[1]);
+        assert_eq!(kinds[11], ids[0]);
+        assert_eq!(
+            kinds.iter().filter(|k| *k == swarm_id(step)).count(),
+            12,
+            "{kinds:?}"
+        );
+        let window = SCRIPTED_EVERY * ids.len() as u64;
+        for first in 0..200 {
+            let seen: BTreeSet<String> = (first..first + window)
+                .map(|s| challenge_run(step, s).scenario)
+                .collect();
+            for id in ids {
+                assert!(seen.contains(*id), "{id} from seed {first}");
+            }
+        }
+        // A swarm run is faults, a heal, the workload as requests, and the final reads.
+        let swarm = challenge_run(step, 1);
+        let requests = swarm
+            .overrides
+            .iter()
+            .filter(|o| matches!(o.action, crate::sim::spec::Action::Request(..)))
+            .count();
+        assert_eq!(
+            requests,
+            usize::from(CLIENTS) * (OPS_PER_CLIENT as usize + KEYS.len())
+        );
+        assert_eq!(challenge_run(step, 5), challenge_run(step, 5));
+        assert_ne!(challenge_run(step, 5), challenge_run(step, 9));
+        for id in std::iter::once(swarm_id(step)).chain(ids.iter().copied()) {
+            let s = challenge_scenario(step, id, Setup::reference()).unwrap();
+            assert_eq!(s.id, id);
+            assert!(!s.description.is_empty());
+        }
+    }
+    // kv-apply never duplicates messages; its clients give up at the first timeout.
+    for seed in 0..40 {
+        let spec = challenge_run(Step::Apply, seed);
+        assert!(spec.scenario == "kv-apply-swarm" || seed % SCRIPTED_EVERY == 3);
+        if spec.scenario == "kv-apply-swarm" {
+            assert!(!spec
+                .overrides
+                .iter()
+                .any(|o| matches!(o.action, crate::sim::spec::Action::Dup(..))));
+        }
+    }
+}
+
+/// The script reference and the Rust reference run the same runs, event for event, and a run
+/// is a pure function of its seed and code.
+#[test]
+fn the_script_reference_is_the_rust_one() {
+    for step in [Step::Apply, Step::Dedup] {
+        let c = challenge(id(step)).unwrap();
+        for seed in [0, 1, 2, 3, 5, 7, 11, 15] {
+            let a = traced(step, script_hooks(step, &c.reference), seed);
+            let b = traced(step, script_hooks(step, &c.reference), seed);
+            let rust = traced(step, Arc::new(KvVariant::Reference), seed);
+            assert_eq!(a.violation(), None, "{} seed {seed}", c.id);
+            assert_eq!(a.trace_hash(), b.trace_hash(), "{} seed {seed}", c.id);
+            assert_eq!(a.trace_hash(), rust.trace_hash(), "{} seed {seed}", c.id);
+        }
+    }
+}
+
+/// Each scripted run reaches the state it exists for, on every seed it is drawn for.
+#[test]
+fn the_scripted_runs_reach_their_states() {
+    let reference: Arc<dyn KvHooks> = Arc::new(KvVariant::Reference);
+    for seed in [3, 11, 19, 27] {
+        // Appends: every machine is handed entries again, and skips them.
+        let sim = traced(Step::Apply, reference.clone(), seed);
+        assert_eq!(sim.world_ref().protocol().servers, SERVERS);
+        let a = applied(&sim);
+        assert!(a.iter().any(|x| !x.4), "seed {seed}: an entry handed again");
+        // Restart: n1 applies index 2 (the first command) twice, before and after its crash,
+        // each time as new.
+        let sim = traced(Step::Apply, reference.clone(), seed + 4);
+        let first = applied(&sim)
+            .iter()
+            .filter(|x| x.0 == 1 && x.4)
+            .map(|x| x.1)
+            .min()
+            .unwrap();
+        let times = applied(&sim)
+            .iter()
+            .filter(|x| x.0 == 1 && x.1 == first && x.4)
+            .count();
+        assert_eq!(
+            times, 2,
+            "seed {seed}: n1 rebuilds its machine after the restart"
+        );
+    }
+    for seed in [3, 11, 19, 27] {
+        // Lost answers: a request applied under n0 is appended again by the next leader and
+        // answered from its client's session.
+        let sim = traced(Step::Dedup, reference.clone(), seed);
+        let a = applied(&sim);
+        let at_n0: BTreeSet<(u16, u64)> = a
+            .iter()
+            .filter(|x| x.0 == 0 && x.4)
+            .map(|x| (x.2, x.3))
+            .collect();
+        let mut indexes = std::collections::BTreeMap::<(u16, u64), BTreeSet<u64>>::new();
+        for x in a.iter().filter(|x| x.0 != 0) {
+            indexes.entry((x.2, x.3)).or_default().insert(x.1);
+        }
+        let retried_after_change = indexes
+            .iter()
+            .filter(|(req, at)| at_n0.contains(req) && at.len() >= 2)
+            .count();
+        assert!(
+            retried_after_change >= 2,
+            "seed {seed}: {indexes:?} (n0 applied {at_n0:?})"
+        );
+        let terms: BTreeSet<u64> = sim
+            .trace()
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::Note {
+                    note: Note::Raft(crate::protocols::raft::Note::Leader(t)),
+                    ..
+                } => Some(*t),
+                _ => None,
+            })
+            .collect();
+        assert!(terms.len() >= 2, "seed {seed}: a change of leader");
+        // Duplicates: some request is in the log twice.
+        let sim = traced(Step::Dedup, reference.clone(), seed + 4);
+        let mut at = std::collections::BTreeMap::<(u16, u64), BTreeSet<u64>>::new();
+        for x in applied(&sim).iter().filter(|x| x.0 == 1) {
+            at.entry((x.2, x.3)).or_default().insert(x.1);
+        }
+        assert!(at.values().any(|i| i.len() >= 2), "seed {seed}: {at:?}");
+    }
+}
+
+/// The Rust variants fail where they should, and in every window of seeds a check draws.
+#[test]
+fn every_variant_fails_its_property_in_every_window() {
+    let cases: [(Step, KvVariant, Option<&str>); 8] = [
+        (Step::Apply, KvVariant::Reference, None),
+        (
+            Step::Apply,
+            KvVariant::ApplyRedelivered,
+            Some("linearizable"),
+        ),
+        (
+            Step::Apply,
+            KvVariant::AppendOverwrites,
+            Some("linearizable"),
+        ),
+        (
+            Step::Apply,
+            KvVariant::DedupIgnoresClient,
+            Some("linearizable"),
+        ),
+        (Step::Dedup, KvVariant::Reference, None),
+        (Step::Dedup, KvVariant::NoDedup, Some("linearizable")),
+        (
+            Step::Dedup,
+            KvVariant::DedupForgetsResult,
+            Some("linearizable"),
+        ),
+        (
+            Step::Dedup,
+            KvVariant::DedupIgnoresClient,
+            Some("linearizable"),
+        ),
+    ];
+    for v in KvVariant::ALL {
+        assert!(cases.iter().any(|c| c.1 == v), "{v:?} is judged");
+    }
+    let window = SCRIPTED_EVERY * 2;
+    for (step, variant, expect) in cases {
+        let found = verdicts(step, Arc::new(variant), 0..40 + window);
+        match expect {
+            None => assert!(found.iter().all(Option::is_none), "{variant:?}: {found:?}"),
+            Some(p) => {
+                for start in 0..window as usize {
+                    let first = found[start..start + 40].iter().flatten().next();
+                    assert_eq!(
+                        first.map(String::as_str),
+                        Some(p),
+                        "{variant:?} from {start}"
+                    );
+                }
+            }
+        }
+    }
+    // Without retries or duplicates, no de-duplication is needed: step 1's machine passes.
+    let found = verdicts(Step::Apply, Arc::new(KvVariant::NoDedup), 0..40);
+    assert!(found.iter().all(Option::is_none), "{found:?}");
+}
+
+fn solutions(dir: &str) -> Vec<(std::path::PathBuf, String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let code = std::fs::read_to_string(&path).unwrap();
+            let expect = code
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("// expect: "))
+                .unwrap_or_else(|| panic!("{}: no expectation", path.display()))
+                .to_string();
+            (path, code, expect)
+        })
+        .collect()
+}
+
+/// Solutions a learner might write from the statement alone (`engine/testdata/kv-*-solutions/`,
+/// each opening with `// expect: pass` or the property it must fail, or properties joined by
+/// ` or `): correct ones in different styles pass, here and from another first seed; the
+/// wrong ones fail with the property named, from every first seed of a rotation of the
+/// scripted runs.
+#[test]
+fn learner_solutions_are_judged_as_their_files_expect() {
+    for (step, dir) in [
+        (Step::Apply, "testdata/kv-apply-solutions"),
+        (Step::Dedup, "testdata/kv-dedup-solutions"),
+    ] {
+        let c = challenge(id(step)).unwrap();
+        let (mut passing, mut failing) = (0, 0);
+        for (path, code, expect) in solutions(dir) {
+            let report = run(step, &code, 0, c.seeds);
+            match (&report.verdict, expect.as_str()) {
+                (Verdict::Passed, "pass") => {
+                    passing += 1;
+                    let later = run(step, &code, 10_001, c.seeds).verdict;
+                    assert_eq!(later, Verdict::Passed, "{}", path.display());
+                }
+                (Verdict::Failed(f), property)
+                    if property.split(" or ").any(|p| p == f.property) =>
+                {
+                    failing += 1;
+                    let window = SCRIPTED_EVERY * scripted_ids(step).len() as u64;
+                    let found = verdicts(step, script_hooks(step, &code), 0..window + 60);
+                    for start in 0..window as usize {
+                        let first = found[start..start + 60].iter().flatten().next();
+                        assert!(
+                            first.is_some_and(|f| property.split(" or ").any(|p| p == f)),
+                            "{} from seed {start}: {first:?}",
+                            path.display()
+                        );
+                    }
+                }
+                (other, _) => panic!("{}: expected {expect}, got {other:?}", path.display()),
+            }
+        }
+        assert!(
+            passing >= 3 && failing >= 6,
+            "{dir}: {passing} pass, {failing} fail"
+        );
+    }
+}
+
+#[test]
+fn a_result_of_the_wrong_shape_is_a_wrong_result_at_the_function() {
+    for (code, line) in [
+        ("fn apply(sm, index, entry) {\n  sm\n}", 1),
+        ("fn apply(sm, index, entry) {\n  [#{ }, \"\"]\n}", 1),
+        ("\nfn apply(sm, index, entry) {\n  [sm, 3]\n}", 2),
+    ] {
+        let report = run(Step::Apply, code, 0, 5);
+        let Verdict::ScriptError { error, seed } = report.verdict else {
+            panic!("{code}: {:?}", report.verdict)
+        };
+        assert_eq!(error.kind, ScriptErrorKind::WrongResult, "{code}");
+        assert_eq!(error.line, Some(line), "{code}");
+        assert_eq!(seed, Some(0));
+        assert!(error.message.contains("[sm, answer]"), "{}", error.message);
+    }
+}
+
+/// A harness whose judge cannot decide seed 3 (as a linearizability search out of budget
+/// would) and, when `fails`, finds a failure on seed 7.
+struct Undecided {
+    fails: bool,
+}
+
+impl Harness for Undecided {
+    type Installed = ();
+    type Case = u64;
+    fn required(&self) -> &'static [RequiredFn] {
+        &REQUIRED
+    }
+    fn properties(&self) -> Vec<&'static str> {
+        vec!["linearizable", "ops-complete"]
+    }
+    fn install(&self, _: Rc<Script>) {}
+    fn case(&self, _: &(), seed: u64) -> u64 {
+        seed
+    }
+    fn judge(
+        &self,
+        _: &(),
+        seed: &u64,
+    ) -> Result<Option<crate::challenge::harness::Found>, String> {
+        let found = |property: &str, unknown: Option<String>| crate::challenge::harness::Found {
+            property: property.to_string(),
+            message: None,
+            size: 1,
+            step: None,
+            unknown,
+        };
+        Ok(match *seed {
+            3 => Some(found(
+                "linearizable",
+                Some("the step budget ran out after 5 steps".to_string()),
+            )),
+            7 if self.fails => Some(found("ops-complete", None)),
+            _ => None,
+        })
+    }
+    fn smaller(&self, _: &u64) -> Vec<u64> {
+        Vec::new()
+    }
+    fn show(
+        &self,
+        _: &(),
+        _: &u64,
+        _: &crate::challenge::harness::Found,
+        _: &str,
+    ) -> crate::challenge::harness::Shown {
+        crate::challenge::harness::Shown {
+            message: "failed".to_string(),
+            counterexample: vec!["one line".to_string()],
+            replay: None,
+        }
+    }
+}
+
+/// A seed whose property could not be decided makes the check unknown, never passed; a
+/// failure on a later seed still wins.
+#[test]
+fn an_undecided_seed_makes_the_check_unknown_not_passed() {
+    let c = challenge("kv-apply").unwrap();
+    let options = CheckOptions {
+        seeds: 10,
+        first_seed: 0,
+    };
+    let code = &c.reference;
+    let report = crate::challenge::harness::run(
+        &Undecided { fails: false },
+        c,
+        code,
+        options,
+        &mut |_, _| true,
+    );
+    assert_eq!(
+        report.verdict,
+        Verdict::Unknown {
+            property: "linearizable".to_string(),
+            seed: 3,
+            reason: "the step budget ran out after 5 steps".to_string(),
+        }
+    );
+    assert_eq!(report.seeds_run, 10);
+    let status = |id: &str| {
+        report
+            .properties
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.status)
+    };
+    use crate::challenge::PropertyStatus;
+    assert_eq!(status("linearizable"), Some(PropertyStatus::Inconclusive));
+    assert_eq!(status("ops-complete"), Some(PropertyStatus::Held));
+    let report = crate::challenge::harness::run(
+        &Undecided { fails: true },
+        c,
+        code,
+        options,
+        &mut |_, _| true,
+    );
+    let Verdict::Failed(f) = report.verdict else {
+        panic!("{:?}", report.verdict)
+    };
+    assert_eq!((f.property.as_str(), f.seed), ("ops-complete", 7));
+}
+
+/// The checker's budget is what decides: a history that needs more search than it is given
+/// is unknown, the same history with enough budget is decided.
+#[test]
+fn a_search_out_of_budget_is_unknown() {
+    let sim = traced(Step::Apply, Arc::new(KvVariant::Reference), 89);
+    let ops = super::properties::recorded(&sim.world_ref());
+    use super::properties::{check_history_within, LinAnswer};
+    assert!(matches!(
+        check_history_within(&ops, SERVERS, 1_000),
+        LinAnswer::Unknown(_)
+    ));
+    assert_eq!(
+        check_history_within(&ops, SERVERS, crate::limits::KV_LIN_SEARCH_STEPS_MAX),
+        LinAnswer::Holds
+    );
+}
