@@ -237,7 +237,30 @@ fn bench_rows() -> Result<Vec<(String, String, String)>, String> {
     Ok(rows)
 }
 
+/// The simulation view's stylesheet: part of this module, not of the first view.
+const STYLE: &str = include_str!("../../style/sims.css");
+
+/// Adds [`STYLE`] to the page once, before anything is mounted.
+fn add_style() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if document.get_element_by_id("sims-style").is_some() {
+        return;
+    }
+    let (Ok(style), Ok(Some(head))) = (
+        document.create_element("style"),
+        document.query_selector("head"),
+    ) else {
+        return;
+    };
+    style.set_id("sims-style");
+    style.set_text_content(Some(STYLE));
+    let _ = head.append_child(&style);
+}
+
 fn main() {
     // The module's futures (none today) and Leptos's effects run on the page's event loop.
     let _ = any_spawner::Executor::init_wasm_bindgen();
+    add_style();
 }
