@@ -260,7 +260,9 @@ test("the home page links each outcome to its chapters and continues where the r
   await go.waitFor();
   assert.match(await go.textContent(), /^Continue: 4\. .+ — /);
   await go.click();
-  await page.locator("article.chapter h1").waitFor();
+  await page.locator("article.chapter h1").waitFor({ timeout: 10_000 }).catch((e) => {
+    throw new Error(`the chapter did not open: ${problems.join(" | ").slice(0, 1500)}`, { cause: e });
+  });
   assert.match(page.url(), /#\/chapter\/consensus\/raft-terms-and-roles$/);
   assert.deepEqual(problems, []);
   await page.close();

@@ -165,7 +165,10 @@ pub fn SimMount(
         observer.set_value(crate::browser::watch_nearness(
             el,
             NEAR_MARGIN,
-            move |is_near| near.set(is_near),
+            // An observation queued before the page went away may still arrive.
+            move |is_near| {
+                let _ = near.try_set(is_near);
+            },
         ));
     });
     let unmount_now = move || {
@@ -202,6 +205,10 @@ pub fn SimMount(
         leptos::task::spawn_local(async move {
             let mounted = async {
                 let module = module().await?;
+                // The page went away while the module loaded: mount nothing.
+                if resume.is_disposed() {
+                    return Err(String::new());
+                }
                 let host: web_sys::HtmlElement = host.into();
                 let resumed = resume.get_value();
                 let args = match (&what, resumed) {

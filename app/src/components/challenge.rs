@@ -65,6 +65,10 @@ pub fn ChallengeView(
         });
     };
     let finish = move |next: CheckState| {
+        // A late answer or timer for a page that went away.
+        if state.is_disposed() {
+            return;
+        }
         stop();
         if let CheckState::Done(report) = &next {
             if let Verdict::ScriptError { error, .. } = &report.verdict {

@@ -139,7 +139,8 @@ pub fn CodeEditor(
             NEAR_MARGIN,
             move |is_near| {
                 if is_near {
-                    near.set(true);
+                    // An observation queued before the page went away may still arrive.
+                    let _ = near.try_set(true);
                 }
             },
         ));

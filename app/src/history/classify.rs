@@ -209,7 +209,9 @@ pub fn ClassifyBlock(
     // Fit the drawing to the space it has once it is on the page.
     Effect::new(move |_| {
         if let Some(el) = drawing.get() {
-            request_animation_frame(move || width.set(f64::from(el.client_width().max(200))));
+            request_animation_frame(move || {
+                let _ = width.try_set(f64::from(el.client_width().max(200)));
+            });
         }
     });
 

@@ -106,7 +106,7 @@ pub fn HistoryBlock(
         view.set(next);
         // Bring the operation that cannot be placed into sight (long histories scroll).
         request_animation_frame(move || {
-            let Some(root) = scroller.get_untracked() else {
+            let Some(root) = scroller.try_get_untracked().flatten() else {
                 return;
             };
             if let Ok(Some(op)) = root.query_selector(".history-op.selected") {
@@ -177,6 +177,10 @@ pub fn HistoryBlock(
         let this_check = generation.get_value();
         set_timeout(
             move || {
+                // The page went away during the check.
+                if paste_state.is_disposed() {
+                    return;
+                }
                 if paste_state.get_untracked() == PasteState::Checking
                     && generation.get_value() == this_check
                 {
