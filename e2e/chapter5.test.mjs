@@ -4,28 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { chapterSim, restart, shot, useBrowser } from "./lib.mjs";
+import { chapterSim, playUntil, restart, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
 const CHAPTER_5 = "#/chapter/distributed-transactions";
-
-/** Plays until the simulated time passes `t` (or the run ends), then pauses. */
-async function playUntil(page, sim, t, speed = "60") {
-  await sim.locator(".sim-speed input").fill(speed);
-  await sim.getByRole("button", { name: "Play", exact: true }).click();
-  await page.waitForFunction(
-    ([scenario, t]) => {
-      const figure = document.querySelector(`figure.sim[data-scenario="${scenario}"]`);
-      const m = (figure?.querySelector(".sim-clock")?.textContent ?? "").match(/t = (\d+)/);
-      const ended = figure?.querySelector('.sim-play[aria-label="Play"]') && m && Number(m[1]) > 0;
-      return (m && Number(m[1]) >= t) || ended;
-    },
-    [await sim.getAttribute("data-scenario"), t],
-    { timeout: 60_000 },
-  );
-  await sim.locator(".sim-play").evaluate((b) => { if (b.getAttribute("aria-label") === "Pause") b.click(); });
-  return Number((await sim.locator(".sim-clock").textContent()).match(/t = (\d+)/)[1]);
-}
 
 /** The note of row `label` in the panel titled `panel`. */
 async function row(sim, panel, label) {

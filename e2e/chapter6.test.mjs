@@ -4,27 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { chapterSim, shot, useBrowser } from "./lib.mjs";
+import { chapterSim, playUntil, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
 const CHAPTER_6 = "#/chapter/observability-and-debugging";
-
-/** Plays a simulation until its clock passes `t` (or the run ends), then pauses. */
-async function playUntil(page, sim, t) {
-  await sim.locator(".sim-speed input").fill("100");
-  await sim.getByRole("button", { name: "Play", exact: true }).click();
-  await page.waitForFunction(
-    ([scenario, t]) => {
-      const figure = document.querySelector(`figure.sim[data-scenario="${scenario}"]`);
-      const m = (figure?.querySelector(".sim-clock")?.textContent ?? "").match(/t = (\d+)/);
-      const ended = figure?.querySelector('.sim-play[aria-label="Play"]') && m && Number(m[1]) > 0;
-      return (m && Number(m[1]) >= t) || ended;
-    },
-    [await sim.getAttribute("data-scenario"), t],
-    { timeout: 90_000 },
-  );
-  await sim.locator(".sim-play").evaluate((b) => { if (b.getAttribute("aria-label") === "Pause") b.click(); });
-}
 
 test("the chapter promises exactly what it embeds", async () => {
   const { page, problems } = await browser.open(CHAPTER_6);
@@ -45,7 +28,7 @@ test("the chapter promises exactly what it embeds", async () => {
 test("a checkout's waterfall marks its critical path; clicking a span seeks the run to it", async () => {
   const { page, problems } = await browser.open(CHAPTER_6);
   const sim = await chapterSim(page, "obs-checkout");
-  await playUntil(page, sim, 3000);
+  await playUntil(page, sim, 3000, "100");
   const trace = sim.locator("details.trace[open]").first();
   await trace.waitFor();
   const critical = await trace.locator(".span-bar.critical").count();
@@ -68,7 +51,7 @@ test("a checkout's waterfall marks its critical path; clicking a span seeks the 
 test("a skewed clock stamps effects before their causes by wall clock; the causal merge flags none", async () => {
   const { page, problems } = await browser.open(CHAPTER_6);
   const sim = await chapterSim(page, "obs-skewed-clock");
-  await playUntil(page, sim, 2500);
+  await playUntil(page, sim, 2500, "100");
   const logs = sim.locator(".panel-logs");
   assert.match(await logs.locator(".inversions").textContent(), /By wall clock, \d+ effects? (is|are) stamped before/);
   const [wall, causal] = [logs.locator(".log-table").nth(0), logs.locator(".log-table").nth(1)];

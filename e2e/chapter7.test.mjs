@@ -4,31 +4,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { chapterSim, shot, useBrowser } from "./lib.mjs";
+import { chapterSim, playUntil, shot, useBrowser } from "./lib.mjs";
 
 const browser = useBrowser();
 const CHAPTER_7 = "#/chapter/capstone-replicated-kv-store";
 
-async function playUntil(page, sim, t) {
-  await sim.locator(".sim-speed input").fill("100");
-  await sim.getByRole("button", { name: "Play", exact: true }).click();
-  await page.waitForFunction(
-    ([scenario, t]) => {
-      const figure = document.querySelector(`figure.sim[data-scenario="${scenario}"]`);
-      const m = (figure?.querySelector(".sim-clock")?.textContent ?? "").match(/t = (\d+)/);
-      const ended = figure?.querySelector('.sim-play[aria-label="Play"]') && m && Number(m[1]) > 0;
-      return (m && Number(m[1]) >= t) || ended;
-    },
-    [await sim.getAttribute("data-scenario"), t],
-    { timeout: 90_000 },
-  );
-  await sim.locator(".sim-play").evaluate((b) => { if (b.getAttribute("aria-label") === "Pause") b.click(); });
-}
-
 test("the store under the nemesis: the client history is checked for linearizability as it grows", async () => {
   const { page, problems } = await browser.open(CHAPTER_7);
   const sim = await chapterSim(page, "kv-nemesis");
-  await playUntil(page, sim, 2500);
+  await playUntil(page, sim, 2500, "100");
   const history = sim.locator(".panel-history");
   await history.waitFor();
   assert.ok(await history.locator(".history-row, [class*=history-bar], rect").count() >= 3, "operations are drawn");

@@ -75,3 +75,22 @@ export async function restart(sim) {
   await sim.locator(".sim-clock", { hasText: /^step 0 · t = 0\b/ }).waitFor({ timeout: 30_000 });
   await sim.locator('.sim-play[aria-label="Play"]').waitFor({ timeout: 30_000 });
 }
+
+/** Plays a simulation at `speed` until its clock passes `t` (or the run ends), then pauses;
+ * returns the time it paused at. */
+export async function playUntil(page, sim, t, speed = "60") {
+  await sim.locator(".sim-speed input").fill(speed);
+  await sim.getByRole("button", { name: "Play", exact: true }).click();
+  await page.waitForFunction(
+    ([scenario, t]) => {
+      const figure = document.querySelector(`figure.sim[data-scenario="${scenario}"]`);
+      const m = (figure?.querySelector(".sim-clock")?.textContent ?? "").match(/t = (\d+)/);
+      const ended = figure?.querySelector('.sim-play[aria-label="Play"]') && m && Number(m[1]) > 0;
+      return (m && Number(m[1]) >= t) || ended;
+    },
+    [await sim.getAttribute("data-scenario"), t],
+    { timeout: 90_000 },
+  );
+  await sim.locator(".sim-play").evaluate((b) => { if (b.getAttribute("aria-label") === "Pause") b.click(); });
+  return Number((await sim.locator(".sim-clock").textContent()).match(/t = (\d+)/)[1]);
+}
