@@ -310,6 +310,42 @@ pub fn replay_session(
         .map_err(|why| format!("{} — {why}", challenge.title))
 }
 
+/// Test support shared by the challenges' tests of learner-style solutions.
+#[cfg(test)]
+pub(crate) mod solutions {
+    use std::path::PathBuf;
+
+    /// The solutions in `engine/<dir>`, sorted by file name, as (path, code, expectation): the
+    /// expectation is the first line's `// expect: …` — `pass`, or the property the solution
+    /// must fail with (several joined by ` or ` when the run drawn decides which comes first).
+    pub(crate) fn read(dir: &str) -> Vec<(PathBuf, String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| {
+                let code = std::fs::read_to_string(&path).unwrap();
+                let expect = code
+                    .lines()
+                    .next()
+                    .and_then(|l| l.strip_prefix("// expect: "))
+                    .unwrap_or_else(|| panic!("{}: no expectation", path.display()))
+                    .to_string();
+                (path, code, expect)
+            })
+            .collect()
+    }
+
+    /// Whether an expectation names `property`.
+    pub(crate) fn names(expect: &str, property: &str) -> bool {
+        expect.split(" or ").any(|p| p == property)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

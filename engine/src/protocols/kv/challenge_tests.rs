@@ -283,28 +283,6 @@ fn every_variant_fails_its_property_in_every_window() {
     assert!(found.iter().all(Option::is_none), "{found:?}");
 }
 
-fn solutions(dir: &str) -> Vec<(std::path::PathBuf, String, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let code = std::fs::read_to_string(&path).unwrap();
-            let expect = code
-                .lines()
-                .next()
-                .and_then(|l| l.strip_prefix("// expect: "))
-                .unwrap_or_else(|| panic!("{}: no expectation", path.display()))
-                .to_string();
-            (path, code, expect)
-        })
-        .collect()
-}
-
 /// Solutions a learner might write from the statement alone (`engine/testdata/kv-*-solutions/`,
 /// each opening with `// expect: pass` or the property it must fail, or properties joined by
 /// ` or `): correct ones in different styles pass, here and from another first seed; the
@@ -318,7 +296,7 @@ fn learner_solutions_are_judged_as_their_files_expect() {
     ] {
         let c = challenge(id(step)).unwrap();
         let (mut passing, mut failing) = (0, 0);
-        for (path, code, expect) in solutions(dir) {
+        for (path, code, expect) in crate::challenge::solutions::read(dir) {
             let report = run(step, &code, 0, c.seeds);
             match (&report.verdict, expect.as_str()) {
                 (Verdict::Passed, "pass") => {
@@ -327,7 +305,7 @@ fn learner_solutions_are_judged_as_their_files_expect() {
                     assert_eq!(later, Verdict::Passed, "{}", path.display());
                 }
                 (Verdict::Failed(f), property)
-                    if property.split(" or ").any(|p| p == f.property) =>
+                    if crate::challenge::solutions::names(property, &f.property) =>
                 {
                     failing += 1;
                     let window = SCRIPTED_EVERY * scripted_ids(step).len() as u64;

@@ -329,35 +329,13 @@ fn results_of_the_wrong_shape_are_located_errors_that_say_what_is_wrong() {
     }
 }
 
-fn solutions() -> Vec<(std::path::PathBuf, String, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/saga-solutions");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let code = std::fs::read_to_string(&path).unwrap();
-            let expect = code
-                .lines()
-                .next()
-                .and_then(|l| l.strip_prefix("// expect: "))
-                .unwrap_or_else(|| panic!("{}: no expectation", path.display()))
-                .to_string();
-            (path, code, expect)
-        })
-        .collect()
-}
-
 /// Solutions written from the statement alone, correct ones in several styles and plausible
 /// mistakes, each judged as its file expects.
 #[test]
 fn learner_solutions_are_judged_as_their_files_expect() {
     let c = challenge("saga-compensations").unwrap();
     let (mut passing, mut failing) = (0, 0);
-    for (path, code, expect) in solutions() {
+    for (path, code, expect) in crate::challenge::solutions::read("testdata/saga-solutions") {
         let report = run(&code, 0, c.seeds);
         match (&report.verdict, expect.as_str()) {
             (Verdict::Passed, "pass") => {
@@ -365,7 +343,9 @@ fn learner_solutions_are_judged_as_their_files_expect() {
                 let later = run(&code, 10_001, c.seeds).verdict;
                 assert_eq!(later, Verdict::Passed, "{}", path.display());
             }
-            (Verdict::Failed(f), property) if property.split(" or ").any(|p| p == f.property) => {
+            (Verdict::Failed(f), property)
+                if crate::challenge::solutions::names(property, &f.property) =>
+            {
                 failing += 1
             }
             (other, _) => panic!("{}: expected {expect}, got {other:?}", path.display()),
@@ -383,7 +363,7 @@ fn learner_solutions_are_judged_as_their_files_expect() {
 fn learner_solutions_fail_in_every_window_of_200_seeds() {
     const WINDOW: u64 = 200;
     let starts = SCRIPTED_EVERY * CHALLENGE_SCRIPTED.len() as u64;
-    for (path, code, expect) in solutions() {
+    for (path, code, expect) in crate::challenge::solutions::read("testdata/saga-solutions") {
         if expect == "pass" {
             continue;
         }
