@@ -121,3 +121,44 @@ test("the 2PC recovery challenge: the starter fails with a replayable counterexa
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test("the event log crashes a participant just before a PREPARE reaches it, or just after", async () => {
+  const { page, problems } = await browser.open(CHAPTER_5);
+  const sim = await chapterSim(page, "2pc-commit");
+  await playUntil(page, sim, 400);
+  const log = sim.locator(".sim-log");
+  const prepare = log.locator(".log-line.pickable", { hasText: /n1\s+recv\s+.*PREPARE/i }).first();
+  const text = (await prepare.textContent()).trim();
+  await prepare.click();
+  const pick = log.locator(".log-pick");
+  await pick.waitFor();
+  assert.equal(await log.locator(".log-line.picked").count(), 1);
+  await shot(page, "ch5-log-pick");
+  await pick.getByRole("button", { name: "Crash n1 just before" }).click();
+  await sim.locator(".sim-cluster .node.down").first().waitFor();
+  assert.equal(await sim.locator(".sim-cluster .node.down").count(), 1);
+  assert.equal(await sim.locator('[role=group][aria-label="Faults for n1"]').count(), 1, "the crashed node is selected");
+  // The timeline forked just before the line: the PREPARE never reached n1.
+  const lines = await log.locator(".log-line").allTextContents();
+  assert.ok(!lines.some((l) => l.trim() === text), `${text} is gone`);
+  assert.match(lines.at(-1), /n1\s+crash/);
+
+  // Keyboard: focus the log, ↑ picks the latest message line, and "just after" keeps it.
+  await restart(sim);
+  await playUntil(page, sim, 400);
+  await log.locator(".log-scroller").focus();
+  await page.keyboard.press("ArrowUp");
+  const picked = log.locator(".log-line.picked");
+  await picked.waitFor();
+  const kept = (await picked.textContent()).trim();
+  await page.keyboard.press("ArrowUp");
+  const earlier = (await log.locator(".log-line.picked").textContent()).trim();
+  assert.notEqual(earlier, kept, "↑ moves to an earlier message line");
+  await log.locator(".log-pick").getByRole("button", { name: /just after$/ }).click();
+  await sim.locator(".sim-cluster .node.down").first().waitFor();
+  const after = await log.locator(".log-line").allTextContents();
+  assert.ok(after.some((l) => l.trim() === earlier), "the picked line stays in the run");
+  assert.match(after.at(-1), /crash/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

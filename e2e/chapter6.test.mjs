@@ -85,3 +85,45 @@ test("the trace-context challenge: the starter fails; the reference, typed in, p
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test("RED is drawn as four charts over the run's windows", async () => {
+  const { page, problems } = await browser.open(CHAPTER_6);
+  const sim = await chapterSim(page, "obs-slow-disk");
+  await playUntil(page, sim, 2500, "100");
+  const red = sim.locator(".panel-metrics");
+  await red.locator(".red-charts svg.red-chart").first().waitFor();
+  assert.equal(await red.locator("svg.red-chart").count(), 4);
+  const titles = (await red.locator("svg.red-chart text").allTextContents()).map((t) => t.trim());
+  for (const t of ["rate per 500 ticks", "errors per 500 ticks", "p50 duration, ticks", "p99 duration, ticks"]) {
+    assert.ok(titles.includes(t), `a chart titled ${t}: ${titles.slice(0, 8)}`);
+  }
+  assert.ok(await red.locator("svg.red-chart polyline").count() >= 7 * 4, "a line per service in each chart");
+  assert.equal(await red.locator("tbody .swatch").count(), 7, "each service's row names its colour");
+  await red.scrollIntoViewIfNeeded();
+  await shot(page, "ch6-red-charts");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a debugging puzzle is answered under its simulation, explained, and kept with progress", async () => {
+  const { page, problems } = await browser.open(CHAPTER_6);
+  const puzzles = page.locator("section.quiz.puzzle");
+  await puzzles.first().waitFor();
+  assert.equal(await puzzles.count(), 3);
+  const disk = puzzles.filter({ hasText: "Which node makes the slowest checkouts slow?" });
+  assert.equal(await disk.locator(".quiz-kicker").textContent(), "Debug it");
+  await disk.scrollIntoViewIfNeeded();
+  await disk.locator(".quiz-option label", { hasText: /^inventory$/ }).click();
+  await disk.locator(".quiz-option.chosen.wrong .quiz-explanation").waitFor();
+  assert.match(await disk.locator(".quiz-explanation").textContent(), /waits for db-2/);
+  await disk.locator(".quiz-option label", { hasText: /^db-2$/ }).click();
+  await disk.locator(".quiz-option.chosen.right").waitFor();
+  assert.match(await disk.locator(".quiz-explanation").textContent(), /^Right\./);
+  await shot(page, "ch6-puzzle");
+  await page.reload();
+  const again = page.locator("section.quiz.puzzle").filter({ hasText: "Which node makes the slowest checkouts slow?" });
+  await again.locator(".quiz-option.chosen.right").waitFor();
+  assert.match(await again.locator(".quiz-option.chosen").textContent(), /db-2/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

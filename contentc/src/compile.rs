@@ -53,6 +53,8 @@ pub struct Catalog {
     /// History files that ```history and ```classify directives may name: path relative to
     /// `content/histories/` → text.
     pub histories: BTreeMap<String, String>,
+    /// Debugging puzzles that ```puzzle directives may ask: scenario id → puzzle.
+    pub puzzles: BTreeMap<String, engine::catalog::Puzzle>,
 }
 
 impl Catalog {
@@ -68,6 +70,10 @@ impl Catalog {
                 .map(String::from)
                 .collect(),
             histories: BTreeMap::new(),
+            puzzles: engine::catalog::puzzles()
+                .iter()
+                .map(|p| (p.scenario.to_string(), *p))
+                .collect(),
         }
     }
 }
@@ -494,10 +500,11 @@ fn parse_front_matter(text: &str, page: bool) -> Result<FrontMatter, (usize, Str
 }
 
 /// Directive languages: a fenced block with one of these is a widget, not code.
-const DIRECTIVES: [&str; 6] = [
+const DIRECTIVES: [&str; 7] = [
     "sim",
     "challenge",
     "quiz",
+    "puzzle",
     "history",
     "classify",
     "staleness",
@@ -896,6 +903,53 @@ impl<'a> Body<'a> {
                         .collect(),
                 }))
             }
+            "puzzle" => {
+                let fields = parse_fields(content, first_line, &["scenario"]).map_err(lift)?;
+                let Some((_, scenario, line)) = fields.first() else {
+                    return Err((first_line, "in ```puzzle: `scenario: …` is required".into()));
+                };
+                let Some(puzzle) = self.catalog.puzzles.get(scenario) else {
+                    return Err((
+                        *line,
+                        format!(
+                            "in ```puzzle: no puzzle is asked under `{scenario}` (puzzles: {})",
+                            self.catalog
+                                .puzzles
+                                .keys()
+                                .map(String::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                };
+                let shown = self
+                    .blocks
+                    .iter()
+                    .any(|b| matches!(b, Block::Sim(s) if &s.scenario == scenario));
+                if !shown {
+                    return Err((
+                        *line,
+                        format!(
+                            "in ```puzzle: `{scenario}` must be embedded as a ```sim above its \
+                             puzzle, so the reader can test a hypothesis before answering"
+                        ),
+                    ));
+                }
+                Ok(Block::Quiz(Quiz {
+                    id: format!("{}/puzzle/{scenario}", self.slug),
+                    question_html: inline_html(puzzle.question),
+                    options: puzzle
+                        .choices
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| QuizOption {
+                            text_html: inline_html(c.text),
+                            correct: i == puzzle.answer,
+                            explanation_html: inline_html(c.feedback),
+                        })
+                        .collect(),
+                }))
+            }
             _ => unreachable!("only directive languages reach here"),
         }
     }
@@ -1136,7 +1190,87 @@ mod tests {
                 ("broken.jsonl".to_string(), "write 1\n".to_string()),
             ]
             .into(),
+            puzzles: [("retry-lossy".to_string(), PUZZLE)].into(),
         }
+    }
+
+    const PUZZLE: engine::catalog::Puzzle = engine::catalog::Puzzle {
+        scenario: "retry-lossy",
+        question: "Which link *loses* messages?",
+        choices: &[
+            engine::catalog::Choice {
+                text: "n0 to n1",
+                feedback: "No. Its messages arrive.",
+            },
+            engine::catalog::Choice {
+                text: "n1 to n0",
+                feedback: "Right. The replies are lost.",
+            },
+        ],
+        answer: 1,
+    };
+
+    #[test]
+    fn a_puzzle_is_a_quiz_under_its_simulation() {
+        let chapter = compile(
+            "```quiz\n? Q?\n* a\n  > A.\n- b\n  > B.\n```\n\n```sim\nscenario: retry-lossy\n```\n\n```puzzle\nscenario: retry-lossy\n```\n\n```quiz\n? R?\n* a\n  > A.\n- b\n  > B.\n```\n",
+        )
+        .unwrap();
+        let quizzes: Vec<_> = chapter
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Quiz(q) => Some(q),
+                _ => None,
+            })
+            .collect();
+        // The puzzle's id names its scenario, so the quizzes around it keep their numbers.
+        let ids: Vec<&str> = quizzes.iter().map(|q| q.id.as_str()).collect();
+        assert_eq!(ids, ["hard/q1", "hard/puzzle/retry-lossy", "hard/q2"]);
+        let p = quizzes[1];
+        assert_eq!(p.question_html, "Which link <em>loses</em> messages?");
+        assert!(p.is_puzzle() && !quizzes[0].is_puzzle());
+        let right: Vec<bool> = p.options.iter().map(|o| o.correct).collect();
+        assert_eq!(right, [false, true]);
+        assert_eq!(
+            p.options[1].explanation_html,
+            "Right. The replies are lost."
+        );
+        let key = chapter.quizzes.iter().find(|k| k.id == p.id).unwrap();
+        assert_eq!(key.right, [1]);
+    }
+
+    #[test]
+    fn a_puzzle_needs_a_known_puzzle_and_its_simulation_above_it() {
+        let unknown = compile("```puzzle\nscenario: nope\n```\n").unwrap_err();
+        assert!(
+            unknown.message.contains("no puzzle is asked under `nope`"),
+            "{}",
+            unknown.message
+        );
+        assert!(
+            unknown.message.contains("retry-lossy"),
+            "{}",
+            unknown.message
+        );
+        let missing = compile("```puzzle\n```\n").unwrap_err();
+        assert!(
+            missing.message.contains("`scenario: …` is required"),
+            "{}",
+            missing.message
+        );
+        let before = compile(
+            "```puzzle\nscenario: retry-lossy\n```\n\n```sim\nscenario: retry-lossy\n```\n",
+        )
+        .unwrap_err();
+        assert!(
+            before
+                .message
+                .contains("must be embedded as a ```sim above"),
+            "{}",
+            before.message
+        );
+        assert_eq!(before.line, 7);
     }
 
     const STALE: &str = "{\"client\": 0, \"type\": \"invoke\", \"f\": \"write\", \"value\": 1}\n\

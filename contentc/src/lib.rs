@@ -245,12 +245,21 @@ pub struct StalenessEmbed {
 /// A multiple-choice question with an explanation for every answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quiz {
-    /// Stable id (`<chapter slug>/q<n>`), used to remember answers.
+    /// Stable id (`<chapter slug>/q<n>`, or `<chapter slug>/puzzle/<scenario>` for a debugging
+    /// puzzle), used to remember answers.
     pub id: String,
     /// The question, as HTML.
     pub question_html: String,
     /// The answers in the order written.
     pub options: Vec<QuizOption>,
+}
+
+impl Quiz {
+    /// Whether this is a debugging puzzle asked under a simulation (a ```puzzle directive),
+    /// rather than a self-check question.
+    pub fn is_puzzle(&self) -> bool {
+        self.id.contains("/puzzle/")
+    }
 }
 
 /// One answer of a [`Quiz`].

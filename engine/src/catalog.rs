@@ -1,4 +1,4 @@
-//! The names content may refer to: simulation scenarios and challenges.
+//! The names content may refer to: simulation scenarios, challenges and debugging puzzles.
 //!
 //! The content pipeline validates every ```sim and ```challenge directive against this catalog,
 //! so a chapter can never embed something that does not exist.
@@ -14,6 +14,13 @@ pub fn challenge_ids() -> Vec<&'static str> {
         .iter()
         .map(|c| c.id.as_str())
         .collect()
+}
+
+pub use crate::protocols::services::scenarios::{Choice, Puzzle};
+
+/// The debugging puzzles, each asked under its scenario (a ```puzzle directive).
+pub fn puzzles() -> &'static [Puzzle] {
+    &crate::protocols::services::scenarios::PUZZLES
 }
 
 /// The id among `known` that a mistyped `id` most likely meant: the one fewest

@@ -90,3 +90,46 @@ fn an_override_changes_the_future_and_replays() {
     session.run(Command::Step(50)).unwrap();
     assert_eq!(session.view(), fresh_view(&session.spec().clone(), 150));
 }
+
+/// The event log's "crash before / after this message": each trace line knows the steps
+/// before it, so seeking there (or one further) and crashing the line's node cuts the run just
+/// before or just after the node handled it.
+#[test]
+fn trace_marks_place_a_crash_just_before_or_just_after_a_message() {
+    use engine::sim::world::Status;
+    let spec = default_spec("2pc-commit", 1).unwrap();
+    let mut session = engine::scenarios::session(&spec).unwrap();
+    let view = session.run(Command::Step(120)).unwrap();
+    assert_eq!(view.trace.len(), view.trace_marks.len());
+    // A PREPARE received by a participant, well inside the run.
+    let (i, mark) = view
+        .trace_marks
+        .iter()
+        .enumerate()
+        .find(|(i, m)| {
+            m.message && m.node != Some(0) && view.trace[*i].contains("recv") && m.step > 3
+        })
+        .map(|(i, m)| (i, *m))
+        .expect("a participant receives a message");
+    let line = view.trace[i].clone();
+    let node = mark.node.unwrap();
+    // Steps before the line only grow along the trace, and no line is ahead of the run.
+    assert!(view.trace_marks.windows(2).all(|w| w[0].step <= w[1].step));
+    assert!(view.trace_marks.iter().all(|m| m.step < view.step));
+
+    // Before: the node is down when the message would arrive, so the line never happens.
+    session.run(Command::Seek(mark.step)).unwrap();
+    session.run(Command::Apply(Action::Crash(node))).unwrap();
+    let before = session.run(Command::Step(60)).unwrap();
+    assert_eq!(before.nodes[usize::from(node)].status, Status::Down);
+    assert!(!before.trace.contains(&line), "{line} still happens");
+
+    // After (on the original timeline: the crash above forked it): the line is in the run.
+    let mut session = engine::scenarios::session(&spec).unwrap();
+    session.run(Command::Step(120)).unwrap();
+    session.run(Command::Seek(mark.step + 1)).unwrap();
+    session.run(Command::Apply(Action::Crash(node))).unwrap();
+    let after = session.run(Command::Step(60)).unwrap();
+    assert!(after.trace.contains(&line), "{line} is lost");
+    assert_eq!(after.nodes[usize::from(node)].status, Status::Down);
+}

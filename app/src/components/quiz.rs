@@ -45,9 +45,14 @@ pub fn QuizView(
             }
         })
         .collect_view();
+    let (kicker, label) = if quiz.is_puzzle() {
+        ("Debug it", "Debugging question")
+    } else {
+        ("Self-check", "Self-check question")
+    };
     view! {
-        <section class="quiz" aria-label="Self-check question">
-            <p class="quiz-kicker">"Self-check"</p>
+        <section class="quiz" class:puzzle=quiz.is_puzzle() aria-label=label>
+            <p class="quiz-kicker">{kicker}</p>
             <fieldset>
                 <legend class="quiz-question" inner_html=quiz.question_html.as_str()></legend>
                 <ol class="quiz-options">{options}</ol>

@@ -202,8 +202,23 @@ pub struct RedRow {
     pub p50_ticks: u64,
     /// 99th percentile duration, ticks.
     pub p99_ticks: u64,
-    /// Per window, oldest first: (window start, requests, errors, p99 ticks).
-    pub series: Vec<(u64, u32, u32, u64)>,
+    /// Per window, oldest first.
+    pub series: Vec<RedWindow>,
+}
+
+/// One service's RED metrics over one window of simulated time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedWindow {
+    /// True time the window starts.
+    pub start: u64,
+    /// Requests that finished in it.
+    pub requests: u32,
+    /// Of which failed.
+    pub errors: u32,
+    /// Median duration, ticks.
+    pub p50_ticks: u64,
+    /// 99th percentile duration, ticks.
+    pub p99_ticks: u64,
 }
 
 /// A client history as the observer recorded it, and how each consistency model judges it.

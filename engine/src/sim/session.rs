@@ -115,6 +115,18 @@ pub enum SpacetimeKind {
     Local,
 }
 
+/// Where a trace line happened, so the view can act just before or just after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TraceMark {
+    /// Steps completed before the line's step: seek here for the run just before it, one
+    /// more for just after.
+    pub step: u64,
+    /// The node it happened at (a message's sender for a send, its receiver for a receive).
+    pub node: Option<NodeId>,
+    /// Whether the line is a message sent or received.
+    pub message: bool,
+}
+
 /// One event of the trace window, placed on its node's line in time.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SpacetimeEvent {
@@ -178,6 +190,8 @@ pub struct WorldView {
     pub trace_start: usize,
     /// A window of trace lines ending at the current step.
     pub trace: Vec<String>,
+    /// For each line of `trace`, where it happened: the steps before it and its node.
+    pub trace_marks: Vec<TraceMark>,
     /// The trace hash so far, 16 hex digits.
     pub trace_hash: String,
     /// True when nothing is left to happen.
@@ -328,6 +342,15 @@ impl<P: Protocol> DynSim for Sim<P> {
             trace_len: Sim::trace_len(self),
             trace_start: start,
             trace: self.trace_lines(start, recorded),
+            trace_marks: self.trace()[start..]
+                .iter()
+                .zip(&self.trace_steps()[start..])
+                .map(|(e, &step)| TraceMark {
+                    step,
+                    node: e.node(),
+                    message: matches!(e.event, Event::Send { .. } | Event::Recv { .. }),
+                })
+                .collect(),
             trace_hash: hex(Sim::trace_hash(self)),
             quiescent: Sim::is_quiescent(self),
             token: self.spec().to_url_token(),

@@ -520,6 +520,9 @@ pub struct Sim<P: Protocol> {
     step_overrides: Vec<(u64, Action)>,
     world: World<P>,
     trace: Vec<TraceEvent<P>>,
+    /// For each recorded trace event, the steps completed before it: the event belongs to
+    /// step `n + 1`, so seeking to `n` shows the run just before it and to `n + 1` just after.
+    trace_steps: Vec<u64>,
     checkpoints: Vec<World<P>>,
     effects: Vec<Effect<P>>,
     /// Set when a step failed part-way (a limit, an override that does not apply): the world
@@ -662,6 +665,7 @@ impl<P: Protocol> Sim<P> {
             step_overrides,
             world,
             trace: Vec::new(),
+            trace_steps: Vec::new(),
             checkpoints: Vec::new(),
             effects: Vec::new(),
             halted: None,
@@ -719,6 +723,11 @@ impl<P: Protocol> Sim<P> {
         let end = self.world.trace_len.min(self.trace.len());
         &self.trace[..end]
     }
+    /// For each event of [`Sim::trace`], the steps completed before it (see `trace_steps`).
+    pub fn trace_steps(&self) -> &[u64] {
+        let end = self.world.trace_len.min(self.trace_steps.len());
+        &self.trace_steps[..end]
+    }
     /// A monitor that could not decide its property (see [`Monitor::undecided`]): the
     /// property's name and why.
     pub fn undecided(&self) -> Option<(String, String)> {
@@ -766,6 +775,7 @@ impl<P: Protocol> Sim<P> {
                 return Err(SimError::limit("TRACE_EVENTS_MAX", TRACE_EVENTS_MAX));
             }
             self.trace.push(ev);
+            self.trace_steps.push(self.world.step);
         }
         self.world.trace_len += 1;
         Ok(())
@@ -1587,6 +1597,9 @@ impl<P: Protocol> Sim<P> {
             let mut trace = std::mem::take(&mut self.trace);
             trace.truncate(last.trace_len);
             fresh.trace = trace;
+            let mut steps = std::mem::take(&mut self.trace_steps);
+            steps.truncate(last.trace_len);
+            fresh.trace_steps = steps;
             fresh.world = last.clone();
             // The step overrides up to this checkpoint are unchanged, so its cursor is valid.
             fresh.checkpoints = std::mem::take(&mut self.checkpoints);

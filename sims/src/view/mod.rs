@@ -14,7 +14,7 @@ pub mod spacetime;
 use engine::scenarios::Part;
 use engine::sim::protocol::Emphasis;
 use engine::sim::scenario::KindInfo;
-use engine::sim::session::{Command, MessageInfo, Session, WorldView};
+use engine::sim::session::{Command, MessageInfo, Session, TraceMark, WorldView};
 use engine::sim::spec::{Action, RunSpec};
 use engine::sim::world::Status;
 use leptos::ev;
@@ -1522,6 +1522,9 @@ fn format_param(value: u64, unit: &str) -> String {
 #[component]
 fn EventLog(sim: Sim) -> impl IntoView {
     let filter = RwSignal::new(String::new());
+    // The message line picked for "crash just before / just after": its place in the whole
+    // trace, its text and where it happened.
+    let picked = RwSignal::new(None::<(usize, String, TraceMark)>);
     // Lines are keyed by their place in the whole trace, so a frame adds the new lines and
     // drops the old ones instead of redrawing the window. The newest line is the current step
     // (marked by CSS as the list's last line when no filter hides lines).
@@ -1530,15 +1533,80 @@ fn EventLog(sim: Sim) -> impl IntoView {
         sim.view.with(|v| {
             v.trace
                 .iter()
+                .zip(&v.trace_marks)
                 .enumerate()
-                .filter(|(_, line)| {
+                .filter(|(_, (line, _))| {
                     needle.is_empty() || line.to_ascii_lowercase().contains(&needle)
                 })
-                .map(|(i, line)| (v.trace_start + i, line.clone()))
+                .map(|(i, (line, mark))| (v.trace_start + i, line.clone(), *mark))
                 .collect::<Vec<_>>()
         })
     };
-    let line = move |(_, text): (usize, String)| view! { <li class="log-line">{text}</li> };
+    let pickable = |mark: &TraceMark| mark.message && mark.node.is_some();
+    let line = move |(i, text, mark): (usize, String, TraceMark)| {
+        let can = pickable(&mark);
+        let title = text.clone();
+        view! {
+            <li class="log-line" class:pickable=can
+                class:picked=move || picked.with(|p| p.as_ref().is_some_and(|p| p.0 == i))
+                title=can.then_some("Click to crash this node just before or just after this message")
+                on:click=move |_| if can { picked.set(Some((i, title.clone(), mark))) }>
+                {text}
+            </li>
+        }
+    };
+    // With the log focused, the arrow keys pick the previous or next message line.
+    let on_key = move |e: ev::KeyboardEvent| {
+        let up = match e.key().as_str() {
+            "ArrowUp" => true,
+            "ArrowDown" => false,
+            "Escape" => {
+                picked.set(None);
+                return;
+            }
+            _ => return,
+        };
+        let all = lines();
+        let here = picked.with_untracked(|p| p.as_ref().map(|p| p.0));
+        let mut candidates = all.into_iter().filter(|(_, _, m)| pickable(m));
+        let next = match (here, up) {
+            (None, _) => candidates.next_back(),
+            (Some(h), true) => candidates.rfind(|(i, ..)| *i < h),
+            (Some(h), false) => candidates.find(|(i, ..)| *i > h),
+        };
+        if let Some(n) = next {
+            e.prevent_default();
+            picked.set(Some(n));
+        }
+    };
+    let crash = move |after: bool| {
+        let Some((_, _, mark)) = picked.get_untracked() else {
+            return;
+        };
+        let Some(node) = mark.node else { return };
+        sim.step(Command::Seek(mark.step + u64::from(after)));
+        sim.act(Action::Crash(node));
+        sim.selected.set(Some(node));
+        picked.set(None);
+    };
+    let toolbar = move || {
+        picked.get().map(|(_, text, mark)| {
+            let n = mark.node.unwrap_or_default();
+            view! {
+                <div class="log-pick" role="group" aria-label="Crash at this message">
+                    <span class="log-pick-line">{text}</span>
+                    <button type="button" class="button" on:click=move |_| crash(false)>
+                        {format!("Crash n{n} just before")}
+                    </button>
+                    <button type="button" class="button" on:click=move |_| crash(true)>
+                        {format!("Crash n{n} just after")}
+                    </button>
+                    <button type="button" class="button quiet" aria-label="Close"
+                        on:click=move |_| picked.set(None)>"×"</button>
+                </div>
+            }
+        })
+    };
     view! {
         <section class="sim-log" aria-label="Event log">
             <div class="sim-log-header">
@@ -1546,12 +1614,15 @@ fn EventLog(sim: Sim) -> impl IntoView {
                 <input type="search" placeholder="Filter: n1, send, crash…" aria-label="Filter the event log"
                     on:input=move |e| filter.set(event_target_value(&e))/>
             </div>
+            <p class="muted log-hint">"Click a send or recv line (or focus the log and use ↑ ↓) to crash its node just before or just after that message."</p>
+            {toolbar}
             // A column-reverse scroller starts, and stays, at its end: the newest line is in
             // view without reading the layout on every frame.
             // Focusable, so that a keyboard can scroll it.
-            <div class="log-scroller" tabindex="0" role="region" aria-label="Event log lines">
+            <div class="log-scroller" tabindex="0" role="region" aria-label="Event log lines"
+                on:keydown=on_key>
                 <ol class="log" class:filtered=move || filter.with(|f| !f.trim().is_empty())>
-                    <For each=lines key=|(i, text)| (*i, text.clone()) children=line/>
+                    <For each=lines key=|(i, text, _)| (*i, text.clone()) children=line/>
                 </ol>
             </div>
         </section>

@@ -3,7 +3,8 @@
 //! change to the view.
 
 use engine::sim::panel::{
-    BarOutcome, Grid, HistoryPanel, LogsPanel, MetricsPanel, Panel, TraceView, TracesPanel,
+    BarOutcome, Grid, HistoryPanel, LogsPanel, MetricsPanel, Panel, RedRow, RedWindow, TraceView,
+    TracesPanel,
 };
 use std::fmt::Write as _;
 
@@ -565,29 +566,96 @@ fn logs_markup(panel: &LogsPanel) -> String {
     out
 }
 
-/// Width and height of a metrics sparkline.
-const SPARK: (f64, f64) = (120.0, 24.0);
+/// One colour per service row (Okabe & Ito's palette, readable on light and dark pages),
+/// used for the row's swatch and its lines in the charts.
+const SERIES_COLOURS: [(u8, u8, u8); 8] = [
+    (0xE6, 0x9F, 0x00),
+    (0x56, 0xB4, 0xE9),
+    (0x00, 0x9E, 0x73),
+    (0x00, 0x72, 0xB2),
+    (0xD5, 0x5E, 0x00),
+    (0xCC, 0x79, 0xA7),
+    (0x99, 0x99, 0x99),
+    (0xF0, 0xE4, 0x42),
+];
 
-fn sparkline(points: &[(u64, u32, u32, u64)]) -> String {
-    let max = points.iter().map(|p| p.3).max().unwrap_or(0).max(1) as f64;
-    let step = SPARK.0 / points.len().saturating_sub(1).max(1) as f64;
-    let coords: Vec<String> = points
+fn series_colour(i: usize) -> (u8, u8, u8) {
+    SERIES_COLOURS[i % SERIES_COLOURS.len()]
+}
+
+/// The colour plotters is given for axes and text; the drawn SVG says `currentColor` instead,
+/// so the charts follow the page's light or dark theme.
+const INK: (u8, u8, u8) = (0x01, 0x02, 0x03);
+
+/// The size each RED chart is drawn at (its viewBox; it scales to the panel's width).
+const RED_CHART: (u32, u32) = (320, 150);
+
+/// One RED chart: a line per service over the windows, drawn by plotters as SVG.
+fn red_chart(title: &str, rows: &[RedRow], value: impl Fn(&RedWindow) -> u64) -> String {
+    use plotters::prelude::*;
+    let x0 = rows
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            format!(
-                "{:.1},{:.1}",
-                i as f64 * step,
-                SPARK.1 - 2.0 - (p.3 as f64 / max) * (SPARK.1 - 4.0)
-            )
-        })
-        .collect();
-    format!(
-        "<svg class=\"sparkline\" viewBox=\"0 0 {} {}\" aria-hidden=\"true\"><polyline points=\"{}\"/></svg>",
-        SPARK.0,
-        SPARK.1,
-        coords.join(" ")
-    )
+        .filter_map(|r| r.series.first())
+        .map(|w| w.start)
+        .min()
+        .unwrap_or(0);
+    let x1 = rows
+        .iter()
+        .filter_map(|r| r.series.last())
+        .map(|w| w.start)
+        .max()
+        .unwrap_or(0)
+        .max(x0 + 1);
+    let y1 = rows
+        .iter()
+        .flat_map(|r| r.series.iter().map(&value))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, RED_CHART).into_drawing_area();
+        let ink = RGBColor(INK.0, INK.1, INK.2);
+        let Ok(mut chart) = ChartBuilder::on(&root)
+            .margin(6)
+            .caption(title, ("sans-serif", 13).into_font().color(&ink))
+            .x_label_area_size(20)
+            .y_label_area_size(36)
+            .build_cartesian_2d(x0..x1, 0..y1 + y1 / 10)
+        else {
+            return String::new();
+        };
+        let _ = chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(ink.mix(0.15))
+            .axis_style(ink)
+            .x_labels(4)
+            .y_labels(4)
+            .x_label_formatter(&|t| format!("t={t}"))
+            .label_style(("sans-serif", 11).into_font().color(&ink))
+            .draw();
+        for (i, row) in rows.iter().enumerate() {
+            let (r, g, b) = series_colour(i);
+            let _ = chart.draw_series(LineSeries::new(
+                row.series.iter().map(|w| (w.start, value(w))),
+                RGBColor(r, g, b).stroke_width(2),
+            ));
+        }
+        let _ = root.present();
+    }
+    let ink = format!("#{:02X}{:02X}{:02X}", INK.0, INK.1, INK.2);
+    let svg = svg
+        .replace(&ink, "currentColor")
+        .replace(&ink.to_lowercase(), "currentColor");
+    // The chart scales to its cell; the table above it holds the numbers, so it is decorative
+    // for a screen reader.
+    svg.replacen("<svg ", "<svg class=\"red-chart\" aria-hidden=\"true\" ", 1)
+        .replacen(
+            &format!("width=\"{}\" height=\"{}\"", RED_CHART.0, RED_CHART.1),
+            &format!("viewBox=\"0 0 {} {}\"", RED_CHART.0, RED_CHART.1),
+            1,
+        )
 }
 
 fn metrics_markup(panel: &MetricsPanel) -> String {
@@ -595,26 +663,47 @@ fn metrics_markup(panel: &MetricsPanel) -> String {
         "<section class=\"panel-metrics\" aria-label=\"{title}\"><h4>{title}</h4>\
          <table><thead><tr><th scope=\"col\">service</th><th scope=\"col\">rate</th>\
          <th scope=\"col\">errors</th><th scope=\"col\">p50</th><th scope=\"col\">p99</th>\
-         <th scope=\"col\">p99 per {w} ticks</th></tr></thead><tbody>",
+         </tr></thead><tbody>",
         title = escape(&panel.title),
-        w = panel.window_ticks,
     );
-    for row in &panel.rows {
+    for (i, row) in panel.rows.iter().enumerate() {
+        let (r, g, b) = series_colour(i);
         let _ = write!(
             out,
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><th scope=\"row\"><span class=\"swatch\" style=\"background:#{r:02X}{g:02X}{b:02X}\" aria-hidden=\"true\"></span>{}</th><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
             escape(&row.service),
             row.requests,
             if row.errors > 0 { "errors" } else { "" },
             row.errors,
             row.p50_ticks,
             row.p99_ticks,
-            sparkline(&row.series),
         );
+    }
+    out.push_str("</tbody></table>");
+    if panel.rows.iter().any(|r| r.series.len() > 1) {
+        let w = panel.window_ticks;
+        out.push_str("<div class=\"red-charts\">");
+        out.push_str(&red_chart(
+            &format!("rate per {w} ticks"),
+            &panel.rows,
+            |x| u64::from(x.requests),
+        ));
+        out.push_str(&red_chart(
+            &format!("errors per {w} ticks"),
+            &panel.rows,
+            |x| u64::from(x.errors),
+        ));
+        out.push_str(&red_chart("p50 duration, ticks", &panel.rows, |x| {
+            x.p50_ticks
+        }));
+        out.push_str(&red_chart("p99 duration, ticks", &panel.rows, |x| {
+            x.p99_ticks
+        }));
+        out.push_str("</div>");
     }
     let _ = write!(
         out,
-        "</tbody></table><p class=\"muted panel-legend\">{}</p></section>",
+        "<p class=\"muted panel-legend\">{}</p></section>",
         escape(&panel.legend)
     );
     out
@@ -623,7 +712,7 @@ fn metrics_markup(panel: &MetricsPanel) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use engine::sim::panel::{Cell, GridRow, LogRow, RedRow, SamplingSummary, SpanBar};
+    use engine::sim::panel::{Cell, GridRow, LogRow, RedRow, RedWindow, SamplingSummary, SpanBar};
 
     #[test]
     fn a_grid_draws_aligned_rows_with_marked_cells_and_escaped_text() {
@@ -903,8 +992,18 @@ mod tests {
         assert!(html.contains("7 earlier lines not shown"));
     }
 
+    fn window(start: u64, requests: u32, errors: u32, p99_ticks: u64) -> RedWindow {
+        RedWindow {
+            start,
+            requests,
+            errors,
+            p50_ticks: p99_ticks / 2,
+            p99_ticks,
+        }
+    }
+
     #[test]
-    fn red_metrics_are_a_row_per_service_with_a_p99_sparkline() {
+    fn red_metrics_are_a_row_per_service_and_four_charts_over_the_windows() {
         let panel = MetricsPanel {
             title: "RED metrics".into(),
             legend: "legend".into(),
@@ -915,12 +1014,50 @@ mod tests {
                 errors: 2,
                 p50_ticks: 7,
                 p99_ticks: 412,
-                series: vec![(0, 30, 0, 206), (500, 30, 2, 412)],
+                series: vec![window(0, 30, 0, 206), window(500, 30, 2, 412)],
             }],
         };
         let html = markup(&[Panel::Metrics(panel)], None);
-        assert!(html.contains("<th scope=\"row\">db-2</th><td>60</td><td class=\"errors\">2</td><td>7</td><td>412</td>"));
-        assert!(html.contains("points=\"0.0,12.0 120.0,2.0\""), "{html}");
-        assert!(html.contains("p99 per 500 ticks"));
+        assert!(
+            html.contains("db-2</th><td>60</td><td class=\"errors\">2</td><td>7</td><td>412</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("class=\"swatch\" style=\"background:#E69F00\""),
+            "{html}"
+        );
+        // Four charts drawn by plotters, each a scalable SVG in the page's ink.
+        assert_eq!(
+            html.matches("<svg class=\"red-chart\"").count(),
+            4,
+            "{html}"
+        );
+        assert!(html.contains("viewBox=\"0 0 320 150\""), "{html}");
+        assert!(html.contains("p99 duration, ticks") && html.contains("rate per 500 ticks"));
+        assert!(
+            html.contains("currentColor") && !html.contains("#010203"),
+            "{html}"
+        );
+        // The series is drawn in the row's colour.
+        assert!(
+            html.contains("#E69F00") && html.contains("polyline"),
+            "{html}"
+        );
+        // One window is no line: the charts wait for a second.
+        let mut one = MetricsPanel {
+            title: "RED".into(),
+            legend: String::new(),
+            window_ticks: 500,
+            rows: Vec::new(),
+        };
+        one.rows.push(RedRow {
+            service: "x".into(),
+            requests: 1,
+            errors: 0,
+            p50_ticks: 1,
+            p99_ticks: 1,
+            series: vec![window(0, 1, 0, 1)],
+        });
+        assert!(!markup(&[Panel::Metrics(one)], None).contains("red-chart"));
     }
 }

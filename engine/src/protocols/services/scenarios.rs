@@ -77,9 +77,9 @@ pub fn checkout() -> Scenario<Services> {
 pub fn retry_storm() -> Scenario<Services> {
     let mut s = scenario(
         "obs-retry-storm",
-        "Debug: checkouts fail after a config change",
-        "Since a configuration change, checkouts time out and the databases are busier \
-         than the traffic explains. Find the change.",
+        "Debug: the databases got busy after a config change",
+        "Since a configuration change, calls to the databases time out and are retried, and \
+         the databases serve more queries than the checkouts need. Find the change.",
         Arc::new(Reference),
         CHAPTER_REQUESTS,
         false,
@@ -128,65 +128,142 @@ pub fn planted(id: &str) -> Option<Override> {
     })
 }
 
-/// A debugging puzzle: a scenario with one planted cause, as a multiple-choice question.
+/// A debugging puzzle: a scenario with one planted cause, as a multiple-choice question the
+/// chapter asks under the simulation (a ```puzzle block), answered after the learner has tested a
+/// hypothesis by changing one setting on the same seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Puzzle {
     /// The scenario id.
     pub scenario: &'static str,
     /// The question.
     pub question: &'static str,
-    /// The choices.
-    pub choices: &'static [&'static str],
+    /// The choices, each with what the learner is told on choosing it.
+    pub choices: &'static [Choice],
     /// Index of the right choice.
     pub answer: usize,
-    /// Why, and how the signals show it.
-    pub explanation: &'static str,
+}
+
+/// One answer of a [`Puzzle`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    /// The answer.
+    pub text: &'static str,
+    /// For the right answer, why and how the signals show it; for a wrong one, which signal
+    /// rules it out and how to test it.
+    pub feedback: &'static str,
 }
 
 /// The puzzles, one per debugging scenario.
 pub const PUZZLES: [Puzzle; 3] = [
     Puzzle {
         scenario: "obs-retry-storm",
-        question: "What makes checkouts fail?",
+        question: "Why do the databases serve more queries than the checkouts need?",
         choices: &[
-            "db-1 is slow",
-            "the database timeout was lowered below the queries' p99, so retries multiply the load",
-            "payments declines cards",
-            "the queue loses messages",
+            Choice {
+                text: "db-1 is slow",
+                feedback: "No. \u{201c}Slow node\u{201d} is none in this run. What grows is \
+                           the number of queries db-1 serves per checkout, not the time one \
+                           query takes on its own.",
+            },
+            Choice {
+                text: "the database timeout was lowered below the queries' p99, so healthy \
+                       slow queries are retried",
+                feedback: "Right. The traces show \u{21bb} retries of INSERT order and SELECT \
+                           stock whose first attempts were still running when they timed out; \
+                           RED shows the databases serving more queries than the checkouts \
+                           need (one on each per checkout), and the abandoned attempts are work \
+                           nobody waits for, which makes the next queries wait longer. Setting \
+                           the timeout back to 300 on the same seed ends every retry.",
+            },
+            Choice {
+                text: "payments declines cards",
+                feedback: "No. A declined card fails a checkout without touching the \
+                           databases again; RED's errors column stays near zero, and no retry \
+                           in the traces is a call to payments.",
+            },
+            Choice {
+                text: "the queue loses messages",
+                feedback: "No. The queue is after the database writes: losing messages would \
+                           show as checkouts with no shipping span, not as extra queries.",
+            },
         ],
         answer: 1,
-        explanation: "The traces show ↻ retries of INSERT order and SELECT stock whose first \
-                      attempts were still running when they timed out; RED shows the databases \
-                      serving more queries than the checkouts need (two each), and the abandoned \
-                      attempts are work nobody waits for, which makes the next queries wait \
-                      longer. A timeout below the queries' p99 retries healthy slow queries. \
-                      Setting the timeout back to 300 ends every retry.",
     },
     Puzzle {
         scenario: "obs-slow-disk",
         question: "Which node makes the slowest checkouts slow?",
-        choices: &["gateway", "orders", "inventory", "db-1", "db-2"],
+        choices: &[
+            Choice {
+                text: "gateway",
+                feedback: "No. The gateway's span encloses the whole checkout; its own work \
+                           between its children is a few ticks. It is slow because what it \
+                           waits for is.",
+            },
+            Choice {
+                text: "orders",
+                feedback: "No. On the slow traces orders' span is long only while it waits for \
+                           inventory; its own share of the critical path is small.",
+            },
+            Choice {
+                text: "inventory",
+                feedback: "Close, but no. Inventory's p99 is high because it waits for db-2: \
+                           its span encloses db-2's SELECT stock, which takes nearly all of it. \
+                           Setting \u{201c}Slow node\u{201d} to none on the same seed brings \
+                           inventory's p99 down with db-2's.",
+            },
+            Choice {
+                text: "db-1",
+                feedback: "No. db-1 serves the INSERT order, which is not on the slow traces' \
+                           critical path: those end in db-2's SELECT stock.",
+            },
+            Choice {
+                text: "db-2",
+                feedback: "Right. Every span on the critical path of a slow trace encloses the \
+                           next, down to db-2's SELECT stock: inventory looks slow only because \
+                           it waits for db-2. Its RED duration p99 is the one far above the \
+                           others' own work, and setting \u{201c}Slow node\u{201d} to none on \
+                           the same seed removes it.",
+            },
+        ],
         answer: 4,
-        explanation: "Every span on the critical path of a slow trace encloses the next, down \
-                      to db-2's SELECT stock: inventory looks slow only because it waits for \
-                      db-2. Its RED duration p99 is the one far above the others' own work.",
     },
     Puzzle {
         scenario: "obs-skewed-clock",
         question: "Why does the merged log show inventory answering before orders calls it?",
         choices: &[
-            "orders sends its calls twice",
-            "inventory's clock runs 120 ticks behind the others",
-            "the network reorders messages",
-            "the log aggregator drops lines",
+            Choice {
+                text: "orders sends its calls twice",
+                feedback: "No. Each flagged receive matches exactly one send in the causal \
+                           merge; a second send would be a second line at orders.",
+            },
+            Choice {
+                text: "inventory's clock runs 120 ticks behind the others",
+                feedback: "Right. Every flagged pair has its effect at inventory and its cause \
+                           elsewhere, stamped later by a clock that is ahead of inventory's. \
+                           Vector clocks order the same lines causally, with no inversion; \
+                           resetting inventory's skew to zero on the same seed removes every \
+                           flag.",
+            },
+            Choice {
+                text: "the network reorders messages",
+                feedback: "No. Reordering changes which message arrives first, never makes a \
+                           message arrive before it was sent; the causal merge of the same \
+                           lines has no flagged pair.",
+            },
+            Choice {
+                text: "the log aggregator drops lines",
+                feedback: "No. Both merges show the same lines, only in different orders; a \
+                           dropped line would be missing from both.",
+            },
         ],
         answer: 1,
-        explanation: "Every flagged pair has its effect at inventory and its cause elsewhere, \
-                      stamped later by a clock that is ahead of inventory's. Vector clocks \
-                      order the same lines causally, with no inversion; resetting inventory's \
-                      skew to zero removes every flag.",
     },
 ];
+
+/// The puzzle asked under `scenario`, if it has one.
+pub fn puzzle(scenario: &str) -> Option<&'static Puzzle> {
+    PUZZLES.iter().find(|p| p.scenario == scenario)
+}
 
 /// What a puzzle's symptom measures, from one finished run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

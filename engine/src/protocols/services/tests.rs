@@ -127,7 +127,19 @@ fn every_puzzle_names_a_registered_scenario_with_a_planted_cause() {
         assert!(planted(p.scenario).is_some());
         assert!(p.answer < p.choices.len());
     }
-    assert_eq!(PUZZLES[1].choices[PUZZLES[1].answer], "db-2");
+    assert_eq!(PUZZLES[1].choices[PUZZLES[1].answer].text, "db-2");
+    for p in PUZZLES {
+        assert_eq!(super::scenarios::puzzle(p.scenario), Some(&p));
+        for (i, c) in p.choices.iter().enumerate() {
+            assert_eq!(
+                c.feedback.starts_with("Right."),
+                i == p.answer,
+                "{}",
+                c.text
+            );
+        }
+    }
+    assert_eq!(super::scenarios::puzzle("obs-checkout"), None);
 }
 
 /// The checkout graph with an instrumented client and `hooks`, `requests` checkouts.

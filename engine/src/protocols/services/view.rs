@@ -11,7 +11,7 @@ use super::types::*;
 use super::Services;
 use crate::limits::{INVERSIONS_MAX, LOG_LINES_PANEL_MAX, SPANS_PER_TRACE_MAX, TRACES_PANEL_MAX};
 use crate::sim::panel::{
-    LogRow, LogsPanel, MetricsPanel, Panel, RedRow, SamplingSummary, SpanBar, TraceView,
+    LogRow, LogsPanel, MetricsPanel, Panel, RedRow, RedWindow, SamplingSummary, SpanBar, TraceView,
     TracesPanel,
 };
 use crate::sim::world::{Observed, WorldRef};
@@ -280,7 +280,13 @@ pub fn metrics_panel(spans: &[Span]) -> MetricsPanel {
                     series: r
                         .windows
                         .iter()
-                        .map(|w| (w.start, w.requests, w.errors, w.p99_ticks))
+                        .map(|w| RedWindow {
+                            start: w.start,
+                            requests: w.requests,
+                            errors: w.errors,
+                            p50_ticks: w.p50_ticks,
+                            p99_ticks: w.p99_ticks,
+                        })
                         .collect(),
                 }
             })
