@@ -25,6 +25,7 @@ use crate::protocols::kv::scenarios::Step as KvStep;
 use crate::protocols::quorum::challenge::QuorumReadRepair;
 use crate::protocols::raft::challenge::{Part, RaftChallenge};
 use crate::protocols::saga::challenge::SagaCompensations;
+use crate::protocols::services::causal_log::CausalLog;
 use crate::protocols::services::challenge::TraceContext;
 use crate::protocols::tokens::challenge::SessionTokens;
 use crate::protocols::twopc::challenge::TwoPcRecovery;
@@ -87,6 +88,10 @@ pub const TABLE: &[Entry] = &[
     Entry {
         source: include_str!("../../challenges/trace-context.toml"),
         harness: &Simulated(TraceContext),
+    },
+    Entry {
+        source: include_str!("../../challenges/causal-log-order.toml"),
+        harness: &CausalLog,
     },
     Entry {
         source: include_str!("../../challenges/kv-apply.toml"),

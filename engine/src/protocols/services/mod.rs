@@ -34,6 +34,7 @@
 //! database's p99, a slow disk on one replica, a skewed clock — and [`scenarios::PUZZLES`]
 //! names it, with a test that reverting that one setting makes the symptom disappear.
 
+pub mod causal_log;
 pub mod challenge;
 pub mod context;
 pub mod logs;
