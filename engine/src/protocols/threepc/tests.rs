@@ -1,18 +1,34 @@
 use std::collections::BTreeMap;
 
-use super::properties::all_decided;
+use super::properties::{all_decided, AtomicOutcome, CommitNeedsAllYes};
 use super::scenarios::*;
 use super::*;
 use crate::sim::panel::{Grid, Panel};
 use crate::sim::protocol::NodeId;
 use crate::sim::scenario::AnyScenario;
 use crate::sim::trace::Event;
-use crate::sim::world::{Scenario, Sim, SimOptions, Status};
+use crate::sim::trace::TraceEvent;
+use crate::sim::world::{Monitor, Scenario, Sim, SimOptions, Status};
 
 fn run_to(scenario: &Scenario<ThreePc>, seed: u64, until: u64) -> Sim<ThreePc> {
     let spec = scenario.default_spec(seed);
     let mut sim = Sim::new(scenario.clone(), spec, SimOptions::INTERACTIVE).expect("builds");
     sim.run_until_time(until, false).expect("runs");
+    sim
+}
+
+/// The run just before true time `t`: after the last step that ends before it. (Running until a
+/// time may carry out the next event beyond it when cancelled timers come first.)
+fn run_before(scenario: &Scenario<ThreePc>, seed: u64, t: u64) -> Sim<ThreePc> {
+    let spec = scenario.default_spec(seed);
+    let mut sim = Sim::new(scenario.clone(), spec.clone(), SimOptions::INTERACTIVE).expect("builds");
+    let mut steps = 0;
+    while sim.step().expect("steps") && sim.time() < t {
+        steps = sim.step_count();
+    }
+    let mut sim = Sim::new(scenario.clone(), spec, SimOptions::INTERACTIVE).expect("builds");
+    sim.run_steps(steps).expect("runs");
+    assert!(sim.time() < t);
     sim
 }
 
@@ -101,4 +117,219 @@ fn without_faults_t1_and_t3_commit_everywhere_and_t2_aborts_on_cs_no() {
         assert_eq!(row_note(&g, "t1"), "committed everywhere");
         assert_eq!(row_note(&g, "t2"), "aborted everywhere");
     }
+}
+
+/// Seeds every scenario test sweeps: a check's window.
+const SEEDS: u64 = 200;
+
+#[test]
+fn the_partition_splits_t3_for_every_seed_a_commits_alone_and_b_and_c_abort() {
+    let s = partition();
+    let mut split = 0;
+    for seed in 1..=SEEDS {
+        let mut sim = run_to(&s, seed, 2_000);
+        let v = sim.violation().cloned().expect("a violation");
+        assert_eq!(v.property, "atomic-outcome", "seed {seed}");
+        // A, alone and pre-committed, commits; B leads {B, C}, sees both uncertain, aborts.
+        let t3 = decisions(&sim, 3);
+        let of = |n: NodeId| t3.iter().find(|(_, m, _)| *m == n).map(|(t, _, o)| (*t, *o));
+        let (a_at, a) = of(1).expect("A decides");
+        let (b_at, b) = of(2).expect("B decides");
+        let (_, c) = of(3).expect("C decides");
+        assert_eq!((a, b, c), (Outcome::Commit, Outcome::Abort, Outcome::Abort));
+        // Both sides decide while partitioned, and the monitor fails at the second decision.
+        assert!(a_at < PARTITION_HEAL_AT && b_at < PARTITION_HEAL_AT, "seed {seed}");
+        assert_eq!(v.time, a_at.max(b_at), "seed {seed}");
+        let msg = v.message.clone().unwrap_or_default();
+        assert!(msg.contains("t3"), "{msg}");
+        // Each side ran the termination rule on what it could reach.
+        let rules: Vec<(NodeId, String)> = sim
+            .trace()
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::Note {
+                    node,
+                    note: Note::Rule { tx: 3, states, outcome },
+                } => Some((*node, format!("{} → {outcome}", states_text(states)))),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            rules,
+            vec![
+                (1, "A pre-committed → COMMIT".to_string()),
+                (2, "B uncertain, C uncertain → ABORT".to_string()),
+            ],
+            "seed {seed}"
+        );
+        // After the heal everyone has decided — differently — and the panel says so.
+        assert!(sim.is_quiescent(), "seed {seed}");
+        sim.finish_liveness();
+        assert!(all_decided(&sim.world_ref()), "seed {seed}");
+        assert_eq!(
+            row_note(&grid(&sim, "Outcomes"), "t3"),
+            "committed at A, aborted at B, C · atomicity broken"
+        );
+        split += 1;
+    }
+    assert_eq!(split, SEEDS);
+}
+
+#[test]
+fn the_view_shows_the_split_at_the_step_the_property_fails() {
+    let s = partition();
+    let mut sim = run_to(&s, 1, 2_000);
+    let v = sim.violation().cloned().expect("a violation");
+    let spec = s.default_spec(1);
+    sim = Sim::new(s.clone(), spec, SimOptions::INTERACTIVE).expect("builds");
+    sim.run_steps(v.step).expect("runs");
+    assert_eq!(sim.violation().map(|v| v.property.as_str()), Some("atomic-outcome"));
+    let w = sim.world_ref();
+    assert_eq!(w.status(COORDINATOR), Status::Down);
+    let note = row_note(&grid(&sim, "Outcomes"), "t3");
+    assert!(note.starts_with("committed at A, aborted at B"), "{note}");
+    assert!(note.ends_with("atomicity broken"), "{note}");
+    let states = grid(&sim, "States");
+    assert_eq!(row_note(&states, "n0"), "coordinator · down, its disk survives");
+    let cell = |row: &str| {
+        let r = states.rows.iter().find(|r| r.label == row).expect("a row");
+        r.cells.last().expect("t3's cell").text.clone()
+    };
+    assert_eq!(cell("n1"), "committed");
+    assert_eq!(cell("n2"), "aborted");
+}
+
+#[test]
+fn after_the_coordinator_crashes_the_survivors_commit_t3_without_it_for_every_seed() {
+    let s = coordinator_crash();
+    for seed in 1..=SEEDS {
+        // While n0 is down: every participant has decided t3, and nothing is left open.
+        let sim = run_before(&s, seed, COORDINATOR_RESTART_AT);
+        assert_eq!(sim.violation(), None, "seed {seed}");
+        let w = sim.world_ref();
+        assert_eq!(w.status(COORDINATOR), Status::Down);
+        for p in 1..=PARTICIPANTS {
+            assert!(properties::settled(&w, p), "seed {seed}: n{p} undecided");
+        }
+        let t3 = decisions(&sim, 3);
+        assert_eq!(t3.len(), 3, "seed {seed}: {t3:?}");
+        assert!(t3.iter().all(|(_, n, o)| is_participant(*n) && *o == Outcome::Commit));
+        // The lowest live participant led: A applied the rule once, to three pre-committed.
+        let leaders: Vec<NodeId> = sim
+            .trace()
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::Note {
+                    node,
+                    note: Note::TakesOver { tx: 3 },
+                } => Some(*node),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(leaders, vec![1], "seed {seed}");
+        assert_eq!(
+            row_note(&grid(&sim, "Outcomes"), "t3"),
+            "committed everywhere"
+        );
+        // After the restart n0 asks and learns COMMIT; every property holds to the end.
+        let mut sim = run_to(&s, seed, 3_000);
+        assert!(sim.is_quiescent(), "seed {seed}");
+        sim.finish_liveness();
+        assert_eq!(sim.violation(), None, "seed {seed}");
+        assert!(all_decided(&sim.world_ref()));
+        let n0: Vec<(u64, Outcome)> = decisions(&sim, 3)
+            .into_iter()
+            .filter(|(_, n, _)| *n == COORDINATOR)
+            .map(|(t, _, o)| (t, o))
+            .collect();
+        assert_eq!(n0.len(), 1, "seed {seed}");
+        assert!(n0[0].0 > COORDINATOR_RESTART_AT && n0[0].1 == Outcome::Commit);
+    }
+}
+
+#[test]
+fn runs_are_deterministic() {
+    for s in [partition(), coordinator_crash()] {
+        let a = run_to(&s, 7, 2_000);
+        let b = run_to(&s, 7, 2_000);
+        assert_eq!(a.trace_hash(), b.trace_hash(), "{}", s.id);
+        let c = run_to(&s, 8, 2_000);
+        assert_ne!(a.trace_hash(), c.trace_hash(), "{}", s.id);
+    }
+}
+
+fn feed<M: Monitor<ThreePc>>(m: &mut M, events: &[(NodeId, Note)]) -> Result<(), String> {
+    let sim = run_to(&partition(), 1, 0);
+    let w = sim.world_ref();
+    for (node, note) in events {
+        let ev = TraceEvent {
+            t: 1,
+            event: Event::Note {
+                node: *node,
+                note: note.clone(),
+            },
+        };
+        m.on_event(&ev, &w)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn the_monitors_reject_a_split_outcome_and_a_commit_without_every_yes() {
+    let decided = |tx, outcome| Note::Decided { tx, outcome };
+    let commit = Outcome::Commit;
+    let abort = Outcome::Abort;
+    // atomic-outcome: two participants disagreeing fails; agreeing, or n0 alone, does not.
+    let err = feed(
+        &mut AtomicOutcome::default(),
+        &[(1, decided(3, commit)), (3, decided(3, commit)), (2, decided(3, abort))],
+    )
+    .expect_err("split");
+    assert_eq!(err, "B (n2) decides ABORT t3, but A (n1) decided COMMIT t3");
+    assert!(feed(
+        &mut AtomicOutcome::default(),
+        &[(1, decided(3, abort)), (2, decided(3, abort)), (1, decided(4, commit))],
+    )
+    .is_ok());
+    // commit-needs-all-yes.
+    let begin = Note::Begin {
+        tx: 1,
+        plan: Plan::ALL_YES,
+    };
+    let yes = |tx| Note::Voted { tx, yes: true };
+    let err = feed(
+        &mut CommitNeedsAllYes::default(),
+        &[(0, begin.clone()), (1, yes(1)), (2, yes(1)), (0, decided(1, commit))],
+    )
+    .expect_err("C never voted");
+    assert_eq!(err, "n0 commits t1, but C (n3) never voted YES");
+    let err = feed(
+        &mut CommitNeedsAllYes::default(),
+        &[(2, decided(5, commit))],
+    )
+    .expect_err("never began");
+    assert!(err.contains("never began"), "{err}");
+    assert!(feed(
+        &mut CommitNeedsAllYes::default(),
+        &[
+            (0, begin),
+            (1, yes(1)),
+            (2, yes(1)),
+            (3, yes(1)),
+            (0, decided(1, commit)),
+            (2, decided(1, commit)),
+        ],
+    )
+    .is_ok());
+}
+
+#[test]
+fn all_decided_fails_while_a_node_is_down_or_undecided() {
+    let s = partition();
+    // Right after the crash: n0 is down and B, C are uncertain.
+    let sim = run_before(&s, 1, PARTITION_CRASH_AT + 1);
+    assert!(!all_decided(&sim.world_ref()));
+    // After the heal, inquiry answered: everyone has decided (differently).
+    let sim = run_to(&s, 1, 2_000);
+    assert!(all_decided(&sim.world_ref()));
 }
