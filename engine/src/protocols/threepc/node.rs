@@ -292,7 +292,11 @@ impl ThreePc {
         if let Some(t) = p.txs.get_mut(&tx) {
             t.term = Term::Waiting;
         }
-        for timer in [Timer::Elect(tx), Timer::Collect(tx), Timer::RecoveryAcks(tx)] {
+        for timer in [
+            Timer::Elect(tx),
+            Timer::Collect(tx),
+            Timer::RecoveryAcks(tx),
+        ] {
             ctx.cancel_timer(timer);
         }
     }
@@ -665,7 +669,8 @@ impl Protocol for ThreePc {
             MessageKind {
                 name: "Elect",
                 reply: false,
-                meaning: "termination: a participant that timed out asks a lower one if it is alive",
+                meaning:
+                    "termination: a participant that timed out asks a lower one if it is alive",
             },
             MessageKind {
                 name: "Alive",

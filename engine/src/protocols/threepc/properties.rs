@@ -114,10 +114,7 @@ pub fn up<'a>(w: &WorldRef<'a, ThreePc>, n: NodeId) -> Option<&'a State> {
 /// Whether a node is up and has decided every transaction it knows of.
 pub fn settled(w: &WorldRef<'_, ThreePc>, n: NodeId) -> bool {
     match up(w, n) {
-        Some(State::Coordinator(c)) => c
-            .txs
-            .values()
-            .all(|t| matches!(t.phase, Phase::Decided(_))),
+        Some(State::Coordinator(c)) => c.txs.values().all(|t| matches!(t.phase, Phase::Decided(_))),
         Some(State::Participant(p)) => p.txs.values().all(|t| t.state.is_final()),
         None => false,
     }

@@ -21,7 +21,8 @@ fn run_to(scenario: &Scenario<ThreePc>, seed: u64, until: u64) -> Sim<ThreePc> {
 /// time may carry out the next event beyond it when cancelled timers come first.)
 fn run_before(scenario: &Scenario<ThreePc>, seed: u64, t: u64) -> Sim<ThreePc> {
     let spec = scenario.default_spec(seed);
-    let mut sim = Sim::new(scenario.clone(), spec.clone(), SimOptions::INTERACTIVE).expect("builds");
+    let mut sim =
+        Sim::new(scenario.clone(), spec.clone(), SimOptions::INTERACTIVE).expect("builds");
     let mut steps = 0;
     while sim.step().expect("steps") && sim.time() < t {
         steps = sim.step_count();
@@ -98,7 +99,11 @@ fn without_faults_t1_and_t3_commit_everywhere_and_t2_aborts_on_cs_no() {
         sim.finish_liveness();
         assert_eq!(sim.violation(), None, "seed {seed}");
         assert!(all_decided(&sim.world_ref()));
-        for (tx, outcome) in [(1, Outcome::Commit), (2, Outcome::Abort), (3, Outcome::Commit)] {
+        for (tx, outcome) in [
+            (1, Outcome::Commit),
+            (2, Outcome::Abort),
+            (3, Outcome::Commit),
+        ] {
             let d = decisions(&sim, tx);
             let mut who: Vec<NodeId> = d.iter().map(|(_, n, _)| *n).collect();
             who.sort_unstable();
@@ -132,13 +137,20 @@ fn the_partition_splits_t3_for_every_seed_a_commits_alone_and_b_and_c_abort() {
         assert_eq!(v.property, "atomic-outcome", "seed {seed}");
         // A, alone and pre-committed, commits; B leads {B, C}, sees both uncertain, aborts.
         let t3 = decisions(&sim, 3);
-        let of = |n: NodeId| t3.iter().find(|(_, m, _)| *m == n).map(|(t, _, o)| (*t, *o));
+        let of = |n: NodeId| {
+            t3.iter()
+                .find(|(_, m, _)| *m == n)
+                .map(|(t, _, o)| (*t, *o))
+        };
         let (a_at, a) = of(1).expect("A decides");
         let (b_at, b) = of(2).expect("B decides");
         let (_, c) = of(3).expect("C decides");
         assert_eq!((a, b, c), (Outcome::Commit, Outcome::Abort, Outcome::Abort));
         // Both sides decide while partitioned, and the monitor fails at the second decision.
-        assert!(a_at < PARTITION_HEAL_AT && b_at < PARTITION_HEAL_AT, "seed {seed}");
+        assert!(
+            a_at < PARTITION_HEAL_AT && b_at < PARTITION_HEAL_AT,
+            "seed {seed}"
+        );
         assert_eq!(v.time, a_at.max(b_at), "seed {seed}");
         let msg = v.message.clone().unwrap_or_default();
         assert!(msg.contains("t3"), "{msg}");
@@ -149,7 +161,12 @@ fn the_partition_splits_t3_for_every_seed_a_commits_alone_and_b_and_c_abort() {
             .filter_map(|e| match &e.event {
                 Event::Note {
                     node,
-                    note: Note::Rule { tx: 3, states, outcome },
+                    note:
+                        Note::Rule {
+                            tx: 3,
+                            states,
+                            outcome,
+                        },
                 } => Some((*node, format!("{} → {outcome}", states_text(states)))),
                 _ => None,
             })
@@ -183,14 +200,20 @@ fn the_view_shows_the_split_at_the_step_the_property_fails() {
     let spec = s.default_spec(1);
     sim = Sim::new(s.clone(), spec, SimOptions::INTERACTIVE).expect("builds");
     sim.run_steps(v.step).expect("runs");
-    assert_eq!(sim.violation().map(|v| v.property.as_str()), Some("atomic-outcome"));
+    assert_eq!(
+        sim.violation().map(|v| v.property.as_str()),
+        Some("atomic-outcome")
+    );
     let w = sim.world_ref();
     assert_eq!(w.status(COORDINATOR), Status::Down);
     let note = row_note(&grid(&sim, "Outcomes"), "t3");
     assert!(note.starts_with("committed at A, aborted at B"), "{note}");
     assert!(note.ends_with("atomicity broken"), "{note}");
     let states = grid(&sim, "States");
-    assert_eq!(row_note(&states, "n0"), "coordinator · down, its disk survives");
+    assert_eq!(
+        row_note(&states, "n0"),
+        "coordinator · down, its disk survives"
+    );
     let cell = |row: &str| {
         let r = states.rows.iter().find(|r| r.label == row).expect("a row");
         r.cells.last().expect("t3's cell").text.clone()
@@ -213,7 +236,9 @@ fn after_the_coordinator_crashes_the_survivors_commit_t3_without_it_for_every_se
         }
         let t3 = decisions(&sim, 3);
         assert_eq!(t3.len(), 3, "seed {seed}: {t3:?}");
-        assert!(t3.iter().all(|(_, n, o)| is_participant(*n) && *o == Outcome::Commit));
+        assert!(t3
+            .iter()
+            .all(|(_, n, o)| is_participant(*n) && *o == Outcome::Commit));
         // The lowest live participant led: A applied the rule once, to three pre-committed.
         let leaders: Vec<NodeId> = sim
             .trace()
@@ -282,13 +307,21 @@ fn the_monitors_reject_a_split_outcome_and_a_commit_without_every_yes() {
     // atomic-outcome: two participants disagreeing fails; agreeing, or n0 alone, does not.
     let err = feed(
         &mut AtomicOutcome::default(),
-        &[(1, decided(3, commit)), (3, decided(3, commit)), (2, decided(3, abort))],
+        &[
+            (1, decided(3, commit)),
+            (3, decided(3, commit)),
+            (2, decided(3, abort)),
+        ],
     )
     .expect_err("split");
     assert_eq!(err, "B (n2) decides ABORT t3, but A (n1) decided COMMIT t3");
     assert!(feed(
         &mut AtomicOutcome::default(),
-        &[(1, decided(3, abort)), (2, decided(3, abort)), (1, decided(4, commit))],
+        &[
+            (1, decided(3, abort)),
+            (2, decided(3, abort)),
+            (1, decided(4, commit))
+        ],
     )
     .is_ok());
     // commit-needs-all-yes.
@@ -299,7 +332,12 @@ fn the_monitors_reject_a_split_outcome_and_a_commit_without_every_yes() {
     let yes = |tx| Note::Voted { tx, yes: true };
     let err = feed(
         &mut CommitNeedsAllYes::default(),
-        &[(0, begin.clone()), (1, yes(1)), (2, yes(1)), (0, decided(1, commit))],
+        &[
+            (0, begin.clone()),
+            (1, yes(1)),
+            (2, yes(1)),
+            (0, decided(1, commit)),
+        ],
     )
     .expect_err("C never voted");
     assert_eq!(err, "n0 commits t1, but C (n3) never voted YES");

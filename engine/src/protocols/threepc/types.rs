@@ -465,7 +465,10 @@ impl fmt::Display for Note {
                 write!(f, "times out on t{tx} ({state}): suspects the coordinator")
             }
             Note::TakesOver { tx } => {
-                write!(f, "no lower participant answers: recovery coordinator of t{tx}")
+                write!(
+                    f,
+                    "no lower participant answers: recovery coordinator of t{tx}"
+                )
             }
             Note::Rule {
                 tx,

@@ -127,7 +127,11 @@ fn participant_states(w: &WorldRef<'_, ThreePc>, n: NodeId) -> BTreeMap<TxId, PS
 
 /// The coordinator's phases: volatile if up, else from its disk.
 fn coordinator_phases(w: &WorldRef<'_, ThreePc>) -> BTreeMap<TxId, Phase> {
-    match (w.status(COORDINATOR), w.state(COORDINATOR), w.durable(COORDINATOR)) {
+    match (
+        w.status(COORDINATOR),
+        w.state(COORDINATOR),
+        w.durable(COORDINATOR),
+    ) {
         (Status::Up | Status::Paused, Some(State::Coordinator(c)), _) => {
             c.txs.iter().map(|(tx, t)| (*tx, t.phase)).collect()
         }
