@@ -35,6 +35,12 @@
 //! uncertain or pre-committed waits and terminates again; a restarted coordinator aborts what
 //! was still collecting votes and asks the participants about what it was pre-committing.
 //!
+//! The timeouts are sized for the scenarios' links (10–14 ticks each way): an election's
+//! round trip fits in [`ELECT_TICKS`], a state request's in [`COLLECT_TICKS`]. On slower or
+//! lossy links the suspicions are wrong, and the swarm's random partitions, losses and pauses
+//! split a transaction in some runs; they never make it commit without every YES or leave it
+//! undecided after the heal (the tests check both over 200 swarm seeds).
+//!
 //! The rule treats an unreachable participant as crashed. Under a partition it is alive and
 //! deciding too: `3pc-partition` lets PRE-COMMIT reach A only, cuts {n0, A} from {B, C} and
 //! crashes n0; A, alone and pre-committed, commits, while B, electing itself, sees B and C

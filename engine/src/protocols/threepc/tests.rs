@@ -371,3 +371,43 @@ fn all_decided_fails_while_a_node_is_down_or_undecided() {
     let sim = run_to(&s, 1, 2_000);
     assert!(all_decided(&sim.world_ref()));
 }
+
+#[test]
+fn under_random_faults_3pc_never_commits_without_every_yes_and_always_decides_but_can_split() {
+    use crate::sim::check::check_scenario;
+    use crate::sim::spec::Action;
+    let base = partition();
+    let only = |names: &[&str]| {
+        let mut s = base.clone();
+        s.properties.retain(|p| names.contains(&p.name));
+        assert_eq!(s.properties.len(), names.len());
+        s
+    };
+    let sound = only(&["commit-needs-all-yes", "all-decided"]);
+    let atomic = only(&["atomic-outcome"]);
+    let mut split = Vec::new();
+    for seed in 1..=SEEDS {
+        let spec = base.swarm_spec(seed);
+        assert_eq!(
+            check_scenario(&sound, &spec).expect("runs"),
+            None,
+            "swarm seed {seed}"
+        );
+        if check_scenario(&atomic, &spec).expect("runs").is_some() {
+            // A split needs a wrong suspicion: a partition, or messages lost or late.
+            assert!(
+                spec.overrides.iter().any(|o| matches!(
+                    o.action,
+                    Action::Partition(_)
+                        | Action::Cut(..)
+                        | Action::Loss(..)
+                        | Action::Latency(..)
+                        | Action::Pause(_)
+                )),
+                "swarm seed {seed}"
+            );
+            split.push(seed);
+        }
+    }
+    assert!(!split.is_empty(), "random faults never split a transaction");
+}
