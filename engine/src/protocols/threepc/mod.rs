@@ -34,6 +34,10 @@
 //! when asked about a transaction it never heard of. A restarted participant that was
 //! uncertain or pre-committed waits and terminates again; a restarted coordinator aborts what
 //! was still collecting votes and asks the participants about what it was pre-committing.
+//! (Skeen's recovery protocol is stricter: a participant that recovers undecided may not
+//! terminate on its own and must learn the outcome from an operational one. Here it terminates
+//! like any participant, which is unsafe even without a partition in one cascade: it comes
+//! back while every participant that decided is down, and decides alone.)
 //!
 //! The timeouts are sized for the scenarios' links (10–14 ticks each way): an election's
 //! round trip fits in [`ELECT_TICKS`], a state request's in [`COLLECT_TICKS`]. On slower or
