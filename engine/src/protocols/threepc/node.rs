@@ -555,10 +555,7 @@ impl ThreePc {
                     ctx.send(*q, Msg::PreCommit { tx });
                 }
                 if let Some(t) = p.txs.get_mut(&tx) {
-                    t.term = Term::PreCommitting {
-                        waiting,
-                        reached: states.keys().copied().collect(),
-                    };
+                    t.term = Term::PreCommitting { waiting };
                 }
                 ctx.set_timer(Timer::RecoveryAcks(tx), COLLECT_TICKS);
             }

@@ -411,3 +411,71 @@ fn under_random_faults_3pc_never_commits_without_every_yes_and_always_decides_bu
     }
     assert!(!split.is_empty(), "random faults never split a transaction");
 }
+
+#[test]
+fn a_recovery_coordinator_that_reaches_uncertain_participants_pre_commits_them_before_it_commits() {
+    use crate::sim::spec::{Action, Override};
+    // PRE-COMMIT t3 reaches A only (n0's links to B and C are cut after the CAN-COMMITs are
+    // delivered), then n0 crashes; the participants still reach each other.
+    let s = cluster(
+        "3pc-lost-precommits",
+        "PRE-COMMIT reaches A only",
+        "no partition between the participants",
+        vec![
+            Override::at(336, Action::Cut(COORDINATOR, 2)),
+            Override::at(336, Action::Cut(COORDINATOR, 3)),
+            Override::at(AFTER_PRECOMMIT_SENT_AT, Action::Crash(COORDINATOR)),
+            Override::at(COORDINATOR_RESTART_AT, Action::HealAll),
+        ],
+    );
+    for seed in 1..=SEEDS {
+        let mut sim = run_to(&s, seed, 3_000);
+        sim.finish_liveness();
+        assert_eq!(sim.violation(), None, "seed {seed}");
+        let notes: Vec<(NodeId, Note)> = sim
+            .trace()
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::Note { node, note } => Some((*node, note.clone())),
+                _ => None,
+            })
+            .collect();
+        let rule = notes.iter().find_map(|(n, note)| match note {
+            Note::Rule {
+                tx: 3,
+                states,
+                outcome,
+            } => Some((*n, states_text(states), *outcome)),
+            _ => None,
+        });
+        assert_eq!(
+            rule,
+            Some((
+                1,
+                "A pre-committed, B uncertain, C uncertain".to_string(),
+                Outcome::Commit
+            )),
+            "seed {seed}"
+        );
+        // B and C are pre-committed by A before anyone commits.
+        let at = |n: NodeId, pred: &dyn Fn(&Note) -> bool| {
+            notes
+                .iter()
+                .position(|(m, note)| *m == n && pred(note))
+                .unwrap_or_else(|| panic!("seed {seed}: n{n}"))
+        };
+        let first_commit = notes
+            .iter()
+            .position(|(_, note)| matches!(note, Note::Decided { tx: 3, .. }))
+            .expect("a decision");
+        for p in [2, 3] {
+            assert!(at(p, &|n| matches!(n, Note::PreCommitted { tx: 3 })) < first_commit);
+        }
+        let t3 = decisions(&sim, 3);
+        assert_eq!(t3.len(), 4, "seed {seed}: {t3:?}");
+        assert!(
+            t3.iter().all(|(_, _, o)| *o == Outcome::Commit),
+            "seed {seed}"
+        );
+    }
+}

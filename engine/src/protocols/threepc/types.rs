@@ -612,8 +612,6 @@ pub enum Term {
     PreCommitting {
         /// Those it sent PRE-COMMIT to.
         waiting: BTreeSet<NodeId>,
-        /// Every participant it reached.
-        reached: BTreeSet<NodeId>,
     },
 }
 
