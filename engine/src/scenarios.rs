@@ -11,7 +11,7 @@ use crate::protocols::raft::RaftVariant;
 use crate::protocols::twopc::TwoPcVariant;
 use crate::protocols::{
     causality, clocks, dynamo, failover, heartbeat, kv, multileader, outbox, paxos, quorum, raft,
-    register, retry, saga, services, twopc,
+    register, retry, saga, services, threepc, twopc,
 };
 use crate::sim::check::{check_dyn, shrink_with, swarm_with, Shrunk, SwarmReport};
 use crate::sim::panel::Sweep;
@@ -125,6 +125,8 @@ pub const TABLE: &[Entry] = &[
         "2pc-participant-crash",
         twopc::participant_crash(TwoPcVariant::Reference)
     ),
+    entry!("3pc-coordinator-crash", threepc::coordinator_crash()),
+    entry!("3pc-partition", threepc::partition()),
     entry!("outbox-dual-write", outbox::dual_write()),
     entry!("outbox-relay", outbox::relay()),
     entry!("saga-happy", saga::happy()),
@@ -208,7 +210,7 @@ pub fn layout(id: &str) -> &'static [Part] {
         "clocks" => &[Cluster, Panels, SpaceTime, Log],
         "retry" => &[Cluster, Log, SpaceTime, Traffic],
         "heartbeat" => &[Cluster, Chart, Panels, Log],
-        "raft" | "paxos" | "kv" => &[Cluster, Panels, Log],
+        "raft" | "paxos" | "kv" | "3pc" => &[Cluster, Panels, Log],
         "register" => &[Panels, Cluster, Chart, Log],
         "obs" => &[Panels, Cluster, Log, SpaceTime],
         _ => &[Cluster, Panels, Chart, Log],

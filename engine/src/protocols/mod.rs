@@ -18,5 +18,6 @@ pub mod register;
 pub mod retry;
 pub mod saga;
 pub mod services;
+pub mod threepc;
 pub mod tokens;
 pub mod twopc;
