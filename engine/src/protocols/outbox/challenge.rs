@@ -277,13 +277,15 @@ impl SimChallenge for OutboxExactlyOnce {
             .map(|s| s.properties.iter().map(|p| p.name).collect())
             .unwrap_or_default()
     }
-    /// What a counterexample shows: faults, every note (commits, queueing, marks, shipments,
-    /// skips) and the messages lost. Sends, receipts and timers are folded.
+    /// What a counterexample shows: faults, the services' notes (commits, queueing, marks,
+    /// shipments, records, skips) and the messages lost. The client's orders and answers,
+    /// sends, receipts and timers are folded.
     fn matters(&self, event: &TraceEvent<Outbox>) -> bool {
-        matches!(
-            &event.event,
-            TraceKind::Action(_) | TraceKind::Note { .. } | TraceKind::Drop { .. }
-        )
+        match &event.event {
+            TraceKind::Note { node, .. } => *node != CLIENT,
+            TraceKind::Action(_) | TraceKind::Drop { .. } => true,
+            _ => false,
+        }
     }
 }
 

@@ -1,13 +1,13 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::protocols::outbox::scenarios::CONSUMER_CRASHES_TICKS;
 use crate::challenge::harness::{Harness, Simulated};
 use crate::challenge::{challenge, check, CheckOptions, CheckReport, Verdict};
+use crate::protocols::outbox::scenarios::CONSUMER_CRASHES_TICKS;
 use crate::script::ScriptErrorKind;
-use crate::sim::trace::Event as TraceKind;
 use crate::sim::protocol::NodeId;
 use crate::sim::spec::Action;
+use crate::sim::trace::Event as TraceKind;
 use crate::sim::world::{Sim, SimOptions};
 
 fn run(source: &str, first_seed: u64, seeds: u64) -> CheckReport {
@@ -54,7 +54,10 @@ fn outbox_survey() {
         all.push((format!("toml {}", w.name), script_hooks(&w.code)));
     }
     for (path, code, expect) in crate::challenge::solutions::read("testdata/outbox-solutions") {
-        all.push((format!("{} ({expect})", path.display()), script_hooks(&code)));
+        all.push((
+            format!("{} ({expect})", path.display()),
+            script_hooks(&code),
+        ));
     }
     for (name, hooks) in all {
         let mut tally: BTreeMap<String, usize> = BTreeMap::new();
@@ -163,7 +166,11 @@ fn every_fourth_seed_is_a_scripted_run_in_turn_and_every_24_seeds_hold_each() {
         assert!(s.protocol.options.is_empty(), "{id}");
         assert_eq!(
             s.protocol.customers,
-            if id == "outbox-one-customer" { 1 } else { CUSTOMERS }
+            if id == "outbox-one-customer" {
+                1
+            } else {
+                CUSTOMERS
+            }
         );
     }
     assert!(super::scenarios::challenge("outbox-relay", reference()).is_none());
@@ -353,7 +360,14 @@ fn the_scripted_runs_reach_their_states() {
             .iter()
             .filter(|e| {
                 (from..to).contains(&e.t)
-                    && matches!(&e.event, TraceKind::Recv { to: SHIPPING, msg: Msg::Deliver { .. }, .. })
+                    && matches!(
+                        &e.event,
+                        TraceKind::Recv {
+                            to: SHIPPING,
+                            msg: Msg::Deliver { .. },
+                            ..
+                        }
+                    )
             })
             .count();
         assert!(taken >= 1, "seed {seed}");
@@ -372,7 +386,11 @@ fn the_scripted_runs_reach_their_states() {
         assert!(!republished(&n).is_empty(), "seed {seed}");
         assert!(sim.trace().iter().any(|e| matches!(
             &e.event,
-            TraceKind::Dup { to: SHIPPING, msg: Msg::Deliver { .. }, .. }
+            TraceKind::Dup {
+                to: SHIPPING,
+                msg: Msg::Deliver { .. },
+                ..
+            }
         )));
     }
     for seed in seeds("outbox-acks-delayed") {
@@ -387,7 +405,13 @@ fn the_scripted_runs_reach_their_states() {
             "seed {seed}"
         );
         assert!(sim.trace().iter().any(|e| (250..400).contains(&e.t)
-            && matches!(&e.event, TraceKind::Drop { msg: Msg::Publish { .. }, .. })));
+            && matches!(
+                &e.event,
+                TraceKind::Drop {
+                    msg: Msg::Publish { .. },
+                    ..
+                }
+            )));
     }
     for seed in seeds("outbox-one-customer") {
         // Every order is c1's, and when the publishes get through again several rows are
@@ -516,7 +540,7 @@ fn learner_solutions_are_judged_as_their_files_expect() {
         }
     }
     assert!(
-        passing >= 5 && failing >= 9,
+        passing >= 6 && failing >= 10,
         "{passing} pass, {failing} fail"
     );
 }

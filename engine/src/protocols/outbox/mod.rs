@@ -487,7 +487,9 @@ impl fmt::Display for Note {
             Note::Queued { order, offset } => write!(f, "queues o{order} at #{offset}"),
             Note::Marked { order } => write!(f, "marks o{order} sent"),
             Note::Shipped { order, offset } => write!(f, "ships o{order} (#{offset})"),
-            Note::Recorded { order, key } => write!(f, "records {key} for o{order}, ships nothing"),
+            Note::Recorded { order, key } => {
+                write!(f, "records key {key} for o{order}, no shipment")
+            }
             Note::Skipped { order, offset } => write!(f, "skips #{offset} (o{order})"),
         }
     }

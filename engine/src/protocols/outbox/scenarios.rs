@@ -2,8 +2,8 @@
 //! of the order service.
 
 use super::*;
-use crate::sim::spec::{Action, Override, RunSpec};
 use crate::sim::scenario::swarm_plan;
+use crate::sim::spec::{Action, Override, RunSpec};
 use crate::sim::world::{LinkCfg, Scenario};
 
 /// Every link's latency, ticks.
