@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::protocols::heartbeat::challenge::FailureDetector;
 use crate::protocols::kv::challenge::KvChallenge;
 use crate::protocols::kv::scenarios::Step as KvStep;
+use crate::protocols::outbox::challenge::OutboxExactlyOnce;
 use crate::protocols::quorum::challenge::QuorumReadRepair;
 use crate::protocols::raft::challenge::{Part, RaftChallenge};
 use crate::protocols::saga::challenge::SagaCompensations;
@@ -84,6 +85,10 @@ pub const TABLE: &[Entry] = &[
     Entry {
         source: include_str!("../../challenges/saga-compensations.toml"),
         harness: &Simulated(SagaCompensations),
+    },
+    Entry {
+        source: include_str!("../../challenges/outbox-exactly-once.toml"),
+        harness: &Simulated(OutboxExactlyOnce),
     },
     Entry {
         source: include_str!("../../challenges/trace-context.toml"),

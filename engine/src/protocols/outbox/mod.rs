@@ -45,6 +45,7 @@
 //! `in-order-per-customer` (each customer's orders ship in the order they were committed: the
 //! customer is the aggregate whose events must stay in order).
 
+pub mod challenge;
 pub mod properties;
 pub mod rules;
 pub mod scenarios;
@@ -140,6 +141,9 @@ pub struct Outbox {
     pub options: &'static [ProtocolOption],
     /// The relay's and the consumer's decisions.
     pub hooks: Rc<dyn OutboxHooks>,
+    /// Customers the client's orders are for, c1..c`customers` ([`CUSTOMERS`] but in a
+    /// challenge run about one customer's events).
+    pub customers: u32,
 }
 
 impl fmt::Debug for Outbox {
@@ -218,7 +222,7 @@ pub struct Delivery {
 }
 
 /// The key an idempotent consumer records to recognise a repeat.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Key {
     /// The event's id (its order): `o5`.
     Event(u32),
@@ -226,6 +230,8 @@ pub enum Key {
     Customer(u32),
     /// The broker's offset: `#7`.
     Offset(u64),
+    /// A key the learner's script chose, as it wrote it.
+    Text(String),
 }
 
 impl fmt::Display for Key {
@@ -234,6 +240,7 @@ impl fmt::Display for Key {
             Key::Event(o) => write!(f, "o{o}"),
             Key::Customer(c) => write!(f, "c{c}"),
             Key::Offset(k) => write!(f, "#{k}"),
+            Key::Text(t) => f.write_str(t),
         }
     }
 }
@@ -450,6 +457,13 @@ pub enum Note {
         /// The delivery's offset.
         offset: u64,
     },
+    /// The consumer recorded a key with no shipment, in a transaction of its own.
+    Recorded {
+        /// The delivery's order.
+        order: u32,
+        /// The key.
+        key: Key,
+    },
     /// The consumer processed a delivery and shipped nothing.
     Skipped {
         /// The order.
@@ -473,6 +487,9 @@ impl fmt::Display for Note {
             Note::Queued { order, offset } => write!(f, "queues o{order} at #{offset}"),
             Note::Marked { order } => write!(f, "marks o{order} sent"),
             Note::Shipped { order, offset } => write!(f, "ships o{order} (#{offset})"),
+            Note::Recorded { order, key } => {
+                write!(f, "records key {key} for o{order}, no shipment")
+            }
             Note::Skipped { order, offset } => write!(f, "skips #{offset} (o{order})"),
         }
     }
@@ -516,6 +533,11 @@ impl Canon for Note {
                 h.u8(7);
                 h.u32(*order);
                 h.u64(*offset);
+            }
+            Note::Recorded { order, key } => {
+                h.u8(8);
+                h.u32(*order);
+                h.str(&key.to_string());
             }
         }
     }
@@ -628,11 +650,29 @@ pub enum Durable {
 type Cx<'a> = Ctx<'a, Outbox>;
 
 impl Outbox {
-    /// The consumer's mode, from the live options.
-    fn mode(ctx: &Cx<'_>) -> Mode {
+    /// Whether the protocol declares the live option `name` (a challenge's runs declare none:
+    /// the outbox, and the learner's consumer).
+    fn declares(&self, name: &str) -> bool {
+        self.options.iter().any(|o| o.name == name)
+    }
+
+    /// The consumer's mode, from the live options ([`Mode::SAFE`] without them).
+    fn mode(&self, ctx: &Cx<'_>) -> Mode {
+        if !self.declares("consumer") {
+            return Mode::SAFE;
+        }
         Mode {
             idempotent: ctx.option("consumer") == "idempotent",
             ack_before_processing: ctx.option("ack") == "before-processing",
+        }
+    }
+
+    /// The write option's choice (`outbox` without it).
+    fn write_choice(&self, ctx: &Cx<'_>) -> &'static str {
+        if self.declares("write") {
+            ctx.option("write")
+        } else {
+            "outbox"
         }
     }
 
@@ -657,7 +697,7 @@ impl Outbox {
         {
             return;
         }
-        match ctx.option("write") {
+        match self.write_choice(ctx) {
             "dual-write" => {
                 s.db.orders.push(event);
                 ctx.persist(Durable::Service(s.db.clone()));
@@ -716,12 +756,13 @@ impl Outbox {
             let work = ctx.random_range(WORK_TICKS.0, WORK_TICKS.1);
             ctx.set_timer(Timer::Commit(order), work);
         }
+        // The publish is acknowledged, whether or not its row is still unsent.
+        s.in_flight.retain(|(o, _)| *o != order);
         if s.db
             .outbox
             .iter()
             .any(|r| r.event.order == order && !r.sent)
         {
-            s.in_flight.retain(|(o, _)| *o != order);
             let steps = self.hooks.relay_acked(&s.db.outbox, order);
             Self::relay_steps(s, steps, ctx);
         }
@@ -912,6 +953,16 @@ impl Outbox {
                         offset: d.offset,
                     });
                 }
+                ConsumerStep::Record(key) => {
+                    if !c.db.processed.contains(&key) {
+                        c.db.processed.push(key.clone());
+                        ctx.persist(Durable::Shipping(c.db.clone()));
+                    }
+                    ctx.note(Note::Recorded {
+                        order: d.event.order,
+                        key,
+                    });
+                }
             }
         }
     }
@@ -924,7 +975,7 @@ impl Outbox {
             // Already taken: a redelivery of what is being processed.
             return;
         }
-        let steps = self.hooks.on_delivery(Self::mode(ctx), &c.db, &delivery);
+        let steps = self.hooks.on_delivery(self.mode(ctx), &c.db, &delivery);
         Self::consumer_steps(c, delivery, steps, ctx);
     }
 
@@ -935,7 +986,7 @@ impl Outbox {
         let d = c.inbox.remove(0);
         let steps: Vec<ConsumerStep> = self
             .hooks
-            .on_processed(Self::mode(ctx), &c.db, &d)
+            .on_processed(self.mode(ctx), &c.db, &d)
             .into_iter()
             .filter(|s| *s != ConsumerStep::Process)
             .collect();
@@ -963,13 +1014,13 @@ impl Outbox {
         ctx.set_timer(Timer::Think, pause);
     }
 
-    fn client_timer(c: &mut ClientState, timer: Timer, ctx: &mut Cx<'_>) {
+    fn client_timer(&self, c: &mut ClientState, timer: Timer, ctx: &mut Cx<'_>) {
         match timer {
             Timer::Think if c.current.is_none() && c.placed < ORDERS => {
                 c.placed += 1;
                 let order = Event {
                     order: c.placed,
-                    customer: ctx.random_range(1, u64::from(CUSTOMERS)) as u32,
+                    customer: ctx.random_range(1, u64::from(self.customers.max(1))) as u32,
                 };
                 c.current = Some(order.order);
                 ctx.persist(Durable::Client(c.placed));
@@ -1097,7 +1148,7 @@ impl Protocol for Outbox {
                     self.consumer_processed(c, ctx);
                 }
             }
-            State::Client(c) => Self::client_timer(c, timer, ctx),
+            State::Client(c) => self.client_timer(c, timer, ctx),
         }
     }
 

@@ -17,7 +17,7 @@ pub enum RelayStep {
 }
 
 /// A consumer's decision about one delivery.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConsumerStep {
     /// Acknowledge the delivery to the broker, which then forgets it.
     Ack,
@@ -30,6 +30,8 @@ pub enum ConsumerStep {
         /// The key recorded with the shipment.
         record: Option<Key>,
     },
+    /// Record the key in the processed table, in a local transaction of its own (no shipment).
+    Record(Key),
 }
 
 /// The live options a consumer's decision may follow: the reference does what they say; the
@@ -127,8 +129,8 @@ pub fn reference_processed(mode: Mode, db: &ShippingDb, d: &Delivery) -> Vec<Con
 pub enum OutboxVariant {
     /// The reference; its consumer follows the live options.
     Reference,
-    /// The relay marks a row sent before it publishes it: at-most-once, so a lost publish or a
-    /// crash in between loses the event (breaks `no-lost-events`).
+    /// The relay marks a row sent before it publishes it (one publish at a time, as the
+    /// reference): at-most-once, so a lost publish loses the event (breaks `no-lost-events`).
     MarkBeforePublish,
     /// Two relays read the table at once, each publishing the oldest unsent row the other has
     /// not taken: their publishes race, and a customer's later order can reach the broker
@@ -193,7 +195,7 @@ impl OutboxHooks for OutboxVariant {
 
     fn relay_poll(&self, outbox: &[OutboxRow], in_flight: &[u32]) -> Vec<RelayStep> {
         match self {
-            OutboxVariant::MarkBeforePublish => outbox
+            OutboxVariant::MarkBeforePublish if in_flight.is_empty() => outbox
                 .iter()
                 .find(|r| !r.sent)
                 .map(|r| {
@@ -201,6 +203,7 @@ impl OutboxHooks for OutboxVariant {
                     vec![RelayStep::Mark(order), RelayStep::Publish(order)]
                 })
                 .unwrap_or_default(),
+            OutboxVariant::MarkBeforePublish => Vec::new(),
             OutboxVariant::TwoRelays => outbox
                 .iter()
                 .filter(|r| !r.sent && !in_flight.contains(&r.event.order))

@@ -2,7 +2,8 @@
 //! of the order service.
 
 use super::*;
-use crate::sim::spec::{Action, Override};
+use crate::sim::scenario::swarm_plan;
+use crate::sim::spec::{Action, Override, RunSpec};
 use crate::sim::world::{LinkCfg, Scenario};
 
 /// Every link's latency, ticks.
@@ -58,7 +59,11 @@ pub fn scenario(id: &'static str, hooks: Rc<dyn OutboxHooks>) -> Scenario<Outbox
         title,
         description,
         nodes: NODES,
-        protocol: Outbox { options, hooks },
+        protocol: Outbox {
+            options,
+            hooks,
+            customers: CUSTOMERS,
+        },
         net: NET,
         calm: NET,
         script: crashes(),
@@ -77,4 +82,172 @@ pub fn dual_write() -> Scenario<Outbox> {
 /// `outbox-relay`, with the reference rules.
 pub fn relay() -> Scenario<Outbox> {
     scenario("outbox-relay", Rc::new(OutboxVariant::Reference))
+}
+
+// ---- the runs of the `outbox-exactly-once` challenge ----
+
+/// The challenge's swarm run.
+pub const CHALLENGE_SWARM: &str = "outbox-swarm";
+/// The challenge's scripted runs, in the order seeds take them.
+pub const CHALLENGE_SCRIPTED: [&str; 6] = [
+    "outbox-relay-crash",
+    "outbox-ack-lost",
+    "outbox-consumer-crash",
+    "outbox-duplicates",
+    "outbox-acks-delayed",
+    "outbox-one-customer",
+];
+/// Every this many seeds, one is a scripted run (in turn) instead of a swarm run.
+pub const SCRIPTED_EVERY: u64 = 4;
+/// How long a run of the challenge goes on after its last fault: the drain window, and room
+/// for the orders still to be placed.
+pub const CHALLENGE_TAIL_TICKS: u64 = properties::DRAIN_TICKS + 500;
+/// `outbox-consumer-crash`: n2 crashes every this many ticks, from [`CONSUMER_CRASHES_TICKS`]`.0`
+/// to `.1`, and restarts one tick later, so it is never up as long as processing takes.
+pub const CONSUMER_CRASH_EVERY_TICKS: u64 = 8;
+/// `outbox-consumer-crash`: when n2's crashes begin and end.
+pub const CONSUMER_CRASHES_TICKS: (u64, u64) = (100, 420);
+/// `outbox-one-customer`: the one-way latency from n0 to n1 while the relay drains its backlog.
+pub const SPREAD_LATENCY_TICKS: (u64, u64) = (1, 70);
+
+/// The scripted run `id`'s faults, if `id` is one.
+fn challenge_script(id: &str) -> Option<Vec<Override>> {
+    let at = Override::at;
+    Some(match id {
+        // The broker's acknowledgements to n0 are lost from t=100: a row published after that
+        // is queued and never marked; n0 crashes at 160 (before the publish times out) and
+        // restarts at 200, and the relay publishes the row again.
+        "outbox-relay-crash" => vec![
+            at(100, Action::Cut(BROKER, SERVICE)),
+            at(160, Action::Crash(SERVICE)),
+            at(200, Action::HealAll),
+        ],
+        // n2's acknowledgements are lost from t=100 to 350, as if it crashed after each
+        // commit: the broker delivers every shipped event again, every 100 ticks.
+        "outbox-ack-lost" => vec![
+            at(100, Action::Cut(SHIPPING, BROKER)),
+            at(350, Action::HealAll),
+        ],
+        // n2 is never up for 8 ticks in a row: every delivery it takes is interrupted by a
+        // crash before it is processed.
+        "outbox-consumer-crash" => {
+            let (from, to) = CONSUMER_CRASHES_TICKS;
+            let mut script = Vec::new();
+            let mut t = from;
+            while t < to {
+                script.push(at(t, Action::Crash(SHIPPING)));
+                script.push(at(t + 1, Action::Restart(SHIPPING)));
+                t += CONSUMER_CRASH_EVERY_TICKS;
+            }
+            script.push(at(to, Action::HealAll));
+            script
+        }
+        // Every message is delivered twice until t=600: publishes (two copies in the queue,
+        // two offsets), deliveries and acknowledgements.
+        "outbox-duplicates" => vec![
+            at(0, Action::Dup(None, 1_000_000)),
+            at(600, Action::HealAll),
+        ],
+        // n1's acknowledgements to n0 are lost from t=100: each publish times out after 80
+        // ticks and is sent again, and queued again; from 250 n0's publishes are lost too.
+        "outbox-acks-delayed" => vec![
+            at(100, Action::Cut(BROKER, SERVICE)),
+            at(250, Action::Cut(SERVICE, BROKER)),
+            at(400, Action::HealAll),
+        ],
+        // Every order is c1's. n0's publishes are lost from t=100 to 250, so unsent rows pile
+        // up; then each publish takes anything from 1 to 70 ticks until t=700.
+        "outbox-one-customer" => vec![
+            at(100, Action::Cut(SERVICE, BROKER)),
+            at(250, Action::Mend(SERVICE, BROKER)),
+            at(
+                250,
+                Action::Latency(
+                    Some((SERVICE, BROKER)),
+                    SPREAD_LATENCY_TICKS.0,
+                    SPREAD_LATENCY_TICKS.1,
+                ),
+            ),
+            at(700, Action::HealAll),
+        ],
+        _ => return None,
+    })
+}
+
+/// What each run of the challenge shows.
+fn challenge_text(id: &str) -> (&'static str, &'static str) {
+    match id {
+        "outbox-relay-crash" => (
+            "The relay crashes between publish and mark",
+            "From t=100 n1's acknowledgements to n0 are lost; n0 crashes at 160 with a row \
+             published and not marked, and restarts at 200: the relay publishes it again.",
+        ),
+        "outbox-ack-lost" => (
+            "The consumer's acknowledgements are lost",
+            "From t=100 to 350 every acknowledgement from n2 to the broker is lost, as if n2 \
+             crashed after each commit: the broker delivers each shipped event again.",
+        ),
+        "outbox-consumer-crash" => (
+            "The consumer crashes while processing",
+            "From t=100 to 420 n2 crashes every 8 ticks and restarts a tick later: every \
+             delivery it takes is interrupted before it is processed.",
+        ),
+        "outbox-duplicates" => (
+            "Every message twice",
+            "Until t=600 the network delivers every message twice: publishes, deliveries and \
+             acknowledgements.",
+        ),
+        "outbox-acks-delayed" => (
+            "Publish acknowledgements are delayed",
+            "From t=100 n1's acknowledgements to n0 are lost, so the relay's publishes time \
+             out and are sent again; from 250 to 400 its publishes are lost too.",
+        ),
+        "outbox-one-customer" => (
+            "One customer's events in flight together",
+            "Every order is c1's. From t=100 to 250 n0's publishes are lost and unsent rows \
+             pile up; then, until 700, a publish takes from 1 to 70 ticks to reach n1.",
+        ),
+        _ => (
+            "The outbox under random faults",
+            "The client places 20 orders while the swarm crashes and restarts n0, n1 and n2, \
+             partitions, pauses, loses and duplicates messages; then every fault heals.",
+        ),
+    }
+}
+
+/// Run `id` of the `outbox-exactly-once` challenge with `hooks` as the relay and consumer:
+/// the outbox, no live options (the script decides), the scripted run's faults.
+pub fn challenge(id: &str, hooks: Rc<dyn OutboxHooks>) -> Option<Scenario<Outbox>> {
+    let id = std::iter::once(CHALLENGE_SWARM)
+        .chain(CHALLENGE_SCRIPTED)
+        .find(|&known| known == id)?;
+    let (title, description) = challenge_text(id);
+    let mut s = scenario("outbox-relay", hooks);
+    s.id = id;
+    s.title = title;
+    s.description = description;
+    s.protocol.options = &[];
+    if id == "outbox-one-customer" {
+        s.protocol.customers = 1;
+    }
+    s.script = challenge_script(id).unwrap_or_default();
+    Some(s)
+}
+
+/// The run of `seed`: every [`SCRIPTED_EVERY`]-th seed one of the scripted runs in turn, the
+/// others the swarm's plan of that seed.
+pub fn challenge_run(seed: u64) -> RunSpec {
+    if seed % SCRIPTED_EVERY == SCRIPTED_EVERY - 1 {
+        let k = (seed / SCRIPTED_EVERY) % CHALLENGE_SCRIPTED.len() as u64;
+        let id = CHALLENGE_SCRIPTED[k as usize];
+        RunSpec {
+            scenario: id.to_string(),
+            seed,
+            overrides: challenge_script(id).unwrap_or_default(),
+        }
+    } else {
+        let s = challenge(CHALLENGE_SWARM, Rc::new(OutboxVariant::Reference))
+            .expect("the swarm run is the challenge's");
+        swarm_plan(&s, seed)
+    }
 }
