@@ -96,6 +96,10 @@ pub const TABLE: &[Entry] = &[
         source: include_str!("../../challenges/kv-dedup.toml"),
         harness: &Simulated(KvChallenge(KvStep::Dedup)),
     },
+    Entry {
+        source: include_str!("../../challenges/kv-client.toml"),
+        harness: &Simulated(KvChallenge(KvStep::Client)),
+    },
 ];
 
 /// A challenge definition, as written in its TOML file.

@@ -6,7 +6,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::rules::{ClientRule, KvHooks, ServerRule};
+use super::rules::{ClientAction, ClientEvent, ClientView, KvClientHooks, KvHooks, ServerRule};
 use super::types::*;
 use super::*;
 use crate::protocols::raft::{self, Raft, Role};
@@ -25,8 +25,8 @@ pub struct KvStore {
     pub hooks: Arc<dyn KvHooks>,
     /// How a server answers.
     pub server_rule: ServerRule,
-    /// What a client does on a timeout.
-    pub client_rule: ClientRule,
+    /// What a client does on a timeout or a redirect.
+    pub client: Arc<dyn KvClientHooks>,
     /// Operations each client draws at its start.
     pub ops_per_client: u32,
     /// A server whose first election starts early, so runs begin with a known leader.
@@ -40,7 +40,7 @@ impl fmt::Debug for KvStore {
             .field("raft", &self.raft)
             .field("hooks", &self.hooks.name())
             .field("server_rule", &self.server_rule)
-            .field("client_rule", &self.client_rule)
+            .field("client", &self.client.name())
             .finish()
     }
 }
@@ -199,24 +199,16 @@ impl KvStore {
     // Clients.
     // ---------------------------------------------------------------------------------------
 
-    fn next_server(&self, n: NodeId) -> NodeId {
-        (n + 1) % self.servers
-    }
-
     fn send_attempt(&self, c: &ClientState, ctx: &mut Ctx<'_, Self>) {
         if let Some(r) = &c.running {
             ctx.send(
                 c.leader,
                 Msg::Request {
-                    seq: r.seq,
+                    seq: r.sent_seq,
                     op: r.op.clone(),
                 },
             );
-            let wait = match self.client_rule {
-                ClientRule::GiveUp => GIVE_UP_TICKS,
-                _ => ATTEMPT_TICKS,
-            };
-            ctx.set_timer(Timer::Attempt(r.seq, r.attempts), wait);
+            ctx.set_timer(Timer::Attempt(r.seq, r.attempts), self.client.attempt_ticks());
         }
     }
 
@@ -236,6 +228,7 @@ impl KvStore {
             seq: c.seq,
             op,
             attempts: 1,
+            sent_seq: c.seq,
         });
         self.send_attempt(c, ctx);
     }
@@ -249,35 +242,72 @@ impl KvStore {
         ctx.set_timer(Timer::Next, think);
     }
 
-    /// Another attempt of the operation in progress, or giving up after [`ATTEMPTS_MAX`].
-    fn retry(&self, c: &mut ClientState, to: NodeId, ctx: &mut Ctx<'_, Self>) {
-        let Some(r) = c.running.as_mut() else { return };
-        if r.attempts >= ATTEMPTS_MAX {
-            let seq = r.seq;
-            c.gave_up += 1;
-            self.finish(c, Note::GaveUp { seq }, ctx);
-            return;
+    /// Asks the client's hooks what to do after `event` at `server`, and does it.
+    fn decide(
+        &self,
+        c: &mut ClientState,
+        event: ClientEvent,
+        server: NodeId,
+        ctx: &mut Ctx<'_, Self>,
+    ) {
+        let Some(r) = c.running.as_ref() else { return };
+        let view = ClientView {
+            event,
+            server,
+            attempts: r.attempts,
+            seq: r.sent_seq,
+            servers: self.servers,
+        };
+        let seq = r.seq;
+        match self.client.next_attempt(&view) {
+            ClientAction::Send { to, seq: sent, after } => {
+                c.leader = to;
+                c.seq = c.seq.max(sent);
+                if let Some(r) = c.running.as_mut() {
+                    r.sent_seq = sent;
+                }
+                if after == 0 {
+                    self.attempt_again(c, ctx);
+                } else {
+                    ctx.set_timer(Timer::Resend(seq), after);
+                }
+            }
+            ClientAction::GiveUp => {
+                c.gave_up += 1;
+                self.finish(c, Note::GaveUp { seq }, ctx);
+            }
+            ClientAction::Fail => {
+                c.gave_up += 1;
+                self.finish(c, Note::Failed { seq }, ctx);
+            }
+            ClientAction::Ok => {
+                c.done += 1;
+                let result = Rc::from("");
+                self.finish(c, Note::Return { seq, result }, ctx);
+            }
         }
-        r.attempts += 1;
-        c.leader = to;
+    }
+
+    /// Another attempt of the operation in progress, at `c.leader`.
+    fn attempt_again(&self, c: &mut ClientState, ctx: &mut Ctx<'_, Self>) {
+        let Some(r) = c.running.as_mut() else { return };
+        r.attempts = r.attempts.saturating_add(1);
         self.send_attempt(c, ctx);
     }
 
     fn client_message(&self, c: &mut ClientState, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Self>) {
-        let current = c.running.as_ref().map(|r| r.seq);
+        let Some((seq, sent)) = c.running.as_ref().map(|r| (r.seq, r.sent_seq)) else {
+            return;
+        };
         match msg {
-            Msg::Done { seq, result } if current == Some(seq) => {
+            Msg::Done { seq: s, result } if s == sent => {
                 c.leader = from;
                 c.done += 1;
                 self.finish(c, Note::Return { seq, result }, ctx);
             }
-            Msg::NotLeader { seq, leader } if current == Some(seq) => match leader {
-                Some(l) => self.retry(c, l, ctx),
-                None => {
-                    c.leader = self.next_server(from);
-                    ctx.set_timer(Timer::Resend(seq), RESEND_TICKS);
-                }
-            },
+            Msg::NotLeader { seq: s, leader } if s == sent => {
+                self.decide(c, ClientEvent::NotLeader(leader), from, ctx);
+            }
             _ => {}
         }
     }
@@ -291,24 +321,11 @@ impl KvStore {
         };
         let (seq, attempts) = (r.seq, r.attempts);
         match timer {
-            Timer::Attempt(s, k) if s == seq && k == attempts => match self.client_rule {
-                ClientRule::Retry => {
-                    let to = self.next_server(c.leader);
-                    self.retry(c, to, ctx);
-                }
-                ClientRule::GiveUp => {
-                    c.gave_up += 1;
-                    self.finish(c, Note::GaveUp { seq }, ctx);
-                }
-                ClientRule::TimeoutIsFailure => {
-                    c.gave_up += 1;
-                    self.finish(c, Note::Failed { seq }, ctx);
-                }
-            },
-            Timer::Resend(s) if s == seq => {
-                let to = c.leader;
-                self.retry(c, to, ctx);
+            Timer::Attempt(s, k) if s == seq && k == attempts => {
+                let server = c.leader;
+                self.decide(c, ClientEvent::Timeout, server, ctx);
             }
+            Timer::Resend(s) if s == seq => self.attempt_again(c, ctx),
             _ => {}
         }
     }

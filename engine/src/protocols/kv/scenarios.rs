@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::node::KvStore;
-use super::rules::{ClientRule, KvHooks, KvVariant, ServerRule};
+use super::rules::{ClientRule, KvClientHooks, KvHooks, KvVariant, ServerRule};
 use super::*;
 use crate::protocols::raft::{Raft, RaftCfg, RaftHooks, RaftVariant};
 use crate::sim::protocol::NodeId;
@@ -35,8 +35,8 @@ pub struct Setup {
     pub raft: Arc<dyn RaftHooks>,
     /// How servers answer.
     pub server: ServerRule,
-    /// What clients do on a timeout.
-    pub client: ClientRule,
+    /// What clients do on a timeout or a redirect.
+    pub client: Arc<dyn KvClientHooks>,
 }
 
 impl Setup {
@@ -46,7 +46,7 @@ impl Setup {
             hooks: Arc::new(KvVariant::Reference),
             raft: Arc::new(RaftVariant::Reference),
             server: ServerRule::Reference,
-            client: ClientRule::Retry,
+            client: Arc::new(ClientRule::Retry),
         }
     }
     /// The reference with this apply decision.
@@ -86,7 +86,7 @@ pub fn store(
             },
             hooks: setup.hooks,
             server_rule: setup.server,
-            client_rule: setup.client,
+            client: setup.client,
             ops_per_client,
             first_leader,
         },
@@ -247,6 +247,9 @@ pub enum Step {
     Apply,
     /// `kv-dedup`: clients retry with the same sequence number.
     Dedup,
+    /// `kv-client`: the learner's client decides retries, redirects and giving up, on the
+    /// reference machine.
+    Client,
 }
 
 /// Every this many seeds, one is a scripted run (in turn) instead of a swarm run.
@@ -257,6 +260,7 @@ pub fn swarm_id(step: Step) -> &'static str {
     match step {
         Step::Apply => "kv-apply-swarm",
         Step::Dedup => "kv-dedup-swarm",
+        Step::Client => "kv-client-swarm",
     }
 }
 
@@ -265,6 +269,11 @@ pub fn scripted_ids(step: Step) -> &'static [&'static str] {
     match step {
         Step::Apply => &["kv-apply-appends", "kv-apply-restart"],
         Step::Dedup => &["kv-dedup-lost-answers", "kv-dedup-duplicates"],
+        Step::Client => &[
+            "kv-client-lost-answers",
+            "kv-client-moved-leader",
+            "kv-client-dead-leader",
+        ],
     }
 }
 
@@ -324,7 +333,7 @@ fn script(id: &str) -> Option<Vec<Override>> {
         // they hear nothing and retry — at n0 again (each retry appends the same request
         // again), then, after n0 crashes, at the new leader. The retry of an applied request
         // lands after a leader change, and C's retried read must be answered "C1".
-        "kv-dedup-lost-answers" => vec![
+        "kv-dedup-lost-answers" | "kv-client-lost-answers" => vec![
             req(100, 2, "put.y.C1"),
             at(250, Action::Cut(0, client(0))),
             at(250, Action::Cut(0, client(1))),
@@ -350,12 +359,39 @@ fn script(id: &str) -> Option<Vec<Override>> {
             req(500, 0, "append.x.A3"),
             at(700, Action::HealAll),
         ],
+        // n0 is cut off alone while the clients are idle but for B, whose append meets the
+        // election; the others elect a leader, and after the heal n0 follows it. The clients'
+        // final reads go first to n0, where they last had an answer: each gets `NotLeader`
+        // naming the new leader.
+        "kv-client-moved-leader" => vec![
+            req(100, 0, "put.x.A1"),
+            req(100, 1, "append.y.B1"),
+            req(100, 2, "append.x.C1"),
+            at(250, Action::Partition(vec![vec![0], vec![1, 2, 3, 4, 5]])),
+            req(500, 1, "append.x.B2"),
+            at(800, Action::HealAll),
+        ],
+        // The leader n0 crashes for good while every client has a request in flight to it;
+        // the two others elect a leader. Until they do, their hints may still name n0.
+        "kv-client-dead-leader" => vec![
+            req(100, 0, "append.x.A1"),
+            req(100, 1, "append.y.B1"),
+            req(100, 2, "put.x.C1"),
+            req(300, 0, "append.x.A2"),
+            req(300, 1, "get.x"),
+            req(300, 2, "append.y.C2"),
+            at(310, Action::Crash(0)),
+            req(700, 0, "append.x.A3"),
+        ],
         _ => return None,
     };
+    // The final reads begin once the last fault (or heal) is [`SETTLE_TICKS`] old.
     let healed = s
         .iter()
         .filter_map(|o| match (&o.at, &o.action) {
-            (crate::sim::spec::When::Time(t), Action::HealAll) => Some(*t),
+            (crate::sim::spec::When::Time(t), a) if !matches!(a, Action::Request(..)) => {
+                Some(*t)
+            }
             _ => None,
         })
         .max()
@@ -366,7 +402,7 @@ fn script(id: &str) -> Option<Vec<Override>> {
 
 fn step_text(id: &str) -> (&'static str, &'static str) {
     match id {
-        "kv-apply-swarm" | "kv-dedup-swarm" => (
+        "kv-apply-swarm" | "kv-dedup-swarm" | "kv-client-swarm" => (
             "The store under a random nemesis",
             "Each seed draws its own faults (crashes and restarts of servers, partitions, \
              pauses, clock skew, loss) and their rates; clients run a random workload and, \
@@ -381,11 +417,21 @@ fn step_text(id: &str) -> (&'static str, &'static str) {
             "n1 crashes and restarts with an empty machine (Raft applies its log again from \
              index 1); later the leader n0 crashes with operations in flight.",
         ),
-        "kv-dedup-lost-answers" => (
+        "kv-dedup-lost-answers" | "kv-client-lost-answers" => (
             "Answers lost, retries after a leader change",
             "The links from n0 to the clients are cut: n0 applies their requests but its \
              answers never arrive; the clients retry, and after n0 crashes their retries \
              reach a new leader.",
+        ),
+        "kv-client-moved-leader" => (
+            "The leader moves while the clients are idle",
+            "n0 is cut off alone from t=250 to 800 and a new leader is elected; the clients' \
+             next requests go to n0, which answers NotLeader naming the new leader.",
+        ),
+        "kv-client-dead-leader" => (
+            "The leader crashes for good",
+            "n0 crashes at t=310 with a request from every client in flight and never \
+             restarts; n1 and n2 elect a leader and must answer everything after.",
         ),
         _ => (
             "Duplicated messages",
@@ -402,8 +448,8 @@ pub fn challenge_scenario(step: Step, id: &str, setup: Setup) -> Option<Scenario
     let (title, description) = step_text(id);
     let setup = Setup {
         client: match step {
-            Step::Apply => ClientRule::GiveUp,
-            Step::Dedup => setup.client,
+            Step::Apply => Arc::new(ClientRule::GiveUp),
+            Step::Dedup | Step::Client => setup.client,
         },
         ..setup
     };

@@ -42,7 +42,7 @@ fn with_rules(server: ServerRule, client: ClientRule) -> Setup {
             KvVariant::Reference
         }),
         server,
-        client,
+        client: Arc::new(client),
         ..Setup::reference()
     }
 }

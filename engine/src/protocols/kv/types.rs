@@ -363,6 +363,8 @@ pub struct Running {
     pub op: Op,
     /// Attempts sent so far (the first is 1).
     pub attempts: u32,
+    /// The sequence number the last attempt carried (the reference keeps `seq`).
+    pub sent_seq: Seq,
 }
 
 /// A client node's state.
