@@ -21,8 +21,8 @@ use rhai::{Array, Dynamic, Map};
 
 use super::node::{client_letter, KvStore};
 use super::rules::{
-    apply_reference, next_attempt_reference, ClientAction, ClientEvent, ClientView,
-    KvClientHooks, KvHooks,
+    apply_reference, next_attempt_reference, ClientAction, ClientEvent, ClientView, KvClientHooks,
+    KvHooks,
 };
 use super::scenarios::{challenge_run, challenge_scenario, swarm_id, Setup, Step, RUN_TAIL_TICKS};
 use super::types::{Command, Machine};
@@ -172,7 +172,9 @@ fn read_action(value: &Dynamic, v: &ClientView) -> Option<ClientAction> {
         };
     }
     let m: Map = value.clone().try_cast()?;
-    if m.keys().any(|k| !["send", "seq", "after"].contains(&k.as_str())) {
+    if m.keys()
+        .any(|k| !["send", "seq", "after"].contains(&k.as_str()))
+    {
         return None;
     }
     let to = get_node(&m, "send", v.servers)??;
@@ -182,7 +184,9 @@ fn read_action(value: &Dynamic, v: &ClientView) -> Option<ClientAction> {
     };
     let after = match m.get("after") {
         None => 0,
-        Some(_) => get_u64(&m, "after").filter(|&t| t <= crate::limits::KV_CLIENT_WAIT_TICKS_MAX)?,
+        Some(_) => {
+            get_u64(&m, "after").filter(|&t| t <= crate::limits::KV_CLIENT_WAIT_TICKS_MAX)?
+        }
     };
     Some(ClientAction::Send { to, seq, after })
 }

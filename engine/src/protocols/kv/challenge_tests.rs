@@ -426,7 +426,10 @@ fn the_kv_client_scripted_runs_reach_their_states() {
             .iter()
             .filter(|(req, at)| at_n0.contains(req) && at.len() >= 2)
             .count();
-        assert!(retried >= 2, "seed {seed}: {indexes:?} (n0 applied {at_n0:?})");
+        assert!(
+            retried >= 2,
+            "seed {seed}: {indexes:?} (n0 applied {at_n0:?})"
+        );
 
         // Moved leader: after the heal at t=800 the first requests of A and C (idle during
         // the partition; B met the new leader then) go to n0 and are answered NotLeader
@@ -668,7 +671,6 @@ fn a_search_out_of_budget_is_unknown() {
         LinAnswer::Holds
     );
 }
-
 
 /// `kv-client`'s known-wrong variants (its TOML) each fail with the property they name, first,
 /// from every first seed of a rotation of the scripted runs.

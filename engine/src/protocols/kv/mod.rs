@@ -21,7 +21,8 @@
 //! * **Redirects and unknown outcomes.** A follower answers `NotLeader` with the leader it
 //!   knows; a client follows it, and after [`ATTEMPTS_MAX`] attempts gives up and records
 //!   the outcome as *unknown* (Jepsen's `:info`) — never as a failure, which would be a lie
-//!   ([`ClientRule::TimeoutIsFailure`]).
+//!   ([`ClientRule::TimeoutIsFailure`]). What a client does after a timeout or a redirect is
+//!   one decision behind [`KvClientHooks`] ([`rules::next_attempt_reference`]).
 //! * **Reads through the log.** A get is a log entry like any write. A leader that answered
 //!   from its own machine could have been deposed without knowing ([`ServerRule::LocalRead`]);
 //!   a *lease* (answer locally while a majority acknowledged within a window) is safe only
@@ -37,10 +38,10 @@
 //! ([`scenarios::on_raft`]).
 //!
 //! Files: [`types`] (operations, commands, messages, the machine, node states), [`rules`]
-//! (the apply decision behind [`KvHooks`] with its known-wrong variants, the server's and
-//! client's rules), [`node`] (the protocol: Raft embedded through
-//! [`Ctx::nested`](crate::sim::protocol::Ctx::nested)), [`properties`], [`view`],
-//! [`scenarios`] and [`challenge`] (the `kv-apply` and `kv-dedup` challenges).
+//! (the apply decision behind [`KvHooks`] and the client's behind [`KvClientHooks`], with
+//! their known-wrong variants, and the server's rules), [`node`] (the protocol: Raft embedded
+//! through [`Ctx::nested`](crate::sim::protocol::Ctx::nested)), [`properties`], [`view`],
+//! [`scenarios`] and [`challenge`] (the `kv-apply`, `kv-dedup` and `kv-client` challenges).
 
 pub mod challenge;
 pub mod node;
@@ -53,7 +54,7 @@ pub mod types;
 pub mod view;
 
 pub use node::KvStore;
-pub use rules::{ClientRule, KvHooks, KvVariant, ServerRule};
+pub use rules::{ClientRule, KvClientHooks, KvHooks, KvVariant, ServerRule};
 
 use crate::limits::KV_LIN_SEARCH_STEPS_MAX as LIN_SEARCH_STEPS_MAX;
 

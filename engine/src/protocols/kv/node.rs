@@ -208,7 +208,10 @@ impl KvStore {
                     op: r.op.clone(),
                 },
             );
-            ctx.set_timer(Timer::Attempt(r.seq, r.attempts), self.client.attempt_ticks());
+            ctx.set_timer(
+                Timer::Attempt(r.seq, r.attempts),
+                self.client.attempt_ticks(),
+            );
         }
     }
 
@@ -260,7 +263,11 @@ impl KvStore {
         };
         let seq = r.seq;
         match self.client.next_attempt(&view) {
-            ClientAction::Send { to, seq: sent, after } => {
+            ClientAction::Send {
+                to,
+                seq: sent,
+                after,
+            } => {
                 c.leader = to;
                 c.seq = c.seq.max(sent);
                 if let Some(r) = c.running.as_mut() {

@@ -389,9 +389,7 @@ fn script(id: &str) -> Option<Vec<Override>> {
     let healed = s
         .iter()
         .filter_map(|o| match (&o.at, &o.action) {
-            (crate::sim::spec::When::Time(t), a) if !matches!(a, Action::Request(..)) => {
-                Some(*t)
-            }
+            (crate::sim::spec::When::Time(t), a) if !matches!(a, Action::Request(..)) => Some(*t),
             _ => None,
         })
         .max()
