@@ -27,6 +27,11 @@
 //!   from its own machine could have been deposed without knowing ([`ServerRule::LocalRead`]);
 //!   a *lease* (answer locally while a majority acknowledged within a window) is safe only
 //!   while clocks run at the same rate ([`ServerRule::LeaseRead`], shown wrong under drift).
+//!   *Read index* (Ongaro's thesis §6.4, [`ServerRule::ReadIndex`]) answers from the machine
+//!   without a log entry: the leader notes its commit index (once an entry of its term has
+//!   committed), confirms with a round of `ReadConfirm` that a majority still has its term,
+//!   and answers once its machine has been handed every entry up to the noted index; without
+//!   the round ([`ServerRule::ReadIndexNoConfirm`]) a deposed leader answers stale.
 //!
 //! Invariant: the store's properties are judged on the client history alone, as an outside
 //! tester sees it: `linearizable` (per key, with [`crate::lin`]'s key-value model and its

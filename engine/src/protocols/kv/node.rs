@@ -65,8 +65,80 @@ impl KvStore {
         carry_out(effects, ctx);
         if !was_leader && s.raft.role == Role::Leader {
             s.acked_at = vec![0; usize::from(self.servers)];
+            s.confirmed = vec![0; usize::from(self.servers)];
+        }
+        if s.raft.role != Role::Leader {
+            // A server that no longer leads drops the reads it held; their clients retry.
+            s.reads.clear();
         }
         self.hand_committed(s, ctx);
+        self.serve_reads(s, ctx);
+    }
+
+    /// Whether an entry of this leader's term has committed (its commit index is then its
+    /// own, Raft §5.4.2, §8).
+    fn term_committed(s: &ServerState) -> bool {
+        s.raft.persistent.term_at(s.raft.commit_index) == Some(s.raft.persistent.current_term)
+    }
+
+    /// Starts a confirmation round: every other server is asked whether this leader still
+    /// leads its term.
+    fn start_round(&self, s: &mut ServerState, ctx: &mut Ctx<'_, Self>) {
+        s.round = (s.round.0 + 1, ctx.now());
+        let (term, round) = (s.raft.persistent.current_term, s.round.0);
+        for n in (0..self.servers).filter(|&n| n != s.raft.me) {
+            ctx.send(n, Msg::ReadConfirm { term, round });
+        }
+    }
+
+    /// A leader serving reads by read index answers each pending get whose read index is
+    /// known, whose confirmation a majority gave (not asked by
+    /// [`ServerRule::ReadIndexNoConfirm`]) and whose read index the machine has applied; and
+    /// starts a new round when gets still wait for one and the last is [`RESEND_TICKS`] old.
+    fn serve_reads(&self, s: &mut ServerState, ctx: &mut Ctx<'_, Self>) {
+        if s.reads.is_empty() || s.raft.role != Role::Leader {
+            return;
+        }
+        let commit = Self::term_committed(s).then_some(s.raft.commit_index);
+        let confirm = self.server_rule != ServerRule::ReadIndexNoConfirm;
+        let me = s.raft.me;
+        let majority = s.raft.majority();
+        let confirmed_since = |from: u64, confirmed: &[u64]| {
+            1 + confirmed
+                .iter()
+                .enumerate()
+                .filter(|&(n, &r)| n != usize::from(me) && r >= from)
+                .count()
+                >= majority
+        };
+        let mut waiting = false;
+        let mut i = 0;
+        while i < s.reads.len() {
+            let r = &mut s.reads[i];
+            if r.read_index.is_none() {
+                r.read_index = commit;
+            }
+            let ok = !confirm || confirmed_since(r.from_round, &s.confirmed);
+            // Applied up to the read index: the machine has been handed every entry up to it
+            // (no-ops included, which it does not see).
+            let applied = r.read_index.is_some_and(|ri| s.handed as u64 >= ri);
+            if ok && applied {
+                let r = s.reads.remove(i);
+                let result = s
+                    .machine
+                    .data
+                    .get(&r.key)
+                    .cloned()
+                    .unwrap_or_else(|| Rc::from(""));
+                ctx.send(r.client, Msg::Done { seq: r.seq, result });
+            } else {
+                waiting |= !ok;
+                i += 1;
+            }
+        }
+        if waiting && ctx.now() >= s.round.1 + RESEND_TICKS {
+            self.start_round(s, ctx);
+        }
     }
 
     /// Hands the machine the entries Raft applied since the last time, together with the
@@ -137,6 +209,28 @@ impl KvStore {
             return;
         }
         if let Op::Get(key) = &op {
+            if matches!(
+                self.server_rule,
+                ServerRule::ReadIndex | ServerRule::ReadIndexNoConfirm
+            ) {
+                s.reads.retain(|r| r.client != client);
+                if s.reads.len() < crate::limits::KV_PENDING_READS_MAX {
+                    let read_index = Self::term_committed(s).then_some(s.raft.commit_index);
+                    let confirm = self.server_rule == ServerRule::ReadIndex;
+                    if confirm {
+                        self.start_round(s, ctx);
+                    }
+                    s.reads.push(PendingRead {
+                        client,
+                        seq,
+                        key: key.clone(),
+                        read_index,
+                        from_round: s.round.0,
+                    });
+                    self.serve_reads(s, ctx);
+                }
+                return;
+            }
             let local = match self.server_rule {
                 ServerRule::LocalRead => true,
                 ServerRule::LeaseRead => self.lease_valid(s, ctx.now()),
@@ -191,7 +285,21 @@ impl KvStore {
                 }
             }
             Msg::Request { seq, op } => self.on_request(s, from, seq, op, ctx),
-            Msg::Done { .. } | Msg::NotLeader { .. } => {}
+            Msg::ReadConfirm { round, .. } if self.is_server(from) => {
+                let term = s.raft.persistent.current_term;
+                ctx.send(from, Msg::ReadConfirmed { term, round });
+            }
+            Msg::ReadConfirmed { term, round } if self.is_server(from) => {
+                if s.raft.role == Role::Leader && term == s.raft.persistent.current_term {
+                    let c = &mut s.confirmed[usize::from(from)];
+                    *c = (*c).max(round);
+                    self.serve_reads(s, ctx);
+                }
+            }
+            Msg::Done { .. }
+            | Msg::NotLeader { .. }
+            | Msg::ReadConfirm { .. }
+            | Msg::ReadConfirmed { .. } => {}
         }
     }
 
@@ -415,6 +523,9 @@ impl Protocol for KvStore {
             waiting: Default::default(),
             volatile_sessions: Default::default(),
             acked_at: vec![0; usize::from(self.servers)],
+            reads: Vec::new(),
+            round: (0, 0),
+            confirmed: vec![0; usize::from(self.servers)],
         }))
     }
 
@@ -500,5 +611,15 @@ const MESSAGE_KINDS: &[MessageKind] = &[
         name: "NotLeader",
         reply: true,
         meaning: "not the leader: try the one named, if any",
+    },
+    MessageKind {
+        name: "ReadConfirm",
+        reply: false,
+        meaning: "a leader serving a read by read index asks: do I still lead this term?",
+    },
+    MessageKind {
+        name: "ReadConfirmed",
+        reply: true,
+        meaning: "the follower's current term, for the round asked",
     },
 ];

@@ -185,6 +185,14 @@ pub enum ServerRule {
     /// replicated machine, and runs every committed entry: a new leader does not know which
     /// requests were already applied.
     VolatileDedup,
+    /// Read index (Ongaro's thesis §6.4): a leader notes its commit index as the get's read
+    /// index (once an entry of its term has committed), confirms it still leads with a round
+    /// of [`super::types::Msg::ReadConfirm`] answered by a majority, waits until its machine
+    /// applied up to the read index, and answers from its machine — no log entry.
+    ReadIndex,
+    /// Read index without the confirmation round: a deposed leader that has not heard of its
+    /// successor answers from its machine.
+    ReadIndexNoConfirm,
 }
 
 /// Why a client must decide what to do with its operation in progress.
