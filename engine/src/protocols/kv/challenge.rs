@@ -12,7 +12,8 @@
 //!
 //! Runs: every [`SCRIPTED_EVERY`]-th seed is one of the step's scripted runs in turn
 //! ([`scenarios::scripted_ids`]), the others swarm runs; all end with reads of every key by
-//! every client once the faults are over. So every 8 consecutive seeds hold each scripted run.
+//! every client once the faults are over. So every 8 consecutive seeds hold each scripted run
+//! (12 for `kv-client`, which has three).
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -21,8 +22,8 @@ use rhai::{Array, Dynamic, Map};
 
 use super::node::{client_letter, KvStore};
 use super::rules::{
-    apply_reference, next_attempt_reference, ClientAction, ClientEvent, ClientView, KvClientHooks,
-    KvHooks,
+    apply_reference, next_attempt_reference, serve_get_reference, ClientAction, ClientEvent,
+    ClientView, KvClientHooks, KvHooks, KvReadHooks, ReadAction, ReadView,
 };
 use super::scenarios::{challenge_run, challenge_scenario, swarm_id, Setup, Step, RUN_TAIL_TICKS};
 use super::types::{Command, Machine};
@@ -46,6 +47,66 @@ const REQUIRED_CLIENT: [RequiredFn; 1] = [RequiredFn {
     name: "next_attempt",
     params: &["c"],
 }];
+
+const REQUIRED_READS: [RequiredFn; 1] = [RequiredFn {
+    name: "serve_get",
+    params: &["r"],
+}];
+
+/// What `serve_get` must return.
+const SERVE_GET_RESULT: &str = "\"via-log\", \"confirm\", \"wait\" or #{ answer: v } with v a \
+                                string";
+
+/// A get as the leader's script sees it: `#{ value: "A1", read_index: 4, applied: 4,
+/// commit_index: 4, confirmed: false, lease: true }` (`read_index` is `()` until an entry of
+/// the leader's term has committed).
+fn read_map(v: &ReadView) -> Dynamic {
+    map([
+        ("value", text(&v.value)),
+        ("read_index", v.read_index.map_or(Dynamic::UNIT, int)),
+        ("applied", int(v.applied)),
+        ("commit_index", int(v.commit_index)),
+        ("confirmed", Dynamic::from_bool(v.confirmed)),
+        ("lease", Dynamic::from_bool(v.lease)),
+    ])
+}
+
+/// `serve_get`'s action read back.
+fn read_read_action(value: &Dynamic) -> Option<ReadAction> {
+    if let Ok(word) = value.clone().into_string() {
+        return match word.as_str() {
+            "via-log" => Some(ReadAction::ViaLog),
+            "confirm" => Some(ReadAction::Confirm),
+            "wait" => Some(ReadAction::Wait),
+            _ => None,
+        };
+    }
+    let m = crate::script::convert::exact(value.clone(), &["answer"])?;
+    let v = crate::script::convert::get_string(&m, "answer")?;
+    Some(ReadAction::Answer(Rc::from(v.as_str())))
+}
+
+/// The learner's `serve_get` as every leader's read decision.
+pub struct ScriptReads {
+    script: Rc<Script>,
+}
+
+impl KvReadHooks for ScriptReads {
+    fn name(&self) -> &str {
+        "your code"
+    }
+
+    fn serve_get(&self, v: &ReadView) -> ReadAction {
+        const NAME: &str = "serve_get";
+        let Some(value) = self.script.call(NAME, (read_map(v),)) else {
+            return serve_get_reference(v);
+        };
+        read_read_action(&value).unwrap_or_else(|| {
+            self.script.wrong(NAME, &value, SERVE_GET_RESULT);
+            serve_get_reference(v)
+        })
+    }
+}
 
 /// What `apply` must return.
 const APPLY_RESULT: &str = "[sm, answer]: the machine's new map (with its `data` map) and the \
@@ -224,6 +285,7 @@ impl SimChallenge for KvChallenge {
         match self.0 {
             Step::Apply | Step::Dedup => &REQUIRED,
             Step::Client => &REQUIRED_CLIENT,
+            Step::Reads => &REQUIRED_READS,
         }
     }
     #[allow(clippy::arc_with_non_send_sync)]
@@ -232,6 +294,10 @@ impl SimChallenge for KvChallenge {
             Step::Apply | Step::Dedup => Setup::with_hooks(ScriptApply::shared(script)),
             Step::Client => Setup {
                 client: Arc::new(ScriptClient { script }),
+                ..Setup::reference()
+            },
+            Step::Reads => Setup {
+                reads: Some(Arc::new(ScriptReads { script })),
                 ..Setup::reference()
             },
         }

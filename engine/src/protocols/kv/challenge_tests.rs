@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use super::*;
 use crate::challenge::harness::{Harness, Simulated};
 use crate::challenge::{challenge, check, CheckOptions, CheckReport, Verdict};
-use crate::protocols::kv::rules::{ClientRule, KvVariant};
+use crate::protocols::kv::rules::{ClientRule, KvVariant, ServerRule};
 use crate::protocols::kv::scenarios::{challenge_run, scripted_ids, SCRIPTED_EVERY};
 use crate::protocols::kv::types::Note;
 use crate::script::ScriptErrorKind;
@@ -15,6 +15,7 @@ fn id(step: Step) -> &'static str {
         Step::Apply => "kv-apply",
         Step::Dedup => "kv-dedup",
         Step::Client => "kv-client",
+        Step::Reads => "kv-reads",
     }
 }
 
@@ -99,7 +100,7 @@ fn applied(sim: &Sim<KvStore>) -> Vec<(u16, u64, u16, u64, bool)> {
 
 #[test]
 fn every_fourth_seed_is_a_scripted_run_in_turn() {
-    for step in [Step::Apply, Step::Dedup] {
+    for step in [Step::Apply, Step::Dedup, Step::Reads] {
         let kinds: Vec<String> = (0..16).map(|s| challenge_run(step, s).scenario).collect();
         let ids = scripted_ids(step);
         assert_eq!(kinds[3], ids[0]);
@@ -305,6 +306,7 @@ fn learner_solutions_are_judged_as_their_files_expect() {
         (Step::Apply, "testdata/kv-apply-solutions"),
         (Step::Dedup, "testdata/kv-dedup-solutions"),
         (Step::Client, "testdata/kv-client-solutions"),
+        (Step::Reads, "testdata/kv-reads-solutions"),
     ] {
         let c = challenge(id(step)).unwrap();
         let (mut passing, mut failing) = (0, 0);
@@ -685,5 +687,112 @@ fn the_kv_client_wrong_variants_fail_in_every_window() {
             let first = first_failure(&found[start..start + 48]);
             assert_eq!(first, Some(w.violates.as_str()), "{} from {start}", w.name);
         }
+    }
+}
+
+fn reads(rule: ServerRule) -> Setup {
+    Setup {
+        reads: Some(Arc::new(rule)),
+        ..Setup::reference()
+    }
+}
+
+/// `kv-reads`: the script reference is the Rust read index, event for event; the Rust read
+/// rules as the leader's decision: read index and the log pass, a local read, a lease and
+/// read index without its round fail `linearizable` first in every window of 8 seeds; and
+/// the scripted runs are where they fail: the deposed leader's on every seed it is drawn for
+/// by a local read and read index without its round, the lease-skew's by the lease.
+#[test]
+fn kv_reads_rules_and_scripted_runs() {
+    let c = challenge("kv-reads").unwrap();
+    for seed in [0, 1, 3, 7, 11] {
+        let a = traced(Step::Reads, script_hooks(Step::Reads, &c.reference), seed);
+        let rust = traced(Step::Reads, reads(ServerRule::ReadIndex), seed);
+        assert_eq!(a.violation(), None, "seed {seed}");
+        assert_eq!(a.trace_hash(), rust.trace_hash(), "seed {seed}");
+    }
+    let window = SCRIPTED_EVERY as usize * scripted_ids(Step::Reads).len();
+    for rule in [ServerRule::ReadIndex, ServerRule::Reference] {
+        let found = verdicts(Step::Reads, reads(rule), 0..40);
+        assert!(found.iter().all(Option::is_none), "{rule:?}: {found:?}");
+    }
+    for rule in [
+        ServerRule::LocalRead,
+        ServerRule::LeaseRead,
+        ServerRule::ReadIndexNoConfirm,
+    ] {
+        let found = verdicts(Step::Reads, reads(rule), 0..40 + window as u64);
+        for start in 0..window {
+            let first = first_failure(&found[start..start + 40]);
+            assert_eq!(first, Some("linearizable"), "{rule:?} from {start}");
+        }
+    }
+    let ids = scripted_ids(Step::Reads);
+    for k in 0..4u64 {
+        let deposed = 3 + 8 * k;
+        let skew = deposed + 4;
+        assert_eq!(challenge_run(Step::Reads, deposed).scenario, ids[0]);
+        assert_eq!(challenge_run(Step::Reads, skew).scenario, ids[1]);
+        let judge = |rule, seed| verdicts(Step::Reads, reads(rule), seed..seed + 1)[0].clone();
+        for rule in [ServerRule::LocalRead, ServerRule::ReadIndexNoConfirm] {
+            assert_eq!(
+                judge(rule, deposed).as_deref(),
+                Some("linearizable"),
+                "seed {deposed}"
+            );
+        }
+        assert_eq!(
+            judge(ServerRule::LeaseRead, deposed),
+            None,
+            "seed {deposed}"
+        );
+        assert_eq!(
+            judge(ServerRule::LeaseRead, skew).as_deref(),
+            Some("linearizable"),
+            "seed {skew}"
+        );
+        assert_eq!(judge(ServerRule::ReadIndex, skew), None, "seed {skew}");
+    }
+}
+
+/// `kv-reads`' known-wrong variants (its TOML) each fail with the property they name, first,
+/// from every first seed of a rotation of the scripted runs.
+#[test]
+fn the_kv_reads_wrong_variants_fail_in_every_window() {
+    let c = challenge("kv-reads").unwrap();
+    let window = SCRIPTED_EVERY as usize * scripted_ids(Step::Reads).len();
+    assert!(c.wrong.len() >= 4);
+    for w in &c.wrong {
+        let found = verdicts(Step::Reads, script_hooks(Step::Reads, &w.code), 0..48);
+        for start in 0..window {
+            let first = first_failure(&found[start..start + 40]);
+            assert_eq!(first, Some(w.violates.as_str()), "{} from {start}", w.name);
+        }
+    }
+}
+
+#[test]
+fn a_wrong_action_from_serve_get_is_a_wrong_result_at_the_function() {
+    for code in [
+        "fn serve_get(r) {\n  r.value\n}",
+        "fn serve_get(r) {\n  \"read-index\"\n}",
+        "fn serve_get(r) {\n  #{ answer: 3 }\n}",
+        "fn serve_get(r) {\n  #{ answer: r.value, now: true }\n}",
+    ] {
+        let report = check(
+            challenge("kv-reads").unwrap(),
+            code,
+            CheckOptions {
+                seeds: 5,
+                first_seed: 0,
+            },
+            &mut |_, _| true,
+        );
+        let Verdict::ScriptError { error, .. } = report.verdict else {
+            panic!("{code}: {:?}", report.verdict)
+        };
+        assert_eq!(error.kind, ScriptErrorKind::WrongResult, "{code}");
+        assert_eq!(error.line, Some(1), "{code}");
+        assert!(error.message.contains("\"via-log\""), "{}", error.message);
     }
 }

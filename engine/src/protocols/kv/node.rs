@@ -6,7 +6,10 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::rules::{ClientAction, ClientEvent, ClientView, KvClientHooks, KvHooks, ServerRule};
+use super::rules::{
+    ClientAction, ClientEvent, ClientView, KvClientHooks, KvHooks, KvReadHooks, ReadAction,
+    ReadView, ServerRule,
+};
 use super::types::*;
 use super::*;
 use crate::protocols::raft::{self, Raft, Role};
@@ -27,6 +30,8 @@ pub struct KvStore {
     pub server_rule: ServerRule,
     /// What a client does on a timeout or a redirect.
     pub client: Arc<dyn KvClientHooks>,
+    /// How a leader serves a get, when not through the log by [`ServerRule`].
+    pub reads: Option<Arc<dyn KvReadHooks>>,
     /// Operations each client draws at its start.
     pub ops_per_client: u32,
     /// A server whose first election starts early, so runs begin with a known leader.
@@ -41,6 +46,7 @@ impl fmt::Debug for KvStore {
             .field("hooks", &self.hooks.name())
             .field("server_rule", &self.server_rule)
             .field("client", &self.client.name())
+            .field("reads", &self.reads.as_ref().map(|r| r.name().to_string()))
             .finish()
     }
 }
@@ -91,53 +97,79 @@ impl KvStore {
         }
     }
 
-    /// A leader serving reads by read index answers each pending get whose read index is
-    /// known, whose confirmation a majority gave (not asked by
-    /// [`ServerRule::ReadIndexNoConfirm`]) and whose read index the machine has applied; and
-    /// starts a new round when gets still wait for one and the last is [`RESEND_TICKS`] old.
+    /// The decision for gets at a leader, if gets are not simply appended: the installed
+    /// hooks, or the read-index rules.
+    fn read_hooks(&self) -> Option<&dyn KvReadHooks> {
+        match (&self.reads, self.server_rule) {
+            (Some(h), _) => Some(h.as_ref()),
+            (None, ServerRule::ReadIndex | ServerRule::ReadIndexNoConfirm) => {
+                Some(&self.server_rule)
+            }
+            _ => None,
+        }
+    }
+
+    /// A leader asks its read decision about each pending get: answers it, appends it to the
+    /// log, or keeps it; and starts a confirmation round when a kept get asked for one and
+    /// none has started since it arrived, or the last is [`RESEND_TICKS`] old.
     fn serve_reads(&self, s: &mut ServerState, ctx: &mut Ctx<'_, Self>) {
+        let Some(hooks) = self.read_hooks() else {
+            return;
+        };
         if s.reads.is_empty() || s.raft.role != Role::Leader {
             return;
         }
         let commit = Self::term_committed(s).then_some(s.raft.commit_index);
-        let confirm = self.server_rule != ServerRule::ReadIndexNoConfirm;
+        let lease = self.lease_valid(s, ctx.now());
         let me = s.raft.me;
         let majority = s.raft.majority();
-        let confirmed_since = |from: u64, confirmed: &[u64]| {
-            1 + confirmed
-                .iter()
-                .enumerate()
-                .filter(|&(n, &r)| n != usize::from(me) && r >= from)
-                .count()
-                >= majority
-        };
-        let mut waiting = false;
+        let mut round = false;
+        let mut via_log = Vec::new();
         let mut i = 0;
         while i < s.reads.len() {
             let r = &mut s.reads[i];
             if r.read_index.is_none() {
                 r.read_index = commit;
             }
-            let ok = !confirm || confirmed_since(r.from_round, &s.confirmed);
-            // Applied up to the read index: the machine has been handed every entry up to it
-            // (no-ops included, which it does not see).
-            let applied = r.read_index.is_some_and(|ri| s.handed as u64 >= ri);
-            if ok && applied {
-                let r = s.reads.remove(i);
-                let result = s
+            let votes = 1 + s
+                .confirmed
+                .iter()
+                .enumerate()
+                .filter(|&(n, &c)| n != usize::from(me) && c >= r.from_round)
+                .count();
+            let view = ReadView {
+                value: s
                     .machine
                     .data
                     .get(&r.key)
                     .cloned()
-                    .unwrap_or_else(|| Rc::from(""));
-                ctx.send(r.client, Msg::Done { seq: r.seq, result });
-            } else {
-                waiting |= !ok;
-                i += 1;
+                    .unwrap_or_else(|| Rc::from("")),
+                read_index: r.read_index,
+                // The machine has been handed every entry up to here (no-ops included,
+                // which it does not see).
+                applied: s.handed as u64,
+                commit_index: s.raft.commit_index,
+                confirmed: votes >= majority,
+                lease,
+            };
+            match hooks.serve_get(&view) {
+                ReadAction::Answer(result) => {
+                    let r = s.reads.remove(i);
+                    ctx.send(r.client, Msg::Done { seq: r.seq, result });
+                }
+                ReadAction::ViaLog => via_log.push(s.reads.remove(i)),
+                ReadAction::Confirm => {
+                    round |= s.round.0 < r.from_round || ctx.now() >= s.round.1 + RESEND_TICKS;
+                    i += 1;
+                }
+                ReadAction::Wait => i += 1,
             }
         }
-        if waiting && ctx.now() >= s.round.1 + RESEND_TICKS {
+        if round {
             self.start_round(s, ctx);
+        }
+        for r in via_log {
+            self.append(s, r.client, r.seq, Op::Get(r.key), ctx);
         }
     }
 
@@ -209,23 +241,16 @@ impl KvStore {
             return;
         }
         if let Op::Get(key) = &op {
-            if matches!(
-                self.server_rule,
-                ServerRule::ReadIndex | ServerRule::ReadIndexNoConfirm
-            ) {
+            if self.read_hooks().is_some() {
                 s.reads.retain(|r| r.client != client);
                 if s.reads.len() < crate::limits::KV_PENDING_READS_MAX {
                     let read_index = Self::term_committed(s).then_some(s.raft.commit_index);
-                    let confirm = self.server_rule == ServerRule::ReadIndex;
-                    if confirm {
-                        self.start_round(s, ctx);
-                    }
                     s.reads.push(PendingRead {
                         client,
                         seq,
                         key: key.clone(),
                         read_index,
-                        from_round: s.round.0,
+                        from_round: s.round.0 + 1,
                     });
                     self.serve_reads(s, ctx);
                 }
@@ -254,6 +279,19 @@ impl KvStore {
                 return;
             }
         }
+        self.append(s, client, seq, op, ctx);
+    }
+
+    /// The leader appends a client's operation to its log and answers once it is applied
+    /// (or at once, under [`ServerRule::AckBeforeCommit`]).
+    fn append(
+        &self,
+        s: &mut ServerState,
+        client: NodeId,
+        seq: Seq,
+        op: Op,
+        ctx: &mut Ctx<'_, Self>,
+    ) {
         let command = Command { client, seq, op };
         let early =
             self.server_rule == ServerRule::AckBeforeCommit && !matches!(command.op, Op::Get(_));

@@ -310,3 +310,83 @@ impl KvClientHooks for ClientRule {
         }
     }
 }
+
+/// What a leader knows when it decides how to serve a get: plain values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadView {
+    /// The key's value in the leader's machine now (`""` if never written).
+    pub value: Rc<str>,
+    /// The read index: the commit index when the get arrived, or, if no entry of the
+    /// leader's term had committed then, when the first one did; `None` until then.
+    pub read_index: Option<Index>,
+    /// The index up to which the machine has been handed the log.
+    pub applied: Index,
+    /// The leader's commit index now.
+    pub commit_index: Index,
+    /// Whether a majority (the leader included) confirmed, in a round started after the get
+    /// arrived, that it still leads its term.
+    pub confirmed: bool,
+    /// Whether a majority acknowledged this leader's AppendEntries within
+    /// [`super::LEASE_TICKS`] of its own clock.
+    pub lease: bool,
+}
+
+/// How a leader serves a get now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadAction {
+    /// Append it to the log and answer once it is applied.
+    ViaLog,
+    /// Ask the followers to confirm this leader still leads (a round, if none is under way
+    /// for this get), and decide again when something changes.
+    Confirm,
+    /// Decide again when something changes (a confirmation, a commit, a timer).
+    Wait,
+    /// Answer now with this value.
+    Answer(Rc<str>),
+}
+
+/// A leader's decision for a get (called on its arrival, then on every confirmation, commit
+/// and leader timer until it answers or goes through the log).
+pub trait KvReadHooks {
+    /// A short name.
+    fn name(&self) -> &str;
+    /// What to do with the get now.
+    fn serve_get(&self, view: &ReadView) -> ReadAction;
+}
+
+/// The reference: read index — confirm, wait for the read index to be known and applied,
+/// then answer from the machine.
+pub fn serve_get_reference(v: &ReadView) -> ReadAction {
+    if !v.confirmed {
+        return ReadAction::Confirm;
+    }
+    match v.read_index {
+        Some(ri) if v.applied >= ri => ReadAction::Answer(v.value.clone()),
+        _ => ReadAction::Wait,
+    }
+}
+
+impl KvReadHooks for ServerRule {
+    fn name(&self) -> &str {
+        match self {
+            ServerRule::ReadIndex => "read-index",
+            ServerRule::ReadIndexNoConfirm => "read-index-no-confirm",
+            ServerRule::LocalRead => "local-read",
+            ServerRule::LeaseRead => "lease-read",
+            _ => "via-log",
+        }
+    }
+
+    fn serve_get(&self, v: &ReadView) -> ReadAction {
+        match self {
+            ServerRule::ReadIndex => serve_get_reference(v),
+            ServerRule::ReadIndexNoConfirm => match v.read_index {
+                Some(ri) if v.applied >= ri => ReadAction::Answer(v.value.clone()),
+                _ => ReadAction::Wait,
+            },
+            ServerRule::LocalRead => ReadAction::Answer(v.value.clone()),
+            ServerRule::LeaseRead if v.lease => ReadAction::Answer(v.value.clone()),
+            _ => ReadAction::ViaLog,
+        }
+    }
+}

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::node::KvStore;
-use super::rules::{ClientRule, KvClientHooks, KvHooks, KvVariant, ServerRule};
+use super::rules::{ClientRule, KvClientHooks, KvHooks, KvReadHooks, KvVariant, ServerRule};
 use super::*;
 use crate::protocols::raft::{Raft, RaftCfg, RaftHooks, RaftVariant};
 use crate::sim::protocol::NodeId;
@@ -37,6 +37,8 @@ pub struct Setup {
     pub server: ServerRule,
     /// What clients do on a timeout or a redirect.
     pub client: Arc<dyn KvClientHooks>,
+    /// How a leader serves a get, when not through the log by `server`.
+    pub reads: Option<Arc<dyn KvReadHooks>>,
 }
 
 impl Setup {
@@ -47,6 +49,7 @@ impl Setup {
             raft: Arc::new(RaftVariant::Reference),
             server: ServerRule::Reference,
             client: Arc::new(ClientRule::Retry),
+            reads: None,
         }
     }
     /// The reference with this apply decision.
@@ -87,6 +90,7 @@ pub fn store(
             hooks: setup.hooks,
             server_rule: setup.server,
             client: setup.client,
+            reads: setup.reads,
             ops_per_client,
             first_leader,
         },
@@ -169,10 +173,47 @@ pub fn on_raft(raft: Arc<dyn RaftHooks>) -> Scenario<KvStore> {
     })
 }
 
+/// `kv-deposed-leader`'s faults and requests.
+fn deposed_script() -> Vec<Override> {
+    let at = Override::at;
+    vec![
+        req(100, 0, "put.x.A1"),
+        at(
+            300,
+            Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
+        ),
+        req(310, 1, "put.x.B1"),
+        req(900, 0, "get.x"),
+        at(1_200, Action::HealAll),
+        req(1_900, 0, "get.x"),
+        req(1_900, 1, "get.x"),
+    ]
+}
+
+/// `kv-lease-skew`'s faults and requests.
+fn lease_skew_script() -> Vec<Override> {
+    let at = Override::at;
+    vec![
+        req(100, 0, "put.x.A1"),
+        at(
+            300,
+            Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
+        ),
+        at(300, Action::Clock(0, 0, -500_000)),
+        at(300, Action::Clock(1, 0, 500_000)),
+        at(300, Action::Clock(2, 0, 500_000)),
+        at(300, Action::Clock(client(1), 0, 500_000)),
+        req(305, 1, "put.x.B1"),
+        req(700, 0, "get.x"),
+        at(1_200, Action::HealAll),
+        req(1_900, 0, "get.x"),
+        req(1_900, 1, "get.x"),
+    ]
+}
+
 /// `kv-deposed-leader`: the first leader n0 is cut off with client A and keeps believing it
 /// leads; B writes x through the new leader; then A reads x at n0.
 pub fn deposed_leader(setup: Setup) -> Scenario<KvStore> {
-    let at = Override::at;
     store(
         "kv-deposed-leader",
         "A deposed leader must not answer reads",
@@ -185,25 +226,13 @@ pub fn deposed_leader(setup: Setup) -> Scenario<KvStore> {
         setup,
         0,
         Some(0),
-        vec![
-            req(100, 0, "put.x.A1"),
-            at(
-                300,
-                Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
-            ),
-            req(310, 1, "put.x.B1"),
-            req(900, 0, "get.x"),
-            at(1_200, Action::HealAll),
-            req(1_900, 0, "get.x"),
-            req(1_900, 1, "get.x"),
-        ],
+        deposed_script(),
     )
 }
 
 /// `kv-lease-skew`: the leader's clock falls behind when it is cut off, so its lease outlives
 /// its office.
 pub fn lease_skew(setup: Setup) -> Scenario<KvStore> {
-    let at = Override::at;
     store(
         "kv-lease-skew",
         "A leader's lease under clock skew",
@@ -217,22 +246,7 @@ pub fn lease_skew(setup: Setup) -> Scenario<KvStore> {
         setup,
         0,
         Some(0),
-        vec![
-            req(100, 0, "put.x.A1"),
-            at(
-                300,
-                Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
-            ),
-            at(300, Action::Clock(0, 0, -500_000)),
-            at(300, Action::Clock(1, 0, 500_000)),
-            at(300, Action::Clock(2, 0, 500_000)),
-            at(300, Action::Clock(client(1), 0, 500_000)),
-            req(305, 1, "put.x.B1"),
-            req(700, 0, "get.x"),
-            at(1_200, Action::HealAll),
-            req(1_900, 0, "get.x"),
-            req(1_900, 1, "get.x"),
-        ],
+        lease_skew_script(),
     )
 }
 
@@ -250,6 +264,8 @@ pub enum Step {
     /// `kv-client`: the learner's client decides retries, redirects and giving up, on the
     /// reference machine.
     Client,
+    /// `kv-reads`: the learner's leader decides how it serves each get.
+    Reads,
 }
 
 /// Every this many seeds, one is a scripted run (in turn) instead of a swarm run.
@@ -261,6 +277,7 @@ pub fn swarm_id(step: Step) -> &'static str {
         Step::Apply => "kv-apply-swarm",
         Step::Dedup => "kv-dedup-swarm",
         Step::Client => "kv-client-swarm",
+        Step::Reads => "kv-reads-swarm",
     }
 }
 
@@ -274,6 +291,7 @@ pub fn scripted_ids(step: Step) -> &'static [&'static str] {
             "kv-client-moved-leader",
             "kv-client-dead-leader",
         ],
+        Step::Reads => &["kv-reads-deposed-leader", "kv-reads-lease-skew"],
     }
 }
 
@@ -383,6 +401,8 @@ fn script(id: &str) -> Option<Vec<Override>> {
             at(310, Action::Crash(0)),
             req(700, 0, "append.x.A3"),
         ],
+        "kv-reads-deposed-leader" => deposed_script(),
+        "kv-reads-lease-skew" => lease_skew_script(),
         _ => return None,
     };
     // The final reads begin once the last fault (or heal) is [`SETTLE_TICKS`] old.
@@ -400,7 +420,7 @@ fn script(id: &str) -> Option<Vec<Override>> {
 
 fn step_text(id: &str) -> (&'static str, &'static str) {
     match id {
-        "kv-apply-swarm" | "kv-dedup-swarm" | "kv-client-swarm" => (
+        "kv-apply-swarm" | "kv-dedup-swarm" | "kv-client-swarm" | "kv-reads-swarm" => (
             "The store under a random nemesis",
             "Each seed draws its own faults (crashes and restarts of servers, partitions, \
              pauses, clock skew, loss) and their rates; clients run a random workload and, \
@@ -431,6 +451,17 @@ fn step_text(id: &str) -> (&'static str, &'static str) {
             "n0 crashes at t=310 with a request from every client in flight and never \
              restarts; n1 and n2 elect a leader and must answer everything after.",
         ),
+        "kv-reads-deposed-leader" => (
+            "A deposed leader is asked to read",
+            "n0 is cut off with client A at t=300 and still believes it leads; B's put x=B1 \
+             commits on the majority side; at t=900 A reads x at n0.",
+        ),
+        "kv-reads-lease-skew" => (
+            "A leader's clock falls behind",
+            "n0 is cut off with client A at t=300 and its clock runs at half speed while the \
+             others run fast; B's put x=B1 commits on the majority side; at t=700 A reads x \
+             at n0, whose lease by its own clock has not run out.",
+        ),
         _ => (
             "Duplicated messages",
             "Half of all messages are delivered twice, requests included.",
@@ -447,7 +478,7 @@ pub fn challenge_scenario(step: Step, id: &str, setup: Setup) -> Option<Scenario
     let setup = Setup {
         client: match step {
             Step::Apply => Arc::new(ClientRule::GiveUp),
-            Step::Dedup | Step::Client => setup.client,
+            Step::Dedup | Step::Client | Step::Reads => setup.client,
         },
         ..setup
     };
