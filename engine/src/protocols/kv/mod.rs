@@ -46,7 +46,9 @@
 //! (the apply decision behind [`KvHooks`] and the client's behind [`KvClientHooks`], with
 //! their known-wrong variants, and the server's rules), [`node`] (the protocol: Raft embedded
 //! through [`Ctx::nested`](crate::sim::protocol::Ctx::nested)), [`properties`], [`view`],
-//! [`scenarios`] and [`challenge`] (the `kv-apply`, `kv-dedup` and `kv-client` challenges).
+//! [`scenarios`] and [`challenge`] (the `kv-apply`, `kv-dedup`, `kv-client` and `kv-reads`
+//! challenges; in the last the leader's decision for a get is behind
+//! [`rules::KvReadHooks`]).
 
 pub mod challenge;
 pub mod node;
