@@ -58,6 +58,13 @@ pub const KV_LIN_SEARCH_STEPS_MAX: u64 = 5_000_000;
 /// Most operations a store client holds queued (requests beyond it are refused).
 pub const KV_CLIENT_QUEUE_OPS_MAX: usize = 64;
 
+/// Most gets a store leader holds waiting for their read index (more are not answered; their
+/// clients retry).
+pub const KV_PENDING_READS_MAX: usize = 64;
+
+/// Longest a store client's script may ask to wait before its next attempt (`after`, ticks).
+pub const KV_CLIENT_WAIT_TICKS_MAX: u64 = 1_000;
+
 /// Most search steps the store's history panel spends on its verdict at one snapshot (the view
 /// recomputes it as the run plays; a harder history shows "unknown" there).
 pub const KV_PANEL_LIN_SEARCH_STEPS_MAX: u64 = 200_000;

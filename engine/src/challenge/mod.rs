@@ -106,6 +106,14 @@ pub const TABLE: &[Entry] = &[
         source: include_str!("../../challenges/kv-dedup.toml"),
         harness: &Simulated(KvChallenge(KvStep::Dedup)),
     },
+    Entry {
+        source: include_str!("../../challenges/kv-client.toml"),
+        harness: &Simulated(KvChallenge(KvStep::Client)),
+    },
+    Entry {
+        source: include_str!("../../challenges/kv-reads.toml"),
+        harness: &Simulated(KvChallenge(KvStep::Reads)),
+    },
 ];
 
 /// A challenge definition, as written in its TOML file.

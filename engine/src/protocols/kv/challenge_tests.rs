@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use super::*;
 use crate::challenge::harness::{Harness, Simulated};
 use crate::challenge::{challenge, check, CheckOptions, CheckReport, Verdict};
-use crate::protocols::kv::rules::KvVariant;
+use crate::protocols::kv::rules::{ClientRule, KvVariant, ServerRule};
 use crate::protocols::kv::scenarios::{challenge_run, scripted_ids, SCRIPTED_EVERY};
 use crate::protocols::kv::types::Note;
 use crate::script::ScriptErrorKind;
@@ -14,6 +14,8 @@ fn id(step: Step) -> &'static str {
     match step {
         Step::Apply => "kv-apply",
         Step::Dedup => "kv-dedup",
+        Step::Client => "kv-client",
+        Step::Reads => "kv-reads",
     }
 }
 
@@ -26,12 +28,17 @@ fn run(step: Step, source: &str, first_seed: u64, seeds: u64) -> CheckReport {
     )
 }
 
-fn script_hooks(step: Step, source: &str) -> Arc<dyn KvHooks> {
-    KvChallenge(step).install(Script::compile(source, &REQUIRED).unwrap())
+fn script_hooks(step: Step, source: &str) -> Setup {
+    let c = KvChallenge(step);
+    c.install(Script::compile(source, c.required()).unwrap())
+}
+
+fn hooks(variant: KvVariant) -> Setup {
+    Setup::with_hooks(Arc::new(variant))
 }
 
 /// The run of `seed` with `hooks`, traced to its horizon.
-fn traced(step: Step, hooks: Arc<dyn KvHooks>, seed: u64) -> Sim<KvStore> {
+fn traced(step: Step, hooks: Setup, seed: u64) -> Sim<KvStore> {
     let spec = challenge_run(step, seed);
     let scenario = KvChallenge(step).scenario(&hooks, &spec.scenario).unwrap();
     let end = KvChallenge(step).horizon(&scenario, &spec);
@@ -45,21 +52,30 @@ fn traced(step: Step, hooks: Arc<dyn KvHooks>, seed: u64) -> Sim<KvStore> {
     sim
 }
 
-/// The property each seed of `seeds` fails with `hooks`, if any.
-fn verdicts(
-    step: Step,
-    hooks: Arc<dyn KvHooks>,
-    seeds: std::ops::Range<u64>,
-) -> Vec<Option<String>> {
+/// The property each seed of `seeds` fails with `hooks`, if any, or `unknown` where the
+/// linearizability search ran out of budget (a check goes on to the next seed then).
+fn verdicts(step: Step, hooks: Setup, seeds: std::ops::Range<u64>) -> Vec<Option<String>> {
     let harness = Simulated(KvChallenge(step));
     seeds
         .map(|seed| {
             harness
                 .judge(&hooks, &challenge_run(step, seed))
                 .unwrap()
-                .map(|f| f.property)
+                .map(|f| match f.unknown {
+                    Some(_) => "unknown".to_string(),
+                    None => f.property,
+                })
         })
         .collect()
+}
+
+/// The first property that fails (not merely undecided) among `found`.
+fn first_failure(found: &[Option<String>]) -> Option<&str> {
+    found
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .find(|p| *p != "unknown")
 }
 
 /// Every (node, index, client, seq, answered) a machine applied, in trace order.
@@ -84,7 +100,7 @@ fn applied(sim: &Sim<KvStore>) -> Vec<(u16, u64, u16, u64, bool)> {
 
 #[test]
 fn every_fourth_seed_is_a_scripted_run_in_turn() {
-    for step in [Step::Apply, Step::Dedup] {
+    for step in [Step::Apply, Step::Dedup, Step::Reads] {
         let kinds: Vec<String> = (0..16).map(|s| challenge_run(step, s).scenario).collect();
         let ids = scripted_ids(step);
         assert_eq!(kinds[3], ids[0]);
@@ -140,12 +156,12 @@ fn every_fourth_seed_is_a_scripted_run_in_turn() {
 /// is a pure function of its seed and code.
 #[test]
 fn the_script_reference_is_the_rust_one() {
-    for step in [Step::Apply, Step::Dedup] {
+    for step in [Step::Apply, Step::Dedup, Step::Client] {
         let c = challenge(id(step)).unwrap();
         for seed in [0, 1, 2, 3, 5, 7, 11, 15] {
             let a = traced(step, script_hooks(step, &c.reference), seed);
             let b = traced(step, script_hooks(step, &c.reference), seed);
-            let rust = traced(step, Arc::new(KvVariant::Reference), seed);
+            let rust = traced(step, hooks(KvVariant::Reference), seed);
             assert_eq!(a.violation(), None, "{} seed {seed}", c.id);
             assert_eq!(a.trace_hash(), b.trace_hash(), "{} seed {seed}", c.id);
             assert_eq!(a.trace_hash(), rust.trace_hash(), "{} seed {seed}", c.id);
@@ -156,7 +172,7 @@ fn the_script_reference_is_the_rust_one() {
 /// Each scripted run reaches the state it exists for, on every seed it is drawn for.
 #[test]
 fn the_scripted_runs_reach_their_states() {
-    let reference: Arc<dyn KvHooks> = Arc::new(KvVariant::Reference);
+    let reference = hooks(KvVariant::Reference);
     for seed in [3, 11, 19, 27] {
         // Appends: every machine is handed entries again, and skips them.
         let sim = traced(Step::Apply, reference.clone(), seed);
@@ -263,23 +279,19 @@ fn every_variant_fails_its_property_in_every_window() {
     }
     let window = SCRIPTED_EVERY * 2;
     for (step, variant, expect) in cases {
-        let found = verdicts(step, Arc::new(variant), 0..40 + window);
+        let found = verdicts(step, hooks(variant), 0..40 + window);
         match expect {
             None => assert!(found.iter().all(Option::is_none), "{variant:?}: {found:?}"),
             Some(p) => {
                 for start in 0..window as usize {
-                    let first = found[start..start + 40].iter().flatten().next();
-                    assert_eq!(
-                        first.map(String::as_str),
-                        Some(p),
-                        "{variant:?} from {start}"
-                    );
+                    let first = first_failure(&found[start..start + 40]);
+                    assert_eq!(first, Some(p), "{variant:?} from {start}");
                 }
             }
         }
     }
     // Without retries or duplicates, no de-duplication is needed: step 1's machine passes.
-    let found = verdicts(Step::Apply, Arc::new(KvVariant::NoDedup), 0..40);
+    let found = verdicts(Step::Apply, hooks(KvVariant::NoDedup), 0..40);
     assert!(found.iter().all(Option::is_none), "{found:?}");
 }
 
@@ -293,6 +305,8 @@ fn learner_solutions_are_judged_as_their_files_expect() {
     for (step, dir) in [
         (Step::Apply, "testdata/kv-apply-solutions"),
         (Step::Dedup, "testdata/kv-dedup-solutions"),
+        (Step::Client, "testdata/kv-client-solutions"),
+        (Step::Reads, "testdata/kv-reads-solutions"),
     ] {
         let c = challenge(id(step)).unwrap();
         let (mut passing, mut failing) = (0, 0);
@@ -311,7 +325,7 @@ fn learner_solutions_are_judged_as_their_files_expect() {
                     let window = SCRIPTED_EVERY * scripted_ids(step).len() as u64;
                     let found = verdicts(step, script_hooks(step, &code), 0..window + 60);
                     for start in 0..window as usize {
-                        let first = found[start..start + 60].iter().flatten().next();
+                        let first = first_failure(&found[start..start + 60]);
                         assert!(
                             first.is_some_and(|f| property.split(" or ").any(|p| p == f)),
                             "{} from seed {start}: {first:?}",
@@ -326,6 +340,195 @@ fn learner_solutions_are_judged_as_their_files_expect() {
             passing >= 3 && failing >= 6,
             "{dir}: {passing} pass, {failing} fail"
         );
+    }
+}
+
+/// `kv-client`: every fourth seed is one of its three scripted runs in turn, so every 12
+/// consecutive seeds hold each of them; the others are swarm runs with the workload.
+#[test]
+fn kv_client_runs_take_every_scripted_run_in_turn() {
+    let step = Step::Client;
+    let ids = scripted_ids(step);
+    assert_eq!(ids.len(), 3);
+    let kinds: Vec<String> = (0..24).map(|s| challenge_run(step, s).scenario).collect();
+    for (k, id) in ids.iter().enumerate() {
+        assert_eq!(kinds[3 + 4 * k], *id);
+        assert_eq!(kinds[15 + 4 * k], *id);
+    }
+    assert_eq!(kinds.iter().filter(|k| *k == swarm_id(step)).count(), 18);
+    for first in 0..200 {
+        let seen: BTreeSet<String> = (first..first + 12)
+            .map(|s| challenge_run(step, s).scenario)
+            .collect();
+        assert!(ids.iter().all(|id| seen.contains(*id)), "from seed {first}");
+    }
+    // The dead leader's run never restarts n0, and its final reads come 700 ticks after the
+    // crash, the last fault.
+    let dead = challenge_run(step, 11);
+    assert_eq!(dead.scenario, "kv-client-dead-leader");
+    use crate::sim::spec::{Action, When};
+    assert!(!dead
+        .overrides
+        .iter()
+        .any(|o| matches!(o.action, Action::Restart(_) | Action::HealAll)));
+    let first_read = dead
+        .overrides
+        .iter()
+        .filter_map(|o| match (&o.at, &o.action) {
+            (When::Time(t), Action::Request(_, op)) if op.starts_with("get") && *t > 700 => {
+                Some(*t)
+            }
+            _ => None,
+        })
+        .min();
+    assert_eq!(first_read, Some(310 + SETTLE_TICKS));
+    for id in std::iter::once(swarm_id(step)).chain(ids.iter().copied()) {
+        let s = challenge_scenario(step, id, Setup::reference()).unwrap();
+        assert_eq!(s.id, id);
+        assert!(!s.description.is_empty());
+    }
+}
+
+/// The client protocol's messages of a run: (time, from, to, message).
+fn client_messages(sim: &Sim<KvStore>) -> Vec<(u64, u16, u16, types::Msg)> {
+    sim.trace()
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Send { from, to, msg, .. } if !matches!(msg, types::Msg::Raft(_)) => {
+                Some((e.t, *from, *to, msg.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Each of `kv-client`'s scripted runs reaches the state it exists for, on every seed it is
+/// drawn for: a request applied whose answer never arrived, then retried; `NotLeader` with a
+/// hint to the clients' reads after the heal; requests in flight to a leader that never comes
+/// back, and answers from the new one after.
+#[test]
+fn the_kv_client_scripted_runs_reach_their_states() {
+    use types::Msg;
+    let reference = Setup::reference();
+    for seed in [3, 15, 27, 39] {
+        // Lost answers: requests applied under n0 are applied again at a later index (the
+        // same request, retried) and the retry is answered.
+        let sim = traced(Step::Client, reference.clone(), seed);
+        let a = applied(&sim);
+        let at_n0: BTreeSet<(u16, u64)> = a
+            .iter()
+            .filter(|x| x.0 == 0 && x.4)
+            .map(|x| (x.2, x.3))
+            .collect();
+        let mut indexes = std::collections::BTreeMap::<(u16, u64), BTreeSet<u64>>::new();
+        for x in a.iter().filter(|x| x.0 == 1) {
+            indexes.entry((x.2, x.3)).or_default().insert(x.1);
+        }
+        let retried = indexes
+            .iter()
+            .filter(|(req, at)| at_n0.contains(req) && at.len() >= 2)
+            .count();
+        assert!(
+            retried >= 2,
+            "seed {seed}: {indexes:?} (n0 applied {at_n0:?})"
+        );
+
+        // Moved leader: after the heal at t=800 the first requests of A and C (idle during
+        // the partition; B met the new leader then) go to n0 and are answered NotLeader
+        // naming the new leader.
+        let sim = traced(Step::Client, reference.clone(), seed + 4);
+        let m = client_messages(&sim);
+        for k in [0, 2] {
+            let c = SERVERS + k;
+            let hinted = m.iter().find(|(t, from, to, msg)| {
+                *t > 800 + SETTLE_TICKS
+                    && *from == 0
+                    && *to == c
+                    && matches!(msg, Msg::NotLeader { leader: Some(l), .. } if *l != 0)
+            });
+            assert!(hinted.is_some(), "seed {seed}: client {c} is redirected");
+        }
+        assert!(sim.violation().is_none(), "seed {seed}");
+
+        // Dead leader: every client sent to n0 after its crash (its hint, or its request
+        // timed out there), and every client was answered by n1 or n2 afterwards.
+        let sim = traced(Step::Client, reference.clone(), seed + 8);
+        let m = client_messages(&sim);
+        for k in 0..CLIENTS {
+            let c = SERVERS + k;
+            assert!(
+                m.iter().any(|(t, from, to, msg)| *t >= 300
+                    && *from == c
+                    && *to == 0
+                    && matches!(msg, Msg::Request { .. })),
+                "seed {seed}: client {c} had a request to n0 when it crashed"
+            );
+            assert!(
+                m.iter().any(|(t, from, to, msg)| *t > 310
+                    && *from != 0
+                    && *to == c
+                    && matches!(msg, Msg::Done { .. })),
+                "seed {seed}: client {c} answered by the new leader"
+            );
+        }
+        assert!(
+            !m.iter().any(|(t, from, ..)| *t > 310 && *from == 0),
+            "seed {seed}: n0 stays down"
+        );
+        assert!(sim.violation().is_none(), "seed {seed}");
+    }
+}
+
+/// The client rules behind `ClientRule`, judged on `kv-client`'s runs: the reference passes;
+/// reporting a timeout as a failure fails `linearizable`, and giving up at the first timeout
+/// (safe: an unknown outcome is always true) fails `ops-complete` once the leader is dead for
+/// good — its client never tries another server — in every window of 12 seeds.
+#[test]
+fn the_client_rules_are_judged_in_every_window() {
+    let window = SCRIPTED_EVERY as usize * scripted_ids(Step::Client).len();
+    let with = |rule: ClientRule| Setup {
+        client: Arc::new(rule),
+        ..Setup::reference()
+    };
+    let found = verdicts(Step::Client, with(ClientRule::Retry), 0..40);
+    assert!(found.iter().all(Option::is_none), "{found:?}");
+    for (rule, property) in [
+        (ClientRule::TimeoutIsFailure, "linearizable"),
+        (ClientRule::GiveUp, "ops-complete"),
+    ] {
+        let found = verdicts(Step::Client, with(rule), 0..40);
+        for start in 0..window {
+            let first = first_failure(&found[start..start + window]);
+            assert_eq!(first, Some(property), "{rule:?} from {start}");
+        }
+    }
+}
+
+#[test]
+fn a_wrong_action_from_next_attempt_is_a_wrong_result_at_the_function() {
+    for code in [
+        "fn next_attempt(c) {\n  c.server\n}",
+        "fn next_attempt(c) {\n  \"retry\"\n}",
+        "fn next_attempt(c) {\n  #{ send: 3 }\n}",
+        "fn next_attempt(c) {\n  #{ send: c.hint }\n}",
+        "fn next_attempt(c) {\n  #{ send: 1, after: 5000 }\n}",
+        "fn next_attempt(c) {\n  #{ send: 1, wait: 5 }\n}",
+    ] {
+        let report = check(
+            challenge("kv-client").unwrap(),
+            code,
+            CheckOptions {
+                seeds: 5,
+                first_seed: 0,
+            },
+            &mut |_, _| true,
+        );
+        let Verdict::ScriptError { error, .. } = report.verdict else {
+            panic!("{code}: {:?}", report.verdict)
+        };
+        assert_eq!(error.kind, ScriptErrorKind::WrongResult, "{code}");
+        assert_eq!(error.line, Some(1), "{code}");
+        assert!(error.message.contains("#{ send: n }"), "{}", error.message);
     }
 }
 
@@ -458,7 +661,7 @@ fn an_undecided_seed_makes_the_check_unknown_not_passed() {
 /// is unknown, the same history with enough budget is decided.
 #[test]
 fn a_search_out_of_budget_is_unknown() {
-    let sim = traced(Step::Apply, Arc::new(KvVariant::Reference), 89);
+    let sim = traced(Step::Apply, hooks(KvVariant::Reference), 89);
     let ops = super::properties::recorded(&sim.world_ref());
     use super::properties::{check_history_within, LinAnswer};
     assert!(matches!(
@@ -469,4 +672,127 @@ fn a_search_out_of_budget_is_unknown() {
         check_history_within(&ops, SERVERS, crate::limits::KV_LIN_SEARCH_STEPS_MAX),
         LinAnswer::Holds
     );
+}
+
+/// `kv-client`'s known-wrong variants (its TOML) each fail with the property they name, first,
+/// from every first seed of a rotation of the scripted runs.
+#[test]
+fn the_kv_client_wrong_variants_fail_in_every_window() {
+    let c = challenge("kv-client").unwrap();
+    let window = SCRIPTED_EVERY as usize * scripted_ids(Step::Client).len();
+    assert!(c.wrong.len() >= 5);
+    for w in &c.wrong {
+        let found = verdicts(Step::Client, script_hooks(Step::Client, &w.code), 0..60);
+        for start in 0..window {
+            let first = first_failure(&found[start..start + 48]);
+            assert_eq!(first, Some(w.violates.as_str()), "{} from {start}", w.name);
+        }
+    }
+}
+
+fn reads(rule: ServerRule) -> Setup {
+    Setup {
+        reads: Some(Arc::new(rule)),
+        ..Setup::reference()
+    }
+}
+
+/// `kv-reads`: the script reference is the Rust read index, event for event; the Rust read
+/// rules as the leader's decision: read index and the log pass, a local read, a lease and
+/// read index without its round fail `linearizable` first in every window of 8 seeds; and
+/// the scripted runs are where they fail: the deposed leader's on every seed it is drawn for
+/// by a local read and read index without its round, the lease-skew's by the lease.
+#[test]
+fn kv_reads_rules_and_scripted_runs() {
+    let c = challenge("kv-reads").unwrap();
+    for seed in [0, 1, 3, 7, 11] {
+        let a = traced(Step::Reads, script_hooks(Step::Reads, &c.reference), seed);
+        let rust = traced(Step::Reads, reads(ServerRule::ReadIndex), seed);
+        assert_eq!(a.violation(), None, "seed {seed}");
+        assert_eq!(a.trace_hash(), rust.trace_hash(), "seed {seed}");
+    }
+    let window = SCRIPTED_EVERY as usize * scripted_ids(Step::Reads).len();
+    for rule in [ServerRule::ReadIndex, ServerRule::Reference] {
+        let found = verdicts(Step::Reads, reads(rule), 0..40);
+        assert!(found.iter().all(Option::is_none), "{rule:?}: {found:?}");
+    }
+    for rule in [
+        ServerRule::LocalRead,
+        ServerRule::LeaseRead,
+        ServerRule::ReadIndexNoConfirm,
+    ] {
+        let found = verdicts(Step::Reads, reads(rule), 0..40 + window as u64);
+        for start in 0..window {
+            let first = first_failure(&found[start..start + 40]);
+            assert_eq!(first, Some("linearizable"), "{rule:?} from {start}");
+        }
+    }
+    let ids = scripted_ids(Step::Reads);
+    for k in 0..4u64 {
+        let deposed = 3 + 8 * k;
+        let skew = deposed + 4;
+        assert_eq!(challenge_run(Step::Reads, deposed).scenario, ids[0]);
+        assert_eq!(challenge_run(Step::Reads, skew).scenario, ids[1]);
+        let judge = |rule, seed| verdicts(Step::Reads, reads(rule), seed..seed + 1)[0].clone();
+        for rule in [ServerRule::LocalRead, ServerRule::ReadIndexNoConfirm] {
+            assert_eq!(
+                judge(rule, deposed).as_deref(),
+                Some("linearizable"),
+                "seed {deposed}"
+            );
+        }
+        assert_eq!(
+            judge(ServerRule::LeaseRead, deposed),
+            None,
+            "seed {deposed}"
+        );
+        assert_eq!(
+            judge(ServerRule::LeaseRead, skew).as_deref(),
+            Some("linearizable"),
+            "seed {skew}"
+        );
+        assert_eq!(judge(ServerRule::ReadIndex, skew), None, "seed {skew}");
+    }
+}
+
+/// `kv-reads`' known-wrong variants (its TOML) each fail with the property they name, first,
+/// from every first seed of a rotation of the scripted runs.
+#[test]
+fn the_kv_reads_wrong_variants_fail_in_every_window() {
+    let c = challenge("kv-reads").unwrap();
+    let window = SCRIPTED_EVERY as usize * scripted_ids(Step::Reads).len();
+    assert!(c.wrong.len() >= 4);
+    for w in &c.wrong {
+        let found = verdicts(Step::Reads, script_hooks(Step::Reads, &w.code), 0..48);
+        for start in 0..window {
+            let first = first_failure(&found[start..start + 40]);
+            assert_eq!(first, Some(w.violates.as_str()), "{} from {start}", w.name);
+        }
+    }
+}
+
+#[test]
+fn a_wrong_action_from_serve_get_is_a_wrong_result_at_the_function() {
+    for code in [
+        "fn serve_get(r) {\n  r.value\n}",
+        "fn serve_get(r) {\n  \"read-index\"\n}",
+        "fn serve_get(r) {\n  #{ answer: 3 }\n}",
+        "fn serve_get(r) {\n  #{ answer: r.value, now: true }\n}",
+    ] {
+        let report = check(
+            challenge("kv-reads").unwrap(),
+            code,
+            CheckOptions {
+                seeds: 5,
+                first_seed: 0,
+            },
+            &mut |_, _| true,
+        );
+        let Verdict::ScriptError { error, .. } = report.verdict else {
+            panic!("{code}: {:?}", report.verdict)
+        };
+        assert_eq!(error.kind, ScriptErrorKind::WrongResult, "{code}");
+        assert_eq!(error.line, Some(1), "{code}");
+        assert!(error.message.contains("\"via-log\""), "{}", error.message);
+    }
 }

@@ -21,11 +21,17 @@
 //! * **Redirects and unknown outcomes.** A follower answers `NotLeader` with the leader it
 //!   knows; a client follows it, and after [`ATTEMPTS_MAX`] attempts gives up and records
 //!   the outcome as *unknown* (Jepsen's `:info`) — never as a failure, which would be a lie
-//!   ([`ClientRule::TimeoutIsFailure`]).
+//!   ([`ClientRule::TimeoutIsFailure`]). What a client does after a timeout or a redirect is
+//!   one decision behind [`KvClientHooks`] ([`rules::next_attempt_reference`]).
 //! * **Reads through the log.** A get is a log entry like any write. A leader that answered
 //!   from its own machine could have been deposed without knowing ([`ServerRule::LocalRead`]);
 //!   a *lease* (answer locally while a majority acknowledged within a window) is safe only
 //!   while clocks run at the same rate ([`ServerRule::LeaseRead`], shown wrong under drift).
+//!   *Read index* (Ongaro's thesis §6.4, [`ServerRule::ReadIndex`]) answers from the machine
+//!   without a log entry: the leader notes its commit index (once an entry of its term has
+//!   committed), confirms with a round of `ReadConfirm` that a majority still has its term,
+//!   and answers once its machine has been handed every entry up to the noted index; without
+//!   the round ([`ServerRule::ReadIndexNoConfirm`]) a deposed leader answers stale.
 //!
 //! Invariant: the store's properties are judged on the client history alone, as an outside
 //! tester sees it: `linearizable` (per key, with [`crate::lin`]'s key-value model and its
@@ -37,10 +43,12 @@
 //! ([`scenarios::on_raft`]).
 //!
 //! Files: [`types`] (operations, commands, messages, the machine, node states), [`rules`]
-//! (the apply decision behind [`KvHooks`] with its known-wrong variants, the server's and
-//! client's rules), [`node`] (the protocol: Raft embedded through
-//! [`Ctx::nested`](crate::sim::protocol::Ctx::nested)), [`properties`], [`view`],
-//! [`scenarios`] and [`challenge`] (the `kv-apply` and `kv-dedup` challenges).
+//! (the apply decision behind [`KvHooks`] and the client's behind [`KvClientHooks`], with
+//! their known-wrong variants, and the server's rules), [`node`] (the protocol: Raft embedded
+//! through [`Ctx::nested`](crate::sim::protocol::Ctx::nested)), [`properties`], [`view`],
+//! [`scenarios`] and [`challenge`] (the `kv-apply`, `kv-dedup`, `kv-client` and `kv-reads`
+//! challenges; in the last the leader's decision for a get is behind
+//! [`rules::KvReadHooks`]).
 
 pub mod challenge;
 pub mod node;
@@ -53,7 +61,7 @@ pub mod types;
 pub mod view;
 
 pub use node::KvStore;
-pub use rules::{ClientRule, KvHooks, KvVariant, ServerRule};
+pub use rules::{ClientRule, KvClientHooks, KvHooks, KvVariant, ServerRule};
 
 use crate::limits::KV_LIN_SEARCH_STEPS_MAX as LIN_SEARCH_STEPS_MAX;
 

@@ -6,7 +6,10 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::rules::{ClientRule, KvHooks, ServerRule};
+use super::rules::{
+    ClientAction, ClientEvent, ClientView, KvClientHooks, KvHooks, KvReadHooks, ReadAction,
+    ReadView, ServerRule,
+};
 use super::types::*;
 use super::*;
 use crate::protocols::raft::{self, Raft, Role};
@@ -25,8 +28,10 @@ pub struct KvStore {
     pub hooks: Arc<dyn KvHooks>,
     /// How a server answers.
     pub server_rule: ServerRule,
-    /// What a client does on a timeout.
-    pub client_rule: ClientRule,
+    /// What a client does on a timeout or a redirect.
+    pub client: Arc<dyn KvClientHooks>,
+    /// How a leader serves a get, when not through the log by [`ServerRule`].
+    pub reads: Option<Arc<dyn KvReadHooks>>,
     /// Operations each client draws at its start.
     pub ops_per_client: u32,
     /// A server whose first election starts early, so runs begin with a known leader.
@@ -40,7 +45,8 @@ impl fmt::Debug for KvStore {
             .field("raft", &self.raft)
             .field("hooks", &self.hooks.name())
             .field("server_rule", &self.server_rule)
-            .field("client_rule", &self.client_rule)
+            .field("client", &self.client.name())
+            .field("reads", &self.reads.as_ref().map(|r| r.name().to_string()))
             .finish()
     }
 }
@@ -65,8 +71,106 @@ impl KvStore {
         carry_out(effects, ctx);
         if !was_leader && s.raft.role == Role::Leader {
             s.acked_at = vec![0; usize::from(self.servers)];
+            s.confirmed = vec![0; usize::from(self.servers)];
+        }
+        if s.raft.role != Role::Leader {
+            // A server that no longer leads drops the reads it held; their clients retry.
+            s.reads.clear();
         }
         self.hand_committed(s, ctx);
+        self.serve_reads(s, ctx);
+    }
+
+    /// Whether an entry of this leader's term has committed (its commit index is then its
+    /// own, Raft §5.4.2, §8).
+    fn term_committed(s: &ServerState) -> bool {
+        s.raft.persistent.term_at(s.raft.commit_index) == Some(s.raft.persistent.current_term)
+    }
+
+    /// Starts a confirmation round: every other server is asked whether this leader still
+    /// leads its term.
+    fn start_round(&self, s: &mut ServerState, ctx: &mut Ctx<'_, Self>) {
+        s.round = (s.round.0 + 1, ctx.now());
+        let (term, round) = (s.raft.persistent.current_term, s.round.0);
+        for n in (0..self.servers).filter(|&n| n != s.raft.me) {
+            ctx.send(n, Msg::ReadConfirm { term, round });
+        }
+    }
+
+    /// The decision for gets at a leader, if gets are not simply appended: the installed
+    /// hooks, or the read-index rules.
+    fn read_hooks(&self) -> Option<&dyn KvReadHooks> {
+        match (&self.reads, self.server_rule) {
+            (Some(h), _) => Some(h.as_ref()),
+            (None, ServerRule::ReadIndex | ServerRule::ReadIndexNoConfirm) => {
+                Some(&self.server_rule)
+            }
+            _ => None,
+        }
+    }
+
+    /// A leader asks its read decision about each pending get: answers it, appends it to the
+    /// log, or keeps it; and starts a confirmation round when a kept get asked for one and
+    /// none has started since it arrived, or the last is [`RESEND_TICKS`] old.
+    fn serve_reads(&self, s: &mut ServerState, ctx: &mut Ctx<'_, Self>) {
+        let Some(hooks) = self.read_hooks() else {
+            return;
+        };
+        if s.reads.is_empty() || s.raft.role != Role::Leader {
+            return;
+        }
+        let commit = Self::term_committed(s).then_some(s.raft.commit_index);
+        let lease = self.lease_valid(s, ctx.now());
+        let me = s.raft.me;
+        let majority = s.raft.majority();
+        let mut round = false;
+        let mut via_log = Vec::new();
+        let mut i = 0;
+        while i < s.reads.len() {
+            let r = &mut s.reads[i];
+            if r.read_index.is_none() {
+                r.read_index = commit;
+            }
+            let votes = 1 + s
+                .confirmed
+                .iter()
+                .enumerate()
+                .filter(|&(n, &c)| n != usize::from(me) && c >= r.from_round)
+                .count();
+            let view = ReadView {
+                value: s
+                    .machine
+                    .data
+                    .get(&r.key)
+                    .cloned()
+                    .unwrap_or_else(|| Rc::from("")),
+                read_index: r.read_index,
+                // The machine has been handed every entry up to here (no-ops included,
+                // which it does not see).
+                applied: s.handed as u64,
+                commit_index: s.raft.commit_index,
+                confirmed: votes >= majority,
+                lease,
+            };
+            match hooks.serve_get(&view) {
+                ReadAction::Answer(result) => {
+                    let r = s.reads.remove(i);
+                    ctx.send(r.client, Msg::Done { seq: r.seq, result });
+                }
+                ReadAction::ViaLog => via_log.push(s.reads.remove(i)),
+                ReadAction::Confirm => {
+                    round |= s.round.0 < r.from_round || ctx.now() >= s.round.1 + RESEND_TICKS;
+                    i += 1;
+                }
+                ReadAction::Wait => i += 1,
+            }
+        }
+        if round {
+            self.start_round(s, ctx);
+        }
+        for r in via_log {
+            self.append(s, r.client, r.seq, Op::Get(r.key), ctx);
+        }
     }
 
     /// Hands the machine the entries Raft applied since the last time, together with the
@@ -137,6 +241,21 @@ impl KvStore {
             return;
         }
         if let Op::Get(key) = &op {
+            if self.read_hooks().is_some() {
+                s.reads.retain(|r| r.client != client);
+                if s.reads.len() < crate::limits::KV_PENDING_READS_MAX {
+                    let read_index = Self::term_committed(s).then_some(s.raft.commit_index);
+                    s.reads.push(PendingRead {
+                        client,
+                        seq,
+                        key: key.clone(),
+                        read_index,
+                        from_round: s.round.0 + 1,
+                    });
+                    self.serve_reads(s, ctx);
+                }
+                return;
+            }
             let local = match self.server_rule {
                 ServerRule::LocalRead => true,
                 ServerRule::LeaseRead => self.lease_valid(s, ctx.now()),
@@ -160,6 +279,19 @@ impl KvStore {
                 return;
             }
         }
+        self.append(s, client, seq, op, ctx);
+    }
+
+    /// The leader appends a client's operation to its log and answers once it is applied
+    /// (or at once, under [`ServerRule::AckBeforeCommit`]).
+    fn append(
+        &self,
+        s: &mut ServerState,
+        client: NodeId,
+        seq: Seq,
+        op: Op,
+        ctx: &mut Ctx<'_, Self>,
+    ) {
         let command = Command { client, seq, op };
         let early =
             self.server_rule == ServerRule::AckBeforeCommit && !matches!(command.op, Op::Get(_));
@@ -191,7 +323,21 @@ impl KvStore {
                 }
             }
             Msg::Request { seq, op } => self.on_request(s, from, seq, op, ctx),
-            Msg::Done { .. } | Msg::NotLeader { .. } => {}
+            Msg::ReadConfirm { round, .. } if self.is_server(from) => {
+                let term = s.raft.persistent.current_term;
+                ctx.send(from, Msg::ReadConfirmed { term, round });
+            }
+            Msg::ReadConfirmed { term, round } if self.is_server(from) => {
+                if s.raft.role == Role::Leader && term == s.raft.persistent.current_term {
+                    let c = &mut s.confirmed[usize::from(from)];
+                    *c = (*c).max(round);
+                    self.serve_reads(s, ctx);
+                }
+            }
+            Msg::Done { .. }
+            | Msg::NotLeader { .. }
+            | Msg::ReadConfirm { .. }
+            | Msg::ReadConfirmed { .. } => {}
         }
     }
 
@@ -199,24 +345,19 @@ impl KvStore {
     // Clients.
     // ---------------------------------------------------------------------------------------
 
-    fn next_server(&self, n: NodeId) -> NodeId {
-        (n + 1) % self.servers
-    }
-
     fn send_attempt(&self, c: &ClientState, ctx: &mut Ctx<'_, Self>) {
         if let Some(r) = &c.running {
             ctx.send(
                 c.leader,
                 Msg::Request {
-                    seq: r.seq,
+                    seq: r.sent_seq,
                     op: r.op.clone(),
                 },
             );
-            let wait = match self.client_rule {
-                ClientRule::GiveUp => GIVE_UP_TICKS,
-                _ => ATTEMPT_TICKS,
-            };
-            ctx.set_timer(Timer::Attempt(r.seq, r.attempts), wait);
+            ctx.set_timer(
+                Timer::Attempt(r.seq, r.attempts),
+                self.client.attempt_ticks(),
+            );
         }
     }
 
@@ -236,6 +377,7 @@ impl KvStore {
             seq: c.seq,
             op,
             attempts: 1,
+            sent_seq: c.seq,
         });
         self.send_attempt(c, ctx);
     }
@@ -249,35 +391,76 @@ impl KvStore {
         ctx.set_timer(Timer::Next, think);
     }
 
-    /// Another attempt of the operation in progress, or giving up after [`ATTEMPTS_MAX`].
-    fn retry(&self, c: &mut ClientState, to: NodeId, ctx: &mut Ctx<'_, Self>) {
-        let Some(r) = c.running.as_mut() else { return };
-        if r.attempts >= ATTEMPTS_MAX {
-            let seq = r.seq;
-            c.gave_up += 1;
-            self.finish(c, Note::GaveUp { seq }, ctx);
-            return;
+    /// Asks the client's hooks what to do after `event` at `server`, and does it.
+    fn decide(
+        &self,
+        c: &mut ClientState,
+        event: ClientEvent,
+        server: NodeId,
+        ctx: &mut Ctx<'_, Self>,
+    ) {
+        let Some(r) = c.running.as_ref() else { return };
+        let view = ClientView {
+            event,
+            server,
+            attempts: r.attempts,
+            seq: r.sent_seq,
+            servers: self.servers,
+        };
+        let seq = r.seq;
+        match self.client.next_attempt(&view) {
+            ClientAction::Send {
+                to,
+                seq: sent,
+                after,
+            } => {
+                c.leader = to;
+                c.seq = c.seq.max(sent);
+                if let Some(r) = c.running.as_mut() {
+                    r.sent_seq = sent;
+                }
+                if after == 0 {
+                    self.attempt_again(c, ctx);
+                } else {
+                    ctx.set_timer(Timer::Resend(seq), after);
+                }
+            }
+            ClientAction::GiveUp => {
+                c.gave_up += 1;
+                self.finish(c, Note::GaveUp { seq }, ctx);
+            }
+            ClientAction::Fail => {
+                c.gave_up += 1;
+                self.finish(c, Note::Failed { seq }, ctx);
+            }
+            ClientAction::Ok => {
+                c.done += 1;
+                let result = Rc::from("");
+                self.finish(c, Note::Return { seq, result }, ctx);
+            }
         }
-        r.attempts += 1;
-        c.leader = to;
+    }
+
+    /// Another attempt of the operation in progress, at `c.leader`.
+    fn attempt_again(&self, c: &mut ClientState, ctx: &mut Ctx<'_, Self>) {
+        let Some(r) = c.running.as_mut() else { return };
+        r.attempts = r.attempts.saturating_add(1);
         self.send_attempt(c, ctx);
     }
 
     fn client_message(&self, c: &mut ClientState, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Self>) {
-        let current = c.running.as_ref().map(|r| r.seq);
+        let Some((seq, sent)) = c.running.as_ref().map(|r| (r.seq, r.sent_seq)) else {
+            return;
+        };
         match msg {
-            Msg::Done { seq, result } if current == Some(seq) => {
+            Msg::Done { seq: s, result } if s == sent => {
                 c.leader = from;
                 c.done += 1;
                 self.finish(c, Note::Return { seq, result }, ctx);
             }
-            Msg::NotLeader { seq, leader } if current == Some(seq) => match leader {
-                Some(l) => self.retry(c, l, ctx),
-                None => {
-                    c.leader = self.next_server(from);
-                    ctx.set_timer(Timer::Resend(seq), RESEND_TICKS);
-                }
-            },
+            Msg::NotLeader { seq: s, leader } if s == sent => {
+                self.decide(c, ClientEvent::NotLeader(leader), from, ctx);
+            }
             _ => {}
         }
     }
@@ -291,24 +474,11 @@ impl KvStore {
         };
         let (seq, attempts) = (r.seq, r.attempts);
         match timer {
-            Timer::Attempt(s, k) if s == seq && k == attempts => match self.client_rule {
-                ClientRule::Retry => {
-                    let to = self.next_server(c.leader);
-                    self.retry(c, to, ctx);
-                }
-                ClientRule::GiveUp => {
-                    c.gave_up += 1;
-                    self.finish(c, Note::GaveUp { seq }, ctx);
-                }
-                ClientRule::TimeoutIsFailure => {
-                    c.gave_up += 1;
-                    self.finish(c, Note::Failed { seq }, ctx);
-                }
-            },
-            Timer::Resend(s) if s == seq => {
-                let to = c.leader;
-                self.retry(c, to, ctx);
+            Timer::Attempt(s, k) if s == seq && k == attempts => {
+                let server = c.leader;
+                self.decide(c, ClientEvent::Timeout, server, ctx);
             }
+            Timer::Resend(s) if s == seq => self.attempt_again(c, ctx),
             _ => {}
         }
     }
@@ -391,6 +561,9 @@ impl Protocol for KvStore {
             waiting: Default::default(),
             volatile_sessions: Default::default(),
             acked_at: vec![0; usize::from(self.servers)],
+            reads: Vec::new(),
+            round: (0, 0),
+            confirmed: vec![0; usize::from(self.servers)],
         }))
     }
 
@@ -476,5 +649,15 @@ const MESSAGE_KINDS: &[MessageKind] = &[
         name: "NotLeader",
         reply: true,
         meaning: "not the leader: try the one named, if any",
+    },
+    MessageKind {
+        name: "ReadConfirm",
+        reply: false,
+        meaning: "a leader serving a read by read index asks: do I still lead this term?",
+    },
+    MessageKind {
+        name: "ReadConfirmed",
+        reply: true,
+        meaning: "the follower's current term, for the round asked",
     },
 ];

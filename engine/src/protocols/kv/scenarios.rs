@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use super::node::KvStore;
-use super::rules::{ClientRule, KvHooks, KvVariant, ServerRule};
+use super::rules::{ClientRule, KvClientHooks, KvHooks, KvReadHooks, KvVariant, ServerRule};
 use super::*;
 use crate::protocols::raft::{Raft, RaftCfg, RaftHooks, RaftVariant};
 use crate::sim::protocol::NodeId;
@@ -35,8 +35,10 @@ pub struct Setup {
     pub raft: Arc<dyn RaftHooks>,
     /// How servers answer.
     pub server: ServerRule,
-    /// What clients do on a timeout.
-    pub client: ClientRule,
+    /// What clients do on a timeout or a redirect.
+    pub client: Arc<dyn KvClientHooks>,
+    /// How a leader serves a get, when not through the log by `server`.
+    pub reads: Option<Arc<dyn KvReadHooks>>,
 }
 
 impl Setup {
@@ -46,7 +48,8 @@ impl Setup {
             hooks: Arc::new(KvVariant::Reference),
             raft: Arc::new(RaftVariant::Reference),
             server: ServerRule::Reference,
-            client: ClientRule::Retry,
+            client: Arc::new(ClientRule::Retry),
+            reads: None,
         }
     }
     /// The reference with this apply decision.
@@ -86,7 +89,8 @@ pub fn store(
             },
             hooks: setup.hooks,
             server_rule: setup.server,
-            client_rule: setup.client,
+            client: setup.client,
+            reads: setup.reads,
             ops_per_client,
             first_leader,
         },
@@ -169,10 +173,47 @@ pub fn on_raft(raft: Arc<dyn RaftHooks>) -> Scenario<KvStore> {
     })
 }
 
+/// `kv-deposed-leader`'s faults and requests.
+fn deposed_script() -> Vec<Override> {
+    let at = Override::at;
+    vec![
+        req(100, 0, "put.x.A1"),
+        at(
+            300,
+            Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
+        ),
+        req(310, 1, "put.x.B1"),
+        req(900, 0, "get.x"),
+        at(1_200, Action::HealAll),
+        req(1_900, 0, "get.x"),
+        req(1_900, 1, "get.x"),
+    ]
+}
+
+/// `kv-lease-skew`'s faults and requests.
+fn lease_skew_script() -> Vec<Override> {
+    let at = Override::at;
+    vec![
+        req(100, 0, "put.x.A1"),
+        at(
+            300,
+            Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
+        ),
+        at(300, Action::Clock(0, 0, -500_000)),
+        at(300, Action::Clock(1, 0, 500_000)),
+        at(300, Action::Clock(2, 0, 500_000)),
+        at(300, Action::Clock(client(1), 0, 500_000)),
+        req(305, 1, "put.x.B1"),
+        req(700, 0, "get.x"),
+        at(1_200, Action::HealAll),
+        req(1_900, 0, "get.x"),
+        req(1_900, 1, "get.x"),
+    ]
+}
+
 /// `kv-deposed-leader`: the first leader n0 is cut off with client A and keeps believing it
 /// leads; B writes x through the new leader; then A reads x at n0.
 pub fn deposed_leader(setup: Setup) -> Scenario<KvStore> {
-    let at = Override::at;
     store(
         "kv-deposed-leader",
         "A deposed leader must not answer reads",
@@ -185,25 +226,13 @@ pub fn deposed_leader(setup: Setup) -> Scenario<KvStore> {
         setup,
         0,
         Some(0),
-        vec![
-            req(100, 0, "put.x.A1"),
-            at(
-                300,
-                Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
-            ),
-            req(310, 1, "put.x.B1"),
-            req(900, 0, "get.x"),
-            at(1_200, Action::HealAll),
-            req(1_900, 0, "get.x"),
-            req(1_900, 1, "get.x"),
-        ],
+        deposed_script(),
     )
 }
 
 /// `kv-lease-skew`: the leader's clock falls behind when it is cut off, so its lease outlives
 /// its office.
 pub fn lease_skew(setup: Setup) -> Scenario<KvStore> {
-    let at = Override::at;
     store(
         "kv-lease-skew",
         "A leader's lease under clock skew",
@@ -217,22 +246,7 @@ pub fn lease_skew(setup: Setup) -> Scenario<KvStore> {
         setup,
         0,
         Some(0),
-        vec![
-            req(100, 0, "put.x.A1"),
-            at(
-                300,
-                Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
-            ),
-            at(300, Action::Clock(0, 0, -500_000)),
-            at(300, Action::Clock(1, 0, 500_000)),
-            at(300, Action::Clock(2, 0, 500_000)),
-            at(300, Action::Clock(client(1), 0, 500_000)),
-            req(305, 1, "put.x.B1"),
-            req(700, 0, "get.x"),
-            at(1_200, Action::HealAll),
-            req(1_900, 0, "get.x"),
-            req(1_900, 1, "get.x"),
-        ],
+        lease_skew_script(),
     )
 }
 
@@ -247,6 +261,11 @@ pub enum Step {
     Apply,
     /// `kv-dedup`: clients retry with the same sequence number.
     Dedup,
+    /// `kv-client`: the learner's client decides retries, redirects and giving up, on the
+    /// reference machine.
+    Client,
+    /// `kv-reads`: the learner's leader decides how it serves each get.
+    Reads,
 }
 
 /// Every this many seeds, one is a scripted run (in turn) instead of a swarm run.
@@ -257,6 +276,8 @@ pub fn swarm_id(step: Step) -> &'static str {
     match step {
         Step::Apply => "kv-apply-swarm",
         Step::Dedup => "kv-dedup-swarm",
+        Step::Client => "kv-client-swarm",
+        Step::Reads => "kv-reads-swarm",
     }
 }
 
@@ -265,6 +286,12 @@ pub fn scripted_ids(step: Step) -> &'static [&'static str] {
     match step {
         Step::Apply => &["kv-apply-appends", "kv-apply-restart"],
         Step::Dedup => &["kv-dedup-lost-answers", "kv-dedup-duplicates"],
+        Step::Client => &[
+            "kv-client-lost-answers",
+            "kv-client-moved-leader",
+            "kv-client-dead-leader",
+        ],
+        Step::Reads => &["kv-reads-deposed-leader", "kv-reads-lease-skew"],
     }
 }
 
@@ -324,7 +351,7 @@ fn script(id: &str) -> Option<Vec<Override>> {
         // they hear nothing and retry — at n0 again (each retry appends the same request
         // again), then, after n0 crashes, at the new leader. The retry of an applied request
         // lands after a leader change, and C's retried read must be answered "C1".
-        "kv-dedup-lost-answers" => vec![
+        "kv-dedup-lost-answers" | "kv-client-lost-answers" => vec![
             req(100, 2, "put.y.C1"),
             at(250, Action::Cut(0, client(0))),
             at(250, Action::Cut(0, client(1))),
@@ -350,12 +377,39 @@ fn script(id: &str) -> Option<Vec<Override>> {
             req(500, 0, "append.x.A3"),
             at(700, Action::HealAll),
         ],
+        // n0 is cut off alone while the clients are idle but for B, whose append meets the
+        // election; the others elect a leader, and after the heal n0 follows it. The clients'
+        // final reads go first to n0, where they last had an answer: each gets `NotLeader`
+        // naming the new leader.
+        "kv-client-moved-leader" => vec![
+            req(100, 0, "put.x.A1"),
+            req(100, 1, "append.y.B1"),
+            req(100, 2, "append.x.C1"),
+            at(250, Action::Partition(vec![vec![0], vec![1, 2, 3, 4, 5]])),
+            req(500, 1, "append.x.B2"),
+            at(800, Action::HealAll),
+        ],
+        // The leader n0 crashes for good while every client has a request in flight to it;
+        // the two others elect a leader. Until they do, their hints may still name n0.
+        "kv-client-dead-leader" => vec![
+            req(100, 0, "append.x.A1"),
+            req(100, 1, "append.y.B1"),
+            req(100, 2, "put.x.C1"),
+            req(300, 0, "append.x.A2"),
+            req(300, 1, "get.x"),
+            req(300, 2, "append.y.C2"),
+            at(310, Action::Crash(0)),
+            req(700, 0, "append.x.A3"),
+        ],
+        "kv-reads-deposed-leader" => deposed_script(),
+        "kv-reads-lease-skew" => lease_skew_script(),
         _ => return None,
     };
+    // The final reads begin once the last fault (or heal) is [`SETTLE_TICKS`] old.
     let healed = s
         .iter()
         .filter_map(|o| match (&o.at, &o.action) {
-            (crate::sim::spec::When::Time(t), Action::HealAll) => Some(*t),
+            (crate::sim::spec::When::Time(t), a) if !matches!(a, Action::Request(..)) => Some(*t),
             _ => None,
         })
         .max()
@@ -366,7 +420,7 @@ fn script(id: &str) -> Option<Vec<Override>> {
 
 fn step_text(id: &str) -> (&'static str, &'static str) {
     match id {
-        "kv-apply-swarm" | "kv-dedup-swarm" => (
+        "kv-apply-swarm" | "kv-dedup-swarm" | "kv-client-swarm" | "kv-reads-swarm" => (
             "The store under a random nemesis",
             "Each seed draws its own faults (crashes and restarts of servers, partitions, \
              pauses, clock skew, loss) and their rates; clients run a random workload and, \
@@ -381,11 +435,32 @@ fn step_text(id: &str) -> (&'static str, &'static str) {
             "n1 crashes and restarts with an empty machine (Raft applies its log again from \
              index 1); later the leader n0 crashes with operations in flight.",
         ),
-        "kv-dedup-lost-answers" => (
+        "kv-dedup-lost-answers" | "kv-client-lost-answers" => (
             "Answers lost, retries after a leader change",
             "The links from n0 to the clients are cut: n0 applies their requests but its \
              answers never arrive; the clients retry, and after n0 crashes their retries \
              reach a new leader.",
+        ),
+        "kv-client-moved-leader" => (
+            "The leader moves while the clients are idle",
+            "n0 is cut off alone from t=250 to 800 and a new leader is elected; the clients' \
+             next requests go to n0, which answers NotLeader naming the new leader.",
+        ),
+        "kv-client-dead-leader" => (
+            "The leader crashes for good",
+            "n0 crashes at t=310 with a request from every client in flight and never \
+             restarts; n1 and n2 elect a leader and must answer everything after.",
+        ),
+        "kv-reads-deposed-leader" => (
+            "A deposed leader is asked to read",
+            "n0 is cut off with client A at t=300 and still believes it leads; B's put x=B1 \
+             commits on the majority side; at t=900 A reads x at n0.",
+        ),
+        "kv-reads-lease-skew" => (
+            "A leader's clock falls behind",
+            "n0 is cut off with client A at t=300 and its clock runs at half speed while the \
+             others run fast; B's put x=B1 commits on the majority side; at t=700 A reads x \
+             at n0, whose lease by its own clock has not run out.",
         ),
         _ => (
             "Duplicated messages",
@@ -402,8 +477,8 @@ pub fn challenge_scenario(step: Step, id: &str, setup: Setup) -> Option<Scenario
     let (title, description) = step_text(id);
     let setup = Setup {
         client: match step {
-            Step::Apply => ClientRule::GiveUp,
-            Step::Dedup => setup.client,
+            Step::Apply => Arc::new(ClientRule::GiveUp),
+            Step::Dedup | Step::Client | Step::Reads => setup.client,
         },
         ..setup
     };

@@ -158,6 +158,21 @@ pub enum Msg {
         /// The leader the server knows.
         leader: Option<NodeId>,
     },
+    /// A leader serving reads by read index asks a follower to confirm it still leads.
+    ReadConfirm {
+        /// The leader's term.
+        term: raft::Term,
+        /// The leader's confirmation round.
+        round: u64,
+    },
+    /// A follower's answer to [`Msg::ReadConfirm`], with the follower's own term (the leader
+    /// counts it only when it equals its own).
+    ReadConfirmed {
+        /// The follower's current term.
+        term: raft::Term,
+        /// The round answered.
+        round: u64,
+    },
 }
 
 impl fmt::Display for Msg {
@@ -171,6 +186,10 @@ impl fmt::Display for Msg {
                 leader: Some(l),
             } => write!(f, "NotLeader{{#{seq},try n{l}}}"),
             Msg::NotLeader { seq, leader: None } => write!(f, "NotLeader{{#{seq},no leader}}"),
+            Msg::ReadConfirm { term, round } => write!(f, "ReadConfirm{{t:{term},r:{round}}}"),
+            Msg::ReadConfirmed { term, round } => {
+                write!(f, "ReadConfirmed{{t:{term},r:{round}}}")
+            }
         }
     }
 }
@@ -196,6 +215,16 @@ impl Canon for Msg {
                 h.u8(3);
                 h.u64(*seq);
                 leader.map_or(u64::MAX, u64::from).canon(h);
+            }
+            Msg::ReadConfirm { term, round } => {
+                h.u8(4);
+                h.u64(*term);
+                h.u64(*round);
+            }
+            Msg::ReadConfirmed { term, round } => {
+                h.u8(5);
+                h.u64(*term);
+                h.u64(*round);
             }
         }
     }
@@ -363,6 +392,8 @@ pub struct Running {
     pub op: Op,
     /// Attempts sent so far (the first is 1).
     pub attempts: u32,
+    /// The sequence number the last attempt carried (the reference keeps `seq`).
+    pub sent_seq: Seq,
 }
 
 /// A client node's state.
@@ -400,6 +431,30 @@ pub struct ServerState {
     /// Leaders: when (local clock) each server last acknowledged an AppendEntries of this term
     /// (for the lease read).
     pub acked_at: Vec<u64>,
+    /// Leaders serving reads by read index: the gets waiting for their confirmation and their
+    /// read index, in arrival order.
+    pub reads: Vec<PendingRead>,
+    /// The last confirmation round this leader started (0: none), and when (local clock).
+    pub round: (u64, u64),
+    /// Per server, the highest round it confirmed in this leader's term.
+    pub confirmed: Vec<u64>,
+}
+
+/// A get a leader serves by read index (Ongaro's thesis §6.4), waiting until a majority
+/// confirmed a round started after its arrival and the machine applied up to its read index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingRead {
+    /// The client.
+    pub client: NodeId,
+    /// Its sequence number.
+    pub seq: Seq,
+    /// The key read.
+    pub key: Rc<str>,
+    /// The commit index when the read arrived — or, if no entry of the leader's term had
+    /// committed then, when the first one did; `None` until then.
+    pub read_index: Option<Index>,
+    /// The first confirmation round that counts for it (started at or after its arrival).
+    pub from_round: u64,
 }
 
 /// A node's state.
