@@ -26,7 +26,7 @@ test("the chapter promises the simulations it embeds", async () => {
   });
   const embedded = await page.locator(".sim-mount").evaluateAll((ms) => ms.map((m) => m.dataset.scenario));
   const challenges = await page.locator("section.challenge [id^=challenge-]").evaluateAll((hs) => hs.map((h) => h.id.slice("challenge-".length)));
-  for (const id of promised.filter((c) => /^(2pc|outbox|saga|twopc)-/.test(c))) {
+  for (const id of promised.filter((c) => /^(2pc|3pc|outbox|saga|twopc)-/.test(c))) {
     assert.ok(embedded.includes(id) || challenges.includes(id), `${id} is embedded`);
   }
   assert.ok(promised.length >= 5, `names its simulations: ${promised}`);
@@ -159,6 +159,21 @@ test("the event log crashes a participant just before a PREPARE reaches it, or j
   const after = await log.locator(".log-line").allTextContents();
   assert.ok(after.some((l) => l.trim() === earlier), "the picked line stays in the run");
   assert.match(after.at(-1), /crash/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("3PC commits without its coordinator after a crash, and splits under a partition", async () => {
+  const { page, problems } = await browser.open(CHAPTER_5);
+  const crash = await chapterSim(page, "3pc-coordinator-crash");
+  await playUntil(page, crash, 700);
+  assert.equal(await crash.locator("li.property.violated").count(), 0, "no split without a partition");
+  const split = await chapterSim(page, "3pc-partition");
+  await playUntil(page, split, 700);
+  await split.locator("li.property.violated code", { hasText: "atomic-outcome" }).waitFor();
+  assert.match(await split.locator('.panel-grid[aria-label="Outcomes"]').textContent(), /atomicity broken/);
+  await split.scrollIntoViewIfNeeded();
+  await shot(page, "ch5-3pc-partition");
   assert.deepEqual(problems, []);
   await page.close();
 });
