@@ -411,3 +411,19 @@ test("on a phone the controls are one row of touch-sized buttons and the descrip
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test("on a wide screen a chapter's simulation takes the content cell, wider than the prose", async () => {
+  const { page, problems } = await browser.open(CHAPTER_1, { viewport: { width: 1280, height: 860 } });
+  const sim = await chapterSim(page, "retry-lossy");
+  const widths = await page.evaluate(() => ({
+    prose: document.querySelector(".chapter .prose").getBoundingClientRect().width,
+    mount: document.querySelector(".chapter > .sim-mount[data-scenario=retry-lossy]").getBoundingClientRect().width,
+    right: document.querySelector(".chapter > .sim-mount[data-scenario=retry-lossy]").getBoundingClientRect().right,
+    page: document.documentElement.clientWidth,
+  }));
+  assert.ok(widths.mount > widths.prose + 60, `the simulation is wider than the prose: ${JSON.stringify(widths)}`);
+  assert.ok(widths.right <= widths.page, "and stays on the page");
+  assert.ok(await sim.isVisible());
+  assert.deepEqual(problems, []);
+  await page.close();
+});
