@@ -122,6 +122,7 @@ impl Sim {
 
     fn step(&self, command: Command) {
         self.playing.set(false);
+        self.clear_notice();
         if self.command(command) {
             self.now.set(self.view.with_untracked(|v| v.time as f64));
         }
@@ -129,8 +130,17 @@ impl Sim {
 
     /// A hand-made action forks the timeline here: later steps of the old timeline are gone.
     fn act(&self, action: Action) {
+        self.clear_notice();
         if self.command(Command::Apply(action)) {
             self.max_step.set(self.view.with_untracked(|v| v.step));
+        }
+    }
+
+    /// A notice answers the last thing that happened ("the run has ended", a refused action);
+    /// the reader's next move makes it stale.
+    fn clear_notice(&self) {
+        if self.notice.with_untracked(Option::is_some) {
+            self.notice.set(None);
         }
     }
 
@@ -196,6 +206,7 @@ impl Sim {
             self.playing.set(false);
         } else {
             self.last_frame_ms.set_value(None);
+            self.clear_notice();
             self.playing.set(true);
             animate(*self);
         }
