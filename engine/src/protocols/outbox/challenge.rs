@@ -8,7 +8,8 @@
 //! `#{ shipped, processed }` (the orders shipped, repeats included, and the keys recorded).
 //! It returns arrays of steps: `#{ publish: 3 }`, `#{ mark: 3 }` for the relay; `"ack"`,
 //! `"process"`, `"ship"`, `#{ ship: true, record: "o3" }` (one transaction) and
-//! `#{ record: "o3" }` (a transaction of its own) for the consumer. A result of another type
+//! `#{ record: "o3" }` (a transaction of its own) for the consumer. Each transaction of one
+//! answer commits on its own (see [`Outbox::commit_gap`]). A result of another type
 //! or shape stops the check with a [`crate::script::ScriptErrorKind::WrongResult`] at the
 //! function's definition.
 //!
@@ -18,7 +19,8 @@
 //! the state one rule exists for: the relay crashing between a publish and its mark, the
 //! consumer's acknowledgements lost after its commits, the consumer crashing while it
 //! processes, every message twice, publish acknowledgements delayed past the relay's timeout,
-//! one customer's events in flight together. Every 24 consecutive seeds hold each scripted run.
+//! one customer's events in flight together, the consumer crashing between two transactions of
+//! one answer. Every 28 consecutive seeds hold each scripted run.
 
 use std::rc::Rc;
 

@@ -94,6 +94,10 @@ pub const PUBLISH_TIMEOUT_TICKS: u64 = 80;
 pub const REDELIVER_TICKS: u64 = 100;
 /// How long the consumer takes to process one delivery, ticks (uniform in the range).
 pub const PROCESS_TICKS: (u64, u64) = (8, 14);
+/// When one answer of the consumer's handler holds several local transactions, each after the
+/// first commits this many ticks after the one before it (uniform in the range): a crash in
+/// between leaves the earlier ones committed and the later ones never run.
+pub const COMMIT_GAP_TICKS: (u64, u64) = (2, 6);
 
 /// The write option: which of the three ways the service records an order and its event.
 const fn write(default: usize) -> ProtocolOption {
@@ -144,6 +148,9 @@ pub struct Outbox {
     /// Customers the client's orders are for, c1..c`customers` ([`CUSTOMERS`] but in a
     /// challenge run about one customer's events).
     pub customers: u32,
+    /// The gap between two local transactions of one answer of the consumer, ticks
+    /// ([`COMMIT_GAP_TICKS`] but in a challenge run with a slow shipping database).
+    pub commit_gap: (u64, u64),
 }
 
 impl fmt::Debug for Outbox {
@@ -368,6 +375,8 @@ pub enum Timer {
     Redeliver,
     /// Consumer: the delivery at the head of its inbox is processed.
     Process,
+    /// Consumer: the next local transaction of the handler answer numbered so commits.
+    Txn(u64),
     /// Client: place the next order.
     Think,
     /// Client: give the current order up.
@@ -383,6 +392,7 @@ impl fmt::Display for Timer {
             Timer::Poll => f.write_str("poll"),
             Timer::Redeliver => f.write_str("redeliver"),
             Timer::Process => f.write_str("process"),
+            Timer::Txn(k) => write!(f, "transaction {k}"),
             Timer::Think => f.write_str("think"),
             Timer::Timeout => f.write_str("timeout"),
         }
@@ -409,6 +419,10 @@ impl Canon for Timer {
             Timer::Process => h.u8(5),
             Timer::Think => h.u8(6),
             Timer::Timeout => h.u8(7),
+            Timer::Txn(k) => {
+                h.u8(8);
+                h.u64(*k);
+            }
         }
     }
 }
@@ -599,6 +613,18 @@ impl BrokerState {
     }
 }
 
+/// The rest of one answer of the consumer's handler, from its second (or later) local
+/// transaction on, waiting for that transaction to commit. In memory only: a crash loses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deferred {
+    /// Its number, the key of its [`Timer::Txn`].
+    pub seq: u64,
+    /// The delivery the answer is about.
+    pub delivery: Delivery,
+    /// The steps still to run, a transaction first.
+    pub steps: Vec<ConsumerStep>,
+}
+
 /// The shipping service's state (n2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShippingState {
@@ -606,6 +632,10 @@ pub struct ShippingState {
     pub db: ShippingDb,
     /// Deliveries taken for processing, the head first.
     pub inbox: Vec<Delivery>,
+    /// Answers whose later transactions are still to commit, oldest first.
+    pub deferred: Vec<Deferred>,
+    /// The number of the next [`Deferred`].
+    pub next_seq: u64,
 }
 
 /// The client's state (n3).
@@ -919,12 +949,35 @@ impl Outbox {
     // -----------------------------------------------------------------------------------
     // The shipping service, the consumer (n2).
 
+    /// Carries out one answer of the consumer's handler, in order. Each local transaction
+    /// (`Apply`, `Record`) commits on its own: the steps before the second transaction run
+    /// now, and the rest waits [`Outbox::commit_gap`] ticks for that transaction, and so on. A
+    /// crash in a gap loses what is left.
     fn consumer_steps(
+        &self,
         c: &mut ShippingState,
         d: Delivery,
-        steps: Vec<ConsumerStep>,
+        mut steps: Vec<ConsumerStep>,
         ctx: &mut Cx<'_>,
     ) {
+        let second = steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_transaction())
+            .nth(1)
+            .map(|(i, _)| i);
+        if let Some(i) = second {
+            let rest = steps.split_off(i);
+            let seq = c.next_seq;
+            c.next_seq += 1;
+            c.deferred.push(Deferred {
+                seq,
+                delivery: d,
+                steps: rest,
+            });
+            let ticks = ctx.random_range(self.commit_gap.0, self.commit_gap.1);
+            ctx.set_timer(Timer::Txn(seq), ticks);
+        }
         for step in steps {
             match step {
                 ConsumerStep::Ack => ctx.send(BROKER, Msg::Ack { offset: d.offset }),
@@ -971,12 +1024,27 @@ impl Outbox {
         let Msg::Deliver { delivery } = msg else {
             return;
         };
-        if c.inbox.iter().any(|x| x.offset == delivery.offset) {
-            // Already taken: a redelivery of what is being processed.
+        if c.inbox.iter().any(|x| x.offset == delivery.offset)
+            || c.deferred
+                .iter()
+                .any(|x| x.delivery.offset == delivery.offset)
+        {
+            // Already taken: a redelivery of what is being processed or committed.
             return;
         }
         let steps = self.hooks.on_delivery(self.mode(ctx), &c.db, &delivery);
-        Self::consumer_steps(c, delivery, steps, ctx);
+        self.consumer_steps(c, delivery, steps, ctx);
+    }
+
+    /// The next transaction of the deferred answer `seq` commits, with the steps after it.
+    fn consumer_deferred(&self, c: &mut ShippingState, seq: u64, ctx: &mut Cx<'_>) {
+        let Some(i) = c.deferred.iter().position(|x| x.seq == seq) else {
+            return;
+        };
+        let Deferred {
+            delivery, steps, ..
+        } = c.deferred.remove(i);
+        self.consumer_steps(c, delivery, steps, ctx);
     }
 
     fn consumer_processed(&self, c: &mut ShippingState, ctx: &mut Cx<'_>) {
@@ -999,7 +1067,7 @@ impl Outbox {
                 offset: d.offset,
             });
         }
-        Self::consumer_steps(c, d, steps, ctx);
+        self.consumer_steps(c, d, steps, ctx);
         if !c.inbox.is_empty() {
             let ticks = ctx.random_range(PROCESS_TICKS.0, PROCESS_TICKS.1);
             ctx.set_timer(Timer::Process, ticks);
@@ -1103,6 +1171,8 @@ impl Protocol for Outbox {
                 State::Shipping(ShippingState {
                     db,
                     inbox: Vec::new(),
+                    deferred: Vec::new(),
+                    next_seq: 0,
                 })
             }
             _ => {
@@ -1143,11 +1213,11 @@ impl Protocol for Outbox {
                     }
                 }
             }
-            State::Shipping(c) => {
-                if timer == Timer::Process {
-                    self.consumer_processed(c, ctx);
-                }
-            }
+            State::Shipping(c) => match timer {
+                Timer::Process => self.consumer_processed(c, ctx),
+                Timer::Txn(seq) => self.consumer_deferred(c, seq, ctx),
+                _ => {}
+            },
             State::Client(c) => self.client_timer(c, timer, ctx),
         }
     }

@@ -5,8 +5,9 @@
 //! An event is **on its way** while some record will still produce its shipment: an unsent
 //! outbox row, an unacknowledged message in the broker's queue, a publish or delivery on the
 //! wire, the service's memory between a dual write's two writes (while it is up), the
-//! consumer's inbox (while it is up). A committed order that is not shipped and not on its way
-//! is **lost**: nothing will ever ship it. Lost is for good: no record comes back from nowhere.
+//! consumer's inbox and the later transactions of its handler's answers (while it is up). A
+//! committed order that is not shipped and not on its way is **lost**: nothing will ever ship
+//! it. Lost is for good: no record comes back from nowhere.
 
 use super::*;
 use crate::sim::world::{Monitor, PropKind, Property};
@@ -87,6 +88,17 @@ fn on_their_way(w: &WorldRef<'_, Outbox>) -> Vec<u32> {
     }
     if let Some(State::Shipping(c)) = w.state(SHIPPING) {
         way.extend(c.inbox.iter().map(|d| d.event.order));
+        // An answer whose later transactions will still ship (or take) the delivery.
+        way.extend(
+            c.deferred
+                .iter()
+                .filter(|x| {
+                    x.steps
+                        .iter()
+                        .any(|s| matches!(s, ConsumerStep::Apply { .. } | ConsumerStep::Process))
+                })
+                .map(|x| x.delivery.event.order),
+        );
     }
     way.sort_unstable();
     way.dedup();

@@ -1,7 +1,8 @@
 //! The relay's and the consumer's decisions, behind [`OutboxHooks`]: what the relay publishes
 //! and marks on each poll and on each acknowledgement, and what the consumer does with a
 //! delivery when it arrives and once it is processed. The protocol carries the decisions out
-//! (sends, timers, one local transaction per [`ConsumerStep::Apply`]); the hooks only decide.
+//! (sends, timers, one local transaction per [`ConsumerStep::Apply`] or
+//! [`ConsumerStep::Record`], each committing on its own); the hooks only decide.
 //! Each method defaults to the reference; [`OutboxVariant`] has the reference and the
 //! known-wrong variants, each breaking one property.
 
@@ -32,6 +33,13 @@ pub enum ConsumerStep {
     },
     /// Record the key in the processed table, in a local transaction of its own (no shipment).
     Record(Key),
+}
+
+impl ConsumerStep {
+    /// Whether the step is a local transaction of the shipping database (`Apply`, `Record`).
+    pub fn is_transaction(&self) -> bool {
+        matches!(self, ConsumerStep::Apply { .. } | ConsumerStep::Record(_))
+    }
 }
 
 /// The live options a consumer's decision may follow: the reference does what they say; the

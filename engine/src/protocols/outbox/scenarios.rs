@@ -63,6 +63,7 @@ pub fn scenario(id: &'static str, hooks: Rc<dyn OutboxHooks>) -> Scenario<Outbox
             options,
             hooks,
             customers: CUSTOMERS,
+            commit_gap: COMMIT_GAP_TICKS,
         },
         net: NET,
         calm: NET,
@@ -89,13 +90,14 @@ pub fn relay() -> Scenario<Outbox> {
 /// The challenge's swarm run.
 pub const CHALLENGE_SWARM: &str = "outbox-swarm";
 /// The challenge's scripted runs, in the order seeds take them.
-pub const CHALLENGE_SCRIPTED: [&str; 6] = [
+pub const CHALLENGE_SCRIPTED: [&str; 7] = [
     "outbox-relay-crash",
     "outbox-ack-lost",
     "outbox-consumer-crash",
     "outbox-duplicates",
     "outbox-acks-delayed",
     "outbox-one-customer",
+    "outbox-commit-gap",
 ];
 /// Every this many seeds, one is a scripted run (in turn) instead of a swarm run.
 pub const SCRIPTED_EVERY: u64 = 4;
@@ -109,6 +111,21 @@ pub const CONSUMER_CRASH_EVERY_TICKS: u64 = 8;
 pub const CONSUMER_CRASHES_TICKS: (u64, u64) = (100, 420);
 /// `outbox-one-customer`: the one-way latency from n0 to n1 while the relay drains its backlog.
 pub const SPREAD_LATENCY_TICKS: (u64, u64) = (1, 70);
+
+/// `outbox-commit-gap`: n2's slow database — the gap between two local transactions of one
+/// answer of its handler, ticks. Wider than the spread of the first commit's time, so that
+/// n2's crash at [`GAP_CRASH_AT`] falls between the two.
+pub const SLOW_COMMIT_GAP_TICKS: (u64, u64) = (20, 30);
+/// `outbox-commit-gap`: n2 is down from t=100; n1 crashes at 250 (the queue holds what was
+/// published meanwhile, unacknowledged); n2 restarts at 265, when every delivery sent before
+/// 250 has arrived and been lost; n1 restarts at [`GAP_BROKER_RESTART`] and at once delivers
+/// its head, the only delivery until its redelivery 100 ticks later.
+pub const GAP_BROKER_RESTART: u64 = 270;
+/// `outbox-commit-gap`: n2 crashes here. The head delivered at [`GAP_BROKER_RESTART`] arrives
+/// 4 to 12 ticks later and is processed 8 to 14 ticks after that, so a handler's first
+/// transaction commits at 282..=296, before this crash, and its second at least 20 ticks
+/// after the first, after it.
+pub const GAP_CRASH_AT: u64 = GAP_BROKER_RESTART + 27;
 
 /// The scripted run `id`'s faults, if `id` is one.
 fn challenge_script(id: &str) -> Option<Vec<Override>> {
@@ -170,6 +187,17 @@ fn challenge_script(id: &str) -> Option<Vec<Override>> {
             ),
             at(700, Action::HealAll),
         ],
+        // See GAP_BROKER_RESTART and GAP_CRASH_AT: n2 crashes between the first and the
+        // second local transaction of its answer to the head delivered at 270, and restarts;
+        // the broker delivers that message again at 370.
+        "outbox-commit-gap" => vec![
+            at(100, Action::Crash(SHIPPING)),
+            at(250, Action::Crash(BROKER)),
+            at(265, Action::Restart(SHIPPING)),
+            at(GAP_BROKER_RESTART, Action::Restart(BROKER)),
+            at(GAP_CRASH_AT, Action::Crash(SHIPPING)),
+            at(GAP_CRASH_AT + 3, Action::Restart(SHIPPING)),
+        ],
         _ => return None,
     })
 }
@@ -207,6 +235,13 @@ fn challenge_text(id: &str) -> (&'static str, &'static str) {
             "Every order is c1's. From t=100 to 250 n0's publishes are lost and unsent rows \
              pile up; then, until 700, a publish takes from 1 to 70 ticks to reach n1.",
         ),
+        "outbox-commit-gap" => (
+            "The consumer crashes between two transactions",
+            "n2's database is slow: the second transaction of one answer commits 20 to 30 \
+             ticks after the first. n2 is down from t=100 to 265 and n1 from 250 to 270, which \
+             then delivers its oldest message; n2 commits its first transaction for it by 296 \
+             and crashes at 297, and n1 delivers the message again at 370.",
+        ),
         _ => (
             "The outbox under random faults",
             "The client places 20 orders while the swarm crashes and restarts n0, n1 and n2, \
@@ -229,6 +264,9 @@ pub fn challenge(id: &str, hooks: Rc<dyn OutboxHooks>) -> Option<Scenario<Outbox
     s.protocol.options = &[];
     if id == "outbox-one-customer" {
         s.protocol.customers = 1;
+    }
+    if id == "outbox-commit-gap" {
+        s.protocol.commit_gap = SLOW_COMMIT_GAP_TICKS;
     }
     s.script = challenge_script(id).unwrap_or_default();
     Some(s)

@@ -583,3 +583,91 @@ fn the_reference_consumer_records_the_event_id_with_the_shipment_and_skips_a_rep
         vec![apply(Some(Key::Offset(9))), ConsumerStep::Ack]
     );
 }
+
+/// A consumer that records the key in one transaction and ships in a second, then
+/// acknowledges.
+struct RecordThenShip;
+
+impl OutboxHooks for RecordThenShip {
+    fn on_processed(&self, _mode: Mode, db: &ShippingDb, d: &Delivery) -> Vec<ConsumerStep> {
+        let key = Key::Event(d.event.order);
+        if db.processed.contains(&key) {
+            return vec![ConsumerStep::Ack];
+        }
+        vec![
+            ConsumerStep::Record(key),
+            ConsumerStep::Apply { record: None },
+            ConsumerStep::Ack,
+        ]
+    }
+}
+
+/// Two transactions of one answer commit apart: the shipment [`COMMIT_GAP_TICKS`] after the
+/// key, the acknowledgement with it; meanwhile the order is on its way, and a crash in the
+/// gap loses the rest of the answer.
+#[test]
+fn a_second_transaction_of_one_answer_commits_after_a_gap_and_a_crash_in_it_loses_it() {
+    let mut s = relay();
+    s.protocol.hooks = Rc::new(RecordThenShip);
+    s.protocol.options = &[];
+    s.script = Vec::new();
+    let (gap_lo, gap_hi) = COMMIT_GAP_TICKS;
+    for seed in SCRIPTED_SEEDS {
+        let spec = s.default_spec(seed);
+        let mut sim = Sim::new(s.clone(), spec.clone(), SimOptions::INTERACTIVE).unwrap();
+        sim.run_until_time(horizon(&s, &spec), false).unwrap();
+        assert_eq!(sim.violation(), None, "seed {seed}: no crash, nothing lost");
+        let timed: Vec<(u64, Note)> = sim
+            .trace()
+            .iter()
+            .filter_map(|e| match &e.event {
+                TraceEvent::Note {
+                    node: SHIPPING,
+                    note,
+                } => Some((e.t, note.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut pairs = 0;
+        for (t, note) in &timed {
+            let Note::Recorded { order, .. } = note else {
+                continue;
+            };
+            let shipped = timed
+                .iter()
+                .find(|(_, n)| matches!(n, Note::Shipped { order: o, .. } if o == order))
+                .map(|(t, _)| *t)
+                .unwrap_or_else(|| panic!("seed {seed}: o{order} never shipped"));
+            assert!(
+                (t + gap_lo..=t + gap_hi).contains(&shipped),
+                "seed {seed}: o{order} recorded at {t}, shipped at {shipped}"
+            );
+            pairs += 1;
+        }
+        assert_eq!(pairs, ORDERS as usize, "seed {seed}");
+    }
+    // Crash n2 right after the first transaction of an answer: the key stays recorded, the
+    // shipment never comes, and the redelivery is skipped: the order is lost.
+    let spec = s.default_spec(1);
+    let mut sim = Sim::new(s.clone(), spec.clone(), SimOptions::INTERACTIVE).unwrap();
+    let mut crashed = false;
+    while sim.step().unwrap() {
+        let between = matches!(
+            sim.world_ref().state(SHIPPING),
+            Some(State::Shipping(c)) if !c.deferred.is_empty()
+        );
+        if between {
+            let a = properties::audit(&sim.world_ref());
+            assert!(a.lost.is_empty(), "the deferred shipment is on its way");
+            sim.apply_now(Action::Crash(SHIPPING)).unwrap();
+            crashed = true;
+            break;
+        }
+    }
+    assert!(crashed);
+    let t = sim.time();
+    sim.run_until_time(t + 5, false).unwrap();
+    sim.apply_now(Action::Restart(SHIPPING)).unwrap();
+    sim.run_until_time(t + 2 * REDELIVER_TICKS, false).unwrap();
+    assert_eq!(property(&sim.violation().cloned()), Some("no-lost-events"));
+}

@@ -50,6 +50,10 @@ pub fn node_view(_node: NodeId, state: &State) -> NodeView {
             .field(
                 "processing",
                 orders_or_dash(c.inbox.iter().map(|d| d.event.order)),
+            )
+            .field(
+                "committing",
+                orders_or_dash(c.deferred.iter().map(|x| x.delivery.event.order)),
             ),
         State::Client(c) => NodeView::new("client")
             .field(
