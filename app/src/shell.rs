@@ -7,8 +7,7 @@ use crate::browser::{current_hash, scroll_to};
 use crate::components::shortcuts::ShortcutsDialog;
 use crate::course::{course, neighbours};
 use crate::pages::{
-    bench::BenchPage, chapter::ChapterPage, glossary::GlossaryPage, home::HomePage,
-    not_found::NotFoundPage,
+    chapter::ChapterPage, glossary::GlossaryPage, home::HomePage, not_found::NotFoundPage,
 };
 use crate::route::{chapter_href, Route};
 use crate::sims::{Mount, SimMount};
@@ -184,7 +183,7 @@ pub fn App() -> impl IntoView {
                     None => view! { <NotFoundPage asked=format!("/page/{slug}")/> }.into_any(),
                 },
                 Route::Glossary { term } => view! { <GlossaryPage term=term/> }.into_any(),
-                Route::Bench => view! { <BenchPage/> }.into_any(),
+                Route::Bench => view! { <SimMount what=Mount::Bench/> }.into_any(),
                 Route::NotFound(path) => view! { <NotFoundPage asked=path/> }.into_any(),
             }}
         </main>

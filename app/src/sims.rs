@@ -118,6 +118,9 @@ pub enum Mount {
         /// The violating step.
         step: u64,
     },
+    /// The performance page (`app::pages::bench`), which the module mounts so that the first
+    /// view does not carry it.
+    Bench,
 }
 
 /// How far from the viewport (CSS margin) a lazy simulation mounts; beyond it, it unmounts.
@@ -234,6 +237,7 @@ pub fn SimMount(
                                 .map_or(JsValue::UNDEFINED, JsValue::from_str),
                         ],
                     ),
+                    (Mount::Bench, _) => ("mount_bench", vec![host.into()]),
                     (Mount::Shared { token, step }, _) => (
                         "mount_shared",
                         vec![host.into(), JsValue::from_str(token), JsValue::from(*step)],

@@ -98,6 +98,14 @@ fn mount_spec(
     keep(Box::new(handle), Some(position))
 }
 
+/// Mounts the performance page (`#/bench`) into `parent`: it lives in this module so that the
+/// first view does not download it.
+#[wasm_bindgen]
+pub fn mount_bench(parent: web_sys::HtmlElement) -> u32 {
+    let handle = leptos::mount::mount_to(parent, app::pages::bench::BenchPage);
+    keep(Box::new(handle), None)
+}
+
 /// Mounts a shared run (`#/sim/<step>/<token>`) into `parent`: the run at `step`, or, if the
 /// token does not decode, the first scenario's default run with a message saying why.
 #[wasm_bindgen]

@@ -3,6 +3,8 @@
 //! The same workloads as `dslab bench` natively (`engine::scenarios::bench_spec`), timed with
 //! the browser's clock, plus a challenge check in the worker. `./x bench` opens this page in
 //! headless Chromium and prints the table, so native and wasm numbers come from one command.
+//!
+//! The simulations module mounts it (`Mount::Bench`), so none of it is in the first view.
 
 use contentc::Block;
 use engine::challenge::Verdict;
