@@ -60,3 +60,41 @@ test("kv-dedup: the reference, typed in, passes; a table keyed by sequence numbe
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test("kv-your-raft: the editor opens with the saved chapter 4 code; a wrong commit rule fails the store's history, the reference loaded again passes", async () => {
+  const toml = readFileSync(new URL("../engine/challenges/raft-commit-rule.toml", import.meta.url), "utf8");
+  const reference = toml.match(/^reference = '''\n([\s\S]*?)'''/m)[1];
+  const wrong = toml.match(/name = "commits whatever it has appended"\nviolates = "[^"]+"\ncode = '''\n([\s\S]*?)'''/)[1];
+  const { page, problems } = await browser.open(CHAPTER_7);
+  // The learner saved a wrong commit rule in chapter 4 and no other part.
+  await page.evaluate((code) => {
+    for (const key of Object.keys(localStorage)) if (key.startsWith("dslab.code.")) localStorage.removeItem(key);
+    localStorage.setItem("dslab.code.raft-commit-rule", code);
+  }, wrong);
+  await page.reload();
+  const section = page.locator("section.challenge", { has: page.locator("#challenge-kv-your-raft") });
+  await section.scrollIntoViewIfNeeded();
+  await section.locator(".editor[data-editor=rich] .cm-content").waitFor({ timeout: 30_000 });
+  const check = section.getByRole("button", { name: /^Check on \d+ seeds$/ });
+  await check.click();
+  // A check saves what it checks (the editor draws only the lines in view).
+  const text = await page.evaluate(() => localStorage.getItem("dslab.code.kv-your-raft"));
+  assert.match(text, /raft-request-vote: the reference \(no saved code\)/);
+  assert.match(text, /raft-append-entries: the reference \(no saved code\)/);
+  assert.match(text, /raft-commit-rule: your saved code/);
+  await section.locator(".verdict-fail").waitFor({ timeout: 120_000 });
+  assert.match(await section.locator(".verdict-fail").textContent(), /Linearizable: violated on seed \d+/);
+  await section.getByRole("button", { name: "Replay this run" }).click();
+  await section.locator("figure.sim .panel-history").waitFor({ timeout: 30_000 });
+  await section.scrollIntoViewIfNeeded();
+  await shot(page, "ch7-your-raft-fail");
+  // Fixed in chapter 4, loaded again here.
+  await page.evaluate((code) => localStorage.setItem("dslab.code.raft-commit-rule", code), reference);
+  page.once("dialog", (dialog) => dialog.accept());
+  await section.getByRole("button", { name: "Load my chapter 4 code" }).click();
+  await check.click();
+  await section.locator(".verdict-pass").waitFor({ timeout: 120_000 });
+  assert.match(await section.locator(".verdict-pass").textContent(), /Every property held on all 200 seeds/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -82,6 +82,16 @@ pub fn check(args: &[String]) -> Result<ExitCode, Usage> {
         Verdict::Passed => {
             if !json {
                 println!("passed");
+                if let Some(e) = &report.efficiency {
+                    println!(
+                        "{:<34} {:>8} {:>10}",
+                        "cost on these seeds", "yours", "reference"
+                    );
+                    for (measure, yours, reference) in e.rows() {
+                        println!("{measure:<34} {yours:>8} {reference:>10}");
+                    }
+                    println!("{}", e.summary());
+                }
             }
             ExitCode::SUCCESS
         }

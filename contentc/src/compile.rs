@@ -9,9 +9,9 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 use crate::directive::{parse_fields, parse_quiz, DirectiveError};
 use crate::glossary::{ChapterTerms, Linker, GLOSSARY_HEADING};
 use crate::{
-    Block, ChallengeEmbed, Chapter, ClassifyAnswer, ClassifyEmbed, ClassifyHistory, Course,
-    HistoryEmbed, HistoryExample, Quiz, QuizKey, QuizOption, Section, SimEmbed, StalenessEmbed,
-    CLASSIFY_MODELS,
+    Block, ChallengeEmbed, Chapter, ClassifyAnswer, ClassifyEmbed, ClassifyHistory, ComposedPart,
+    Course, HistoryEmbed, HistoryExample, Quiz, QuizKey, QuizOption, Section, SimEmbed,
+    StalenessEmbed, CLASSIFY_MODELS,
 };
 
 /// The largest chapter file the compiler reads, in bytes; a guard against a runaway file.
@@ -794,6 +794,19 @@ impl<'a> Body<'a> {
                         .iter()
                         .map(|p| (p.id.clone(), p.title.clone(), p.explanation.clone()))
                         .collect(),
+                    compose: challenge
+                        .compose
+                        .iter()
+                        .filter_map(|part| engine::challenge::challenge(part))
+                        .map(|part| ComposedPart {
+                            id: part.id.clone(),
+                            title: part.title.clone(),
+                            chapter: part.chapter,
+                            reference: part.reference.trim_start().to_string(),
+                        })
+                        .collect(),
+                    efficiency_html: (!challenge.efficiency.trim().is_empty())
+                        .then(|| inline_html(challenge.efficiency.trim())),
                 }))
             }
             "history" => {

@@ -386,4 +386,26 @@ pub struct ChallengeEmbed {
     pub seeds: u64,
     /// The properties checked: (id, title, explanation).
     pub properties: Vec<(String, String, String)>,
+    /// For a challenge that runs other challenges' code together (the capstone's
+    /// `kv-your-raft`): those challenges, in order, so the page can start the editor with
+    /// the learner's saved code for each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compose: Vec<ComposedPart>,
+    /// What the cost comparison after a pass teaches, as inline HTML (challenges that measure
+    /// their runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efficiency_html: Option<String>,
+}
+
+/// One challenge whose code a composed challenge runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposedPart {
+    /// Its id (its saved code is stored under it).
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// The chapter it belongs to.
+    pub chapter: u8,
+    /// Its reference solution, used for a part the learner has not written.
+    pub reference: String,
 }

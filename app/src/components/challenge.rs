@@ -6,7 +6,7 @@
 //! cancelled or timed-out worker is terminated and the next check starts a fresh one.
 
 use contentc::ChallengeEmbed;
-use engine::challenge::{CheckReport, PropertyOutcome, PropertyStatus, Verdict};
+use engine::challenge::{CheckReport, Efficiency, PropertyOutcome, PropertyStatus, Verdict};
 use engine::worker::{WorkerRequest, WorkerResponse};
 use leptos::prelude::*;
 
@@ -21,6 +21,39 @@ pub const CHECK_TIME_LIMIT_MS: u64 = 30_000;
 
 fn code_key(id: &str) -> String {
     format!("{}{id}", crate::progress::CODE_KEY_PREFIX)
+}
+
+/// The learner's code for a composed challenge (see [`ChallengeEmbed::compose`]): each
+/// part's saved code, or that part's reference where nothing is saved, under a comment line
+/// saying which. `None` when the challenge composes nothing.
+fn composed_from_saved(challenge: &ChallengeEmbed) -> Option<String> {
+    if challenge.compose.is_empty() {
+        return None;
+    }
+    let store = storage();
+    let parts: Vec<(&str, &str, String)> = challenge
+        .compose
+        .iter()
+        .map(|part| {
+            let saved = store
+                .as_ref()
+                .and_then(|s| s.get_item(&code_key(&part.id)).ok().flatten())
+                .filter(|code| !code.trim().is_empty());
+            match saved {
+                Some(code) => (part.id.as_str(), "your saved code", code),
+                None => (
+                    part.id.as_str(),
+                    "the reference (no saved code)",
+                    part.reference.clone(),
+                ),
+            }
+        })
+        .collect();
+    Some(engine::challenge::compose(
+        parts
+            .iter()
+            .map(|(id, note, code)| (*id, *note, code.as_str())),
+    ))
 }
 
 /// Where a check is.
@@ -42,7 +75,11 @@ pub fn ChallengeView(
     let store = expect_context::<Store>();
     let id = challenge.id.as_str();
     let saved = storage().and_then(|s| s.get_item(&code_key(id)).ok().flatten());
-    let code = RwSignal::new(saved.unwrap_or_else(|| challenge.starter.clone()));
+    let code = RwSignal::new(
+        saved
+            .or_else(|| composed_from_saved(challenge))
+            .unwrap_or_else(|| challenge.starter.clone()),
+    );
     let state = RwSignal::new(CheckState::Idle);
     let hints_shown = RwSignal::new(0usize);
     let running = StoredValue::new_local(None::<Running>);
@@ -168,6 +205,35 @@ pub fn ChallengeView(
             save(&challenge.reference);
         }
     };
+    let load_parts = move |_| {
+        let Some(text) = composed_from_saved(challenge) else {
+            return;
+        };
+        if confirm("Replace your code here with your saved code from the chapters it comes from? Your current code here will be lost.") {
+            code.set(text.clone());
+            editor.set_text(&text);
+            save(&text);
+            state.set(CheckState::Idle);
+        }
+    };
+    let composes = (!challenge.compose.is_empty()).then(|| {
+        let titles = challenge
+            .compose
+            .iter()
+            .map(|p| p.title.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let first = challenge.compose[0].chapter;
+        let label = if challenge.compose.iter().all(|p| p.chapter == first) {
+            format!("Load my chapter {first} code")
+        } else {
+            "Load my saved code for each part".to_string()
+        };
+        view! {
+            <button type="button" class="button load-parts" on:click=load_parts
+                title=format!("Your saved code for: {titles}")>{label}</button>
+        }
+    });
     let go_to_line = move |line: usize, column: usize| editor.go_to(line, column);
     let passed = move || {
         store
@@ -197,9 +263,11 @@ pub fn ChallengeView(
                     }.into_any(),
                 }}
                 <button type="button" class="button" on:click=reset>"Reset to starter"</button>
+                {composes}
                 <span class="muted challenge-key">"Ctrl+Enter runs the check"</span>
             </div>
-            <CheckResult state=state go_to_line=go_to_line challenge=id checked=checked/>
+            <CheckResult state=state go_to_line=go_to_line challenge=id checked=checked
+                efficiency_note=challenge.efficiency_html.as_deref()/>
             <div class="challenge-hints">
                 {move || {
                     let shown = hints_shown.get();
@@ -231,6 +299,7 @@ fn CheckResult(
     go_to_line: impl Fn(usize, usize) + Copy + Send + Sync + 'static,
     challenge: &'static str,
     checked: StoredValue<String>,
+    efficiency_note: Option<&'static str>,
 ) -> impl IntoView {
     move || match state.get() {
         CheckState::Idle => ().into_any(),
@@ -247,9 +316,14 @@ fn CheckResult(
         CheckState::Problem(message) => {
             view! { <p class="check-status check-problem" role="alert">{message}</p> }.into_any()
         }
-        CheckState::Done(report) => {
-            report_view(*report, go_to_line, challenge, checked.get_value()).into_any()
-        }
+        CheckState::Done(report) => report_view(
+            *report,
+            go_to_line,
+            challenge,
+            checked.get_value(),
+            efficiency_note,
+        )
+        .into_any(),
     }
 }
 
@@ -261,6 +335,28 @@ fn property_title(properties: &[PropertyOutcome], id: &str) -> String {
         .map_or_else(|| id.to_string(), |p| p.title.clone())
 }
 
+/// The cost comparison after a pass: a table of yours against the reference's, the summary
+/// sentence and the challenge's note (trusted HTML from the content build).
+fn efficiency_html(e: &Efficiency, note: Option<&str>) -> String {
+    let mut html = String::from(
+        "<table><caption>Cost on the same seeds</caption><thead><tr><th></th>\
+         <th scope=\"col\">Yours</th><th scope=\"col\">Reference</th></tr></thead><tbody>",
+    );
+    for (measure, yours, reference) in e.rows() {
+        html.push_str(&format!(
+            "<tr><th scope=\"row\">{measure}</th><td>{yours}</td><td>{reference}</td></tr>"
+        ));
+    }
+    html.push_str(&format!(
+        "</tbody></table><p class=\"muted\">{}</p>",
+        e.summary()
+    ));
+    if let Some(note) = note {
+        html.push_str(&format!("<p class=\"muted\">{note}</p>"));
+    }
+    html
+}
+
 /// Counterexample lines shown before "show all".
 const COUNTEREXAMPLE_TAIL_LINES: usize = 40;
 
@@ -269,6 +365,7 @@ fn report_view(
     go_to_line: impl Fn(usize, usize) + Copy + Send + Sync + 'static,
     challenge: &'static str,
     source: String,
+    efficiency_note: Option<&'static str>,
 ) -> impl IntoView {
     let properties_list = report.properties.clone();
     let properties = report
@@ -289,11 +386,16 @@ fn report_view(
             }
         })
         .collect_view();
+    // One HTML string rather than a view per row: the table is static once drawn.
+    let efficiency = report
+        .efficiency
+        .map(|e| view! { <div class="efficiency" inner_html=efficiency_html(&e, efficiency_note)></div> });
     let verdict = match report.verdict {
         Verdict::Passed => view! {
             <p class="verdict verdict-pass" role="status">
                 {format!("✓ Every property held on all {} seeds.", report.seeds_run)}
             </p>
+            {efficiency}
         }
         .into_any(),
         Verdict::Failed(failure) => {

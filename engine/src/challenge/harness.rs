@@ -26,7 +26,8 @@ use std::rc::Rc;
 use rhai::Dynamic;
 
 use super::{
-    Challenge, CheckOptions, CheckReport, Failure, PropertyOutcome, PropertyStatus, Verdict,
+    Challenge, CheckOptions, CheckReport, Cost, Efficiency, Failure, PropertyOutcome,
+    PropertyStatus, Verdict,
 };
 use crate::error::SimError;
 use crate::limits::SHRINK_ATTEMPTS_MAX;
@@ -150,6 +151,14 @@ pub trait Harness: Sync {
         installed: &Self::Installed,
         case: &Self::Case,
     ) -> Result<Option<Found>, String>;
+    /// [`Harness::judge`], with what the run cost for a harness that measures it.
+    fn judge_costed(
+        &self,
+        installed: &Self::Installed,
+        case: &Self::Case,
+    ) -> (Result<Option<Found>, String>, Option<Cost>) {
+        (self.judge(installed, case), None)
+    }
     /// Smaller variants of a failing case, in the order to try.
     fn smaller(&self, case: &Self::Case) -> Vec<Self::Case>;
     /// Renders the (shrunk) failing case; `explanation` is the property's, from the challenge.
@@ -229,8 +238,24 @@ fn judged<H: Harness>(
     script: &Script,
     case: &H::Case,
 ) -> Result<Option<Found>, ScriptError> {
+    judged_costed(harness, installed, script, case, &mut None)
+}
+
+/// [`judged`], adding the run's cost to `cost` when the harness measures it (and setting
+/// `cost` to `None` when it does not).
+fn judged_costed<H: Harness>(
+    harness: &H,
+    installed: &H::Installed,
+    script: &Script,
+    case: &H::Case,
+    cost: &mut Option<Cost>,
+) -> Result<Option<Found>, ScriptError> {
     script.take_error();
-    let result = harness.judge(installed, case);
+    let (result, spent) = harness.judge_costed(installed, case);
+    match (cost.as_mut(), spent) {
+        (Some(total), Some(spent)) => total.add(spent),
+        _ => *cost = None,
+    }
     if let Some(error) = script.take_error() {
         return Err(error);
     }
@@ -288,6 +313,7 @@ pub fn run<H: Harness>(
         properties: outcomes(challenge, violated, complete),
         verdict,
         printed,
+        efficiency: None,
     };
     let script = match Sandbox::compile(source, harness.required()) {
         Ok(sandbox) => Script::new(sandbox),
@@ -298,10 +324,11 @@ pub fn run<H: Harness>(
     };
     let installed = harness.install(script.clone());
     let mut undecided: Option<(String, u64, String)> = None;
+    let mut cost = Some(Cost::default());
     for done in 0..options.seeds {
         let seed = options.first_seed + done;
         let case = harness.case(&installed, seed);
-        match judged(harness, &installed, &script, &case) {
+        match judged_costed(harness, &installed, &script, &case, &mut cost) {
             Ok(None) => {}
             Ok(Some(Found {
                 property,
@@ -372,13 +399,60 @@ pub fn run<H: Harness>(
         }
         return done;
     }
-    report(
+    let mut passed = report(
         options.seeds,
         None,
         true,
         Verdict::Passed,
         script.printed().0,
-    )
+    );
+    if let Some(yours) = cost {
+        if let Some(reference) =
+            reference_cost(harness, challenge, source, &yours, options, progress)
+        {
+            passed.efficiency = Some(Box::new(Efficiency {
+                yours: yours.summary(),
+                reference: reference.summary(),
+            }));
+        }
+    }
+    passed
+}
+
+/// The reference solution's cost on the seeds `source` passed; `None` when it cannot be
+/// measured (the reference does not pass them, which its tests rule out) or the learner
+/// cancelled meanwhile (the check has passed; only the comparison is left out). Progress
+/// stays at its end meanwhile.
+fn reference_cost<H: Harness>(
+    harness: &H,
+    challenge: &Challenge,
+    source: &str,
+    yours: &Cost,
+    options: CheckOptions,
+    progress: &mut dyn FnMut(u64, u64) -> bool,
+) -> Option<Cost> {
+    if challenge.reference.trim().is_empty() {
+        return None;
+    }
+    if challenge.reference.trim() == source.trim() {
+        // Yours is the reference: the same runs, so the same cost.
+        return Some(yours.clone());
+    }
+    let sandbox = Sandbox::compile(&challenge.reference, harness.required()).ok()?;
+    let script = Script::new(sandbox);
+    let installed = harness.install(script.clone());
+    let mut cost = Some(Cost::default());
+    for done in 0..options.seeds {
+        let case = harness.case(&installed, options.first_seed + done);
+        if !matches!(
+            judged_costed(harness, &installed, &script, &case, &mut cost),
+            Ok(None)
+        ) || !progress(options.seeds, options.seeds)
+        {
+            return None;
+        }
+    }
+    cost
 }
 
 /// What is particular to a challenge whose learner code runs inside a simulated protocol.
@@ -402,6 +476,12 @@ pub trait SimChallenge: Sync {
     /// scenario's liveness window).
     fn horizon(&self, scenario: &Scenario<Self::P>, spec: &RunSpec) -> u64 {
         horizon(scenario, spec)
+    }
+    /// What a passing run cost (messages, operations, latencies), for a challenge whose
+    /// report compares it with the reference's; `None` for one that does not measure.
+    fn cost(&self, sim: &Sim<Self::P>) -> Option<Cost> {
+        let _ = sim;
+        None
     }
     /// What the world looked like when a property without a message of its own failed (a
     /// liveness property: which servers and what state did not make progress), if the
@@ -455,6 +535,28 @@ fn folded<P: Protocol>(
     out
 }
 
+/// What a finished run found: its violation, else a property it could not decide.
+fn found<P: Protocol>(sim: &Sim<P>, violation: Option<Violation>) -> Option<Found> {
+    if violation.is_none() {
+        if let Some((property, reason)) = sim.undecided() {
+            return Some(Found {
+                property,
+                message: None,
+                size: sim.trace_len(),
+                step: None,
+                unknown: Some(reason),
+            });
+        }
+    }
+    violation.map(|v| Found {
+        property: v.property,
+        message: v.message,
+        size: sim.trace_len(),
+        step: Some(v.step),
+        unknown: None,
+    })
+}
+
 /// The harness of a [`SimChallenge`]: cases are run specs.
 pub struct Simulated<S>(pub S);
 
@@ -496,25 +598,26 @@ impl<S: SimChallenge> Harness for Simulated<S> {
         self.0.run_of(seed)
     }
     fn judge(&self, installed: &S::Installed, spec: &RunSpec) -> Result<Option<Found>, String> {
-        let (sim, violation) = self.sim(installed, spec, SimOptions::CHECK)?;
-        if violation.is_none() {
-            if let Some((property, reason)) = sim.undecided() {
-                return Ok(Some(Found {
-                    property,
-                    message: None,
-                    size: sim.trace_len(),
-                    step: None,
-                    unknown: Some(reason),
-                }));
+        self.sim(installed, spec, SimOptions::CHECK)
+            .map(|(sim, violation)| found(&sim, violation))
+    }
+    fn judge_costed(
+        &self,
+        installed: &S::Installed,
+        spec: &RunSpec,
+    ) -> (Result<Option<Found>, String>, Option<Cost>) {
+        match self.sim(installed, spec, SimOptions::CHECK) {
+            Ok((sim, violation)) => {
+                let found = found(&sim, violation);
+                let cost = if found.is_none() {
+                    self.0.cost(&sim)
+                } else {
+                    Some(Cost::default())
+                };
+                (Ok(found), cost)
             }
+            Err(why) => (Err(why), Some(Cost::default())),
         }
-        Ok(violation.map(|v| Found {
-            property: v.property,
-            message: v.message,
-            size: sim.trace_len(),
-            step: Some(v.step),
-            unknown: None,
-        }))
     }
     /// Fewer overrides: every half, quarter, … of them removed in turn, down to each one alone
     /// — so a shrunk run is one from which no single fault or request can be removed.

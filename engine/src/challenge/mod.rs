@@ -114,6 +114,10 @@ pub const TABLE: &[Entry] = &[
         source: include_str!("../../challenges/kv-reads.toml"),
         harness: &Simulated(KvChallenge(KvStep::Reads)),
     },
+    Entry {
+        source: include_str!("../../challenges/kv-your-raft.toml"),
+        harness: &Simulated(KvChallenge(KvStep::Raft)),
+    },
 ];
 
 /// A challenge definition, as written in its TOML file.
@@ -144,6 +148,16 @@ pub struct Challenge {
     pub properties: Vec<PropertyDef>,
     /// Known-wrong solutions, each caught by a named property.
     pub wrong: Vec<WrongVariant>,
+    /// Challenges whose code this one runs together (the capstone's `kv-your-raft` runs the
+    /// three chapter 4 Raft parts): its starter and reference, when the file leaves them
+    /// empty, are theirs joined by [`compose`], and a wrong variant may take its code from
+    /// one of theirs ([`WrongVariant::from`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compose: Vec<String>,
+    /// For a challenge that measures its runs: what comparing a passing solution's cost with
+    /// the reference's teaches (one paragraph, shown under the comparison).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub efficiency: String,
 }
 
 /// A property a challenge checks.
@@ -167,7 +181,84 @@ pub struct WrongVariant {
     /// The property it must violate.
     pub violates: String,
     /// Its code.
+    #[serde(default)]
     pub code: String,
+    /// In a composed challenge: `"<part id>: <wrong variant name>"`, a wrong variant of one
+    /// composed challenge, run with the other parts' references (the code is filled in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// The code of several challenges as one script: each part under a comment line naming it and
+/// `note` (e.g. where the code comes from). Rhai has one namespace per script, so two parts
+/// must not define a function of the same name and arity.
+pub fn compose<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (id, note, code) in parts {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!("// ──── {id}: {note} ────\n"));
+        out.push_str(code.trim_matches('\n'));
+        out.push('\n');
+    }
+    out
+}
+
+/// Fills in a composed challenge from the challenges it composes (see [`Challenge::compose`]).
+fn composed(mut c: Challenge, all: &[Challenge]) -> Challenge {
+    if c.compose.is_empty() {
+        return c;
+    }
+    let parts: Vec<&Challenge> = c
+        .compose
+        .iter()
+        .map(|id| {
+            all.iter()
+                .find(|p| &p.id == id)
+                .expect("a composed challenge is in the table")
+        })
+        .collect();
+    let join = |pick: &dyn Fn(&Challenge) -> (&'static str, String)| {
+        let codes: Vec<(&str, &str, String)> = parts
+            .iter()
+            .map(|p| {
+                let (note, code) = pick(p);
+                (p.id.as_str(), note, code)
+            })
+            .collect();
+        compose(
+            codes
+                .iter()
+                .map(|(id, note, code)| (*id, *note, code.as_str())),
+        )
+    };
+    if c.starter.trim().is_empty() {
+        c.starter = join(&|p| ("the starter", p.starter.clone()));
+    }
+    if c.reference.trim().is_empty() {
+        c.reference = join(&|p| ("the reference", p.reference.clone()));
+    }
+    for w in &mut c.wrong {
+        let Some(from) = &w.from else { continue };
+        let (part, name) = from
+            .split_once(": ")
+            .expect("`from` is \"<part id>: <name>\"");
+        let variant = parts
+            .iter()
+            .find(|p| p.id == part)
+            .and_then(|p| p.wrong.iter().find(|v| v.name == name))
+            .unwrap_or_else(|| panic!("{}: no wrong variant {from}", c.id));
+        let code = variant.code.clone();
+        w.code = join(&|p| {
+            if p.id == part {
+                ("wrong", code.clone())
+            } else {
+                ("the reference", p.reference.clone())
+            }
+        });
+    }
+    c
 }
 
 /// Every challenge, parsed once. The files are part of the build, so a malformed one is our
@@ -175,11 +266,15 @@ pub struct WrongVariant {
 pub fn challenges() -> &'static [Challenge] {
     static ALL: OnceLock<Vec<Challenge>> = OnceLock::new();
     ALL.get_or_init(|| {
-        TABLE
+        let parsed: Vec<Challenge> = TABLE
             .iter()
             .map(|entry| {
                 toml::from_str(entry.source).expect("challenge files are checked by tests")
             })
+            .collect();
+        parsed
+            .iter()
+            .map(|c| composed(c.clone(), &parsed))
             .collect()
     })
 }
@@ -288,6 +383,177 @@ pub struct CheckReport {
     pub verdict: Verdict,
     /// Lines the script printed (bounded).
     pub printed: Vec<String>,
+    /// For a passing check of a challenge that measures its runs: what your code cost
+    /// against what the reference costs on the same seeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efficiency: Option<Box<Efficiency>>,
+}
+
+/// What one seed's run cost, for a challenge that measures it ([`harness::SimChallenge::cost`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cost {
+    /// Messages sent in the run, client requests and answers included.
+    pub messages: u64,
+    /// Operations that ended with an answer.
+    pub ops: u64,
+    /// Entries in the longest replicated log at the end (each a durable write on a majority
+    /// in a real store); 0 where there is no log.
+    pub entries: u64,
+    /// Each answered read's latency, invocation to answer, in ticks.
+    pub reads: Vec<u64>,
+    /// Each answered write's latency.
+    pub writes: Vec<u64>,
+}
+
+/// The smallest of `sorted` with at least `per_mille`/1000 of them at or below it (0 when
+/// there are none).
+fn percentile(sorted: &[u64], per_mille: usize) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (sorted.len() * per_mille).div_ceil(1000).max(1);
+    sorted[rank - 1]
+}
+
+impl Cost {
+    /// Adds `other`'s run to this one.
+    pub fn add(&mut self, other: Cost) {
+        self.messages += other.messages;
+        self.ops += other.ops;
+        self.entries += other.entries;
+        self.reads.extend(other.reads);
+        self.writes.extend(other.writes);
+    }
+
+    /// The totals and latency percentiles.
+    pub fn summary(mut self) -> CostSummary {
+        self.reads.sort_unstable();
+        self.writes.sort_unstable();
+        CostSummary {
+            messages: self.messages,
+            ops: self.ops,
+            entries: self.entries,
+            read_p50: percentile(&self.reads, 500),
+            read_p99: percentile(&self.reads, 990),
+            write_p50: percentile(&self.writes, 500),
+            write_p99: percentile(&self.writes, 990),
+        }
+    }
+}
+
+/// A check's cost over all its seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostSummary {
+    /// Messages sent, over every run.
+    pub messages: u64,
+    /// Operations answered, over every run.
+    pub ops: u64,
+    /// Log entries, over every run.
+    pub entries: u64,
+    /// Median latency of an answered read, in ticks.
+    pub read_p50: u64,
+    /// 99th-percentile latency of an answered read.
+    pub read_p99: u64,
+    /// Median latency of an answered write.
+    pub write_p50: u64,
+    /// 99th-percentile latency of an answered write.
+    pub write_p99: u64,
+}
+
+impl CostSummary {
+    /// Messages per answered operation, to one decimal (`"–"` when nothing was answered).
+    pub fn messages_per_op(&self) -> String {
+        self.per_op(self.messages)
+    }
+
+    /// Log entries per answered operation, to one decimal.
+    pub fn entries_per_op(&self) -> String {
+        self.per_op(self.entries)
+    }
+
+    fn per_op(&self, total: u64) -> String {
+        if self.ops == 0 {
+            return "–".into();
+        }
+        let tenths = (total * 10 + self.ops / 2) / self.ops;
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
+}
+
+impl Efficiency {
+    /// The comparison as rows: (measure, yours, the reference's).
+    pub fn rows(&self) -> Vec<(&'static str, String, String)> {
+        let (y, r) = (&self.yours, &self.reference);
+        let mut rows = vec![(
+            "messages per operation",
+            y.messages_per_op(),
+            r.messages_per_op(),
+        )];
+        if y.entries > 0 || r.entries > 0 {
+            rows.push((
+                "log entries per operation",
+                y.entries_per_op(),
+                r.entries_per_op(),
+            ));
+        }
+        let ticks = |a: u64, b: u64| (a.to_string(), b.to_string());
+        for (measure, (yours, reference)) in [
+            (
+                "read latency, median (ticks)",
+                ticks(y.read_p50, r.read_p50),
+            ),
+            (
+                "read latency, 99th percentile",
+                ticks(y.read_p99, r.read_p99),
+            ),
+            ("write latency, median", ticks(y.write_p50, r.write_p50)),
+            (
+                "write latency, 99th percentile",
+                ticks(y.write_p99, r.write_p99),
+            ),
+        ] {
+            rows.push((measure, yours, reference));
+        }
+        rows
+    }
+
+    /// One sentence on how yours compares: where it costs a tenth or more above the
+    /// reference, or that it is as cheap.
+    pub fn summary(&self) -> String {
+        let (y, r) = (&self.yours, &self.reference);
+        let above = |yours: u64, reference: u64| yours * 10 > reference * 11;
+        let mut worse = Vec::new();
+        // Cross-multiplied: yours per operation against the reference's per operation.
+        if y.ops > 0 && r.ops > 0 && above(y.messages * r.ops, r.messages * y.ops) {
+            worse.push("sends more messages per operation");
+        }
+        if y.ops > 0 && r.ops > 0 && above(y.entries * r.ops, r.entries * y.ops) {
+            worse.push("writes more log entries per operation");
+        }
+        if above(y.read_p50, r.read_p50) || above(y.read_p99, r.read_p99) {
+            worse.push("reads slower");
+        }
+        if above(y.write_p50, r.write_p50) || above(y.write_p99, r.write_p99) {
+            worse.push("writes slower");
+        }
+        match worse.as_slice() {
+            [] => "Correct, and within 10% of the reference's cost on every measure.".into(),
+            [only] => format!("Correct, but it {only} than the reference on the same seeds."),
+            [init @ .., last] => format!(
+                "Correct, but it {} and {last} than the reference on the same seeds.",
+                init.join(", ")
+            ),
+        }
+    }
+}
+
+/// Your code's cost next to the reference's, on the same seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Efficiency {
+    /// Your code's.
+    pub yours: CostSummary,
+    /// The reference solution's.
+    pub reference: CostSummary,
 }
 
 /// Options of a check.
@@ -610,5 +876,82 @@ mod tests {
             .err()
             .is_some_and(|e| e.contains("not a scenario of this challenge")));
         assert!(replay_session(&c.id, "fn (", &spec).is_err());
+    }
+}
+
+#[cfg(test)]
+mod cost_tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let cost = Cost {
+            messages: 45,
+            ops: 10,
+            entries: 6,
+            reads: (1..=100).rev().collect(),
+            writes: vec![7],
+        };
+        let s = cost.summary();
+        assert_eq!((s.read_p50, s.read_p99), (50, 99));
+        assert_eq!((s.write_p50, s.write_p99), (7, 7));
+        assert_eq!(s.messages_per_op(), "4.5");
+        assert_eq!(s.entries_per_op(), "0.6");
+        assert_eq!(Cost::default().summary().messages_per_op(), "–");
+        assert_eq!(Cost::default().summary().read_p99, 0);
+    }
+
+    #[test]
+    fn the_summary_names_each_measure_a_tenth_above_the_reference() {
+        let reference = CostSummary {
+            messages: 1000,
+            ops: 100,
+            entries: 50,
+            read_p50: 40,
+            read_p99: 400,
+            write_p50: 40,
+            write_p99: 400,
+        };
+        let same = Efficiency {
+            yours: reference,
+            reference,
+        };
+        assert!(same.summary().starts_with("Correct, and within 10%"));
+        let just_within = Efficiency {
+            yours: CostSummary {
+                messages: 1100,
+                read_p50: 44,
+                ..reference
+            },
+            reference,
+        };
+        assert!(
+            just_within.summary().starts_with("Correct, and within 10%"),
+            "{}",
+            just_within.summary()
+        );
+        let worse = Efficiency {
+            yours: CostSummary {
+                messages: 1101,
+                read_p99: 441,
+                write_p50: 45,
+                ..reference
+            },
+            reference,
+        };
+        assert_eq!(
+            worse.summary(),
+            "Correct, but it sends more messages per operation, reads slower and writes slower than the reference on the same seeds."
+        );
+        let no_log = CostSummary {
+            entries: 0,
+            ..reference
+        };
+        let rows = Efficiency {
+            yours: no_log,
+            reference: no_log,
+        }
+        .rows();
+        assert!(rows.iter().all(|(m, _, _)| !m.contains("log entries")));
     }
 }

@@ -714,6 +714,10 @@ impl<P: Protocol> Sim<P> {
     pub fn trace_hash(&self) -> u64 {
         self.world.hash.finish()
     }
+    /// Messages sent so far (each `Send` effect, whether or not it was delivered).
+    pub fn messages_sent(&self) -> u64 {
+        self.world.next_msg_id
+    }
     /// Number of trace events so far (recorded or not).
     pub fn trace_len(&self) -> usize {
         self.world.trace_len

@@ -26,15 +26,18 @@ use super::rules::{
     ClientView, KvClientHooks, KvHooks, KvReadHooks, ReadAction, ReadView,
 };
 use super::scenarios::{challenge_run, challenge_scenario, swarm_id, Setup, Step, RUN_TAIL_TICKS};
-use super::types::{Command, Machine};
+use super::types::{Command, Machine, Op};
 use super::*;
 use crate::challenge::harness::{last_override_time, Script, SimChallenge};
+use crate::challenge::Cost;
+use crate::protocols::raft::challenge::{whole_raft, Part};
 use crate::protocols::raft::Index;
 use crate::script::convert::{get_node, get_u64, int, map, node};
 use crate::script::RequiredFn;
+use crate::sim::panel::BarOutcome;
 use crate::sim::spec::RunSpec;
 use crate::sim::trace::{Event, TraceEvent};
-use crate::sim::world::Scenario;
+use crate::sim::world::{Scenario, Sim};
 
 pub use super::scenarios::SCRIPTED_EVERY;
 
@@ -286,6 +289,7 @@ impl SimChallenge for KvChallenge {
             Step::Apply | Step::Dedup => &REQUIRED,
             Step::Client => &REQUIRED_CLIENT,
             Step::Reads => &REQUIRED_READS,
+            Step::Raft => Part::Whole.required(),
         }
     }
     #[allow(clippy::arc_with_non_send_sync)]
@@ -298,6 +302,10 @@ impl SimChallenge for KvChallenge {
             },
             Step::Reads => Setup {
                 reads: Some(Arc::new(ScriptReads { script })),
+                ..Setup::reference()
+            },
+            Step::Raft => Setup {
+                raft: whole_raft(script),
                 ..Setup::reference()
             },
         }
@@ -321,6 +329,33 @@ impl SimChallenge for KvChallenge {
     /// or lost (`Done` carries what the leader's machine answered; a receipt shows in what the
     /// receiver does next). Raft's messages, receipts, the timers and what every machine
     /// applied are folded (the replay shows them).
+    /// Every message (client requests and answers, Raft's, read confirmations) and each
+    /// answered operation's latency: what a read through the log costs against ReadIndex.
+    fn cost(&self, sim: &Sim<KvStore>) -> Option<Cost> {
+        let world = sim.world_ref();
+        let entries = (0..world.protocol().servers)
+            .filter_map(|n| world.durable(n))
+            .map(|d| d.raft.last_index())
+            .max()
+            .unwrap_or(0);
+        let mut cost = Cost {
+            messages: sim.messages_sent(),
+            entries,
+            ..Cost::default()
+        };
+        for r in super::properties::recorded(&world) {
+            let (BarOutcome::Ok, Some((end, _))) = (r.outcome, r.end) else {
+                continue;
+            };
+            cost.ops += 1;
+            let latency = end - r.start.0;
+            match r.op {
+                Op::Get(_) => cost.reads.push(latency),
+                _ => cost.writes.push(latency),
+            }
+        }
+        Some(cost)
+    }
     fn matters(&self, event: &TraceEvent<KvStore>) -> bool {
         match &event.event {
             Event::Note {

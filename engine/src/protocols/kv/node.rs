@@ -296,6 +296,11 @@ impl KvStore {
         let early =
             self.server_rule == ServerRule::AckBeforeCommit && !matches!(command.op, Op::Get(_));
         let text = raft::Command(command.encode());
+        // Waiting before the entry is appended: a Raft whose commit rule commits at once
+        // (a wrong one) applies it within this step, and its client must still hear.
+        if !early {
+            s.waiting.insert(client, seq);
+        }
         self.raft_step(s, ctx, |raft, ns, rc| raft.on_client_request(ns, text, rc));
         if early {
             ctx.send(
@@ -305,8 +310,6 @@ impl KvStore {
                     result: Rc::from(""),
                 },
             );
-        } else {
-            s.waiting.insert(client, seq);
         }
     }
 

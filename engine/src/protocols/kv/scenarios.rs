@@ -266,6 +266,8 @@ pub enum Step {
     Client,
     /// `kv-reads`: the learner's leader decides how it serves each get.
     Reads,
+    /// `kv-your-raft`: the reference store on the learner's chapter 4 Raft.
+    Raft,
 }
 
 /// Every this many seeds, one is a scripted run (in turn) instead of a swarm run.
@@ -278,6 +280,7 @@ pub fn swarm_id(step: Step) -> &'static str {
         Step::Dedup => "kv-dedup-swarm",
         Step::Client => "kv-client-swarm",
         Step::Reads => "kv-reads-swarm",
+        Step::Raft => "kv-raft-swarm",
     }
 }
 
@@ -292,6 +295,12 @@ pub fn scripted_ids(step: Step) -> &'static [&'static str] {
             "kv-client-dead-leader",
         ],
         Step::Reads => &["kv-reads-deposed-leader", "kv-reads-lease-skew"],
+        Step::Raft => &[
+            "kv-raft-restart",
+            "kv-raft-minority-write",
+            "kv-raft-lost-answers",
+            "kv-raft-stale-candidate",
+        ],
     }
 }
 
@@ -332,7 +341,7 @@ fn script(id: &str) -> Option<Vec<Override>> {
         // A follower (n1) crashes with entries applied and restarts: its machine starts empty
         // and Raft applies the whole log again from index 1. Then the leader crashes with
         // operations in flight (their clients give up, outcome unknown), and n1 or n2 leads.
-        "kv-apply-restart" => vec![
+        "kv-apply-restart" | "kv-raft-restart" => vec![
             req(100, 0, "append.x.A1"),
             req(100, 1, "put.y.B1"),
             req(200, 2, "append.x.C1"),
@@ -351,7 +360,7 @@ fn script(id: &str) -> Option<Vec<Override>> {
         // they hear nothing and retry — at n0 again (each retry appends the same request
         // again), then, after n0 crashes, at the new leader. The retry of an applied request
         // lands after a leader change, and C's retried read must be answered "C1".
-        "kv-dedup-lost-answers" | "kv-client-lost-answers" => vec![
+        "kv-dedup-lost-answers" | "kv-client-lost-answers" | "kv-raft-lost-answers" => vec![
             req(100, 2, "put.y.C1"),
             at(250, Action::Cut(0, client(0))),
             at(250, Action::Cut(0, client(1))),
@@ -402,6 +411,32 @@ fn script(id: &str) -> Option<Vec<Override>> {
             req(700, 0, "append.x.A3"),
         ],
         "kv-reads-deposed-leader" => deposed_script(),
+        // n0 leads term 1 and is cut off with client A, whose put reaches n0 alone: Raft
+        // commits it only on a majority, so it cannot commit (nor be answered) before the
+        // heal. B reads x on the majority side.
+        "kv-raft-minority-write" => vec![
+            req(100, 0, "put.x.A1"),
+            at(
+                300,
+                Action::Partition(vec![vec![0, client(0)], vec![1, 2, client(1), client(2)]]),
+            ),
+            req(310, 0, "put.x.A2"),
+            req(800, 1, "get.x"),
+            at(1_200, Action::HealAll),
+        ],
+        // n2 is cut off alone from the start and keeps starting elections, so its term runs
+        // ahead while its log stays empty. A's put commits on n0 and n1. n0 crashes; n2
+        // rejoins with the higher term and the shorter log: only n1 may win (§5.4.1), and
+        // B's read must see A1.
+        "kv-raft-stale-candidate" => vec![
+            at(30, Action::Partition(vec![vec![2], vec![0, 1, 3, 4, 5]])),
+            req(100, 0, "put.x.A1"),
+            at(600, Action::Crash(0)),
+            at(610, Action::Heal),
+            req(1_100, 1, "get.x"),
+            at(1_400, Action::Restart(0)),
+            at(1_500, Action::HealAll),
+        ],
         "kv-reads-lease-skew" => lease_skew_script(),
         _ => return None,
     };
@@ -420,7 +455,8 @@ fn script(id: &str) -> Option<Vec<Override>> {
 
 fn step_text(id: &str) -> (&'static str, &'static str) {
     match id {
-        "kv-apply-swarm" | "kv-dedup-swarm" | "kv-client-swarm" | "kv-reads-swarm" => (
+        "kv-apply-swarm" | "kv-dedup-swarm" | "kv-client-swarm" | "kv-reads-swarm"
+        | "kv-raft-swarm" => (
             "The store under a random nemesis",
             "Each seed draws its own faults (crashes and restarts of servers, partitions, \
              pauses, clock skew, loss) and their rates; clients run a random workload and, \
@@ -430,12 +466,12 @@ fn step_text(id: &str) -> (&'static str, &'static str) {
             "Appends and reads, no faults",
             "Clients append to x and y, interleaved with reads; nothing fails.",
         ),
-        "kv-apply-restart" => (
+        "kv-apply-restart" | "kv-raft-restart" => (
             "A follower restarts, then the leader crashes",
             "n1 crashes and restarts with an empty machine (Raft applies its log again from \
              index 1); later the leader n0 crashes with operations in flight.",
         ),
-        "kv-dedup-lost-answers" | "kv-client-lost-answers" => (
+        "kv-dedup-lost-answers" | "kv-client-lost-answers" | "kv-raft-lost-answers" => (
             "Answers lost, retries after a leader change",
             "The links from n0 to the clients are cut: n0 applies their requests but its \
              answers never arrive; the clients retry, and after n0 crashes their retries \
@@ -450,6 +486,16 @@ fn step_text(id: &str) -> (&'static str, &'static str) {
             "The leader crashes for good",
             "n0 crashes at t=310 with a request from every client in flight and never \
              restarts; n1 and n2 elect a leader and must answer everything after.",
+        ),
+        "kv-raft-minority-write" => (
+            "A write reaches a cut-off leader",
+            "n0 is cut off with client A at t=300; A's put x=A2 reaches n0 alone, which \
+             cannot commit it without a majority; B reads x on the majority side at t=800.",
+        ),
+        "kv-raft-stale-candidate" => (
+            "A candidate with a higher term and a shorter log",
+            "n2 is cut off alone from t=30 while A's put commits on n0 and n1; n0 crashes at \
+             t=600 and n2 rejoins with a higher term and an empty log; B reads x at t=1100.",
         ),
         "kv-reads-deposed-leader" => (
             "A deposed leader is asked to read",
@@ -478,7 +524,7 @@ pub fn challenge_scenario(step: Step, id: &str, setup: Setup) -> Option<Scenario
     let setup = Setup {
         client: match step {
             Step::Apply => Arc::new(ClientRule::GiveUp),
-            Step::Dedup | Step::Client | Step::Reads => setup.client,
+            Step::Dedup | Step::Client | Step::Reads | Step::Raft => setup.client,
         },
         ..setup
     };

@@ -56,6 +56,9 @@ pub enum Part {
     AppendEntries,
     /// `raft-commit-rule`: the leader's commit rule (§5.3, §5.4.2).
     CommitRule,
+    /// All three at once: the learner's chapter 4 Raft, as the capstone's store runs it
+    /// (`kv-your-raft`).
+    Whole,
 }
 
 const REQUEST_VOTE: [RequiredFn; 2] = [
@@ -79,14 +82,34 @@ const COMMIT_RULE: [RequiredFn; 1] = [RequiredFn {
     params: &["state"],
 }];
 
+const WHOLE: [RequiredFn; 4] = [
+    REQUEST_VOTE[0],
+    REQUEST_VOTE[1],
+    APPEND_ENTRIES[0],
+    COMMIT_RULE[0],
+];
+
 impl Part {
-    fn required(self) -> &'static [RequiredFn] {
+    /// The functions a script for this part defines.
+    pub fn required(self) -> &'static [RequiredFn] {
         match self {
             Part::RequestVote => &REQUEST_VOTE,
             Part::AppendEntries => &APPEND_ENTRIES,
             Part::CommitRule => &COMMIT_RULE,
+            Part::Whole => &WHOLE,
         }
     }
+
+    /// Whether a script for this part decides `part`'s rule.
+    fn decides(self, part: Part) -> bool {
+        self == part || self == Part::Whole
+    }
+}
+
+/// A script defining every function of [`Part::Whole`] as Raft's hooks: the learner's whole
+/// chapter 4 Raft.
+pub fn whole_raft(script: Rc<Script>) -> Arc<dyn RaftHooks> {
+    ScriptHooks::shared(Part::Whole, script)
 }
 
 /// The scripted scenarios every [`SCRIPTED_EVERY`]-th seed replays, in turn.
@@ -267,7 +290,7 @@ impl RaftHooks for ScriptHooks {
 
     fn observe_term(&self, s: &mut NodeState, term: Term) -> bool {
         const NAME: &str = "on_higher_term";
-        if self.part != Part::RequestVote || self.failed() {
+        if !self.part.decides(Part::RequestVote) || self.failed() {
             return raft::observe_term(s, term);
         }
         if term <= s.persistent.current_term {
@@ -317,7 +340,7 @@ impl RaftHooks for ScriptHooks {
         args: &RequestVoteArgs,
     ) -> RequestVoteReply {
         const NAME: &str = "on_request_vote";
-        if self.part != Part::RequestVote || self.failed() {
+        if !self.part.decides(Part::RequestVote) || self.failed() {
             return raft::handle_request_vote(cfg, s, args);
         }
         let a = map([
@@ -363,7 +386,7 @@ impl RaftHooks for ScriptHooks {
         s: &mut NodeState,
         args: &AppendEntriesArgs,
     ) -> AppendEntriesReply {
-        if self.part != Part::AppendEntries || self.failed() {
+        if !self.part.decides(Part::AppendEntries) || self.failed() {
             return raft::handle_append_entries(cfg, s, args);
         }
         let key = AppendKey {
@@ -403,7 +426,7 @@ impl RaftHooks for ScriptHooks {
     }
 
     fn leader_commit(&self, cfg: &RaftCfg, s: &NodeState) -> Index {
-        if self.part != Part::CommitRule || self.failed() {
+        if !self.part.decides(Part::CommitRule) || self.failed() {
             return raft::leader_commit_index(cfg, s);
         }
         let last = s.persistent.last_index();
