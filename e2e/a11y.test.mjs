@@ -54,3 +54,14 @@ test("a challenge with a failed check has no serious or critical accessibility v
   assert.deepEqual(await violations(page), []);
   await page.close();
 });
+
+test("search, open with results, has no serious or critical accessibility violation", async () => {
+  const { page, problems } = await browser.open("#/");
+  await page.locator("main h1").first().waitFor();
+  await page.keyboard.press("/");
+  await page.getByRole("combobox", { name: "Search the course" }).fill("quorum");
+  await page.locator(".search-results li").first().waitFor();
+  assert.deepEqual(await violations(page), []);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -88,6 +88,56 @@ pub async fn load_glossary() -> Result<&'static Glossary, String> {
     Ok(glossary)
 }
 
+/// The search index (`contentc::search`: href, place, title, text per line), fetched the
+/// first time search opens, with each entry's title and text in ASCII lower case for matching
+/// (the same byte offsets as the originals, which snippets rely on).
+pub struct SearchIndex {
+    /// The entries as written.
+    pub entries: Vec<(String, String, String, String)>,
+    /// Each entry's title and text in lower case.
+    pub lower: Vec<(String, String)>,
+}
+
+impl SearchIndex {
+    /// The index of `entries`.
+    pub fn new(entries: Vec<(String, String, String, String)>) -> Self {
+        let lower = entries
+            .iter()
+            .map(|(_, _, title, text)| (title.to_ascii_lowercase(), text.to_ascii_lowercase()))
+            .collect();
+        SearchIndex { entries, lower }
+    }
+}
+
+thread_local! {
+    /// The search index once fetched. Leaked on purpose, like the bodies.
+    static SEARCH: RefCell<Option<&'static SearchIndex>> = const { RefCell::new(None) };
+}
+
+/// The search index if fetched already.
+pub fn loaded_search() -> Option<&'static SearchIndex> {
+    SEARCH.with(|s| *s.borrow())
+}
+
+/// The search index, fetched once per visit. Errors are sentences for the reader.
+pub async fn load_search() -> Result<&'static SearchIndex, String> {
+    if let Some(index) = SEARCH.with(|s| *s.borrow()) {
+        return Ok(index);
+    }
+    let text = fetch_text(&course().search_file).await?;
+    let entries = text
+        .lines()
+        .map(|line| {
+            let mut f = line.splitn(4, '\t').map(String::from);
+            Some((f.next()?, f.next()?, f.next()?, f.next()?))
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or("The search index is damaged; reload the page to fetch it again.")?;
+    let index: &'static SearchIndex = Box::leak(Box::new(SearchIndex::new(entries)));
+    SEARCH.with(|s| *s.borrow_mut() = Some(index));
+    Ok(index)
+}
+
 async fn fetch_text(url: &str) -> Result<String, String> {
     use leptos::wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;

@@ -4,6 +4,7 @@ use leptos::ev;
 use leptos::prelude::*;
 
 use crate::browser::{current_hash, scroll_to};
+use crate::components::search::SearchDialog;
 use crate::components::shortcuts::ShortcutsDialog;
 use crate::course::{course, neighbours};
 use crate::pages::{
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
     let initial = Route::parse(&current_hash()).unwrap_or(Route::Home);
     let route = RwSignal::new(initial);
     let help_open = RwSignal::new(false);
+    let search_open = RwSignal::new(false);
 
     let on_hash = move || match Route::parse(&current_hash()) {
         Some(next) => route.set(next),
@@ -100,6 +102,13 @@ pub fn App() -> impl IntoView {
     });
 
     let _ = window_event_listener(ev::keydown, move |event: ev::KeyboardEvent| {
+        // Ctrl+K (⌘K) searches from anywhere, even from a field.
+        if (event.ctrl_key() || event.meta_key()) && !event.alt_key() && event.key() == "k" {
+            event.prevent_default();
+            help_open.set(false);
+            search_open.set(true);
+            return;
+        }
         if event.ctrl_key() || event.meta_key() || event.alt_key() || dom::typing_in_a_field(&event)
         {
             return;
@@ -110,7 +119,11 @@ pub fn App() -> impl IntoView {
         };
         match event.key().as_str() {
             "?" => help_open.update(|open| *open = !*open),
-            "Escape" => help_open.set(false),
+            "/" => search_open.set(true),
+            "Escape" => {
+                help_open.set(false);
+                search_open.set(false);
+            }
             "t" => theme.update(|t| *t = t.toggled()),
             "h" => navigate("#/"),
             "g" => navigate("#/glossary"),
@@ -150,6 +163,8 @@ pub fn App() -> impl IntoView {
                     <a href=format!("#/page/{}", p.slug) class="nav-guide">"Guide"</a>
                 })}
                 <a href="#/glossary" title="Glossary (g)">"Glossary"</a>
+                <button class="icon-button search-button" type="button" on:click=move |_| search_open.set(true)
+                    aria-label="Search" title="Search (/ or Ctrl+K)">"⌕"</button>
                 <button class="icon-button" type="button" on:click=move |_| help_open.set(true)
                     aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">"?"</button>
                 <button class="icon-button theme-toggle" type="button"
@@ -195,6 +210,7 @@ pub fn App() -> impl IntoView {
             </p>
         </footer>
         <ShortcutsDialog open=help_open/>
+        <SearchDialog open=search_open/>
     }
 }
 

@@ -242,6 +242,7 @@ pub fn compile_dir(dir: &Path) -> Result<Course, Vec<ContentError>> {
             pages,
             glossary,
             glossary_file: String::new(),
+            search_file: String::new(),
         })
     } else {
         Err(errors)
@@ -1742,13 +1743,26 @@ mod tests {
             pages: Vec::new(),
             glossary: Vec::new(),
             glossary_file: String::new(),
+            search_file: String::new(),
         };
         let (index, files) = crate::split(&course);
         assert!(index.chapters[0].blocks.is_empty());
-        let [(path, json), (glossary_path, _)] = files.as_slice() else {
+        let [(path, json), (search_path, search), (glossary_path, _)] = files.as_slice() else {
             panic!("{files:?}")
         };
         assert_eq!(&index.glossary_file, glossary_path);
+        assert_eq!(&index.search_file, search_path);
+        let entries: Vec<Vec<&str>> = search.lines().map(|l| l.split('\t').collect()).collect();
+        assert!(
+            entries.iter().any(|e| e[0] == "#/chapter/hard"
+                && e[1].starts_with("Chapter 1 · ")
+                && e[3] == "Some text."),
+            "{entries:?}"
+        );
+        assert!(
+            entries.iter().any(|e| e[2] == "Challenge: Vector clocks"),
+            "{entries:?}"
+        );
         assert_eq!(&index.chapters[0].body_file, path);
         assert!(
             path.starts_with("chapters/hard.") && path.ends_with(".json"),

@@ -16,6 +16,8 @@ mod compile;
 mod directive;
 #[cfg(feature = "compile")]
 pub mod glossary;
+#[cfg(feature = "compile")]
+pub mod search;
 
 #[cfg(feature = "compile")]
 pub use compile::{compile_chapter, compile_dir, slugify, Catalog, ContentError};
@@ -43,6 +45,10 @@ pub struct Course {
     /// [`split`], empty before.
     #[serde(default)]
     pub glossary_file: String,
+    /// Where the search index is served (`search.<hash>.tsv`, see `search::tsv`); set by
+    /// [`split`], empty before.
+    #[serde(default)]
+    pub search_file: String,
 }
 
 /// One term of the course glossary, defined by the first chapter whose `## Glossary` lists it.
@@ -188,6 +194,9 @@ pub fn split(course: &Course) -> (Course, Vec<(String, String)>) {
         );
         files.push((chapter.body_file.clone(), json));
     }
+    let tsv = search::tsv(&search::index(course));
+    index.search_file = format!("search.{:016x}.tsv", fnv1a(tsv.as_bytes()));
+    files.push((index.search_file.clone(), tsv));
     let terms = std::mem::take(&mut index.glossary);
     let glossary = GlossaryBody {
         count: terms.len(),

@@ -6,5 +6,6 @@ pub mod embed;
 pub mod progress_bar;
 pub mod progress_file;
 pub mod quiz;
+pub mod search;
 pub mod shortcuts;
 pub mod staleness;

@@ -3,8 +3,12 @@
 use leptos::prelude::*;
 
 /// Every shortcut the page knows, as (keys, what they do).
-pub const SHORTCUTS: [(&str, &str); 18] = [
+pub const SHORTCUTS: [(&str, &str); 19] = [
     ("?", "Show or hide this list"),
+    (
+        "/ or Ctrl+K",
+        "Search chapters, challenges and the glossary",
+    ),
     ("n / p", "Next / previous chapter"),
     ("h", "Course overview"),
     ("g", "Glossary"),
